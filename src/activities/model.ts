@@ -1,0 +1,124 @@
+/**
+ * One model step of a role over its transcript (ARCHITECTURE decision 1): truncate to the committed
+ * length, append the new input, call the model statelessly with the normalized history, append the
+ * output, and return only what the workflow decides on.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import OpenAI from 'openai';
+import type { ModelStepInput, ModelStepResult, NewItem } from '../protocol/activities';
+import type { TranscriptItem } from '../protocol/items';
+import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
+import { loadPrompt, renderTemplate } from './prompts';
+import { isToolName, TOOL_DEFINITIONS } from './tools/definitions';
+import { normalizeHistory } from './normalize';
+import { appendItems, commitItems, transcriptPath } from './transcripts';
+import { callChat } from './wire/chat';
+import { classifyModelError } from './wire/errors';
+import { callResponses } from './wire/responses';
+import type { WireRequest, WireResult } from './wire/types';
+
+export interface ModelEndpoint {
+  baseURL: string | undefined;
+  apiKey: string | undefined;
+  wireApi: 'responses' | 'chat';
+  stream: boolean;
+}
+
+export interface ModelDeps {
+  home: string;
+  promptsDir?: string;
+  endpoint: ModelEndpoint;
+  /** The built-in scripted endpoint used by demo runs (started on first use). */
+  demoEndpoint?: () => Promise<ModelEndpoint>;
+}
+
+const HEARTBEAT_EVERY_MS = 5_000;
+const clients = new Map<string, OpenAI>();
+
+function clientFor(endpoint: ModelEndpoint): OpenAI {
+  const key = `${endpoint.baseURL ?? ''}|${endpoint.apiKey ?? ''}`;
+  let client = clients.get(key);
+  if (!client) {
+    // Temporal owns retries (bounded, classified, visible in history); the SDK must not retry on its own.
+    client = new OpenAI({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? 'unused', maxRetries: 0, timeout: 10 * 60_000 });
+    clients.set(key, client);
+  }
+  return client;
+}
+
+export function renderNewItem(item: NewItem, promptsDir?: string): TranscriptItem {
+  if (item.type !== 'prompt_message') return item;
+  return { type: 'message', role: 'user', text: renderTemplate(loadPrompt(item.template, promptsDir), item.vars) };
+}
+
+function instructionsText(input: ModelStepInput, promptsDir?: string): string {
+  return input.instructions.kind === 'text' ? input.instructions.text : loadPrompt(input.instructions.name, promptsDir);
+}
+
+export function buildWireRequest(input: ModelStepInput, history: TranscriptItem[], stream: boolean): WireRequest {
+  const { instructions, items } = normalizeHistory(history);
+  return {
+    model: input.model,
+    instructions,
+    items,
+    tools: input.tools.filter(isToolName).map((name) => TOOL_DEFINITIONS[name]),
+    outputSchema: input.outputSchema ? { name: input.outputSchema, schema: OUTPUT_SCHEMAS[input.outputSchema] as Record<string, unknown> } : null,
+    promptCacheKey: `${input.runId}:${input.role}`,
+    stream,
+  };
+}
+
+export function outputItems(result: WireResult): TranscriptItem[] {
+  const items: TranscriptItem[] = [];
+  if (result.text !== null && result.text !== '') items.push({ type: 'message', role: 'assistant', text: result.text });
+  for (const c of result.toolCalls) items.push({ type: 'function_call', callId: c.callId, name: c.name, arguments: c.arguments });
+  return items;
+}
+
+export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise<ModelStepResult> {
+  const path = transcriptPath(deps.home, input.runId, input.role, input.generation);
+  const fresh: TranscriptItem[] = input.committedLength === 0 ? [{ type: 'instructions', text: instructionsText(input, deps.promptsDir) }] : [];
+  const newItems = [...fresh, ...input.newItems.map((i) => renderNewItem(i, deps.promptsDir))];
+  const history = await commitItems(path, input.committedLength, newItems);
+
+  const endpoint = input.demo && deps.demoEndpoint ? await deps.demoEndpoint() : deps.endpoint;
+  const request = buildWireRequest(input, history, endpoint.stream);
+  const result = await callModel(endpoint, request, input);
+
+  const produced = outputItems(result);
+  await appendItems(path, produced);
+  return {
+    length: history.length + produced.length,
+    text: result.text,
+    toolCalls: result.toolCalls,
+    usage: result.usage,
+  };
+}
+
+async function callModel(endpoint: ModelEndpoint, request: WireRequest, input: ModelStepInput): Promise<WireResult> {
+  const ctx = Context.current();
+  const heartbeat = () => ctx.heartbeat();
+  const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+  const where = endpoint.baseURL ?? 'the OpenAI API';
+  if (!endpoint.apiKey && !endpoint.baseURL) {
+    throw ApplicationFailure.nonRetryable(
+      'OPENAI_API_KEY is not set on the worker; set it, or point OPENAI_BASE_URL at an OpenAI-compatible endpoint, then resume the run',
+      'ModelAuthError',
+    );
+  }
+  try {
+    const client = clientFor(endpoint);
+    const opts = {
+      headers: { 'x-infty-run-id': input.runId, 'x-infty-role': input.role, 'x-infty-purpose': 'turn' },
+      signal: ctx.cancellationSignal,
+      onData: heartbeat,
+    };
+    return endpoint.wireApi === 'chat' ? await callChat(client, request, opts) : await callResponses(client, request, opts);
+  } catch (err) {
+    if (ctx.cancellationSignal.aborted) throw err;
+    throw classifyModelError(err, where);
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,118 @@
+/** Run directories and run.json (SPEC §4), written atomically (temp file + rename). */
+import { ApplicationFailure } from '@temporalio/common';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CreateRunInput, CreateRunResult, UpdateRunRecordInput } from '../protocol/activities';
+import { runIdError } from '../protocol/runId';
+import { detectSandbox } from './tools/sandbox';
+import { transcriptPath } from './transcripts';
+
+export interface RunStoreDeps {
+  home: string;
+  runsRoot: string;
+  defaultModel: string;
+}
+
+export interface RunJson {
+  run_id: string;
+  created_at: string;
+  updated_at: string;
+  objective: string;
+  status: string;
+  sandbox: 'bwrap' | 'none';
+  roles: { role: string; model: string; rollout_path: string }[];
+  /** The Temporal execution that owns this run (makes createRun idempotent on retry). */
+  workflow_run_id?: string;
+  [extra: string]: unknown;
+}
+
+export const RUN_SUBDIRS = ['artifacts', 'memory/claims', 'index', 'deliverable'];
+
+export function runDirFor(runsRoot: string, runId: string): string {
+  const err = runIdError(runId);
+  if (err) throw ApplicationFailure.nonRetryable(err, 'InvalidRunInput');
+  return join(runsRoot, runId);
+}
+
+export async function readRunJson(runDir: string): Promise<RunJson | undefined> {
+  try {
+    return JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunJson;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function writeRunJson(runDir: string, data: RunJson): Promise<void> {
+  const tmp = join(runDir, `.run.json.tmp-${process.pid}-${Date.now()}`);
+  await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`);
+  await rename(tmp, join(runDir, 'run.json'));
+}
+
+// Read-modify-write of one run.json is serialized within a worker process.
+const locks = new Map<string, Promise<unknown>>();
+function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(key) ?? Promise.resolve();
+  const next = prev.then(fn, fn);
+  locks.set(key, next.catch(() => undefined));
+  return next;
+}
+
+export async function createRun(input: CreateRunInput, deps: RunStoreDeps, workflowRunId: string): Promise<CreateRunResult> {
+  const runDir = runDirFor(deps.runsRoot, input.runId);
+  const existing = await readRunJson(runDir);
+  if (existing && existing.workflow_run_id !== workflowRunId) {
+    throw ApplicationFailure.nonRetryable(
+      `run "${input.runId}" already exists at ${runDir}; choose another run id`,
+      'RunAlreadyExists',
+    );
+  }
+  const sandbox = await chooseSandbox(input.sandbox);
+  const models = Object.fromEntries(input.roles.map((r) => [r.role, r.model ?? deps.defaultModel]));
+  const rolloutPaths = Object.fromEntries(input.roles.map((r) => [r.role, transcriptPath(deps.home, input.runId, r.role, 0)]));
+  if (existing) {
+    return { runDir, sandbox: existing.sandbox, models, rolloutPaths, createdAt: existing.created_at };
+  }
+  for (const sub of RUN_SUBDIRS) await mkdir(join(runDir, sub), { recursive: true });
+  const now = new Date().toISOString();
+  await writeRunJson(runDir, {
+    run_id: input.runId,
+    created_at: now,
+    updated_at: now,
+    objective: input.objective,
+    status: 'running',
+    sandbox,
+    roles: input.roles.map((r) => ({ role: r.role, model: models[r.role]!, rollout_path: rolloutPaths[r.role]! })),
+    workflow_run_id: workflowRunId,
+  });
+  return { runDir, sandbox, models, rolloutPaths, createdAt: now };
+}
+
+async function chooseSandbox(requested: 'auto' | 'none'): Promise<'bwrap' | 'none'> {
+  if (requested === 'none') return 'none';
+  const detected = await detectSandbox();
+  if (detected.available) return 'bwrap';
+  throw ApplicationFailure.nonRetryable(
+    `no working sandbox for shell commands: ${detected.reason ?? 'bubblewrap (bwrap) is not available'}. ` +
+      'Install bubblewrap (e.g. apt-get install bubblewrap), or start the run with --sandbox none to run commands unsandboxed.',
+    'SandboxUnavailable',
+  );
+}
+
+export async function updateRunRecord(input: UpdateRunRecordInput, deps: RunStoreDeps): Promise<void> {
+  const runDir = runDirFor(deps.runsRoot, input.runId);
+  await serialized(runDir, async () => {
+    const current = await readRunJson(runDir);
+    if (!current) throw ApplicationFailure.nonRetryable(`run.json of run "${input.runId}" is missing in ${runDir}`, 'RunMissing');
+    const next: RunJson = { ...current, ...(input.extra ?? {}), updated_at: new Date().toISOString() };
+    if (input.status) next.status = input.status;
+    if (input.roles) {
+      next.roles = input.roles.map((r) => ({
+        role: r.role,
+        model: r.model,
+        rollout_path: transcriptPath(deps.home, input.runId, r.role, r.generation),
+      }));
+    }
+    await writeRunJson(runDir, next);
+  });
+}

@@ -1,0 +1,84 @@
+/** The `list_dir` tool: a sorted tree listing of a directory inside the run directory. */
+import { promises as fs, type Dirent } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { describeFsError, formatArgsError, isErrnoException, type ToolContext } from './context';
+import { PathOutsideRunDirError, resolveInsideRunDir } from './paths';
+
+export const DEFAULT_LIST_DEPTH = 2;
+export const MAX_LIST_DEPTH = 5;
+export const MAX_LIST_ENTRIES = 500;
+
+const ListDirArgs = z.object({
+  path: z.string().min(1, 'must be a non-empty path'),
+  depth: z.number().int().min(1, 'must be at least 1').optional(),
+});
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Lists `path` recursively down to `depth` levels (default 2, at most 5): first line the
+ * canonical absolute path, then entries sorted by name, indented two spaces per level,
+ * directories with a trailing `/`, symlinks with `@` (not followed). At most 500 entries.
+ */
+export async function listDir(args: unknown, ctx: ToolContext): Promise<string> {
+  const parsed = ListDirArgs.safeParse(args);
+  if (!parsed.success) return formatArgsError('list_dir', parsed.error);
+  const { path: p } = parsed.data;
+  const depth = Math.min(parsed.data.depth ?? DEFAULT_LIST_DEPTH, MAX_LIST_DEPTH);
+  try {
+    const root = await resolveInsideRunDir(ctx.runDir, p);
+    let st;
+    try {
+      st = await fs.stat(root);
+    } catch (e) {
+      if (isErrnoException(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return `Error: directory not found: ${p}`;
+      throw e;
+    }
+    if (!st.isDirectory()) return `Error: ${p} is not a directory; use read_file to read a file`;
+
+    const out: string[] = [root];
+    let entries = 0;
+    let truncated = false;
+
+    const walk = async (dir: string, level: number): Promise<void> => {
+      let dirents: Dirent[];
+      try {
+        dirents = await fs.readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if (isErrnoException(e)) {
+          out.push(`${'  '.repeat(level)}(cannot list: ${describeFsError(e, path.basename(dir))})`);
+          return;
+        }
+        throw e;
+      }
+      dirents.sort((a, b) => compareNames(a.name, b.name));
+      for (const d of dirents) {
+        if (entries >= MAX_LIST_ENTRIES) {
+          truncated = true;
+          return;
+        }
+        entries++;
+        const indent = '  '.repeat(level);
+        if (d.isSymbolicLink()) {
+          out.push(`${indent}${d.name}@`);
+        } else if (d.isDirectory()) {
+          out.push(`${indent}${d.name}/`);
+          if (level < depth) await walk(path.join(dir, d.name), level + 1);
+        } else {
+          out.push(`${indent}${d.name}`);
+        }
+      }
+    };
+    await walk(root, 1);
+    if (entries === 0) out.push('  (empty directory)');
+    if (truncated) out.push(`[listing truncated after ${MAX_LIST_ENTRIES} entries; list a subdirectory or use a smaller depth]`);
+    return out.join('\n');
+  } catch (e) {
+    if (e instanceof PathOutsideRunDirError) return `Error: ${e.message}`;
+    if (isErrnoException(e)) return `Error: cannot list ${p}: ${describeFsError(e, p)}`;
+    throw e;
+  }
+}

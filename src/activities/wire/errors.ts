@@ -1,0 +1,67 @@
+/** Classifies model endpoint errors into Temporal failures (ARCHITECTURE decision 4). */
+import { ApplicationFailure } from '@temporalio/common';
+import OpenAI from 'openai';
+
+/** A wire-level problem found while reading a response (truncated stream, empty completion). */
+export class ModelWireError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const CONTEXT_LENGTH = /context[_ ]length|maximum context|context window|too many tokens|prompt is too long/i;
+
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const ms = headers?.get('retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Number(ms);
+  const value = headers?.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+export function classifyModelError(err: unknown, endpoint: string): ApplicationFailure {
+  if (err instanceof ModelWireError) {
+    return ApplicationFailure.create({ message: err.message, type: 'ModelUnavailable', nonRetryable: !err.retryable });
+  }
+  if (err instanceof OpenAI.APIConnectionError) {
+    return ApplicationFailure.create({ message: `cannot reach the model endpoint ${endpoint}: ${err.message}`, type: 'ModelUnavailable' });
+  }
+  if (err instanceof OpenAI.AuthenticationError || err instanceof OpenAI.PermissionDeniedError) {
+    return ApplicationFailure.nonRetryable(
+      `the model endpoint ${endpoint} refused the credentials (HTTP ${err.status}): ${err.message}. Check OPENAI_API_KEY.`,
+      'ModelAuthError',
+    );
+  }
+  if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
+    const code = (err as { code?: string | null }).code ?? '';
+    if (err.status === 400 && (code === 'context_length_exceeded' || CONTEXT_LENGTH.test(err.message))) {
+      return ApplicationFailure.nonRetryable(`the request exceeds the model's context window: ${err.message}`, 'ContextLengthExceeded');
+    }
+    if (err.status === 429) {
+      const delay = retryAfterMs(err.headers);
+      return ApplicationFailure.create({
+        message: `the model endpoint is rate limiting (HTTP 429): ${err.message}`,
+        type: 'ModelRateLimited',
+        ...(delay !== undefined ? { nextRetryDelay: Math.max(delay, 100) } : {}),
+      });
+    }
+    if (err.status === 408 || err.status === 409 || err.status >= 500) {
+      return ApplicationFailure.create({ message: `the model endpoint failed (HTTP ${err.status}): ${err.message}`, type: 'ModelUnavailable' });
+    }
+    return ApplicationFailure.nonRetryable(
+      `the model endpoint rejected the request (HTTP ${err.status}): ${err.message}`,
+      'ModelInvalidRequest',
+    );
+  }
+  if (err instanceof SyntaxError) {
+    return ApplicationFailure.create({ message: `the model endpoint returned invalid JSON: ${err.message}`, type: 'ModelUnavailable' });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.create({ message: `model call failed: ${message}`, type: 'ModelUnavailable' });
+}

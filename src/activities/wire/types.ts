@@ -1,0 +1,26 @@
+import type { ToolCall, Usage } from '../../protocol/items';
+import type { ToolDefinition } from '../tools/definitions';
+import type { ConversationItem } from '../normalize';
+
+export interface WireRequest {
+  model: string;
+  instructions: string;
+  items: ConversationItem[];
+  tools: ToolDefinition[];
+  outputSchema: { name: string; schema: Record<string, unknown> } | null;
+  promptCacheKey: string;
+  stream: boolean;
+}
+
+export interface WireResult {
+  text: string | null;
+  toolCalls: ToolCall[];
+  usage: Usage;
+}
+
+export interface CallOptions {
+  headers: Record<string, string>;
+  signal: AbortSignal;
+  /** Called whenever data arrives, so the activity heartbeats while tokens stream. */
+  onData: () => void;
+}

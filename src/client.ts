@@ -1,0 +1,208 @@
+/** Typed client: start runs, read progress and goals, steer, pause, resume, re-budget, cancel, list. */
+import {
+  CancelledFailure,
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { Goal, SetGoalRequest } from './protocol/goal';
+import type { RunOutcome } from './protocol/outcome';
+import type { Progress } from './protocol/progress';
+import { RunInputSchema, type RunInput, type RunInputRaw } from './protocol/runInput';
+import { formatZodError } from './protocol/signals';
+import { UnreachableError, UsageError } from './errors';
+import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from './workflows/messages';
+import type { inftyRun } from './workflows';
+import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from './workflows/searchAttributes';
+
+export const WORKFLOW_TYPE = 'inftyRun';
+
+export interface ConnectOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  connectTimeoutMs?: number;
+}
+
+export interface RunListEntry {
+  runId: string;
+  status: string;
+  goalStatus: string | null;
+  phase: string | null;
+  tokensUsed: number | null;
+  startedAt: string | null;
+  closedAt: string | null;
+}
+
+export function unreachableMessage(address: string, cause: unknown): string {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return (
+    `cannot reach Temporal at ${address} (${why}).\n` +
+    'Start one with `infty server` (or `temporal server start-dev`), or set TEMPORAL_ADDRESS to a running server.'
+  );
+}
+
+export class InftyClient {
+  private constructor(
+    readonly connection: Connection,
+    readonly client: Client,
+    readonly options: ConnectOptions,
+  ) {}
+
+  static async connect(options: ConnectOptions): Promise<InftyClient> {
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ address: options.address, connectTimeout: options.connectTimeoutMs ?? 5_000 });
+      await connection.workflowService.getSystemInfo({});
+    } catch (err) {
+      throw new UnreachableError(unreachableMessage(options.address, err));
+    }
+    return new InftyClient(connection, new Client({ connection, namespace: options.namespace }), options);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** Validates the input (exit 2 on error) and starts the run; a run id that was ever used is refused. */
+  async startRun(raw: RunInputRaw): Promise<{ input: RunInput; handle: WorkflowHandle<typeof inftyRun> }> {
+    const parsed = RunInputSchema.safeParse(raw);
+    if (!parsed.success) throw new UsageError(`invalid run: ${formatZodError(parsed.error)}`);
+    const input = parsed.data;
+    if (await this.exists(input.runId)) {
+      throw new UsageError(`run id "${input.runId}" already exists; choose another --run-id (nothing was started)`);
+    }
+    try {
+      const handle = await this.client.workflow.start<typeof inftyRun>(WORKFLOW_TYPE, {
+        workflowId: input.runId,
+        taskQueue: this.options.taskQueue,
+        args: [raw],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: GOAL_STATUS_KEY, value: 'active' },
+          { key: PHASE_KEY, value: 'starting' },
+          { key: TOKENS_USED_KEY, value: 0 },
+        ],
+      });
+      return { input, handle };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new UsageError(`run id "${input.runId}" already exists; choose another --run-id (nothing was started)`);
+      }
+      throw err;
+    }
+  }
+
+  handle(runId: string): WorkflowHandle<typeof inftyRun> {
+    return this.client.workflow.getHandle<typeof inftyRun>(runId);
+  }
+
+  async exists(runId: string): Promise<boolean> {
+    try {
+      await this.handle(runId).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Describes the run or throws a UsageError naming the unknown run id. */
+  async describe(runId: string) {
+    try {
+      return await this.handle(runId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new UsageError(`no run with id "${runId}" on ${this.options.address} (namespace ${this.options.namespace}); see \`infty list\``);
+      }
+      throw err;
+    }
+  }
+
+  async progress(runId: string): Promise<Progress> {
+    await this.describe(runId);
+    return this.handle(runId).query(progressQuery);
+  }
+
+  async goal(runId: string): Promise<Goal> {
+    await this.describe(runId);
+    return this.handle(runId).query(goalQuery);
+  }
+
+  /** Runs the validated setGoal update; a refused update changes nothing and its reason becomes a UsageError. */
+  async setGoal(runId: string, request: SetGoalRequest): Promise<Goal> {
+    await this.requireRunning(runId);
+    try {
+      return await this.handle(runId).executeUpdate(setGoalUpdate, { args: [request] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new UsageError(`refused: ${err.cause?.message ?? err.message}`);
+      throw err;
+    }
+  }
+
+  async steer(runId: string, message: string): Promise<void> {
+    if (!message.trim()) throw new UsageError('the steering message is empty');
+    await this.requireRunning(runId);
+    await this.handle(runId).signal(steerSignal, { message });
+  }
+
+  async pause(runId: string): Promise<void> {
+    await this.requireRunning(runId);
+    await this.handle(runId).signal(pauseSignal);
+  }
+
+  async resume(runId: string): Promise<void> {
+    await this.requireRunning(runId);
+    await this.handle(runId).signal(resumeSignal);
+  }
+
+  async cancel(runId: string): Promise<void> {
+    await this.requireRunning(runId);
+    await this.handle(runId).cancel();
+  }
+
+  private async requireRunning(runId: string): Promise<void> {
+    const d = await this.describe(runId);
+    if (d.status.name !== 'RUNNING') throw new UsageError(`run "${runId}" is not running (${d.status.name.toLowerCase()})`);
+  }
+
+  /** The outcome (SPEC §3); a cancelled run yields status "cancelled". */
+  async result(runId: string): Promise<RunOutcome> {
+    try {
+      return await this.handle(runId).result();
+    } catch (err) {
+      if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
+        return { runId, status: 'cancelled', reason: 'cancelled by the user' };
+      }
+      if (err instanceof WorkflowFailedError) {
+        return { runId, status: 'failed', reason: err.cause?.message ?? err.message };
+      }
+      throw err;
+    }
+  }
+
+  /** Runs, newest first; one entry per run id (the latest execution after continue-as-new). */
+  async list(limit = 200): Promise<RunListEntry[]> {
+    const seen = new Map<string, RunListEntry>();
+    for await (const wf of this.client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}'` })) {
+      if (seen.has(wf.workflowId)) continue;
+      const sa = wf.typedSearchAttributes;
+      seen.set(wf.workflowId, {
+        runId: wf.workflowId,
+        status: wf.status.name.toLowerCase(),
+        goalStatus: sa.get(GOAL_STATUS_KEY) ?? null,
+        phase: sa.get(PHASE_KEY) ?? null,
+        tokensUsed: sa.get(TOKENS_USED_KEY) ?? null,
+        startedAt: wf.startTime?.toISOString() ?? null,
+        closedAt: wf.closeTime?.toISOString() ?? null,
+      });
+      if (seen.size >= limit) break;
+    }
+    return [...seen.values()];
+  }
+}

@@ -1,0 +1,54 @@
+/** Environment configuration (INTERFACE.md "Environment"), read once per process. */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const DEFAULT_MODEL = 'gpt-5.1';
+export const DEFAULT_CONTEXT_WINDOW = 128_000;
+
+export interface InftyConfig {
+  temporalAddress: string;
+  temporalAddressExplicit: boolean;
+  namespace: string;
+  taskQueue: string;
+  home: string;
+  runsRoot: string;
+  model: string;
+  wireApi: 'responses' | 'chat';
+  baseURL: string | undefined;
+  apiKey: string | undefined;
+  stream: boolean;
+  contextWindow: number;
+  autoCompactLimit: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
+  const home = resolve(env.INFTY_HOME || join(homedir(), '.infty'));
+  const wire = (env.INFTY_WIRE_API || 'responses').toLowerCase();
+  if (wire !== 'responses' && wire !== 'chat') {
+    throw new Error(`INFTY_WIRE_API must be "responses" or "chat", got "${env.INFTY_WIRE_API}"`);
+  }
+  const contextWindow = positiveInt(env.INFTY_CONTEXT_WINDOW, 'INFTY_CONTEXT_WINDOW') ?? DEFAULT_CONTEXT_WINDOW;
+  return {
+    temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+    temporalAddressExplicit: Boolean(env.TEMPORAL_ADDRESS),
+    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    taskQueue: env.INFTY_TASK_QUEUE || 'infty',
+    home,
+    runsRoot: resolve(env.INFTY_RUNS_ROOT || join(home, 'runs')),
+    model: env.INFTY_MODEL || DEFAULT_MODEL,
+    wireApi: wire,
+    baseURL: env.OPENAI_BASE_URL || undefined,
+    apiKey: env.OPENAI_API_KEY || undefined,
+    stream: env.INFTY_STREAM !== '0' && env.INFTY_STREAM !== 'false',
+    contextWindow,
+    autoCompactLimit:
+      positiveInt(env.INFTY_AUTO_COMPACT_LIMIT, 'INFTY_AUTO_COMPACT_LIMIT') ?? Math.floor(contextWindow * 0.9),
+  };
+}
+
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,120 @@
+/**
+ * Rendering a scripted reply as an OpenAI Chat Completions response, or as the
+ * `chat.completion.chunk` SSE stream the API emits for `stream: true`.
+ */
+import { splitIntoChunks } from './responsesWire';
+import type { SseFrame, WireReply } from './types';
+
+export function chatCompletionId(reply: WireReply): string {
+  return `chatcmpl-${reply.seq}`;
+}
+
+function usageObject(reply: WireReply) {
+  const u = reply.usage;
+  return {
+    prompt_tokens: u.inputTokens,
+    completion_tokens: u.outputTokens,
+    total_tokens: u.inputTokens + u.outputTokens,
+    prompt_tokens_details: { cached_tokens: u.cachedInputTokens, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: u.reasoningTokens,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+function finishReason(reply: WireReply): 'tool_calls' | 'stop' {
+  return reply.calls.length > 0 ? 'tool_calls' : 'stop';
+}
+
+/** Non-streaming Chat Completions body. */
+export function renderChatCompletion(reply: WireReply, _body: any): Record<string, unknown> {
+  const message: Record<string, unknown> = {
+    role: 'assistant',
+    content: reply.text ?? null,
+    refusal: null,
+    annotations: [],
+  };
+  if (reply.calls.length > 0) {
+    message.tool_calls = reply.calls.map((c) => ({
+      id: c.callId,
+      type: 'function',
+      function: { name: c.name, arguments: c.arguments },
+    }));
+  }
+  return {
+    id: chatCompletionId(reply),
+    object: 'chat.completion',
+    created: reply.createdAt,
+    model: reply.model,
+    choices: [{ index: 0, message, finish_reason: finishReason(reply), logprobs: null }],
+    usage: usageObject(reply),
+    service_tier: 'default',
+    system_fingerprint: null,
+  };
+}
+
+export function sseData(data: unknown): SseFrame {
+  return `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+}
+
+export const SSE_DONE: SseFrame = 'data: [DONE]\n\n';
+
+/**
+ * Streaming Chat Completions chunks. `frames` are the content chunks; `tail`
+ * holds the finish_reason chunk, the usage chunk (when
+ * `stream_options.include_usage`) and `data: [DONE]`.
+ */
+export function renderChatStream(reply: WireReply, body: any): { frames: SseFrame[]; tail: SseFrame[] } {
+  const includeUsage = Boolean(body?.stream_options?.include_usage);
+  const chunk = (delta: Record<string, unknown>, finish: 'tool_calls' | 'stop' | null = null) => {
+    const c: Record<string, unknown> = {
+      id: chatCompletionId(reply),
+      object: 'chat.completion.chunk',
+      created: reply.createdAt,
+      model: reply.model,
+      service_tier: 'default',
+      system_fingerprint: null,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    };
+    if (includeUsage) c.usage = null;
+    return sseData(c);
+  };
+
+  const frames: SseFrame[] = [];
+  const hasText = reply.text !== undefined;
+  frames.push(chunk({ role: 'assistant', content: hasText ? '' : null, refusal: null }));
+  if (hasText) {
+    for (const piece of splitIntoChunks(reply.text!)) frames.push(chunk({ content: piece }));
+  }
+  reply.calls.forEach((call, index) => {
+    frames.push(
+      chunk({
+        tool_calls: [{ index, id: call.callId, type: 'function', function: { name: call.name, arguments: '' } }],
+      }),
+    );
+    for (const piece of splitIntoChunks(call.arguments)) {
+      frames.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+    }
+  });
+
+  const tail: SseFrame[] = [chunk({}, finishReason(reply))];
+  if (includeUsage) {
+    tail.push(
+      sseData({
+        id: chatCompletionId(reply),
+        object: 'chat.completion.chunk',
+        created: reply.createdAt,
+        model: reply.model,
+        service_tier: 'default',
+        system_fingerprint: null,
+        choices: [],
+        usage: usageObject(reply),
+      }),
+    );
+  }
+  tail.push(SSE_DONE);
+  return { frames, tail };
+}

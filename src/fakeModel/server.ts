@@ -1,0 +1,436 @@
+/**
+ * A scripted fake OpenAI-compatible HTTP server (plain node:http).
+ *
+ * Serves `POST /v1/responses` and `POST /v1/chat/completions` (also without the
+ * `/v1` prefix), streaming (SSE) and not, faithfully enough for the real
+ * `openai` v6 client. Every request is recorded; the reply is chosen by a
+ * `Responder` (see script.ts for `scriptByRole` / `withFaults`).
+ */
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
+import { renderChatCompletion, renderChatStream } from './chatWire';
+import { renderResponse, renderResponseStream } from './responsesWire';
+import type {
+  Fault,
+  FakeModelServer,
+  RecordedRequest,
+  Responder,
+  ScriptedReply,
+  SseFrame,
+  StartFakeModelServerOptions,
+  Usage,
+  WireReply,
+} from './types';
+
+export type { FakeModelServer, RecordedRequest, Responder, ScriptedReply, Fault, Usage } from './types';
+
+const ROUTES: Record<string, { path: string; wire: 'responses' | 'chat' }> = {
+  '/v1/responses': { path: '/v1/responses', wire: 'responses' },
+  '/responses': { path: '/v1/responses', wire: 'responses' },
+  '/v1/chat/completions': { path: '/v1/chat/completions', wire: 'chat' },
+  '/chat/completions': { path: '/v1/chat/completions', wire: 'chat' },
+};
+
+/** Context window quoted in the fake `context_length_exceeded` message. */
+const FAKE_CONTEXT_WINDOW = 128000;
+
+/** Tracks whether the client is still there; lets waits end early on disconnect. */
+class Exchange {
+  gone = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly req: http.IncomingMessage,
+    readonly res: http.ServerResponse,
+  ) {
+    req.on('error', () => {});
+    res.on('error', () => {});
+    const onGone = () => {
+      if (this.gone) return;
+      if (res.writableFinished) return; // normal completion
+      this.gone = true;
+      for (const w of this.waiters) w();
+      this.waiters.clear();
+    };
+    // 'close' also fires when the socket dies before the response finished.
+    res.on('close', onGone);
+  }
+
+  /** Resolves after `ms`, or as soon as the client disconnects. Returns false when the client is gone. */
+  sleep(ms: number): Promise<boolean> {
+    if (this.gone) return Promise.resolve(false);
+    if (!(ms > 0)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve(!this.gone);
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  /** Resolves when the client disconnects (or the server closes the socket). */
+  untilGone(): Promise<void> {
+    if (this.gone) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.waiters.delete(done);
+        resolve();
+      };
+      this.waiters.add(done);
+    });
+  }
+
+  /** Write unless the client is gone. */
+  write(chunk: string): boolean {
+    if (this.gone || this.res.destroyed || this.res.writableEnded) return false;
+    this.res.write(chunk);
+    return true;
+  }
+
+  end(chunk?: string): void {
+    if (this.gone || this.res.destroyed || this.res.writableEnded) return;
+    this.res.end(chunk);
+  }
+}
+
+function lowerCaseHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return out;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const settle = (v: string | undefined) => {
+      if (settled) return;
+      settled = true;
+      resolve(v);
+    };
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => settle(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => settle(undefined));
+    req.on('close', () => settle(req.complete ? Buffer.concat(chunks).toString('utf8') : undefined));
+  });
+}
+
+function errorBody(message: string, type: string, code: string | null, param: string | null = null) {
+  return { error: { message, type, param, code } };
+}
+
+function sendJson(ex: Exchange, status: number, obj: unknown, extraHeaders: Record<string, string> = {}): void {
+  if (ex.gone || ex.res.headersSent) return;
+  const text = JSON.stringify(obj);
+  ex.res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+    ...extraHeaders,
+  });
+  ex.end(text);
+}
+
+function estimateTokens(chars: number): number {
+  return Math.ceil(chars / 4);
+}
+
+/** Default input-token estimate: ceil(len(JSON of input/messages (+ instructions)) / 4). */
+export function estimateInputTokens(wire: 'responses' | 'chat', body: any): number {
+  const b = body && typeof body === 'object' ? body : {};
+  if (wire === 'chat') return estimateTokens(JSON.stringify(b.messages ?? []).length);
+  let chars = JSON.stringify(b.input ?? '').length;
+  if (b.instructions !== undefined && b.instructions !== null) chars += JSON.stringify(b.instructions).length;
+  return estimateTokens(chars);
+}
+
+export function resolveUsage(
+  wire: 'responses' | 'chat',
+  body: any,
+  outputChars: number,
+  given: Partial<Usage> | undefined,
+): Usage {
+  return {
+    inputTokens: given?.inputTokens ?? estimateInputTokens(wire, body),
+    cachedInputTokens: given?.cachedInputTokens ?? 0,
+    outputTokens: given?.outputTokens ?? Math.max(1, estimateTokens(outputChars)),
+    reasoningTokens: given?.reasoningTokens ?? 0,
+  };
+}
+
+function toWireReply(rec: RecordedRequest, reply: Extract<ScriptedReply, { kind: 'message' | 'tool_calls' }>): WireReply {
+  const calls =
+    reply.kind === 'tool_calls'
+      ? reply.calls.map((c, i) => ({
+          callId: c.callId ?? `call_${rec.seq}_${i}`,
+          name: c.name,
+          arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments),
+        }))
+      : [];
+  const text = reply.text;
+  const outputChars = (text ?? '').length + calls.reduce((n, c) => n + c.arguments.length, 0);
+  return {
+    seq: rec.seq,
+    model: typeof rec.body?.model === 'string' ? rec.body.model : 'fake-model',
+    createdAt: Math.floor(Date.now() / 1000),
+    text,
+    calls,
+    usage: resolveUsage(rec.wire, rec.body, outputChars, reply.usage),
+  };
+}
+
+function renderStream(rec: RecordedRequest, reply: WireReply): { frames: SseFrame[]; tail: SseFrame[] } {
+  return rec.wire === 'responses' ? renderResponseStream(reply, rec.body) : renderChatStream(reply, rec.body);
+}
+
+function renderJson(rec: RecordedRequest, reply: WireReply): Record<string, unknown> {
+  return rec.wire === 'responses' ? renderResponse(reply, rec.body) : renderChatCompletion(reply, rec.body);
+}
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+};
+
+function defaultHttpMessage(status: number): { message: string; type: string; code: string | null } {
+  if (status === 429) {
+    return {
+      message: 'Rate limit reached for requests (fake model server). Please try again later.',
+      type: 'requests',
+      code: 'rate_limit_exceeded',
+    };
+  }
+  if (status === 401) return { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' };
+  if (status === 404) return { message: 'The model does not exist.', type: 'invalid_request_error', code: 'model_not_found' };
+  if (status >= 500) {
+    return {
+      message: 'The server had an error while processing your request. Sorry about that!',
+      type: 'server_error',
+      code: null,
+    };
+  }
+  return { message: `Fake model server error (HTTP ${status}).`, type: 'invalid_request_error', code: null };
+}
+
+async function applyFault(ex: Exchange, rec: RecordedRequest, fault: Fault): Promise<void> {
+  rec.status = 'fault';
+  rec.fault = fault.kind;
+  switch (fault.kind) {
+    case 'http': {
+      const def = defaultHttpMessage(fault.status);
+      let message = fault.message ?? def.message;
+      let type = def.type;
+      let param: string | null = null;
+      const code = fault.code ?? def.code;
+      if (fault.code === 'context_length_exceeded') {
+        type = 'invalid_request_error';
+        param = rec.wire === 'chat' ? 'messages' : 'input';
+        if (fault.message === undefined) {
+          const got = Math.max(FAKE_CONTEXT_WINDOW + 1, estimateInputTokens(rec.wire, rec.body));
+          message =
+            `This model's maximum context length is ${FAKE_CONTEXT_WINDOW} tokens. ` +
+            `However, your messages resulted in ${got} tokens. Please reduce the length of the messages.`;
+        }
+      }
+      const headers: Record<string, string> = { 'x-request-id': `req_${rec.seq}` };
+      if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+      sendJson(ex, fault.status, errorBody(message, type, code, param), headers);
+      return;
+    }
+    case 'drop': {
+      ex.req.socket.destroy();
+      return;
+    }
+    case 'hang': {
+      await ex.untilGone();
+      return;
+    }
+    case 'invalid_json': {
+      if (rec.stream) {
+        ex.res.writeHead(200, SSE_HEADERS);
+        const prefix = rec.wire === 'responses' ? 'event: response.created\n' : '';
+        ex.end(`${prefix}data: {"id": "broken", this is not JSON\n\n`);
+      } else {
+        const text = '<html><body>502 Bad Gateway (not JSON)</body></html>';
+        ex.res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+        ex.end(text);
+      }
+      return;
+    }
+    case 'truncated_stream': {
+      const filler: WireReply = toWireReply(rec, {
+        kind: 'tool_calls',
+        text: 'This reply was cut off before it completed; the rest never arrives. '.repeat(2),
+        calls: [{ name: 'truncated', arguments: { note: 'this call is never completed' } }],
+      });
+      if (rec.stream) {
+        const { frames } = renderStream(rec, filler);
+        const n = Math.min(frames.length, Math.max(2, Math.ceil(frames.length / 2)));
+        ex.res.writeHead(200, SSE_HEADERS);
+        ex.res.flushHeaders();
+        for (const f of frames.slice(0, n)) ex.write(f);
+        ex.end();
+      } else {
+        const full = JSON.stringify(renderJson(rec, filler));
+        // No content-length: a clean chunked end after half the document.
+        ex.res.writeHead(200, { 'content-type': 'application/json' });
+        ex.end(full.slice(0, Math.floor(full.length / 2)));
+      }
+      return;
+    }
+  }
+}
+
+async function answer(ex: Exchange, rec: RecordedRequest, reply: ScriptedReply): Promise<void> {
+  const latency = reply.latencyMs ?? 0;
+  if (!(await ex.sleep(latency))) return;
+  if (reply.kind === 'fault') {
+    await applyFault(ex, rec, reply.fault);
+    return;
+  }
+  const wireReply = toWireReply(rec, reply);
+  if (!rec.stream) {
+    sendJson(ex, 200, renderJson(rec, wireReply), { 'x-request-id': `req_${rec.seq}` });
+    if (!ex.gone) rec.status = 'completed';
+    return;
+  }
+  const { frames, tail } = renderStream(rec, wireReply);
+  const all = [...frames, ...tail];
+  // Spread chunks a little when a latency was asked for (about 10% extra in total, <= 25ms per chunk).
+  const gap = latency > 0 ? Math.min(25, Math.floor((latency * 0.1) / all.length)) : 0;
+  ex.res.writeHead(200, { ...SSE_HEADERS, 'x-request-id': `req_${rec.seq}` });
+  ex.res.flushHeaders();
+  for (const frame of all) {
+    if (!ex.write(frame)) return;
+    if (gap > 0 && !(await ex.sleep(gap))) return;
+  }
+  ex.end();
+  if (!ex.gone) rec.status = 'completed';
+}
+
+export async function startFakeModelServer(opts: StartFakeModelServerOptions): Promise<FakeModelServer> {
+  let responder: Responder = opts.responder;
+  const host = opts.host ?? '127.0.0.1';
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  let seq = 0;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const ex = new Exchange(req, res);
+    const pathname = new URL(req.url ?? '/', 'http://fake.invalid').pathname.replace(/\/+$/, '') || '/';
+    const route = ROUTES[pathname];
+    if (!route || req.method !== 'POST') {
+      req.resume();
+      sendJson(
+        ex,
+        404,
+        errorBody(`Unknown request URL: ${req.method} ${pathname}. (fake model server)`, 'invalid_request_error', 'unknown_url'),
+      );
+      return;
+    }
+    const raw = await readBody(req);
+    if (raw === undefined || ex.gone) return; // client went away mid-body
+    let body: any;
+    try {
+      body = raw.length ? JSON.parse(raw) : {};
+    } catch {
+      sendJson(
+        ex,
+        400,
+        errorBody('We could not parse the JSON body of your request. (fake model server)', 'invalid_request_error', null),
+      );
+      return;
+    }
+    const headers = lowerCaseHeaders(req.headers);
+    const rec: RecordedRequest = {
+      seq: ++seq,
+      path: route.path,
+      wire: route.wire,
+      headers,
+      body,
+      stream: body?.stream === true,
+    };
+    if (headers['x-infty-role'] !== undefined) rec.role = headers['x-infty-role'];
+    if (headers['x-infty-run-id'] !== undefined) rec.runId = headers['x-infty-run-id'];
+    if (headers['x-infty-purpose'] !== undefined) rec.purpose = headers['x-infty-purpose'];
+    requests.push(rec);
+
+    let reply: ScriptedReply;
+    try {
+      reply = await responder(rec);
+    } catch (err) {
+      rec.status = 'fault';
+      rec.fault = 'responder_error';
+      const msg = err instanceof Error ? err.message : String(err);
+      sendJson(ex, 500, errorBody(`fake model responder failed: ${msg}`, 'server_error', 'responder_error'));
+      return;
+    }
+    if (ex.gone) return;
+    await answer(ex, rec, reply);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      // Never let a handler error escape; answer 500 if still possible.
+      try {
+        if (!res.headersSent && !res.destroyed) {
+          const text = JSON.stringify(errorBody(`fake model server error: ${String(err)}`, 'server_error', null));
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(text);
+        } else if (!res.writableEnded) {
+          res.destroy();
+        }
+      } catch {
+        /* ignore */
+      }
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (_err, socket) => {
+    socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', () => {});
+
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    baseUrl: `http://${urlHost}:${port}/v1`,
+    requests,
+    setResponder(r: Responder) {
+      responder = r;
+    },
+    requestsFor(role: string) {
+      return requests.filter((r) => r.role === role);
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
+        sockets.clear();
+      });
+      return closing;
+    },
+  };
+}

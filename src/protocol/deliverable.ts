@@ -1,0 +1,20 @@
+export type DeliverableCheck =
+  | {
+      ok: true;
+      /** Canonical absolute path. */
+      path: string;
+      /** Path relative to the run directory ('.' for the run directory itself). */
+      relativePath: string;
+      kind: 'file';
+      size: number;
+      sha256: string;
+    }
+  | {
+      ok: true;
+      path: string;
+      relativePath: string;
+      kind: 'directory';
+      size: number;
+      manifest: { path: string; size: number; sha256: string }[];
+    }
+  | { ok: false; reason: string };

@@ -1,0 +1,44 @@
+/** One line of a role's transcript (JSONL). Wire-agnostic; converted per API at request time. */
+export type TranscriptItem =
+  | { type: 'instructions'; text: string }
+  | { type: 'message'; role: 'user' | 'assistant'; text: string }
+  | { type: 'function_call'; callId: string; name: string; arguments: string }
+  | { type: 'function_call_output'; callId: string; output: string };
+
+export interface ToolCall {
+  callId: string;
+  name: string;
+  arguments: string;
+}
+
+export interface Usage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+}
+
+export const ZERO_USAGE: Usage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
+
+/** Goal accounting: non-cached input plus output (output already includes reasoning). */
+export function billableTokens(u: Usage): number {
+  return Math.max(0, u.inputTokens - u.cachedInputTokens) + u.outputTokens;
+}
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+  };
+}
+
+export function userMessage(text: string): TranscriptItem {
+  return { type: 'message', role: 'user', text };
+}
+
+/** `<role>.jsonl` for generation 0, `<role>.<generation>.jsonl` after a rotation or compaction. */
+export function transcriptFileName(role: string, generation: number): string {
+  return generation === 0 ? `${role}.jsonl` : `${role}.${generation}.jsonl`;
+}

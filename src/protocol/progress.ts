@@ -1,0 +1,75 @@
+import type { Goal } from './goal';
+import type { RunOutcome, TerminalStatus } from './outcome';
+
+export type Phase = 'starting' | 'solving' | 'directing' | 'validating' | 'verifying' | 'paused' | 'finished';
+
+export type EventKind =
+  | 'run_started'
+  | 'objective_posted'
+  | 'tool_call'
+  | 'solver_message'
+  | 'direction_request'
+  | 'directive'
+  | 'delivery'
+  | 'delivery_invalid'
+  | 'verdict'
+  | 'verification'
+  | 'malformed_signal'
+  | 'continuation'
+  | 'finalization'
+  | 'steer'
+  | 'paused'
+  | 'resumed'
+  | 'budget'
+  | 'budget_limited'
+  | 'compaction'
+  | 'model_error'
+  | 'continued_as_new'
+  | 'outcome';
+
+export interface RunEvent {
+  seq: number;
+  at: string;
+  kind: EventKind;
+  role?: string;
+  message: string;
+}
+
+export interface RoleStats {
+  turns: number;
+  modelCalls: number;
+  toolCalls: number;
+  tokensUsed: number;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  compactions: number;
+  generation: number;
+  model: string;
+  lastInputTokens: number;
+}
+
+export interface PlanStep {
+  step: string;
+  status: 'pending' | 'in_progress' | 'completed';
+}
+
+export interface Progress {
+  runId: string;
+  status: 'running' | TerminalStatus;
+  phase: Phase;
+  activeRole: string | null;
+  objective: string;
+  runDir: string | null;
+  sandbox: 'bwrap' | 'none' | null;
+  goal: Goal;
+  roles: Record<string, RoleStats>;
+  plan: { explanation: string | null; steps: PlanStep[] };
+  verificationRounds: number;
+  continueAsNewCount: number;
+  events: RunEvent[];
+  /** seq of the newest event ever emitted (events holds only the most recent ones). */
+  lastEventSeq: number;
+  outcome?: RunOutcome;
+}

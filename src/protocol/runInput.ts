@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { MAX_OBJECTIVE_CHARS } from './goal';
+import { runIdError } from './runId';
+
+export const DEFAULT_VERIFIERS = ['verifier-alpha', 'verifier-beta', 'verifier-gamma'];
+
+const roleName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]*$/, 'role names use lower-case letters, digits, "-" and "_"');
+
+/** Workflow input of `inftyRun` (INTERFACE.md). Only runId and objective are required. */
+export const RunInputSchema = z
+  .object({
+    runId: z.string().superRefine((id, ctx) => {
+      const err = runIdError(id);
+      if (err) ctx.addIssue({ code: 'custom', message: err });
+    }),
+    objective: z
+      .string()
+      .trim()
+      .min(1, 'objective must not be empty')
+      .max(MAX_OBJECTIVE_CHARS, `objective must be at most ${MAX_OBJECTIVE_CHARS} characters`),
+    verifiers: z
+      .array(roleName.refine((r) => r.startsWith('verifier'), 'verifier role names start with "verifier"'))
+      .refine((v) => new Set(v).size === v.length, 'verifier names must be unique')
+      .default(DEFAULT_VERIFIERS),
+    tokenBudget: z.number().int('token budget must be a whole number').positive('token budget must be positive').nullable().default(null),
+    /** Default model of every role (else the worker's INFTY_MODEL). */
+    model: z.string().min(1).optional(),
+    solverModel: z.string().min(1).optional(),
+    directorModel: z.string().min(1).optional(),
+    verifierModel: z.string().min(1).optional(),
+    /** Instruction overrides by role name, or "verifier" for every verifier. */
+    instructions: z.record(z.string(), z.string().min(1)).default({}),
+    directorTimeoutSecs: z.number().positive().default(1200),
+    verifierTimeoutSecs: z.number().positive().default(1800),
+    sandbox: z.enum(['auto', 'none']).default('auto'),
+    allowNetwork: z.boolean().default(false),
+    /** Solver turns allowed after the budget-limit message before the run ends budget_exhausted. */
+    budgetGraceTurns: z.number().int().min(0).default(3),
+    /** Consecutive malformed signals / invalid deliveries tolerated before the run fails. */
+    maxConsecutiveErrors: z.number().int().min(1).default(3),
+    /** Model calls of one role turn before the turn is cut short (guards against endless tool loops). */
+    maxStepsPerTurn: z.number().int().min(1).default(200),
+    /** Continue-as-new after this many history events (besides Temporal's own suggestion). */
+    continueAsNewAfterEvents: z.number().int().min(100).default(10_000),
+    /** Use the worker's built-in scripted model endpoint (the offline demo). */
+    demo: z.boolean().default(false),
+  })
+  .strict();
+
+export type RunInputRaw = z.input<typeof RunInputSchema>;
+export type RunInput = z.output<typeof RunInputSchema>;
+
+export function modelFor(input: RunInput, role: string): string | undefined {
+  if (role === 'solver') return input.solverModel ?? input.model;
+  if (role === 'director') return input.directorModel ?? input.model;
+  return input.verifierModel ?? input.model;
+}
+
+export function instructionsOverride(input: RunInput, role: string): string | undefined {
+  return input.instructions[role] ?? (role.startsWith('verifier') ? input.instructions.verifier : undefined);
+}
+
+export function promptNameFor(role: string): 'solver' | 'director' | 'verifier' {
+  if (role === 'solver' || role === 'director') return role;
+  return 'verifier';
+}

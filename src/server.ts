@@ -1,0 +1,251 @@
+/**
+ * The embedded Temporal dev server: runs `temporal server start-dev` as a child process.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { requireTemporalCli } from './temporalCli';
+
+export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int'> = {
+  InftyGoalStatus: 'Keyword',
+  InftyPhase: 'Keyword',
+  InftyTokensUsed: 'Int',
+};
+
+/** temporal.api.enums.v1.IndexedValueType values for the attribute types we use. */
+const INDEXED_VALUE_TYPE = { Keyword: 2, Int: 3 } as const;
+
+export interface DevServerOptions {
+  /** gRPC frontend port (default 7233). */
+  port?: number;
+  /** Web UI port (default port + 1000). */
+  uiPort?: number;
+  /** Persistent SQLite file; in-memory when undefined. */
+  dbFile?: string;
+  /** Address to bind (default 127.0.0.1). */
+  ip?: string;
+  /** Namespace to create and register search attributes in (default 'default'). */
+  namespace?: string;
+  /** Disable the Web UI. */
+  headless?: boolean;
+  /** Receives the server's output, line by line. */
+  log?: (line: string) => void;
+  /** Path of the `temporal` binary (default: requireTemporalCli()). */
+  temporalCli?: string;
+}
+
+export interface DevServerHandle {
+  /** host:port of the gRPC frontend. */
+  address: string;
+  uiUrl?: string;
+  pid: number;
+  /** SIGTERM, then SIGKILL after 10 s; resolves once the process has exited. Idempotent. */
+  stop(): Promise<void>;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+const STDERR_TAIL_LINES = 20;
+
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when nothing can bind host:port right now (something listens there). */
+function isPortInUse(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE' || err.code === 'EACCES'));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(false)));
+  });
+}
+
+/** A real gRPC round trip (GetSystemInfo) against the frontend at `address`; false on any failure. */
+export async function isTemporalReachable(address: string, timeoutMs = 2_000): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+function isAlreadyExists(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  return e?.code === 6 /* grpc ALREADY_EXISTS */ || /already exists/i.test(String(e?.message ?? err));
+}
+
+/** Registers the SEARCH_ATTRIBUTES missing from `namespace` (lists first; "already exists" is fine). */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !known.has(name));
+  if (missing.length === 0) return;
+  const searchAttributes = Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]));
+  try {
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+function startDevArgs(o: { ip: string; port: number; uiPort: number; dbFile?: string; namespace: string; headless: boolean }): string[] {
+  const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(o.port)];
+  if (o.headless) args.push('--headless');
+  else args.push('--ui-port', String(o.uiPort));
+  if (o.dbFile) args.push('--db-filename', o.dbFile);
+  args.push('--namespace', o.namespace);
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  args.push('--log-level', 'warn');
+  return args;
+}
+
+/** Splits a stream into lines and hands each to `onLine`. */
+function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split(/\r?\n/);
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) onLine(line);
+  });
+  stream.on('end', () => {
+    if (buffered.trim()) onLine(buffered);
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Starts `temporal server start-dev`, waits until its frontend answers gRPC and the Infty search
+ * attributes exist, and returns a handle to stop it.
+ */
+export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServerHandle> {
+  const ip = opts.ip ?? '127.0.0.1';
+  const port = opts.port ?? 7233;
+  const uiPort = opts.uiPort ?? port + 1000;
+  const namespace = opts.namespace ?? 'default';
+  const headless = opts.headless ?? false;
+  const dbFile = opts.dbFile ? path.resolve(opts.dbFile) : undefined;
+  const address = `${ip}:${port}`;
+
+  if (await isPortInUse(port, ip)) {
+    throw new Error(
+      `port ${port} on ${ip} is already in use (is a Temporal server already running? use it with TEMPORAL_ADDRESS=${address} or pick --port)`,
+    );
+  }
+  if (!headless && (await isPortInUse(uiPort, ip))) {
+    throw new Error(`UI port ${uiPort} on ${ip} is already in use (pick --ui-port, or run headless)`);
+  }
+  if (dbFile) mkdirSync(path.dirname(dbFile), { recursive: true });
+  const cli = opts.temporalCli ?? (await requireTemporalCli());
+
+  const args = startDevArgs({ ip, port, uiPort, dbFile, namespace, headless });
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const stderrTail: string[] = [];
+  forEachLine(child.stdout!, (line) => opts.log?.(line));
+  forEachLine(child.stderr!, (line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+    opts.log?.(line);
+  });
+
+  // Don't leave an orphaned server behind if this process exits without calling stop().
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  let hasExited = false;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', (err) => {
+      stderrTail.push(`spawn ${cli}: ${err.message}`);
+      hasExited = true;
+      resolve(null);
+    });
+    child.once('exit', (code) => {
+      hasExited = true;
+      resolve(code);
+    });
+  }).then((code) => {
+    process.removeListener('exit', killOnExit);
+    return code;
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (hasExited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      try {
+        await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    })();
+    return stopping;
+  };
+
+  try {
+    await waitUntilReady(address, exited, () => hasExited, () => stderrTail);
+    const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    try {
+      await ensureSearchAttributes(connection, namespace);
+    } finally {
+      await connection.close();
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    address,
+    uiUrl: headless ? undefined : `http://${ip}:${uiPort}`,
+    pid: child.pid ?? -1,
+    stop,
+    exited,
+  };
+}
+
+async function waitUntilReady(
+  address: string,
+  exited: Promise<number | null>,
+  hasExited: () => boolean,
+  stderrTail: () => string[],
+): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const earlyExit = (code: number | null) =>
+    new Error(
+      `temporal server start-dev exited early (code ${code}) before ${address} answered:\n${stderrTail().join('\n') || '(no output)'}`,
+    );
+  while (Date.now() < deadline) {
+    const outcome = await Promise.race([
+      isTemporalReachable(address, 1_000).then((ok) => (ok ? 'ready' : 'not yet')),
+      exited.then((code) => ({ code })),
+    ]);
+    if (outcome === 'ready') return;
+    if (typeof outcome === 'object' || hasExited()) throw earlyExit(typeof outcome === 'object' ? outcome.code : await exited);
+    await sleep(250);
+  }
+  throw new Error(
+    `temporal server start-dev did not answer on ${address} within ${READY_TIMEOUT_MS / 1000}s:\n${stderrTail().join('\n')}`,
+  );
+}

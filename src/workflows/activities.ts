@@ -1,0 +1,32 @@
+/** Activity proxies with their timeouts and retry policies (ARCHITECTURE decisions 3 and 4). */
+import { proxyActivities } from '@temporalio/workflow';
+import type { InftyActivities } from '../protocol/activities';
+
+export const MODEL_NON_RETRYABLE = ['ModelAuthError', 'ModelInvalidRequest', 'ContextLengthExceeded'];
+
+export const modelActivities = proxyActivities<Pick<InftyActivities, 'modelStep'>>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: MODEL_NON_RETRYABLE,
+  },
+});
+
+export const toolActivities = proxyActivities<Pick<InftyActivities, 'runTool'>>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+});
+
+export const storeActivities = proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'validateDeliverable'>>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1 second',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['RunAlreadyExists', 'SandboxUnavailable', 'InvalidRunInput'],
+  },
+});

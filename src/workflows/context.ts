@@ -1,0 +1,188 @@
+/** The run's state plus the helpers every part of the orchestrator uses. */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  isCancellation,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ModelStepInput, ModelStepResult, NewItem } from '../protocol/activities';
+import type { Usage } from '../protocol/items';
+import { billableTokens } from '../protocol/items';
+import type { OutputSchemaName } from '../protocol/outputSchemas';
+import type { EventKind, Phase, Progress } from '../protocol/progress';
+import type { RunInput } from '../protocol/runInput';
+import { instructionsOverride, promptNameFor } from '../protocol/runInput';
+import { MODEL_NON_RETRYABLE, modelActivities } from './activities';
+import { accountUsage, goalView, pause, resume } from './goal';
+import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from './searchAttributes';
+import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
+
+/** Ends the run with status `failed` and this reason. */
+export class RunFailure extends Error {}
+
+export class RunContext {
+  private lastAttributes = '';
+
+  constructor(
+    readonly input: RunInput,
+    readonly state: RunState,
+  ) {}
+
+  now(): number {
+    return Date.now();
+  }
+
+  event(kind: EventKind, message: string, role?: string): void {
+    const s = this.state;
+    s.lastEventSeq += 1;
+    s.events.push({ seq: s.lastEventSeq, at: new Date(this.now()).toISOString(), kind, ...(role ? { role } : {}), message });
+    if (s.events.length > MAX_EVENTS) s.events.splice(0, s.events.length - MAX_EVENTS);
+  }
+
+  setPhase(phase: Phase, activeRole: string | null): void {
+    this.state.phase = phase;
+    this.state.activeRole = activeRole;
+  }
+
+  role(role: string): RoleState {
+    let r = this.state.roles[role];
+    if (!r) {
+      r = { generation: 0, committedLength: 0, stats: newRoleStats(this.state.models[role] ?? this.state.models.solver ?? '') };
+      this.state.roles[role] = r;
+    }
+    return r;
+  }
+
+  /** Per-role statistics and goal accounting for one model call. */
+  account(role: string, usage: Usage): void {
+    const st = this.role(role).stats;
+    st.modelCalls += 1;
+    st.inputTokens += usage.inputTokens;
+    st.cachedInputTokens += usage.cachedInputTokens;
+    st.outputTokens += usage.outputTokens;
+    st.reasoningTokens += usage.reasoningTokens;
+    st.tokensUsed += billableTokens(usage);
+    st.lastInputTokens = usage.inputTokens;
+    const before = this.state.goal.status;
+    this.state.goal = accountUsage(this.state.goal, usage, this.now());
+    if (before !== 'budget_limited' && this.state.goal.status === 'budget_limited') {
+      this.event('budget_limited', `token budget reached: ${this.state.goal.tokensUsed} of ${this.state.goal.tokenBudget} tokens used`);
+    }
+  }
+
+  holdRun(reason: string): void {
+    this.state.hold = reason;
+    this.state.goal = pause(this.state.goal, reason, this.now());
+    this.event('paused', reason);
+  }
+
+  releaseRun(): void {
+    if (this.state.hold === null && this.state.goal.status !== 'paused') return;
+    this.state.hold = null;
+    this.state.goal = resume(this.state.goal, this.now());
+    this.event('resumed', 'run resumed');
+  }
+
+  isHeld(): boolean {
+    return this.state.hold !== null || this.state.goal.status === 'paused';
+  }
+
+  /** Safe point: no new model call starts while the run is held. Waiting holds no worker slot. */
+  async waitWhileHeld(): Promise<void> {
+    if (!this.isHeld()) return;
+    const { phase, activeRole } = this.state;
+    this.setPhase('paused', activeRole);
+    this.syncSearchAttributes();
+    await condition(() => !this.isHeld());
+    this.setPhase(phase, activeRole);
+    this.syncSearchAttributes();
+  }
+
+  syncSearchAttributes(): void {
+    const goalStatus = this.state.goal.status;
+    const phase = this.state.phase;
+    const tokens = this.state.goal.tokensUsed;
+    const key = `${goalStatus}|${phase}|${tokens}`;
+    if (key === this.lastAttributes) return;
+    this.lastAttributes = key;
+    upsertSearchAttributes([
+      { key: GOAL_STATUS_KEY, value: goalStatus },
+      { key: PHASE_KEY, value: phase },
+      { key: TOKENS_USED_KEY, value: tokens },
+    ]);
+  }
+
+  /**
+   * One model step for a role. Auth and invalid-request errors end the run; retries exhausted on
+   * a transient endpoint failure hold the run with the reason until the user resumes it.
+   */
+  async modelStep(
+    role: string,
+    newItems: NewItem[],
+    opts: { schema: OutputSchemaName | null; tools: string[] },
+  ): Promise<ModelStepResult> {
+    const r = this.role(role);
+    const override = instructionsOverride(this.input, role);
+    for (;;) {
+      await this.waitWhileHeld();
+      const req: ModelStepInput = {
+        runId: this.input.runId,
+        role,
+        generation: r.generation,
+        committedLength: r.committedLength,
+        newItems,
+        model: r.stats.model,
+        instructions: override ? { kind: 'text', text: override } : { kind: 'prompt', name: promptNameFor(role) },
+        tools: opts.tools,
+        outputSchema: opts.schema,
+        demo: this.input.demo,
+      };
+      try {
+        const result = await modelActivities.modelStep(req);
+        r.committedLength = result.length;
+        this.account(role, result.usage);
+        this.syncSearchAttributes();
+        return result;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const cause = err instanceof ActivityFailure ? err.cause : err;
+        const message = cause instanceof Error ? cause.message : String(cause);
+        const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+        if (type && MODEL_NON_RETRYABLE.includes(type)) {
+          throw new RunFailure(`model call for ${role} failed: ${message}`);
+        }
+        this.event('model_error', `model endpoint kept failing for ${role}: ${message}`, role);
+        this.holdRun(`model endpoint failing (${message}); fix it and resume the run`);
+      }
+    }
+  }
+
+  progress(): Progress {
+    const s = this.state;
+    const roles: Progress['roles'] = {};
+    for (const [name, r] of Object.entries(s.roles)) roles[name] = { ...r.stats, generation: r.generation };
+    return {
+      runId: this.input.runId,
+      status: s.outcome ? s.outcome.status : 'running',
+      phase: s.phase,
+      activeRole: s.activeRole,
+      objective: this.input.objective,
+      runDir: s.runDir || null,
+      sandbox: s.runDir ? s.sandbox : null,
+      goal: goalView(s.goal, this.now()),
+      roles,
+      plan: s.plan,
+      verificationRounds: s.verificationRounds,
+      continueAsNewCount: s.continueAsNewCount,
+      events: s.events,
+      lastEventSeq: s.lastEventSeq,
+      ...(s.outcome ? { outcome: s.outcome } : {}),
+    };
+  }
+
+  historyLength(): number {
+    return workflowInfo().historyLength;
+  }
+}

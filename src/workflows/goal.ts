@@ -1,0 +1,148 @@
+/** The goal state machine and its accounting (SPEC §5). Pure functions: no I/O, no clock. */
+import type { Goal, GoalStatus, SetGoalRequest } from '../protocol/goal';
+import { MAX_OBJECTIVE_CHARS } from '../protocol/goal';
+import { billableTokens, type Usage } from '../protocol/items';
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export function validateObjective(text: unknown): Checked<string> {
+  if (typeof text !== 'string') return { ok: false, error: 'objective must be a string' };
+  const value = text.trim();
+  if (!value) return { ok: false, error: 'objective must not be empty' };
+  if (value.length > MAX_OBJECTIVE_CHARS) {
+    return { ok: false, error: `objective is ${value.length} characters; at most ${MAX_OBJECTIVE_CHARS} are allowed` };
+  }
+  return { ok: true, value };
+}
+
+export function validateBudget(budget: unknown): Checked<number | null> {
+  if (budget === null || budget === undefined) return { ok: true, value: null };
+  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget <= 0) {
+    return { ok: false, error: `token budget must be a positive whole number or none, got ${JSON.stringify(budget)}` };
+  }
+  return { ok: true, value: budget };
+}
+
+/** Internal goal state: the public Goal plus the instant the active clock was last read. */
+export interface GoalState {
+  objective: string;
+  status: GoalStatus;
+  tokenBudget: number | null;
+  tokensUsed: number;
+  /** Seconds accumulated up to `clockAt`. */
+  timeUsedSeconds: number;
+  /** Epoch ms when the time counter was last brought up to date. */
+  clockAt: number;
+  createdAt: number;
+  updatedAt: number;
+  statusReason: string | null;
+}
+
+export function newGoal(objective: string, tokenBudget: number | null, now: number): GoalState {
+  return {
+    objective,
+    status: 'active',
+    tokenBudget,
+    tokensUsed: 0,
+    timeUsedSeconds: 0,
+    clockAt: now,
+    createdAt: now,
+    updatedAt: now,
+    statusReason: null,
+  };
+}
+
+/** Bring the wall-clock counter up to `now` (time only counts while active). */
+export function tick(g: GoalState, now: number): GoalState {
+  const elapsed = g.status === 'active' ? Math.max(0, now - g.clockAt) / 1000 : 0;
+  return { ...g, timeUsedSeconds: g.timeUsedSeconds + elapsed, clockAt: now };
+}
+
+function overBudget(g: GoalState): boolean {
+  return g.tokenBudget !== null && g.tokensUsed >= g.tokenBudget;
+}
+
+/** Account one model call; an active goal that reaches its budget becomes budget_limited. */
+export function accountUsage(g: GoalState, usage: Usage, now: number): GoalState {
+  const next = { ...tick(g, now), tokensUsed: g.tokensUsed + billableTokens(usage), updatedAt: now };
+  if (next.status === 'active' && overBudget(next)) {
+    return { ...next, status: 'budget_limited', statusReason: `token budget of ${next.tokenBudget} reached` };
+  }
+  return next;
+}
+
+function withStatus(g: GoalState, status: GoalStatus, reason: string | null, now: number): GoalState {
+  return { ...tick(g, now), status, statusReason: reason, updatedAt: now };
+}
+
+export function pause(g: GoalState, reason: string, now: number): GoalState {
+  // A budget-limited or complete goal keeps its status; pausing only stops an active one.
+  if (g.status !== 'active') return g;
+  return withStatus(g, 'paused', reason, now);
+}
+
+export function resume(g: GoalState, now: number): GoalState {
+  if (g.status !== 'paused') return g;
+  return overBudget(g)
+    ? withStatus(g, 'budget_limited', `token budget of ${g.tokenBudget} reached`, now)
+    : withStatus(g, 'active', null, now);
+}
+
+export function complete(g: GoalState, now: number): GoalState {
+  return withStatus(g, 'complete', null, now);
+}
+
+/** Raising the budget above usage reactivates a budget-limited goal; lowering it to usage limits it. */
+export function setBudget(g: GoalState, budget: number | null, now: number): GoalState {
+  const next = { ...tick(g, now), tokenBudget: budget, updatedAt: now };
+  if (next.status === 'budget_limited' && !overBudget(next)) return { ...next, status: 'active', statusReason: null };
+  if (next.status === 'active' && overBudget(next)) {
+    return { ...next, status: 'budget_limited', statusReason: `token budget of ${budget} reached` };
+  }
+  return next;
+}
+
+/** Validates a setGoal update against the current goal; the error says why it is refused. */
+export function checkSetGoal(g: GoalState, req: unknown): Checked<SetGoalRequest> {
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) {
+    return { ok: false, error: 'setGoal takes an object {status?: "active"|"paused", tokenBudget?: number|null}' };
+  }
+  const r = req as Record<string, unknown>;
+  const unknownKeys = Object.keys(r).filter((k) => k !== 'status' && k !== 'tokenBudget');
+  if (unknownKeys.length) return { ok: false, error: `unknown field(s) ${unknownKeys.join(', ')}; allowed: status, tokenBudget` };
+  if (r.status !== undefined && r.status !== 'active' && r.status !== 'paused') {
+    return { ok: false, error: `status must be "active" or "paused", got ${JSON.stringify(r.status)}` };
+  }
+  if (g.status === 'complete') return { ok: false, error: 'the goal is complete; it can no longer change' };
+  const out: SetGoalRequest = {};
+  if (r.status !== undefined) out.status = r.status as 'active' | 'paused';
+  if ('tokenBudget' in r) {
+    const b = validateBudget(r.tokenBudget);
+    if (!b.ok) return b;
+    out.tokenBudget = b.value;
+  }
+  return { ok: true, value: out };
+}
+
+export function applySetGoal(g: GoalState, req: SetGoalRequest, now: number): GoalState {
+  let next = g;
+  if ('tokenBudget' in req) next = setBudget(next, req.tokenBudget ?? null, now);
+  if (req.status === 'paused') next = pause(next, 'paused by the user', now);
+  if (req.status === 'active') next = resume(next, now);
+  return next;
+}
+
+export function goalView(g: GoalState, now: number): Goal {
+  const t = tick(g, now);
+  return {
+    objective: t.objective,
+    status: t.status,
+    tokenBudget: t.tokenBudget,
+    tokensUsed: t.tokensUsed,
+    timeUsedSeconds: Math.round(t.timeUsedSeconds * 10) / 10,
+    remainingTokens: t.tokenBudget === null ? null : Math.max(0, t.tokenBudget - t.tokensUsed),
+    createdAt: new Date(t.createdAt).toISOString(),
+    updatedAt: new Date(t.updatedAt).toISOString(),
+    statusReason: t.statusReason,
+  };
+}

@@ -1,0 +1,1 @@
+export { inftyRun } from './run';

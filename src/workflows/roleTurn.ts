@@ -1,0 +1,103 @@
+/** One role turn (SPEC §6): model step ⇄ tool calls until a message without tool calls. */
+import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
+import type { NewItem } from '../protocol/activities';
+import type { ToolCall } from '../protocol/items';
+import type { OutputSchemaName } from '../protocol/outputSchemas';
+import { parseUpdatePlan } from '../protocol/plan';
+import { toolActivities } from './activities';
+import type { RunContext } from './context';
+
+export const SOLVER_TOOLS = ['shell', 'apply_patch', 'read_file', 'list_dir', 'update_plan'];
+export const READ_ONLY_TOOLS = ['read_file', 'list_dir'];
+
+export interface TurnResult {
+  text: string | null;
+  toolCalls: number;
+}
+
+function updatePlan(ctx: RunContext, call: ToolCall): string {
+  const parsed = parseUpdatePlan(call.arguments);
+  if (!parsed.ok) return parsed.error;
+  ctx.state.plan = { explanation: parsed.explanation, steps: parsed.steps };
+  return 'Plan updated';
+}
+
+/** Runs one step's tool calls concurrently; outputs come back in call order. */
+export async function runToolCalls(ctx: RunContext, role: string, calls: ToolCall[], allowed: string[]): Promise<NewItem[]> {
+  ctx.role(role).stats.toolCalls += calls.length;
+  for (const call of calls) ctx.event('tool_call', `${call.name} ${abbreviate(call.arguments, 160)}`, role);
+  const outputs = await Promise.all(
+    calls.map(async (call): Promise<string> => {
+      if (!allowed.includes(call.name)) {
+        return `tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`;
+      }
+      if (call.name === 'update_plan') return updatePlan(ctx, call);
+      const r = ctx.role(role);
+      return toolActivities.runTool({
+        runId: ctx.input.runId,
+        journalKey: `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`,
+        runDir: ctx.state.runDir,
+        role,
+        call,
+        sandbox: ctx.state.sandbox,
+        allowNetwork: ctx.input.allowNetwork,
+      });
+    }),
+  );
+  return calls.map((call, i) => ({ type: 'function_call_output', callId: call.callId, output: outputs[i]! }));
+}
+
+/** A whole turn of a role that has no mid-turn injections (Director, Verifiers). */
+export async function roleTurn(
+  ctx: RunContext,
+  role: string,
+  items: NewItem[],
+  opts: { schema: OutputSchemaName | null; tools: string[] },
+): Promise<TurnResult> {
+  let next = items;
+  let toolCalls = 0;
+  for (;;) {
+    const step = await ctx.modelStep(role, next, opts);
+    if (step.toolCalls.length === 0) {
+      ctx.role(role).stats.turns += 1;
+      return { text: step.text, toolCalls };
+    }
+    toolCalls += step.toolCalls.length;
+    next = await runToolCalls(ctx, role, step.toolCalls, opts.tools);
+  }
+}
+
+/**
+ * Runs `fn` in a cancellable scope raced against a workflow timer (ARCHITECTURE decision 6).
+ * On timeout the scope is cancelled, which cancels its in-flight activities.
+ */
+export async function withTimeout<T>(ms: number, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
+  const work = new CancellationScope();
+  const timer = new CancellationScope();
+  const workPromise = work.run(fn);
+  const timerPromise = timer.run(() => sleep(ms));
+  workPromise.catch(() => undefined);
+  timerPromise.catch(() => undefined);
+  const winner = await Promise.race([
+    workPromise.then(
+      (value) => ({ done: true as const, value }),
+      (error: unknown) => ({ done: true as const, error }),
+    ),
+    timerPromise.then(() => ({ done: false as const })),
+  ]);
+  if (!winner.done) {
+    work.cancel();
+    await workPromise.catch((err) => {
+      if (!isCancellation(err)) throw err;
+    });
+    return { ok: false };
+  }
+  timer.cancel();
+  if ('error' in winner) throw winner.error;
+  return { ok: true, value: winner.value };
+}
+
+export function abbreviate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}

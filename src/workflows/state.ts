@@ -1,0 +1,67 @@
+/** The small, serializable state of a run: all a continue-as-new carries. */
+import type { NewItem } from '../protocol/activities';
+import type { OutputSchemaName } from '../protocol/outputSchemas';
+import type { RunOutcome } from '../protocol/outcome';
+import type { Phase, PlanStep, RoleStats, RunEvent } from '../protocol/progress';
+import type { GoalState } from './goal';
+
+export interface RoleState {
+  generation: number;
+  /** Transcript lines committed by the workflow (the claim-check of decision 1). */
+  committedLength: number;
+  stats: RoleStats;
+}
+
+export interface RunState {
+  runDir: string;
+  sandbox: 'bwrap' | 'none';
+  models: Record<string, string>;
+  createdAt: string;
+  goal: GoalState;
+  roles: Record<string, RoleState>;
+  phase: Phase;
+  activeRole: string | null;
+  events: RunEvent[];
+  lastEventSeq: number;
+  plan: { explanation: string | null; steps: PlanStep[] };
+  verificationRounds: number;
+  continueAsNewCount: number;
+  /** Items for the Solver's next model step. */
+  pendingSolverItems: NewItem[];
+  pendingSchema: OutputSchemaName;
+  /** Tool calls made so far in the Solver's current turn (idle detection). */
+  turnToolCalls: number;
+  /** 0: working; 1: continuation sent; 2: finalization sent. */
+  idleStage: 0 | 1 | 2;
+  malformedStreak: number;
+  invalidDeliveryStreak: number;
+  budgetNoticeSent: boolean;
+  /** Solver turns ended since the budget-limit message. */
+  graceTurnsUsed: number;
+  graceStepsUsed: number;
+  steerQueue: string[];
+  /** Set while the user (or a failing endpoint) holds the run: no new model calls. */
+  hold: string | null;
+  outcome?: RunOutcome;
+}
+
+export const MAX_EVENTS = 200;
+/** Model steps a budget-limited Solver gets per grace turn, so a limited run always ends. */
+export const GRACE_STEPS_PER_TURN = 25;
+
+export function newRoleStats(model: string): RoleStats {
+  return {
+    turns: 0,
+    modelCalls: 0,
+    toolCalls: 0,
+    tokensUsed: 0,
+    inputTokens: 0,
+    cachedInputTokens: 0,
+    outputTokens: 0,
+    reasoningTokens: 0,
+    compactions: 0,
+    generation: 0,
+    model,
+    lastInputTokens: 0,
+  };
+}

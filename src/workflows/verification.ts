@@ -1,0 +1,68 @@
+/** A verification round: all Verifiers in parallel, each bounded, unanimous aggregate, rotation. */
+import { userMessage } from '../protocol/items';
+import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
+import {
+  aggregateVerdicts,
+  parseVerdict,
+  verificationRequestMessage,
+  type RoleVerdict,
+  type VerificationFeedback,
+} from '../protocol/verdict';
+import { storeActivities } from './activities';
+import type { RunContext } from './context';
+import { correctionMessage } from './direction';
+import { abbreviate, READ_ONLY_TOOLS, roleTurn, withTimeout } from './roleTurn';
+
+async function verify(ctx: RunContext, role: string, request: string): Promise<RoleVerdict> {
+  const timeoutSecs = ctx.input.verifierTimeoutSecs;
+  const opts = { schema: 'verdict' as const, tools: READ_ONLY_TOOLS };
+  const result = await withTimeout(timeoutSecs * 1000, async (): Promise<RoleVerdict> => {
+    const first = await roleTurn(ctx, role, [userMessage(request)], opts);
+    const parsed = parseVerdict(first.text);
+    if (parsed.ok) return { role, ...parsed.verdict };
+    const retry = await roleTurn(ctx, role, [userMessage(correctionMessage(parsed.error, OUTPUT_SCHEMAS.verdict))], opts);
+    const reparsed = parseVerdict(retry.text);
+    if (reparsed.ok) return { role, ...reparsed.verdict };
+    return { role, verdict: 'fail', reasons: [`${role} gave no valid verdict: ${reparsed.error}`], suggestions: [] };
+  });
+  if (result.ok) return result.value;
+  return { role, verdict: 'fail', reasons: [`${role} did not answer within ${timeoutSecs} s (verifier timeout)`], suggestions: [] };
+}
+
+export async function verificationRound(
+  ctx: RunContext,
+  claimPath: string,
+  summary: string | null,
+): Promise<VerificationFeedback> {
+  const verifiers = ctx.input.verifiers;
+  ctx.state.verificationRounds += 1;
+  ctx.setPhase('verifying', verifiers.length === 1 ? verifiers[0]! : null);
+  ctx.syncSearchAttributes();
+  const request = verificationRequestMessage(claimPath, summary, ctx.input.objective);
+  const verdicts = await Promise.all(verifiers.map((role) => verify(ctx, role, request)));
+  for (const v of verdicts) {
+    ctx.event('verdict', `${v.verdict}${v.reasons.length ? `: ${abbreviate(v.reasons.join('; '), 240)}` : ''}`, v.role);
+  }
+  const feedback = aggregateVerdicts(verdicts);
+  ctx.event('verification', `round ${ctx.state.verificationRounds}: overall ${feedback.overall}`);
+  await rotate(ctx, verdicts);
+  return feedback;
+}
+
+/** Verifiers that passed start the next round fresh; those that failed keep their objections. */
+async function rotate(ctx: RunContext, verdicts: RoleVerdict[]): Promise<void> {
+  const passed = verdicts.filter((v) => v.verdict === 'pass');
+  for (const v of passed) {
+    const r = ctx.role(v.role);
+    r.generation += 1;
+    r.committedLength = 0;
+  }
+  if (passed.length > 0) await recordRoles(ctx);
+}
+
+export async function recordRoles(ctx: RunContext): Promise<void> {
+  await storeActivities.updateRunRecord({
+    runId: ctx.input.runId,
+    roles: Object.entries(ctx.state.roles).map(([role, r]) => ({ role, model: r.stats.model, generation: r.generation })),
+  });
+}

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scriptByRole } from '../src/fakeModel/script';
+import type { RoleScriptResponder } from '../src/fakeModel/script';
+import { startHarness, type Harness } from './support/harness';
+import { addFile, askDirection, deliver, directive, shell, tools, verdict } from './support/replies';
+
+describe('inftyRun routing on a real Temporal server', () => {
+  let h: Harness;
+  let script: RoleScriptResponder;
+
+  beforeAll(async () => {
+    h = await startHarness({ responder: (req) => script(req) });
+  });
+  afterAll(async () => h?.close());
+
+  it('routes Solver → Director → Solver → Verifiers → delivered, with files written by tools', async () => {
+    script = scriptByRole({
+      solver: [
+        tools(addFile('deliverable/answer.txt', ['42']), shell('echo hello > artifacts/hello.txt')),
+        askDirection('Which format?'),
+        deliver('deliverable/answer.txt', 'the answer'),
+      ],
+      director: [directive('Use plain text.', 'simplest')],
+      'verifier-alpha': [verdict('pass', ['ok'])],
+      'verifier-beta': [verdict('pass', ['fine'])],
+    });
+    const { runId, outcome } = await h.run({ objective: 'Find the answer', verifiers: ['verifier-alpha', 'verifier-beta'] });
+    expect(outcome).toMatchObject({ runId, status: 'delivered', summary: 'the answer' });
+    if (outcome.status !== 'delivered') throw new Error('not delivered');
+    expect(outcome.deliverablePath).toBe(join(h.runsRoot, runId, 'deliverable', 'answer.txt'));
+    expect(readFileSync(outcome.deliverablePath, 'utf8')).toBe('42\n');
+    expect(readFileSync(join(h.runsRoot, runId, 'artifacts', 'hello.txt'), 'utf8')).toBe('hello\n');
+    expect(outcome.verification).toEqual({
+      type: 'verification_feedback',
+      overall: 'pass',
+      verdicts: [
+        { role: 'verifier-alpha', verdict: 'pass', reasons: ['ok'], suggestions: [] },
+        { role: 'verifier-beta', verdict: 'pass', reasons: ['fine'], suggestions: [] },
+      ],
+    });
+
+    // The directive reached the Solver as the Director's JSON.
+    const solverReqs = h.model.requestsFor('solver');
+    const afterDirective = solverReqs[2]!.body.input;
+    expect(afterDirective[afterDirective.length - 1]).toMatchObject({ role: 'user', content: JSON.stringify({ directive: 'Use plain text.', rationale: 'simplest' }) });
+    // Structured output schemas on every role's requests.
+    expect(solverReqs[0]!.body.text.format.name).toBe('solver_signal');
+    expect(h.model.requestsFor('director')[0]!.body.text.format.name).toBe('director_reply');
+    expect(h.model.requestsFor('verifier-alpha')[0]!.body.text.format.name).toBe('verdict');
+    // Headers and prompt cache key.
+    expect(solverReqs[0]!.headers).toMatchObject({ 'x-infty-run-id': runId, 'x-infty-role': 'solver', 'x-infty-purpose': 'turn' });
+    expect(solverReqs[0]!.body.prompt_cache_key).toBe(`${runId}:solver`);
+    expect(solverReqs[0]!.body.store).toBe(false);
+    // Verifiers get read-only tools only; the Solver gets all.
+    expect(h.model.requestsFor('verifier-alpha')[0]!.body.tools.map((t: { name: string }) => t.name).sort()).toEqual(['list_dir', 'read_file']);
+    expect(solverReqs[0]!.body.tools.map((t: { name: string }) => t.name).sort()).toEqual(['apply_patch', 'list_dir', 'read_file', 'shell', 'update_plan']);
+
+    const runJson = JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8'));
+    expect(runJson).toMatchObject({ run_id: runId, objective: 'Find the answer', status: 'delivered', sandbox: 'none' });
+    expect(runJson.roles.map((r: { role: string }) => r.role)).toEqual(['solver', 'director', 'verifier-alpha', 'verifier-beta']);
+    expect(runJson.roles[0].rollout_path).toBe(join(h.home, 'transcripts', runId, 'solver.jsonl'));
+    expect(Date.parse(runJson.updated_at)).toBeGreaterThanOrEqual(Date.parse(runJson.created_at));
+  });
+});

@@ -1,0 +1,99 @@
+/** A worker on the suite's real Temporal server, wired to a scripted fake model server. */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, DefaultLogger } from '@temporalio/worker';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { createActivities } from '../../src/activities';
+import { InftyClient } from '../../src/client';
+import { startFakeModelServer } from '../../src/fakeModel/server';
+import type { FakeModelServer, Responder } from '../../src/fakeModel/types';
+import type { RunInputRaw } from '../../src/protocol/runInput';
+
+let runtimeInstalled = false;
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // already installed by another test file in this process
+  }
+}
+
+export interface Harness {
+  address: string;
+  taskQueue: string;
+  home: string;
+  runsRoot: string;
+  model: FakeModelServer;
+  client: Client;
+  infty: InftyClient;
+  worker: Worker;
+  /** Starts a run and waits for its outcome. */
+  run(input: Omit<RunInputRaw, 'runId'> & { runId?: string }): Promise<{ runId: string; outcome: Awaited<ReturnType<InftyClient['result']>> }>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+export function uniqueId(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+export async function startHarness(opts: {
+  responder: Responder;
+  wireApi?: 'responses' | 'chat';
+  stream?: boolean;
+}): Promise<Harness> {
+  quietRuntime();
+  const address = inject('temporalAddress');
+  const taskQueue = uniqueId('tq');
+  const home = mkdtempSync(join(tmpdir(), 'infty-home-'));
+  const runsRoot = join(home, 'runs');
+  const model = await startFakeModelServer({ responder: opts.responder });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: createActivities({
+      home,
+      runsRoot,
+      defaultModel: 'fake-model',
+      endpoint: { baseURL: model.baseUrl, apiKey: 'test-key', wireApi: opts.wireApi ?? 'responses', stream: opts.stream ?? true },
+    }),
+    shutdownGraceTime: '1 second',
+  });
+  const workerDone = worker.run();
+  const infty = await InftyClient.connect({ address, namespace: 'default', taskQueue });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  return {
+    address,
+    taskQueue,
+    home,
+    runsRoot,
+    model,
+    client,
+    infty,
+    worker,
+    async run(input) {
+      const runId = input.runId ?? uniqueId('run');
+      await infty.startRun({ sandbox: 'none', ...input, runId } as RunInputRaw);
+      const outcome = await infty.result(runId);
+      return { runId, outcome };
+    },
+    async close() {
+      worker.shutdown();
+      await workerDone;
+      await nativeConnection.close();
+      await infty.close();
+      await connection.close();
+      await model.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ToolContext } from '../../src/activities/tools/context';
+import { ALL_TOOLS, READ_ONLY_TOOLS, TOOL_DEFINITIONS } from '../../src/activities/tools/definitions';
+import { executeTool } from '../../src/activities/tools/index';
+
+describe('executeTool', () => {
+  let runDir: string;
+  let ctx: ToolContext;
+  beforeEach(() => {
+    runDir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'infty-exec-')));
+    ctx = { runDir, sandbox: 'none', allowNetwork: false };
+  });
+  afterEach(() => rmSync(runDir, { recursive: true, force: true }));
+
+  it('dispatches each tool', async () => {
+    writeFileSync(path.join(runDir, 'a.txt'), 'hello\n');
+    expect(await executeTool('read_file', '{"path":"a.txt"}', ctx)).toBe('L1: hello');
+    expect(await executeTool('list_dir', '{"path":"."}', ctx)).toBe(`${runDir}\n  a.txt`);
+    const shell = JSON.parse(await executeTool('shell', '{"command":["cat","a.txt"]}', ctx)) as { output: string };
+    expect(shell.output).toBe('hello\n');
+    const patch = JSON.stringify({ input: '*** Begin Patch\n*** Add File: b.txt\n+b\n*** End Patch' });
+    expect(await executeTool('apply_patch', patch, ctx)).toBe('Success. Updated the following files:\nA b.txt');
+  });
+
+  it('reports bad JSON', async () => {
+    const out = await executeTool('shell', '{"command": [', ctx);
+    expect(out).toMatch(/^Error: the arguments for shell are not valid JSON/);
+    expect(await executeTool('read_file', '"a.txt"', ctx)).toMatch(/^Error: the arguments for read_file must be a JSON object/);
+  });
+
+  it('reports an unknown tool', async () => {
+    expect(await executeTool('rm_rf', '{}', ctx)).toMatch(/^Error: unknown tool 'rm_rf'. Available tools: shell, apply_patch, read_file, list_dir/);
+    expect(await executeTool('__proto__', '{}', ctx)).toMatch(/^Error: unknown tool/);
+  });
+
+  it('does not execute update_plan', async () => {
+    expect(await executeTool('update_plan', '{"plan":[]}', ctx)).toMatch(/^Error: update_plan is handled by the orchestrator/);
+  });
+
+  it('renders validation errors readably', async () => {
+    expect(await executeTool('shell', '{}', ctx)).toBe('Error: invalid arguments for shell: command: expected array, received undefined');
+    expect(await executeTool('shell', '', ctx)).toMatch(/invalid arguments for shell: command/);
+  });
+});
+
+describe('TOOL_DEFINITIONS', () => {
+  it('defines every tool with a JSON schema', () => {
+    expect(Object.keys(TOOL_DEFINITIONS).sort()).toEqual([...ALL_TOOLS].sort());
+    for (const name of ALL_TOOLS) {
+      const def = TOOL_DEFINITIONS[name];
+      expect(def.name).toBe(name);
+      expect(def.description.length).toBeGreaterThan(40);
+      expect(def.parameters).toMatchObject({ type: 'object' });
+      expect(() => JSON.stringify(def)).not.toThrow();
+    }
+    expect(READ_ONLY_TOOLS).toEqual(['read_file', 'list_dir']);
+    expect(TOOL_DEFINITIONS.apply_patch.description).toContain('*** Begin Patch');
+    expect(TOOL_DEFINITIONS.update_plan.parameters).toMatchObject({ required: ['plan'] });
+  });
+});

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { truncateToolOutput } from '../../src/activities/tools/truncate';
+
+describe('truncateToolOutput', () => {
+  it('returns small output unchanged', () => {
+    expect(truncateToolOutput('hello\nworld\n')).toBe('hello\nworld\n');
+    expect(truncateToolOutput('')).toBe('');
+    const exact = 'x'.repeat(10_240);
+    expect(truncateToolOutput(exact)).toBe(exact);
+  });
+
+  it('keeps head and tail of big output with a marker and the line count', () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => `line ${i}`);
+    const text = `${lines.join('\n')}\n`;
+    const out = truncateToolOutput(text);
+    expect(out.startsWith('Total output lines: 5000\n\nline 0\nline 1\n')).toBe(true);
+    expect(out).toMatch(/\n\[… \d+ bytes truncated …\]\n/);
+    expect(out.endsWith('line 4998\nline 4999\n')).toBe(true);
+    const kept = out.replace(/^Total output lines: \d+\n\n/, '').replace(/\[… \d+ bytes truncated …\]\n/, '');
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(10_240 + 1);
+    expect(Buffer.byteLength(out)).toBeLessThan(10_240 + 100);
+    // The marker counts exactly the bytes removed; head and tail are whole lines.
+    const n = Number(/\[… (\d+) bytes truncated …\]/.exec(out)![1]);
+    expect(Buffer.byteLength(kept) + n).toBe(Buffer.byteLength(text));
+    for (const l of kept.split('\n').filter(Boolean)) expect(l).toMatch(/^line \d+$/);
+  });
+
+  it('cuts at UTF-8 boundaries and is deterministic', () => {
+    const text = 'é😀'.repeat(10_000); // one long line of multi-byte characters
+    const out = truncateToolOutput(text, 1000);
+    expect(out).not.toContain('\uFFFD');
+    expect(out.startsWith('Total output lines: 1\n\n')).toBe(true);
+    expect(truncateToolOutput(text, 1000)).toBe(out);
+    const n = Number(/\[… (\d+) bytes truncated …\]/.exec(out)![1]);
+    const kept = out.replace(/^Total output lines: \d+\n\n/, '').replace(/\n\[… \d+ bytes truncated …\]\n/, '');
+    expect(Buffer.byteLength(kept) + n).toBe(Buffer.byteLength(text));
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(1000);
+  });
+
+  it('respects a custom limit', () => {
+    const out = truncateToolOutput('a'.repeat(300), 100);
+    expect(out).toBe(`Total output lines: 1\n\n${'a'.repeat(50)}\n[… 200 bytes truncated …]\n${'a'.repeat(50)}`);
+  });
+});
