@@ -1,6 +1,7 @@
 /** Environment configuration (INTERFACE.md "Environment"), read once per process. */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { UsageError } from './errors';
 
 export const DEFAULT_MODEL = 'gpt-5.1';
 export const DEFAULT_CONTEXT_WINDOW = 128_000;
@@ -25,7 +26,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
   const home = resolve(env.INFTY_HOME || join(homedir(), '.infty'));
   const wire = (env.INFTY_WIRE_API || 'responses').toLowerCase();
   if (wire !== 'responses' && wire !== 'chat') {
-    throw new Error(`INFTY_WIRE_API must be "responses" or "chat", got "${env.INFTY_WIRE_API}"`);
+    throw new UsageError(`INFTY_WIRE_API must be "responses" or "chat", got "${env.INFTY_WIRE_API}"`);
   }
   const contextWindow = positiveInt(env.INFTY_CONTEXT_WINDOW, 'INFTY_CONTEXT_WINDOW') ?? DEFAULT_CONTEXT_WINDOW;
   return {
@@ -49,6 +50,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
 function positiveInt(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive whole number, got "${value}"`);
   return n;
 }

@@ -1,0 +1,148 @@
+/** The `infty` command (INTERFACE.md). Exit codes: 0 ok, 1 run not delivered, 2 usage/input, 3 unreachable. */
+import { Command, CommanderError, Option } from 'commander';
+import { join } from 'node:path';
+import { cancel, budget, setStatus, steer } from './cli/control';
+import { goal, list, show, watch } from './cli/inspect';
+import { note, runWorkerForever } from './cli/session';
+import { demo, parsePositiveInt, runInputFromFlags, startRun, type CreateFlags } from './cli/start';
+import { loadConfig, type InftyConfig } from './config';
+import { UnreachableError, UsageError } from './errors';
+import { startDevServer } from './server';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function addCreateFlags(cmd: Command): Command {
+  return cmd
+    .option('--run-id <id>', 'run id (default run-YYYYMMDD-HHMMSS, UTC)')
+    .option('--verifier <name>', 'a verifier role (repeatable; default: verifier-alpha, -beta, -gamma)', collect)
+    .option('--no-verifiers', 'run without verifiers (a delivery passes unverified)')
+    .option('--token-budget <n>', 'token budget of the goal (non-cached input + output tokens)')
+    .option('--model <m>', 'model for every role (default INFTY_MODEL)')
+    .option('--solver-model <m>', 'model of the Solver')
+    .option('--director-model <m>', 'model of the Director')
+    .option('--verifier-model <m>', 'model of the Verifiers')
+    .option('--director-timeout-secs <s>', 'how long to wait for the Director (default 1200)')
+    .option('--verifier-timeout-secs <s>', 'how long to wait for each Verifier (default 1800)')
+    .addOption(new Option('--sandbox <mode>', 'shell sandbox: auto (bubblewrap, refuse without it) or none').choices(['auto', 'none']))
+    .option('--detach', 'start the run and return at once')
+    .option('--json', 'print exactly one JSON document (the outcome, or {runId, status} with --detach)');
+}
+
+async function serve(config: InftyConfig, opts: { port: string; uiPort?: string; db?: string }): Promise<number> {
+  const port = parsePositiveInt(opts.port, '--port');
+  const uiPort = opts.uiPort ? parsePositiveInt(opts.uiPort, '--ui-port') : port + 1000;
+  const dbFile = opts.db ?? join(config.home, 'temporal.db');
+  let server;
+  try {
+    server = await startDevServer({ port, uiPort, dbFile });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  process.stdout.write(
+    `Temporal dev server on ${server.address} (namespace default, SQLite ${dbFile})\n` +
+      `Web UI: ${server.uiUrl ?? '(headless)'}\nCtrl+C stops it.\n`,
+  );
+  const stop = async () => {
+    note('stopping the Temporal server…');
+    await server.stop();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const code = await server.exited;
+  return code === 0 || code === null ? 0 : 1;
+}
+
+export function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Promise<void>): Command {
+  const program = new Command('infty')
+    .description('Infty on Temporal: durable Solver / Director / Verifier runs, each a Temporal workflow')
+    .showHelpAfterError('(add --help for usage)');
+
+  addCreateFlags(program.command('run').description('the main job: start a run for an objective and follow it').argument('<objective>', 'what the run must achieve')).action(
+    (objective: string, flags: CreateFlags) => run((c) => startRun(c, runInputFromFlags({ ...flags, objective }), flags)),
+  );
+  addCreateFlags(program.command('create').description('start a run (same as run, with --objective)').requiredOption('--objective <text>', 'what the run must achieve')).action(
+    (flags: CreateFlags) => run((c) => startRun(c, runInputFromFlags(flags), flags)),
+  );
+  program.command('list').description('runs, newest first').option('--json', 'print a JSON array').action((f) => run((c) => list(c, f)));
+  program
+    .command('show')
+    .description('run.json, workflow status, goal, per-role statistics, last events')
+    .argument('<run-id>')
+    .option('--json', 'print the progress object')
+    .action((id: string, f) => run((c) => show(c, id, f)));
+  program.command('watch').description('live progress until the run ends').argument('<run-id>').action((id: string) => run((c) => watch(c, id)));
+  program.command('goal').description("the run's goal").argument('<run-id>').option('--json', 'print the goal object').action((id: string, f) => run((c) => goal(c, id, f)));
+  program.command('pause').description('pause the goal (no new model calls)').argument('<run-id>').action((id: string) => run((c) => setStatus(c, id, 'paused')));
+  program.command('resume').description('resume a paused goal').argument('<run-id>').action((id: string) => run((c) => setStatus(c, id, 'active')));
+  program
+    .command('budget')
+    .description('set or clear the token budget')
+    .argument('<run-id>')
+    .argument('<tokens>', 'a positive whole number, or "none"')
+    .action((id: string, value: string) => run((c) => budget(c, id, value)));
+  program
+    .command('steer')
+    .description("queue a message for the Solver's next turn")
+    .argument('<run-id>')
+    .argument('<message>')
+    .action((id: string, message: string) => run((c) => steer(c, id, message)));
+  program.command('cancel').description('cancel the run').argument('<run-id>').action((id: string) => run((c) => cancel(c, id)));
+  program.command('worker').description('run a worker on the task queue').action(() =>
+    run(async (c) => {
+      await runWorkerForever(c);
+      return 0;
+    }),
+  );
+  program
+    .command('server')
+    .description('run the embedded Temporal development server (persistent SQLite)')
+    .option('--port <port>', 'gRPC port', '7233')
+    .option('--ui-port <port>', 'Web UI port (default port + 1000)')
+    .option('--db <file>', 'SQLite database file (default $INFTY_HOME/temporal.db)')
+    .action((f) => run((c) => serve(c, f)));
+  program.command('demo').description('a complete run end to end, offline, with a scripted model').option('--json', 'print the outcome as JSON').action((f) => run((c) => demo(c, f)));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const run = async (fn: (config: InftyConfig) => Promise<number>) => {
+    try {
+      exitCode = await fn(loadConfig());
+    } catch (err) {
+      exitCode = reportError(err);
+    }
+  };
+  const program = buildProgram(run).exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version' ? 0 : 2;
+    }
+    return reportError(err);
+  }
+  return exitCode;
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof UsageError || err instanceof UnreachableError) {
+    process.stderr.write(`infty: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`infty: unexpected error: ${err instanceof Error ? (err.stack ?? message) : message}\n`);
+  return 1;
+}
+
+if (require.main === module) {
+  main(process.argv).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`infty: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,40 @@
+/** `infty pause|resume|budget|steer|cancel`. */
+import type { InftyConfig } from '../config';
+import { formatGoal, formatOutcome } from './render';
+import { parseBudget } from './start';
+import { withClient } from './inspect';
+
+export async function setStatus(config: InftyConfig, runId: string, status: 'active' | 'paused'): Promise<number> {
+  return withClient(config, async (infty) => {
+    const g = await infty.setGoal(runId, { status });
+    process.stdout.write(`${status === 'paused' ? 'paused' : 'resumed'} ${runId}\n${formatGoal(g)}\n`);
+    return 0;
+  });
+}
+
+export async function budget(config: InftyConfig, runId: string, value: string): Promise<number> {
+  const tokenBudget = parseBudget(value, 'the budget');
+  return withClient(config, async (infty) => {
+    const g = await infty.setGoal(runId, { tokenBudget });
+    process.stdout.write(`budget of ${runId} set to ${tokenBudget ?? 'none'}\n${formatGoal(g)}\n`);
+    return 0;
+  });
+}
+
+export async function steer(config: InftyConfig, runId: string, message: string): Promise<number> {
+  return withClient(config, async (infty) => {
+    await infty.steer(runId, message);
+    process.stdout.write(`queued for the Solver's next turn of ${runId}\n`);
+    return 0;
+  });
+}
+
+export async function cancel(config: InftyConfig, runId: string): Promise<number> {
+  return withClient(config, async (infty) => {
+    await infty.cancel(runId);
+    process.stdout.write(`cancellation requested for ${runId}\n`);
+    const outcome = await Promise.race([infty.result(runId), new Promise<undefined>((r) => setTimeout(() => r(undefined), 30_000))]);
+    process.stdout.write(outcome ? `${formatOutcome(outcome)}\n` : 'the run has not finished cancelling yet (is a worker running?)\n');
+    return 0;
+  });
+}

@@ -1,0 +1,139 @@
+/** `infty list`, `infty show`, `infty goal`, `infty watch`. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRunJson } from '../activities/runStore';
+import type { InftyClient } from '../client';
+import type { InftyConfig } from '../config';
+import type { Progress } from '../protocol/progress';
+import { follow } from './follow';
+import { formatEvent, formatGoal, formatProgress, formatSummary, formatTokens, goalBar, formatDuration } from './render';
+import { connect } from './session';
+
+async function withClient<T>(config: InftyConfig, fn: (infty: InftyClient) => Promise<T>): Promise<T> {
+  const infty = await connect(config);
+  try {
+    return await fn(infty);
+  } finally {
+    await infty.close();
+  }
+}
+
+export async function list(config: InftyConfig, flags: { json?: boolean }): Promise<number> {
+  return withClient(config, async (infty) => {
+    const runs = await infty.list();
+    const rows = await Promise.all(
+      runs.map(async (r) => {
+        const dir = join(config.runsRoot, r.runId);
+        const runJson = existsSync(dir) ? await readRunJson(dir).catch(() => undefined) : undefined;
+        return {
+          ...r,
+          runStatus: runJson?.status ?? (r.status === 'running' ? 'running' : r.status),
+          updatedAt: runJson?.updated_at ?? r.closedAt ?? r.startedAt,
+          path: runJson ? dir : null,
+        };
+      }),
+    );
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(rows)}\n`);
+      return 0;
+    }
+    if (rows.length === 0) {
+      process.stdout.write('no runs yet; start one with: infty run "<objective>"  (or try: infty demo)\n');
+      return 0;
+    }
+    const header = `${'RUN ID'.padEnd(32)} ${'STATUS'.padEnd(17)} ${'GOAL'.padEnd(15)} ${'TOKENS'.padStart(10)}  ${'UPDATED'.padEnd(24)} PATH`;
+    process.stdout.write(`${header}\n`);
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.runId.padEnd(32)} ${r.runStatus.padEnd(17)} ${(r.goalStatus ?? '-').padEnd(15)} ${(r.tokensUsed === null ? '-' : formatTokens(r.tokensUsed)).padStart(10)}  ${(r.updatedAt ?? '-').padEnd(24)} ${r.path ?? '-'}\n`,
+      );
+    }
+    return 0;
+  });
+}
+
+/** The progress query when a worker can answer it; otherwise what run.json and the history say. */
+async function progressOrRecord(config: InftyConfig, infty: InftyClient, runId: string) {
+  const described = await infty.describe(runId);
+  const dir = join(config.runsRoot, runId);
+  const runJson = existsSync(dir) ? ((await readRunJson(dir).catch(() => undefined)) ?? null) : null;
+  try {
+    const progress = await infty.connection.withDeadline(Date.now() + 5_000, () => infty.handle(runId).query<Progress>('progress'));
+    return { progress, runJson, workflowStatus: described.status.name.toLowerCase() };
+  } catch (err) {
+    const outcome = described.status.name === 'RUNNING' ? undefined : await infty.result(runId);
+    return { progress: undefined, runJson, workflowStatus: described.status.name.toLowerCase(), outcome, queryError: (err as Error).message };
+  }
+}
+
+export async function show(config: InftyConfig, runId: string, flags: { json?: boolean }): Promise<number> {
+  return withClient(config, async (infty) => {
+    const r = await progressOrRecord(config, infty, runId);
+    if (flags.json) {
+      const doc = r.progress
+        ? { ...r.progress, workflowStatus: r.workflowStatus, runJson: r.runJson }
+        : { runId, status: r.outcome?.status ?? 'running', workflowStatus: r.workflowStatus, outcome: r.outcome, runJson: r.runJson, note: `live progress unavailable: ${r.queryError}` };
+      process.stdout.write(`${JSON.stringify(doc)}\n`);
+      return 0;
+    }
+    if (r.progress) {
+      process.stdout.write(`${formatProgress(r.progress)}\nworkflow:  ${r.workflowStatus}\n`);
+    } else {
+      process.stdout.write(
+        `run:       ${runId} (${r.workflowStatus})\n` +
+          (r.outcome ? `outcome:   ${JSON.stringify(r.outcome)}\n` : '') +
+          (r.runJson ? `run.json:  ${JSON.stringify(r.runJson, null, 2)}\n` : '') +
+          `(live progress needs a worker: ${r.queryError?.split('\n')[0]})\n`,
+      );
+    }
+    return 0;
+  });
+}
+
+export async function goal(config: InftyConfig, runId: string, flags: { json?: boolean }): Promise<number> {
+  return withClient(config, async (infty) => {
+    const g = await infty.goal(runId);
+    process.stdout.write(flags.json ? `${JSON.stringify(g)}\n` : `${formatGoal(g)}\n`);
+    return 0;
+  });
+}
+
+function dashboard(p: Progress): string {
+  return [
+    `\x1b[1mInfty run ${p.runId}\x1b[0m  (${p.status})`,
+    `phase:   ${p.phase}${p.activeRole ? ` — ${p.activeRole}` : ''}`,
+    `goal:    ${p.goal.status}${p.goal.statusReason ? ` (${p.goal.statusReason})` : ''}`,
+    `tokens:  ${goalBar(p.goal)}`,
+    `time:    ${formatDuration(p.goal.timeUsedSeconds)} active   verification rounds: ${p.verificationRounds}`,
+    ...(p.plan.steps.length ? ['plan:', ...p.plan.steps.map((s) => `  [${s.status === 'completed' ? 'x' : s.status === 'in_progress' ? '>' : ' '}] ${s.step}`)] : []),
+    'last events:',
+    ...p.events.slice(-12).map((e) => `  ${formatEvent(e)}`),
+  ].join('\n');
+}
+
+/** A live view: redraws in place on a terminal, plain lines otherwise; exits when the run ends. */
+export async function watch(config: InftyConfig, runId: string): Promise<number> {
+  return withClient(config, async (infty) => {
+    await infty.describe(runId);
+    const tty = process.stdout.isTTY;
+    let lastPhase = '';
+    const { progress, outcome } = await follow(infty, runId, {
+      print: (line) => {
+        if (!tty) process.stdout.write(`${line}\n`);
+      },
+      onProgress: (p) => {
+        if (tty) {
+          process.stdout.write(`\x1b[H\x1b[2J${dashboard(p)}\n`);
+        } else {
+          const phase = `${p.phase}|${p.goal.status}|${p.goal.tokensUsed}`;
+          if (phase !== lastPhase) process.stdout.write(`-- phase ${p.phase}${p.activeRole ? ` (${p.activeRole})` : ''}; goal ${p.goal.status}; ${goalBar(p.goal)}\n`);
+          lastPhase = phase;
+        }
+      },
+    });
+    if (progress) process.stdout.write(`\n${formatSummary(progress, outcome)}\n`);
+    return outcome.status === 'delivered' ? 0 : 1;
+  });
+}
+
+export { withClient };

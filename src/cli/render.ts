@@ -1,0 +1,84 @@
+/** Human-readable rendering of events, goals, progress and outcomes. */
+import type { Goal } from '../protocol/goal';
+import type { RunOutcome } from '../protocol/outcome';
+import type { Progress, RunEvent } from '../protocol/progress';
+import { formatDuration } from '../workflows/idle';
+
+export { formatDuration };
+
+export function formatEvent(e: RunEvent): string {
+  const time = e.at.slice(11, 19);
+  const who = (e.role ?? 'run').padEnd(15);
+  return `${time}  ${who} ${e.kind.padEnd(18)} ${e.message}`;
+}
+
+export function formatTokens(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function goalBar(goal: Goal, width = 30): string {
+  if (goal.tokenBudget === null) return `${formatTokens(goal.tokensUsed)} tokens (no budget)`;
+  const ratio = Math.min(1, goal.tokensUsed / goal.tokenBudget);
+  const filled = Math.round(ratio * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatTokens(goal.tokensUsed)} / ${formatTokens(goal.tokenBudget)} tokens (${Math.round(ratio * 100)}%)`;
+}
+
+export function formatGoal(goal: Goal): string {
+  return [
+    `objective: ${goal.objective}`,
+    `status:    ${goal.status}${goal.statusReason ? ` (${goal.statusReason})` : ''}`,
+    `tokens:    ${goalBar(goal)}`,
+    `remaining: ${goal.remainingTokens === null ? 'unlimited' : formatTokens(goal.remainingTokens)}`,
+    `time:      ${formatDuration(goal.timeUsedSeconds)} active`,
+    `updated:   ${goal.updatedAt}`,
+  ].join('\n');
+}
+
+export function formatRoles(p: Progress): string {
+  const rows = Object.entries(p.roles).map(
+    ([role, s]) =>
+      `  ${role.padEnd(16)} ${String(s.turns).padStart(5)} ${String(s.modelCalls).padStart(6)} ${String(s.toolCalls).padStart(6)} ${formatTokens(s.tokensUsed).padStart(10)} ${String(s.compactions).padStart(5)}  ${s.model}`,
+  );
+  return [`  ${'role'.padEnd(16)} ${'turns'.padStart(5)} ${'calls'.padStart(6)} ${'tools'.padStart(6)} ${'tokens'.padStart(10)} ${'comp.'.padStart(5)}  model`, ...rows].join('\n');
+}
+
+export function formatOutcome(o: RunOutcome): string {
+  if (o.status === 'delivered') return `delivered: ${o.deliverablePath}`;
+  return `${o.status}: ${o.reason}`;
+}
+
+export function formatSummary(p: Progress, outcome: RunOutcome): string {
+  const lines = [
+    `Run ${p.runId}: ${outcome.status}`,
+    `  directory:   ${p.runDir ?? '(not created)'}`,
+    `  objective:   ${p.objective}`,
+  ];
+  if (outcome.status === 'delivered') {
+    lines.push(`  deliverable: ${outcome.deliverablePath}`);
+    if (outcome.summary) lines.push(`  summary:     ${outcome.summary}`);
+  } else {
+    lines.push(`  reason:      ${outcome.reason}`);
+  }
+  lines.push(
+    `  time:        ${formatDuration(p.goal.timeUsedSeconds)} active, ${p.verificationRounds} verification round(s)`,
+    `  tokens:      ${goalBar(p.goal)}`,
+  );
+  return lines.join('\n');
+}
+
+export function formatProgress(p: Progress, lastEvents = 15): string {
+  return [
+    `run:       ${p.runId} (${p.status})`,
+    `phase:     ${p.phase}${p.activeRole ? ` — ${p.activeRole}` : ''}`,
+    `directory: ${p.runDir ?? '(not created)'}  sandbox: ${p.sandbox ?? '-'}`,
+    `goal:      ${p.goal.status}${p.goal.statusReason ? ` (${p.goal.statusReason})` : ''}`,
+    `tokens:    ${goalBar(p.goal)}`,
+    `time:      ${formatDuration(p.goal.timeUsedSeconds)} active; verification rounds: ${p.verificationRounds}; continued-as-new: ${p.continueAsNewCount}`,
+    ...(p.plan.steps.length ? ['plan:', ...p.plan.steps.map((s) => `  [${s.status === 'completed' ? 'x' : s.status === 'in_progress' ? '>' : ' '}] ${s.step}`)] : []),
+    'roles:',
+    formatRoles(p),
+    ...(p.outcome ? [`outcome:   ${formatOutcome(p.outcome)}`] : []),
+    'last events:',
+    ...p.events.slice(-lastEvents).map((e) => `  ${formatEvent(e)}`),
+  ].join('\n');
+}

@@ -1,0 +1,122 @@
+/** `infty create`, `infty run` and `infty demo`: start a run and, unless detached, follow it to its outcome. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { detectSandbox } from '../activities/tools/sandbox';
+import type { InftyConfig } from '../config';
+import { DEMO_OBJECTIVE } from '../demo/demoModel';
+import { UsageError } from '../errors';
+import { defaultRunId, runIdError } from '../protocol/runId';
+import type { RunInputRaw } from '../protocol/runInput';
+import { follow } from './follow';
+import { formatSummary } from './render';
+import { connectWithEmbedding, note, requireModelConfig } from './session';
+
+export interface CreateFlags {
+  objective?: string;
+  runId?: string;
+  verifier?: string[];
+  verifiers?: boolean;
+  tokenBudget?: string;
+  model?: string;
+  solverModel?: string;
+  directorModel?: string;
+  verifierModel?: string;
+  directorTimeoutSecs?: string;
+  verifierTimeoutSecs?: string;
+  sandbox?: string;
+  detach?: boolean;
+  json?: boolean;
+}
+
+export function parsePositiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
+    throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
+  }
+  return n;
+}
+
+export function parseBudget(value: string, flag = '--token-budget'): number | null {
+  if (value.trim().toLowerCase() === 'none') return null;
+  return parsePositiveInt(value, flag);
+}
+
+export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInputRaw {
+  const objective = flags.objective?.trim();
+  if (!objective) throw new UsageError('an objective is required: infty run "<objective>" or infty create --objective TEXT');
+  const runId = flags.runId ?? defaultRunId(now);
+  const idError = runIdError(runId);
+  if (idError) throw new UsageError(idError);
+  if (flags.sandbox !== undefined && flags.sandbox !== 'auto' && flags.sandbox !== 'none') {
+    throw new UsageError(`--sandbox must be "auto" or "none", got "${flags.sandbox}"`);
+  }
+  const input: RunInputRaw = { runId, objective };
+  if (flags.verifiers === false) {
+    if (flags.verifier?.length) throw new UsageError('--no-verifiers and --verifier cannot be combined');
+    input.verifiers = [];
+  } else if (flags.verifier?.length) {
+    input.verifiers = flags.verifier.map((v) => (v.startsWith('verifier') ? v : `verifier-${v}`));
+  }
+  if (flags.tokenBudget !== undefined) input.tokenBudget = parseBudget(flags.tokenBudget);
+  if (flags.model) input.model = flags.model;
+  if (flags.solverModel) input.solverModel = flags.solverModel;
+  if (flags.directorModel) input.directorModel = flags.directorModel;
+  if (flags.verifierModel) input.verifierModel = flags.verifierModel;
+  if (flags.directorTimeoutSecs) input.directorTimeoutSecs = parsePositiveInt(flags.directorTimeoutSecs, '--director-timeout-secs');
+  if (flags.verifierTimeoutSecs) input.verifierTimeoutSecs = parsePositiveInt(flags.verifierTimeoutSecs, '--verifier-timeout-secs');
+  if (flags.sandbox) input.sandbox = flags.sandbox as 'auto' | 'none';
+  return input;
+}
+
+function refuseLocalDuplicate(config: InftyConfig, runId: string): void {
+  const dir = join(config.runsRoot, runId);
+  if (existsSync(join(dir, 'run.json'))) {
+    throw new UsageError(`run id "${runId}" already exists at ${dir}; choose another --run-id (nothing was started)`);
+  }
+}
+
+/** Starts a run; returns the process exit code (INTERFACE.md). */
+export async function startRun(config: InftyConfig, input: RunInputRaw, flags: { detach?: boolean; json?: boolean; demo?: boolean }): Promise<number> {
+  refuseLocalDuplicate(config, input.runId);
+  const session = await connectWithEmbedding(config, { needWorker: true });
+  try {
+    if (session.worker && !flags.demo) requireModelConfig(config);
+    const { handle } = await session.infty.startRun(input);
+    const out = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
+    if (flags.detach) {
+      if (flags.json) process.stdout.write(`${JSON.stringify({ runId: input.runId, status: 'started' })}\n`);
+      else out(`started run ${input.runId} (workflow ${handle.workflowId}); follow it with: infty watch ${input.runId}`);
+      if (session.worker) note('this process runs the worker and exits now: run `infty worker` (and `infty server` if it was embedded) to make progress');
+      return 0;
+    }
+    out(`run ${input.runId} started; following its progress (Ctrl+C stops following and, with an embedded worker, pauses execution until a worker runs)`);
+    const { progress, outcome } = await follow(session.infty, input.runId, { print: out });
+    if (flags.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
+    else if (progress) out(`\n${formatSummary(progress, outcome)}`);
+    if (flags.demo && outcome.status === 'delivered' && !flags.json) printDemoDeliverable(outcome.deliverablePath);
+    return outcome.status === 'delivered' ? 0 : 1;
+  } finally {
+    await session.close();
+  }
+}
+
+function printDemoDeliverable(path: string): void {
+  for (const name of ['haiku.txt', 'README.md']) {
+    const file = join(path, name);
+    if (existsSync(file)) process.stdout.write(`\n--- ${file}\n${readFileSync(file, 'utf8')}`);
+  }
+}
+
+export async function demo(config: InftyConfig, flags: { json?: boolean }): Promise<number> {
+  const sandbox = await detectSandbox();
+  const say = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
+  say('Infty demo: the model is Infty\'s built-in SCRIPTED endpoint (offline, no API key) — not a real model.');
+  say('It plays a short complete run: tool calls that write files, a direction request, a directive,');
+  say('a first delivery that one verifier fails, a fix, and a passing delivery.');
+  if (!sandbox.available) say(`Note: no working bubblewrap sandbox here (${sandbox.reason}); the demo runs its commands unsandboxed.`);
+  const runId = `demo-${defaultRunId(new Date()).slice(4)}`;
+  say(`Run directory: ${join(config.runsRoot, runId)}`);
+  say(`If this process is killed, the run is not lost: start \`infty server\` (if the server stopped) and \`infty worker\`, then \`infty watch ${runId}\`.`);
+  const input: RunInputRaw = { runId, objective: DEMO_OBJECTIVE, demo: true, sandbox: sandbox.available ? 'auto' : 'none' };
+  return startRun(config, input, { json: flags.json, demo: true });
+}
