@@ -191,13 +191,24 @@ function goVersionsToTry() {
   return candidates.length ? candidates : [`v${CLI_VERSION}`];
 }
 
+/** Stamps the version into the binary as the release builds do (else `--version` says 0.0.0-DEV). */
+function goVersionLdflags(version) {
+  const v = version.replace(/^v/, '');
+  const vars = ['temporalcli.Version', 'internal/temporalcli.Version'].map((name) => `-X ${GO_MODULE}/${name}=${v}`);
+  return `-ldflags=${vars.join(' ')}`;
+}
+
 function installWithGo() {
   if (!run('go', ['version']).ok) throw new Error('go not found');
   const binDir = path.join(LOCAL_DIR, 'go', 'bin');
   fs.mkdirSync(binDir, { recursive: true });
   const errors = [];
   for (const version of goVersionsToTry()) {
-    const res = run('go', ['install', `${GO_PACKAGE}@${version}`], { timeout: TIMEOUTS.go, env: { GOBIN: binDir }, cwd: os.tmpdir() });
+    const res = run('go', ['install', goVersionLdflags(version), `${GO_PACKAGE}@${version}`], {
+      timeout: TIMEOUTS.go,
+      env: { GOBIN: binDir },
+      cwd: os.tmpdir(),
+    });
     if (res.ok) {
       const found = verified(path.join(binDir, EXE), `go ${GO_PACKAGE}@${version}`);
       if (found) return found;

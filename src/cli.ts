@@ -57,7 +57,8 @@ async function serve(config: InftyConfig, opts: { port: string; uiPort?: string;
 export function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Promise<void>): Command {
   const program = new Command('infty')
     .description('Infty on Temporal: durable Solver / Director / Verifier runs, each a Temporal workflow')
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride(); // inherited by the subcommands below: usage errors exit 2, not commander's 1
 
   addCreateFlags(program.command('run').description('the main job: start a run for an objective and follow it').argument('<objective>', 'what the run must achieve')).action(
     (objective: string, flags: CreateFlags) => run((c) => startRun(c, runInputFromFlags({ ...flags, objective }), flags)),
@@ -115,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = reportError(err);
     }
   };
-  const program = buildProgram(run).exitOverride();
+  const program = buildProgram(run);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -9,6 +9,8 @@ import type { RunContext } from './context';
 
 export const SOLVER_TOOLS = ['shell', 'apply_patch', 'read_file', 'list_dir', 'update_plan'];
 export const READ_ONLY_TOOLS = ['read_file', 'list_dir'];
+/** Tools that do not change the run directory, so several of them may run at once. */
+const CONCURRENT_TOOLS = ['read_file', 'list_dir', 'update_plan'];
 
 export interface TurnResult {
   text: string | null;
@@ -22,29 +24,47 @@ function updatePlan(ctx: RunContext, call: ToolCall): string {
   return 'Plan updated';
 }
 
-/** Runs one step's tool calls concurrently; outputs come back in call order. */
+/**
+ * Runs one step's tool calls: consecutive read-only calls run concurrently, a call that changes
+ * the run directory runs alone, in call order (so a read after a write sees the write).
+ * Outputs come back in call order.
+ */
 export async function runToolCalls(ctx: RunContext, role: string, calls: ToolCall[], allowed: string[]): Promise<NewItem[]> {
   ctx.role(role).stats.toolCalls += calls.length;
   for (const call of calls) ctx.event('tool_call', `${call.name} ${abbreviate(call.arguments, 160)}`, role);
-  const outputs = await Promise.all(
-    calls.map(async (call): Promise<string> => {
-      if (!allowed.includes(call.name)) {
-        return `tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`;
-      }
-      if (call.name === 'update_plan') return updatePlan(ctx, call);
-      const r = ctx.role(role);
-      return toolActivities.runTool({
-        runId: ctx.input.runId,
-        journalKey: `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`,
-        runDir: ctx.state.runDir,
-        role,
-        call,
-        sandbox: ctx.state.sandbox,
-        allowNetwork: ctx.input.allowNetwork,
-      });
-    }),
-  );
+  const outputs: string[] = [];
+  for (const batch of batches(calls)) {
+    outputs.push(...(await Promise.all(batch.map((call) => runToolCall(ctx, role, call, allowed)))));
+  }
   return calls.map((call, i) => ({ type: 'function_call_output', callId: call.callId, output: outputs[i]! }));
+}
+
+function batches(calls: ToolCall[]): ToolCall[][] {
+  const out: ToolCall[][] = [];
+  for (const call of calls) {
+    const last = out[out.length - 1];
+    const parallel = CONCURRENT_TOOLS.includes(call.name);
+    if (last && parallel && CONCURRENT_TOOLS.includes(last[0]!.name)) last.push(call);
+    else out.push([call]);
+  }
+  return out;
+}
+
+async function runToolCall(ctx: RunContext, role: string, call: ToolCall, allowed: string[]): Promise<string> {
+  if (!allowed.includes(call.name)) {
+    return `tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`;
+  }
+  if (call.name === 'update_plan') return updatePlan(ctx, call);
+  const r = ctx.role(role);
+  return toolActivities.runTool({
+    runId: ctx.input.runId,
+    journalKey: `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`,
+    runDir: ctx.state.runDir,
+    role,
+    call,
+    sandbox: ctx.state.sandbox,
+    allowNetwork: ctx.input.allowNetwork,
+  });
 }
 
 /** A whole turn of a role that has no mid-turn injections (Director, Verifiers). */

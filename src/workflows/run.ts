@@ -152,6 +152,7 @@ async function solverLoop(ctx: RunContext): Promise<RunOutcome> {
   const { state, input } = ctx;
   for (;;) {
     await maybeContinueAsNew(ctx);
+    await ctx.waitWhileHeld(); // before taking steering messages, so those sent while paused go with this step
     const items = [...state.pendingSolverItems, ...solverInjections(ctx)];
     ctx.setPhase('solving', 'solver');
     const step = await ctx.modelStep('solver', items, { schema: state.pendingSchema, tools: SOLVER_TOOLS });

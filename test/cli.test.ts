@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scriptByRole, type RoleScriptResponder } from '../src/fakeModel/script';
+import { freePort } from '../src/server';
+import { runCli } from './support/cli';
+import { startHarness, uniqueId, type Harness } from './support/harness';
+import { addFile, deliver, say, tools, verdict } from './support/replies';
+
+describe('the infty CLI', () => {
+  let h: Harness;
+  let script: RoleScriptResponder;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    h = await startHarness({ responder: (req) => script(req) });
+    env = {
+      TEMPORAL_ADDRESS: h.address,
+      INFTY_TASK_QUEUE: h.taskQueue,
+      INFTY_HOME: h.home,
+      INFTY_RUNS_ROOT: h.runsRoot,
+      OPENAI_BASE_URL: h.model.baseUrl,
+      OPENAI_API_KEY: 'test-key',
+    };
+  });
+  afterAll(async () => h?.close());
+
+  it('has --help for every command of INTERFACE.md', async () => {
+    for (const cmd of ['run', 'create', 'list', 'show', 'watch', 'goal', 'pause', 'resume', 'budget', 'steer', 'cancel', 'worker', 'server', 'demo']) {
+      const r = await runCli([cmd, '--help'], env);
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout, cmd).toContain(`Usage: infty ${cmd}`);
+    }
+  });
+
+  it('exits 3 with the address and how to start a server when Temporal is unreachable', async () => {
+    const port = await freePort();
+    for (const args of [['list'], ['create', '--objective', 'x', '--detach']]) {
+      const r = await runCli(args, { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+      expect(r.code, args.join(' ')).toBe(3);
+      expect(r.stderr).toContain(`cannot reach Temporal at 127.0.0.1:${port}`);
+      expect(r.stderr).toContain('infty server');
+    }
+  });
+
+  it('create --json follows the run and prints exactly one JSON document: the outcome (exit 0)', async () => {
+    script = scriptByRole({ solver: [tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt', 'made a')], verifier: [verdict('pass')] });
+    const runId = uniqueId('cli');
+    const r = await runCli(['create', '--objective', 'Make a', '--run-id', runId, '--verifier', 'verifier', '--sandbox', 'none', '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const outcome = JSON.parse(r.stdout);
+    expect(outcome).toMatchObject({ runId, status: 'delivered', summary: 'made a' });
+
+    const dup = await runCli(['create', '--objective', 'again', '--run-id', runId, '--json'], env);
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toMatch(/already exists/);
+    expect(dup.stdout).toBe('');
+
+    const show = await runCli(['show', runId, '--json'], env);
+    expect(show.code).toBe(0);
+    const progress = JSON.parse(show.stdout);
+    expect(progress).toMatchObject({ runId, status: 'delivered', phase: 'finished', goal: { status: 'complete' } });
+    expect(progress.runJson).toMatchObject({ run_id: runId, status: 'delivered' });
+    expect(progress.roles.solver.turns).toBe(1);
+    expect(progress.events.map((e: { kind: string }) => e.kind)).toContain('verdict');
+
+    const human = await runCli(['show', runId], env);
+    expect(human.stdout).toMatch(/phase:\s+finished/);
+
+    const list = await runCli(['list', '--json'], env);
+    expect(list.code).toBe(0);
+    const rows = JSON.parse(list.stdout);
+    expect(rows.find((x: { runId: string }) => x.runId === runId)).toMatchObject({ runStatus: 'delivered', goalStatus: 'complete' });
+
+    const goal = await runCli(['goal', runId, '--json'], env);
+    expect(JSON.parse(goal.stdout)).toMatchObject({ objective: 'Make a', status: 'complete' });
+  });
+
+  it('run prints events and a summary; a run that is not delivered exits 1', async () => {
+    script = scriptByRole({ solver: [say('{bad'), say('{bad'), say('{bad')] });
+    const runId = uniqueId('cli');
+    const r = await runCli(['run', 'Impossible', '--run-id', runId, '--no-verifiers', '--sandbox', 'none'], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('objective_posted');
+    expect(r.stdout).toContain('malformed_signal');
+    expect(r.stdout).toContain(`Run ${runId}: failed`);
+  });
+
+  it('create --detach --json prints {runId, status: "started"}', async () => {
+    script = scriptByRole({ solver: [tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')] });
+    const runId = uniqueId('cli');
+    const r = await runCli(['create', '--objective', 'x', '--run-id', runId, '--no-verifiers', '--sandbox', 'none', '--detach', '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ runId, status: 'started' });
+    expect((await h.infty.result(runId)).status).toBe('delivered');
+  });
+
+  it('refuses bad input with exit 2 and starts nothing', async () => {
+    const cases: [string[], RegExp][] = [
+      [['create', '--objective', 'x', '--run-id', '.bad'], /must not start or end/],
+      [['create', '--objective', 'x', '--token-budget', 'abc'], /--token-budget must be a positive whole number/],
+      [['create', '--objective', 'x', '--token-budget', '-5'], /--token-budget must be a positive whole number/],
+      [['create', '--objective', '   '], /objective is required/],
+      [['create', '--objective', 'x', '--sandbox', 'maybe'], /Allowed choices are auto, none/],
+      [['show', 'no-such-run'], /no run with id "no-such-run"/],
+      [['goal', 'no-such-run'], /no run with id "no-such-run"/],
+      [['budget', 'no-such-run', '100'], /no run with id "no-such-run"/],
+      [['budget', 'whatever', 'lots'], /must be a positive whole number/],
+      [['frobnicate'], /unknown command/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(args, env);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+  });
+
+  it('starts a worker in-process when none polls the task queue', async () => {
+    script = scriptByRole({ solver: [tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')] });
+    const runId = uniqueId('cli');
+    const r = await runCli(['create', '--objective', 'x', '--run-id', runId, '--no-verifiers', '--sandbox', 'none', '--json'], {
+      ...env,
+      INFTY_TASK_QUEUE: uniqueId('lonely'),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('started a worker in this process');
+    expect(JSON.parse(r.stdout).status).toBe('delivered');
+  });
+});

@@ -1,0 +1,184 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scriptByRole, type RoleScriptResponder } from '../src/fakeModel/script';
+import type { RecordedRequest } from '../src/fakeModel/types';
+import { UsageError } from '../src/errors';
+import { startHarness, uniqueId, type Harness } from './support/harness';
+import { addFile, askDirection, deliver, say, shell, signal, tools, verdict } from './support/replies';
+
+function lastUserText(req: RecordedRequest): string {
+  const input = req.body.input as { role?: string; content?: string }[];
+  return input.filter((i) => i.role === 'user').pop()?.content ?? '';
+}
+
+function userCount(req: RecordedRequest): number {
+  return (req.body.input as { role?: string }[]).filter((i) => i.role === 'user').length;
+}
+
+describe('inftyRun orchestration rules', () => {
+  let h: Harness;
+  let script: RoleScriptResponder;
+
+  beforeAll(async () => {
+    h = await startHarness({ responder: (req) => script(req) });
+  });
+  afterAll(async () => h?.close());
+
+  it('fails the run with a director timeout when the Director is silent', async () => {
+    script = scriptByRole({
+      solver: [askDirection('help?')],
+      director: [{ kind: 'fault', fault: { kind: 'hang' } }],
+    });
+    const { outcome } = await h.run({ objective: 'x', verifiers: [], directorTimeoutSecs: 1 });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.status === 'failed' && outcome.reason).toMatch(/Director did not reply within 1 s/);
+  });
+
+  it('gives the Director one corrective retry for an invalid reply, then fails', async () => {
+    script = scriptByRole({
+      solver: [askDirection('help?')],
+      director: [say('not json'), say('{"rationale":"no directive"}')],
+    });
+    const { outcome } = await h.run({ objective: 'x', verifiers: [] });
+    expect(outcome.status === 'failed' && outcome.reason).toMatch(/not a valid directive after one corrective retry/);
+    const second = h.model.requestsFor('director').slice(-1)[0]!;
+    expect(lastUserText(second)).toMatch(/could not be used: reply is not a JSON object/);
+  });
+
+  it('rotates verifiers: a passing one starts fresh, a failing one keeps its context', async () => {
+    script = scriptByRole({
+      solver: [tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt'), deliver('deliverable/a.txt')],
+      'verifier-alpha': [verdict('pass', ['good']), verdict('pass')],
+      'verifier-beta': [verdict('fail', ['missing b'], ['add b']), verdict('pass')],
+    });
+    const { runId, outcome } = await h.run({ objective: 'x', verifiers: ['verifier-alpha', 'verifier-beta'] });
+    expect(outcome.status).toBe('delivered');
+    const alpha = h.model.requestsFor('verifier-alpha').filter((r) => r.runId === runId);
+    const beta = h.model.requestsFor('verifier-beta').filter((r) => r.runId === runId);
+    expect(userCount(alpha[1]!)).toBe(1); // fresh conversation
+    expect(alpha[1]!.body.input).toHaveLength(1);
+    expect(userCount(beta[1]!)).toBe(2); // remembers its objection
+    expect(beta[1]!.body.input.some((i: { content?: string }) => i.content?.includes('missing b'))).toBe(true);
+    // The Solver got the failing aggregate.
+    const solverReqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
+    const feedback = JSON.parse(lastUserText(solverReqs[2]!));
+    expect(feedback).toMatchObject({ type: 'verification_feedback', overall: 'fail' });
+    expect(feedback.verdicts).toHaveLength(2);
+    const runJson = JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8'));
+    const alphaRole = runJson.roles.find((r: { role: string }) => r.role === 'verifier-alpha');
+    expect(alphaRole.rollout_path).toMatch(/verifier-alpha\.2\.jsonl$/);
+    expect(existsSync(join(h.home, 'transcripts', runId, 'verifier-alpha.jsonl'))).toBe(true);
+  });
+
+  it('refuses deliverables outside the run directory, missing ones and symlink escapes; the run goes on', async () => {
+    script = scriptByRole({
+      solver: [
+        deliver('../outside.txt'),
+        deliver('deliverable/missing.txt'),
+        tools(shell('ln -s /etc deliverable/etc-link')),
+        deliver('deliverable/etc-link'),
+        tools(addFile('deliverable/ok.txt', ['ok'])),
+        deliver('deliverable/ok.txt'),
+      ],
+      verifier: [verdict('pass')],
+    });
+    const { runId, outcome } = await h.run({ objective: 'x', verifiers: ['verifier'], maxConsecutiveErrors: 5 });
+    expect(outcome.status).toBe('delivered');
+    const solverReqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
+    expect(lastUserText(solverReqs[1]!)).toMatch(/not accepted: deliverable_path "..\/outside.txt" is outside the run directory/);
+    expect(lastUserText(solverReqs[2]!)).toMatch(/does not exist/);
+    expect(lastUserText(solverReqs[4]!)).toMatch(/outside the run directory.*symlink/);
+    // No verifier round was spent on the invalid ones.
+    expect(h.model.requestsFor('verifier').filter((r) => r.runId === runId)).toHaveLength(1);
+  });
+
+  it('fails after three invalid deliveries in a row', async () => {
+    script = scriptByRole({ solver: [deliver('/etc/passwd'), deliver('nope'), deliver('nope2')] });
+    const { outcome } = await h.run({ objective: 'x', verifiers: [] });
+    expect(outcome.status === 'failed' && outcome.reason).toMatch(/3 invalid deliveries in a row/);
+  });
+
+  it('answers a malformed signal with the validation error and the schema, and recovers', async () => {
+    script = scriptByRole({
+      solver: [
+        signal({ type: 'final_delivery', deliverable_path: '  ' }),
+        say('```json\n{"type":"direction_request","prompt":null,"deliverable_path":null,"summary":null}\n```'),
+        tools(addFile('deliverable/r.md', ['r'])),
+        deliver('deliverable/r.md'),
+      ],
+    });
+    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [] });
+    expect(outcome.status).toBe('delivered');
+    const solverReqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
+    expect(lastUserText(solverReqs[1]!)).toMatch(/deliverable_path: final_delivery needs a non-blank "deliverable_path"/);
+    expect(lastUserText(solverReqs[1]!)).toContain('"additionalProperties":false');
+    expect(lastUserText(solverReqs[2]!)).toMatch(/prompt: direction_request needs a non-blank "prompt"/);
+  });
+
+  it('fails after three malformed signals in a row', async () => {
+    script = scriptByRole({ solver: [say('{not json'), say('{"type":"final_delivery"}'), say('{"type":"final_delivery"}')] });
+    const { outcome } = await h.run({ objective: 'x', verifiers: [] });
+    expect(outcome.status === 'failed' && outcome.reason).toMatch(/3 malformed signals in a row/);
+  });
+
+  it('refuses tool path arguments that escape the run directory', async () => {
+    script = scriptByRole({
+      solver: [
+        tools({ name: 'read_file', arguments: { path: '../../../etc/passwd' } }, addFile('../escape.txt', ['x'])),
+        tools(addFile('deliverable/d.txt', ['d'])),
+        deliver('deliverable/d.txt'),
+      ],
+    });
+    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [] });
+    expect(outcome.status).toBe('delivered');
+    const second = h.model.requestsFor('solver').filter((r) => r.runId === runId)[1]!;
+    const outputs = second.body.input.filter((i: { type?: string }) => i.type === 'function_call_output').map((i: { output: string }) => i.output);
+    expect(outputs[0]).toMatch(/outside the run directory/);
+    expect(outputs[1]).toMatch(/outside the run directory|relative/);
+    expect(existsSync(join(h.runsRoot, 'escape.txt'))).toBe(false);
+  });
+
+  it('idle Solver: continuation, then finalization with the final-delivery-only schema, then a stalled pause', async () => {
+    script = scriptByRole({ solver: [say('thinking...'), say('still thinking'), say('hmm'), tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')] });
+    const runId = uniqueId('idle');
+    await h.infty.startRun({ runId, objective: 'Do <it> & more', verifiers: [], sandbox: 'none' });
+    for (let i = 0; i < 100; i++) {
+      const g = await h.infty.goal(runId);
+      if (g.status === 'paused') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const goal = await h.infty.goal(runId);
+    expect(goal.status).toBe('paused');
+    expect(goal.statusReason).toMatch(/^stalled/);
+    const reqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
+    expect(reqs).toHaveLength(3);
+    expect(lastUserText(reqs[1]!)).toContain('<untrusted_objective>\nDo &lt;it&gt; &amp; more\n</untrusted_objective>');
+    expect(reqs[1]!.body.text.format.name).toBe('solver_signal');
+    expect(reqs[2]!.body.text.format.name).toBe('solver_final');
+    await h.infty.steer(runId, 'Write deliverable/x.txt and deliver it.');
+    await h.infty.resume(runId);
+    const outcome = await h.infty.result(runId);
+    expect(outcome.status).toBe('delivered');
+    const after = h.model.requestsFor('solver').filter((r) => r.runId === runId)[3]!;
+    const texts = after.body.input.filter((i: { role?: string }) => i.role === 'user').map((i: { content: string }) => i.content);
+    expect(texts.slice(-2)[0]).toContain('untrusted_objective');
+    expect(texts.slice(-1)[0]).toBe('Write deliverable/x.txt and deliver it.');
+  });
+
+  it('refuses a duplicate run id and starts nothing', async () => {
+    script = scriptByRole({ solver: [tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')] });
+    const { runId } = await h.run({ objective: 'x', verifiers: [] });
+    await expect(h.infty.startRun({ runId, objective: 'again' })).rejects.toThrow(UsageError);
+    await expect(h.infty.startRun({ runId, objective: 'again' })).rejects.toThrow(/already exists/);
+  });
+
+  it('refuses invalid run ids, objectives and budgets before starting anything', async () => {
+    await expect(h.infty.startRun({ runId: '.bad', objective: 'x' })).rejects.toThrow(/must not start or end with '.'/);
+    await expect(h.infty.startRun({ runId: 'a b', objective: 'x' })).rejects.toThrow(/may only contain/);
+    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: '   ' })).rejects.toThrow(/objective must not be empty/);
+    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x'.repeat(4001) })).rejects.toThrow(/at most 4000/);
+    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 0 })).rejects.toThrow(/token budget must be positive/);
+    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 1.5 })).rejects.toThrow(/whole number/);
+  });
+});
