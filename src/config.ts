@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { UsageError } from './errors';
 
 export const DEFAULT_MODEL = 'gpt-5.1';
-export const DEFAULT_CONTEXT_WINDOW = 128_000;
 
 export interface InftyConfig {
   temporalAddress: string;
@@ -18,8 +17,10 @@ export interface InftyConfig {
   baseURL: string | undefined;
   apiKey: string | undefined;
   stream: boolean;
-  contextWindow: number;
-  autoCompactLimit: number;
+  /** Explicit INFTY_CONTEXT_WINDOW (else per model). */
+  contextWindow: number | undefined;
+  /** Explicit INFTY_AUTO_COMPACT_LIMIT (else 90% of the context window). */
+  autoCompactLimit: number | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
@@ -28,7 +29,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
   if (wire !== 'responses' && wire !== 'chat') {
     throw new UsageError(`INFTY_WIRE_API must be "responses" or "chat", got "${env.INFTY_WIRE_API}"`);
   }
-  const contextWindow = positiveInt(env.INFTY_CONTEXT_WINDOW, 'INFTY_CONTEXT_WINDOW') ?? DEFAULT_CONTEXT_WINDOW;
   return {
     temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
     temporalAddressExplicit: Boolean(env.TEMPORAL_ADDRESS),
@@ -41,9 +41,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
     baseURL: env.OPENAI_BASE_URL || undefined,
     apiKey: env.OPENAI_API_KEY || undefined,
     stream: env.INFTY_STREAM !== '0' && env.INFTY_STREAM !== 'false',
-    contextWindow,
-    autoCompactLimit:
-      positiveInt(env.INFTY_AUTO_COMPACT_LIMIT, 'INFTY_AUTO_COMPACT_LIMIT') ?? Math.floor(contextWindow * 0.9),
+    contextWindow: positiveInt(env.INFTY_CONTEXT_WINDOW, 'INFTY_CONTEXT_WINDOW'),
+    autoCompactLimit: positiveInt(env.INFTY_AUTO_COMPACT_LIMIT, 'INFTY_AUTO_COMPACT_LIMIT'),
   };
 }
 

@@ -35,6 +35,8 @@ export function activityDepsFromConfig(config: InftyConfig): ActivityDeps {
     defaultModel: config.model,
     endpoint,
     demoEndpoint: lazyDemoEndpoint(config.wireApi),
+    contextWindow: config.contextWindow,
+    autoCompactLimit: config.autoCompactLimit,
   };
 }
 

@@ -1,6 +1,7 @@
 /** createActivities(deps): the activity object a worker registers. */
 import { Context } from '@temporalio/activity';
 import type { InftyActivities, ToolActivityInput } from '../protocol/activities';
+import { compact } from './compaction';
 import { validateDeliverable } from './deliverable';
 import { modelStep, type ModelEndpoint } from './model';
 import { createRun, updateRunRecord } from './runStore';
@@ -14,6 +15,8 @@ export interface ActivityDeps {
   endpoint: ModelEndpoint;
   promptsDir?: string;
   demoEndpoint?: () => Promise<ModelEndpoint>;
+  contextWindow?: number;
+  autoCompactLimit?: number;
 }
 
 /** Tools whose re-execution after a crash is harmless; the others are journaled. */
@@ -40,6 +43,7 @@ export function createActivities(deps: ActivityDeps): InftyActivities {
     createRun: (input) => createRun(input, store, Context.current().info.workflowExecution?.runId ?? ''),
     updateRunRecord: (input) => updateRunRecord(input, store),
     modelStep: (input) => modelStep(input, deps),
+    compact: (input) => compact(input, deps),
     runTool: (input) => runTool(input, deps),
     validateDeliverable: (input) => validateDeliverable(input),
   };

@@ -9,6 +9,7 @@ import OpenAI from 'openai';
 import type { ModelStepInput, ModelStepResult, NewItem } from '../protocol/activities';
 import type { TranscriptItem } from '../protocol/items';
 import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
+import { autoCompactLimitOf } from './contextWindows';
 import { loadPrompt, renderTemplate } from './prompts';
 import { isToolName, TOOL_DEFINITIONS } from './tools/definitions';
 import { normalizeHistory } from './normalize';
@@ -29,6 +30,9 @@ export interface ModelDeps {
   home: string;
   promptsDir?: string;
   endpoint: ModelEndpoint;
+  /** Worker-wide overrides (INFTY_CONTEXT_WINDOW, INFTY_AUTO_COMPACT_LIMIT); else per model. */
+  contextWindow?: number;
+  autoCompactLimit?: number;
   /** The built-in scripted endpoint used by demo runs (started on first use). */
   demoEndpoint?: () => Promise<ModelEndpoint>;
 }
@@ -69,6 +73,10 @@ export function buildWireRequest(input: ModelStepInput, history: TranscriptItem[
   };
 }
 
+export function resolveEndpoint(demo: boolean, deps: ModelDeps): Promise<ModelEndpoint> | ModelEndpoint {
+  return demo && deps.demoEndpoint ? deps.demoEndpoint() : deps.endpoint;
+}
+
 export function outputItems(result: WireResult): TranscriptItem[] {
   const items: TranscriptItem[] = [];
   if (result.text !== null && result.text !== '') items.push({ type: 'message', role: 'assistant', text: result.text });
@@ -82,9 +90,13 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
   const newItems = [...fresh, ...input.newItems.map((i) => renderNewItem(i, deps.promptsDir))];
   const history = await commitItems(path, input.committedLength, newItems);
 
-  const endpoint = input.demo && deps.demoEndpoint ? await deps.demoEndpoint() : deps.endpoint;
+  const endpoint = await resolveEndpoint(input.demo, deps);
   const request = buildWireRequest(input, history, endpoint.stream);
-  const result = await callModel(endpoint, request, input);
+  const result = await callModel(endpoint, request, { runId: input.runId, role: input.role, purpose: 'turn' });
+  const limit = autoCompactLimitOf(input.model, {
+    contextWindow: input.contextWindow ?? deps.contextWindow,
+    autoCompactLimit: input.autoCompactLimit ?? (input.contextWindow ? undefined : deps.autoCompactLimit),
+  });
 
   const produced = outputItems(result);
   await appendItems(path, produced);
@@ -93,10 +105,18 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
     text: result.text,
     toolCalls: result.toolCalls,
     usage: result.usage,
+    compactionDue: result.usage.inputTokens >= limit,
   };
 }
 
-async function callModel(endpoint: ModelEndpoint, request: WireRequest, input: ModelStepInput): Promise<WireResult> {
+export interface RequestTags {
+  runId: string;
+  role: string;
+  purpose: 'turn' | 'compaction';
+}
+
+/** One stateless request; heartbeats while data arrives and aborts when the activity is cancelled. */
+export async function callModel(endpoint: ModelEndpoint, request: WireRequest, tags: RequestTags): Promise<WireResult> {
   const ctx = Context.current();
   const heartbeat = () => ctx.heartbeat();
   const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
@@ -110,7 +130,7 @@ async function callModel(endpoint: ModelEndpoint, request: WireRequest, input: M
   try {
     const client = clientFor(endpoint);
     const opts = {
-      headers: { 'x-infty-run-id': input.runId, 'x-infty-role': input.role, 'x-infty-purpose': 'turn' },
+      headers: { 'x-infty-run-id': tags.runId, 'x-infty-role': tags.role, 'x-infty-purpose': tags.purpose },
       signal: ctx.cancellationSignal,
       onData: heartbeat,
     };

@@ -68,6 +68,17 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInpu
   return input;
 }
 
+/** With the worker in this process, a run that needs the sandbox is refused up front when there is none. */
+async function requireSandbox(): Promise<void> {
+  const sandbox = await detectSandbox();
+  if (!sandbox.available) {
+    throw new UsageError(
+      `no working sandbox for shell commands (${sandbox.reason}). Install bubblewrap (apt-get install bubblewrap), ` +
+        'or pass --sandbox none to run the Solver\'s commands unsandboxed. Nothing was started.',
+    );
+  }
+}
+
 function refuseLocalDuplicate(config: InftyConfig, runId: string): void {
   const dir = join(config.runsRoot, runId);
   if (existsSync(join(dir, 'run.json'))) {
@@ -81,6 +92,7 @@ export async function startRun(config: InftyConfig, input: RunInputRaw, flags: {
   const session = await connectWithEmbedding(config, { needWorker: true });
   try {
     if (session.worker && !flags.demo) requireModelConfig(config);
+    if (session.worker && input.sandbox !== 'none') await requireSandbox();
     const { handle } = await session.infty.startRun(input);
     const out = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
     if (flags.detach) {

@@ -18,6 +18,8 @@ export interface ModelStepInput {
   tools: string[];
   outputSchema: OutputSchemaName | null;
   demo: boolean;
+  contextWindow?: number;
+  autoCompactLimit?: number;
 }
 
 export interface ModelStepResult {
@@ -25,6 +27,25 @@ export interface ModelStepResult {
   text: string | null;
   toolCalls: ToolCall[];
   usage: Usage;
+  /** The request's input tokens reached the auto-compact limit: compact before the next step. */
+  compactionDue: boolean;
+}
+
+export interface CompactInput {
+  runId: string;
+  role: string;
+  generation: number;
+  committedLength: number;
+  model: string;
+  demo: boolean;
+}
+
+export interface CompactResult {
+  /** The new transcript generation, holding the rebuilt history. */
+  generation: number;
+  length: number;
+  usage: Usage;
+  droppedItems: number;
 }
 
 export interface CreateRunInput {
@@ -64,6 +85,7 @@ export interface InftyActivities {
   createRun(input: CreateRunInput): Promise<CreateRunResult>;
   updateRunRecord(input: UpdateRunRecordInput): Promise<void>;
   modelStep(input: ModelStepInput): Promise<ModelStepResult>;
+  compact(input: CompactInput): Promise<CompactResult>;
   runTool(input: ToolActivityInput): Promise<string>;
   validateDeliverable(input: { runDir: string; path: string }): Promise<DeliverableCheck>;
 }

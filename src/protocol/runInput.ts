@@ -42,6 +42,10 @@ export const RunInputSchema = z
     maxConsecutiveErrors: z.number().int().min(1).default(3),
     /** Model calls of one role turn before the turn is cut short (guards against endless tool loops). */
     maxStepsPerTurn: z.number().int().min(1).default(200),
+    /** Context window in input tokens for every role (else the worker's per-model setting). */
+    contextWindow: z.number().int().positive().optional(),
+    /** Input tokens at which a role's history is compacted (else 90% of the context window). */
+    autoCompactLimit: z.number().int().positive().optional(),
     /** Continue-as-new after this many history events (besides Temporal's own suggestion). */
     continueAsNewAfterEvents: z.number().int().min(100).default(10_000),
     /** Use the worker's built-in scripted model endpoint (the offline demo). */

@@ -4,7 +4,7 @@ import type { InftyActivities } from '../protocol/activities';
 
 export const MODEL_NON_RETRYABLE = ['ModelAuthError', 'ModelInvalidRequest', 'ContextLengthExceeded'];
 
-export const modelActivities = proxyActivities<Pick<InftyActivities, 'modelStep'>>({
+export const modelActivities = proxyActivities<Pick<InftyActivities, 'modelStep' | 'compact'>>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '30 seconds',
   retry: {

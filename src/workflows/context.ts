@@ -14,7 +14,7 @@ import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { EventKind, Phase, Progress } from '../protocol/progress';
 import type { RunInput } from '../protocol/runInput';
 import { instructionsOverride, promptNameFor } from '../protocol/runInput';
-import { MODEL_NON_RETRYABLE, modelActivities } from './activities';
+import { MODEL_NON_RETRYABLE, modelActivities, storeActivities } from './activities';
 import { accountUsage, goalView, pause, resume } from './goal';
 import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from './searchAttributes';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
@@ -49,7 +49,7 @@ export class RunContext {
   role(role: string): RoleState {
     let r = this.state.roles[role];
     if (!r) {
-      r = { generation: 0, committedLength: 0, stats: newRoleStats(this.state.models[role] ?? this.state.models.solver ?? '') };
+      r = { generation: 0, committedLength: 0, compactionDue: false, stats: newRoleStats(this.state.models[role] ?? this.state.models.solver ?? '') };
       this.state.roles[role] = r;
     }
     return r;
@@ -115,8 +115,10 @@ export class RunContext {
   }
 
   /**
-   * One model step for a role. Auth and invalid-request errors end the run; retries exhausted on
-   * a transient endpoint failure hold the run with the reason until the user resumes it.
+   * One model step for a role. Compacts first when the last request reached the auto-compact
+   * limit, or once after the model refused the request for length. Auth and invalid-request errors
+   * end the run; retries exhausted on a transient endpoint failure hold the run with the reason
+   * until the user resumes it.
    */
   async modelStep(
     role: string,
@@ -125,8 +127,10 @@ export class RunContext {
   ): Promise<ModelStepResult> {
     const r = this.role(role);
     const override = instructionsOverride(this.input, role);
+    let compactedForLength = false;
     for (;;) {
       await this.waitWhileHeld();
+      if (r.compactionDue) await this.compact(role);
       const req: ModelStepInput = {
         runId: this.input.runId,
         role,
@@ -138,10 +142,13 @@ export class RunContext {
         tools: opts.tools,
         outputSchema: opts.schema,
         demo: this.input.demo,
+        ...(this.input.contextWindow ? { contextWindow: this.input.contextWindow } : {}),
+        ...(this.input.autoCompactLimit ? { autoCompactLimit: this.input.autoCompactLimit } : {}),
       };
       try {
         const result = await modelActivities.modelStep(req);
         r.committedLength = result.length;
+        r.compactionDue = result.compactionDue;
         this.account(role, result.usage);
         this.syncSearchAttributes();
         return result;
@@ -150,6 +157,12 @@ export class RunContext {
         const cause = err instanceof ActivityFailure ? err.cause : err;
         const message = cause instanceof Error ? cause.message : String(cause);
         const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+        if (type === 'ContextLengthExceeded' && !compactedForLength) {
+          compactedForLength = true;
+          r.compactionDue = true;
+          this.event('model_error', `the model refused the request for length; compacting and retrying`, role);
+          continue;
+        }
         if (type && MODEL_NON_RETRYABLE.includes(type)) {
           throw new RunFailure(`model call for ${role} failed: ${message}`);
         }
@@ -157,6 +170,39 @@ export class RunContext {
         this.holdRun(`model endpoint failing (${message}); fix it and resume the run`);
       }
     }
+  }
+
+  /** Summarizes the role's history into a new transcript generation (the old one stays for audit). */
+  async compact(role: string): Promise<void> {
+    const r = this.role(role);
+    const res = await modelActivities.compact({
+      runId: this.input.runId,
+      role,
+      generation: r.generation,
+      committedLength: r.committedLength,
+      model: r.stats.model,
+      demo: this.input.demo,
+    });
+    const before = r.stats.lastInputTokens;
+    r.generation = res.generation;
+    r.committedLength = res.length;
+    r.compactionDue = false;
+    r.stats.compactions += 1;
+    this.account(role, res.usage);
+    r.stats.lastInputTokens = 0;
+    this.event(
+      'compaction',
+      `compacted the history (${before} input tokens) into generation ${res.generation}${res.droppedItems ? `, dropping ${res.droppedItems} oldest items to fit` : ''}`,
+      role,
+    );
+    await this.recordRoles();
+  }
+
+  async recordRoles(): Promise<void> {
+    await storeActivities.updateRunRecord({
+      runId: this.input.runId,
+      roles: Object.entries(this.state.roles).map(([role, r]) => ({ role, model: r.stats.model, generation: r.generation })),
+    });
   }
 
   progress(): Progress {

@@ -24,7 +24,7 @@ import { budgetLimitItem, onIdle } from './idle';
 import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from './messages';
 import { abbreviate, runToolCalls, SOLVER_TOOLS } from './roleTurn';
 import { GRACE_STEPS_PER_TURN, type RunState } from './state';
-import { recordRoles, verificationRound } from './verification';
+import { verificationRound } from './verification';
 
 export async function inftyRun(rawInput: RunInputRaw, carried?: RunState): Promise<RunOutcome> {
   const parsed = RunInputSchema.safeParse(rawInput);
@@ -280,7 +280,7 @@ async function maybeContinueAsNew(ctx: RunContext): Promise<void> {
   await condition(allHandlersFinished);
   ctx.state.continueAsNewCount += 1;
   ctx.event('continued_as_new', `continued as new (#${ctx.state.continueAsNewCount}) after ${info.historyLength} history events`);
-  await recordRoles(ctx);
+  await ctx.recordRoles();
   await continueAsNew<typeof inftyRun>(ctx.input, ctx.state);
 }
 

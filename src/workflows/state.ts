@@ -9,6 +9,8 @@ export interface RoleState {
   generation: number;
   /** Transcript lines committed by the workflow (the claim-check of decision 1). */
   committedLength: number;
+  /** The last request reached the auto-compact limit: compact before the next step. */
+  compactionDue: boolean;
   stats: RoleStats;
 }
 

@@ -8,7 +8,6 @@ import {
   type RoleVerdict,
   type VerificationFeedback,
 } from '../protocol/verdict';
-import { storeActivities } from './activities';
 import type { RunContext } from './context';
 import { correctionMessage } from './direction';
 import { abbreviate, READ_ONLY_TOOLS, roleTurn, withTimeout } from './roleTurn';
@@ -57,12 +56,6 @@ async function rotate(ctx: RunContext, verdicts: RoleVerdict[]): Promise<void> {
     r.generation += 1;
     r.committedLength = 0;
   }
-  if (passed.length > 0) await recordRoles(ctx);
+  if (passed.length > 0) await ctx.recordRoles();
 }
 
-export async function recordRoles(ctx: RunContext): Promise<void> {
-  await storeActivities.updateRunRecord({
-    runId: ctx.input.runId,
-    roles: Object.entries(ctx.state.roles).map(([role, r]) => ({ role, model: r.stats.model, generation: r.generation })),
-  });
-}

@@ -1,0 +1,104 @@
+/**
+ * Automatic compaction (SPEC §6): summarize a role's history with the compaction prompt, then start
+ * a new transcript generation holding instructions + recent user messages + the prefixed summary.
+ * The old generation stays on disk for audit.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { CompactInput, CompactResult } from '../protocol/activities';
+import type { TranscriptItem, Usage } from '../protocol/items';
+import { callModel, resolveEndpoint, type ModelDeps } from './model';
+import { normalizeHistory, type ConversationItem } from './normalize';
+import { loadPrompt } from './prompts';
+import { readTranscript, transcriptPath } from './transcripts';
+import type { WireResult } from './wire/types';
+
+/** Budget for the recent user messages kept verbatim (SPEC: ~20k tokens). */
+export const KEPT_USER_TOKENS = 20_000;
+const MAX_DROP_ATTEMPTS = 8;
+
+export const approxTokens = (text: string): number => Math.ceil(text.length / 4);
+
+export function middleTruncate(text: string, maxTokens: number): string {
+  const maxChars = Math.max(0, maxTokens * 4);
+  if (text.length <= maxChars) return text;
+  const half = Math.floor(maxChars / 2);
+  return `${text.slice(0, half)}\n[… ${text.length - 2 * half} characters truncated …]\n${text.slice(text.length - half)}`;
+}
+
+/** The rebuilt history: instructions, the most recent real user messages (within budget), the summary, pending calls. */
+export function rebuildHistory(history: TranscriptItem[], summary: string, prefix: string, budget = KEPT_USER_TOKENS): TranscriptItem[] {
+  const instructions = history.filter((i) => i.type === 'instructions');
+  const users = history.flatMap((i) => (i.type === 'message' && i.role === 'user' && !i.text.startsWith(prefix) ? [i.text] : []));
+  const kept: string[] = [];
+  let left = budget;
+  for (let k = users.length - 1; k >= 0 && left > 0; k--) {
+    const text = users[k]!;
+    const cost = approxTokens(text);
+    if (cost <= left) {
+      kept.unshift(text);
+      left -= cost;
+    } else {
+      kept.unshift(middleTruncate(text, left));
+      left = 0;
+    }
+  }
+  // Calls at the very end are waiting for outputs the workflow will append next: keep them.
+  const pending: TranscriptItem[] = [];
+  for (let k = history.length - 1; k >= 0 && history[k]!.type === 'function_call'; k--) pending.unshift(history[k]!);
+  return [
+    ...instructions,
+    ...kept.map((text): TranscriptItem => ({ type: 'message', role: 'user', text })),
+    { type: 'message', role: 'user', text: `${prefix}\n\n${summary}` },
+    ...pending,
+  ];
+}
+
+function isContextLength(err: unknown): boolean {
+  return err instanceof ApplicationFailure && err.type === 'ContextLengthExceeded';
+}
+
+/** Drops the oldest fifth of the conversation (at least one item) for a retry that fits. */
+function dropOldest(items: ConversationItem[]): ConversationItem[] {
+  const n = Math.max(1, Math.floor(items.length / 5));
+  return normalizeHistory(items.slice(n)).items;
+}
+
+export async function compact(input: CompactInput, deps: ModelDeps): Promise<CompactResult> {
+  const history = await readTranscript(transcriptPath(deps.home, input.runId, input.role, input.generation), input.committedLength);
+  const { instructions, items } = normalizeHistory(history);
+  const endpoint = await resolveEndpoint(input.demo, deps);
+  const request = (conversation: ConversationItem[]) => ({
+    model: input.model,
+    instructions,
+    items: [...conversation, { type: 'message' as const, role: 'user' as const, text: loadPrompt('compact', deps.promptsDir) }],
+    tools: [],
+    outputSchema: null,
+    promptCacheKey: `${input.runId}:${input.role}`,
+    stream: endpoint.stream,
+  });
+  let conversation = items;
+  let result: WireResult | undefined;
+  const usage: Usage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
+  for (let attempt = 0; !result; attempt++) {
+    try {
+      result = await callModel(endpoint, request(conversation), { runId: input.runId, role: input.role, purpose: 'compaction' });
+    } catch (err) {
+      if (!isContextLength(err) || attempt >= MAX_DROP_ATTEMPTS || conversation.length <= 1) throw err;
+      conversation = dropOldest(conversation);
+    }
+  }
+  for (const k of Object.keys(usage) as (keyof Usage)[]) usage[k] += result.usage[k];
+  const summary = result.text?.trim();
+  if (!summary) throw ApplicationFailure.create({ message: 'the compaction request returned no summary', type: 'ModelUnavailable' });
+
+  const rebuilt = rebuildHistory(history, summary, loadPrompt('compact_summary_prefix', deps.promptsDir));
+  const generation = input.generation + 1;
+  const path = transcriptPath(deps.home, input.runId, input.role, generation);
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, rebuilt.map((i) => `${JSON.stringify(i)}\n`).join(''));
+  await rename(tmp, path);
+  return { generation, length: rebuilt.length, usage, droppedItems: items.length - conversation.length };
+}
