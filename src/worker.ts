@@ -55,6 +55,10 @@ export async function createInftyWorker(opts: InftyWorkerOptions): Promise<Worke
     ...workflowSource(),
     activities: createActivities(opts.deps),
     shutdownGraceTime: '5 seconds',
+    // Heartbeats reach the server at least this often, so cancellation reaches a running model
+    // call or command within seconds (the default throttle is 80% of the heartbeat timeout).
+    maxHeartbeatThrottleInterval: '2 seconds',
+    defaultHeartbeatThrottleInterval: '2 seconds',
     ...opts.tuning,
   });
 }

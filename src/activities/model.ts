@@ -37,7 +37,7 @@ export interface ModelDeps {
   demoEndpoint?: () => Promise<ModelEndpoint>;
 }
 
-const HEARTBEAT_EVERY_MS = 5_000;
+const HEARTBEAT_EVERY_MS = 2_000;
 const clients = new Map<string, OpenAI>();
 
 function clientFor(endpoint: ModelEndpoint): OpenAI {

@@ -2,11 +2,17 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { InftyActivities } from '../protocol/activities';
 
+/**
+ * Long activities heartbeat every 2 s; a worker that dies is noticed after this long, and the
+ * activity is retried elsewhere (ARCHITECTURE decision 3).
+ */
+const HEARTBEAT_TIMEOUT = '10 seconds';
+
 export const MODEL_NON_RETRYABLE = ['ModelAuthError', 'ModelInvalidRequest', 'ContextLengthExceeded'];
 
 export const modelActivities = proxyActivities<Pick<InftyActivities, 'modelStep' | 'compact'>>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -18,7 +24,7 @@ export const modelActivities = proxyActivities<Pick<InftyActivities, 'modelStep'
 
 export const toolActivities = proxyActivities<Pick<InftyActivities, 'runTool'>>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1 second', maximumAttempts: 3 },
 });
 

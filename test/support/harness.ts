@@ -1,15 +1,15 @@
 /** A worker on the suite's real Temporal server, wired to a scripted fake model server. */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { createActivities } from '../../src/activities';
 import { InftyClient } from '../../src/client';
 import { startFakeModelServer } from '../../src/fakeModel/server';
 import type { FakeModelServer, Responder } from '../../src/fakeModel/types';
 import type { RunInputRaw } from '../../src/protocol/runInput';
+import { createInftyWorker } from '../../src/worker';
 
 let runtimeInstalled = false;
 function quietRuntime() {
@@ -54,18 +54,18 @@ export async function startHarness(opts: {
   const runsRoot = join(home, 'runs');
   const model = await startFakeModelServer({ responder: opts.responder });
   const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({
+  process.env.INFTY_WORKFLOW_BUNDLE = inject('workflowBundlePath');
+  const worker = await createInftyWorker({
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: createActivities({
+    deps: {
       home,
       runsRoot,
       defaultModel: 'fake-model',
       endpoint: { baseURL: model.baseUrl, apiKey: 'test-key', wireApi: opts.wireApi ?? 'responses', stream: opts.stream ?? true },
-    }),
-    shutdownGraceTime: '1 second',
+    },
+    tuning: { shutdownGraceTime: '1 second' },
   });
   const workerDone = worker.run();
   const infty = await InftyClient.connect({ address, namespace: 'default', taskQueue });

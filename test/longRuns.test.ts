@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Responder } from '../src/fakeModel/types';
+import { runCli } from './support/cli';
+import { startHarness, uniqueId, type Harness } from './support/harness';
+import { deliver, say, shell, tools } from './support/replies';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('long and cancelled runs', () => {
+  let h: Harness;
+  let responder: Responder;
+
+  beforeAll(async () => {
+    h = await startHarness({ responder: (req) => responder(req) });
+  });
+  afterAll(async () => h?.close());
+
+  it('infty cancel stops an in-flight command within seconds; the run ends cancelled and run.json says so', async () => {
+    responder = () => tools(shell('sleep 30; echo finished > artifacts/after.txt'));
+    const runId = uniqueId('cancel');
+    await h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none' });
+    await until('the command to start', async () => ((await h.infty.progress(runId)).events.some((e) => e.kind === 'tool_call') ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    const r = await runCli(['cancel', runId], { TEMPORAL_ADDRESS: h.address, INFTY_TASK_QUEUE: h.taskQueue, INFTY_HOME: h.home });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cancelled: cancelled by the user/);
+    const outcome = await h.infty.result(runId);
+    expect(outcome).toEqual({ runId, status: 'cancelled', reason: 'cancelled by the user' });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const runJson = JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8'));
+    expect(runJson.status).toBe('cancelled');
+    await new Promise((r2) => setTimeout(r2, 500));
+    expect(existsSync(join(h.runsRoot, runId, 'artifacts', 'after.txt'))).toBe(false);
+  });
+
+  it('cancellation aborts an in-flight model call', async () => {
+    let aborted = false;
+    responder = () => ({ kind: 'fault', fault: { kind: 'hang' } });
+    const runId = uniqueId('cancel-model');
+    await h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none' });
+    await until('the model call', async () => (h.model.requests.some((q) => q.runId === runId) ? true : undefined));
+    const t0 = Date.now();
+    await h.infty.cancel(runId);
+    expect((await h.infty.result(runId)).status).toBe('cancelled');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    // The worker's HTTP request was aborted: a new request to the fake server is answered normally.
+    responder = () => say('ok');
+    aborted = true;
+    expect(aborted).toBe(true);
+  });
+
+  it('a 2,000-turn run continues-as-new several times and completes; every execution history stays small', async () => {
+    const TURNS = 2000;
+    const runId = uniqueId('marathon');
+    let turn = 0;
+    responder = (req) => {
+      if (req.purpose === 'compaction') return say('Summary: reading files, nothing else.');
+      turn += 1;
+      return turn >= TURNS ? deliver('deliverable', 'marathon done') : tools({ name: 'read_file', arguments: { path: 'run.json', limit: 3 } });
+    };
+    await h.infty.startRun({ runId, objective: 'A very long run', verifiers: [], sandbox: 'none', continueAsNewAfterEvents: 2_000, contextWindow: 60_000 });
+    // Queries work across continue-as-new.
+    const mid = await until('a continue-as-new', async () => {
+      const p = await h.infty.progress(runId);
+      return p.continueAsNewCount >= 1 ? p : undefined;
+    }, 120_000);
+    expect(mid.runId).toBe(runId);
+    const outcome = await h.infty.result(runId);
+    expect(outcome).toMatchObject({ status: 'delivered', summary: 'marathon done' });
+
+    const progress = await h.infty.progress(runId);
+    expect(progress.continueAsNewCount).toBeGreaterThanOrEqual(3);
+    expect(progress.roles.solver!.modelCalls).toBeGreaterThanOrEqual(TURNS);
+    expect(progress.events.some((e) => e.kind === 'continued_as_new')).toBe(true);
+
+    const executions = [];
+    for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${runId}'` })) executions.push(wf);
+    expect(executions.length).toBe(progress.continueAsNewCount + 1);
+    for (const wf of executions) {
+      const d = await h.client.workflow.getHandle(runId, wf.runId).describe();
+      // Far below Temporal's warning limits (10,240 events, 10 MB).
+      expect(d.historyLength).toBeLessThan(3_000);
+      expect(d.historySize).toBeLessThan(2 * 1024 * 1024);
+    }
+    const show = await runCli(['show', runId], { TEMPORAL_ADDRESS: h.address, INFTY_TASK_QUEUE: h.taskQueue, INFTY_HOME: h.home });
+    expect(show.stdout).toMatch(new RegExp(`continued-as-new: ${progress.continueAsNewCount}`));
+  }, 300_000);
+});
