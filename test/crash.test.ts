@@ -5,21 +5,21 @@
  *  - a Temporal dev server stopped and restarted (same port, same SQLite file) mid-run;
  *  - a run through a model endpoint injecting faults, and one whose endpoint answers 401.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { describe, inject, it, type ExpectStatic } from 'vitest';
+import { afterAll, describe, inject, it } from 'vitest';
 import { INTERRUPTED_OUTPUT } from '../src/activities/tools/journal';
 import { InftyClient } from '../src/client';
 import { withFaults } from '../src/fakeModel/script';
 import { startFakeModelServer } from '../src/fakeModel/server';
-import type { FakeModelServer, RecordedRequest, Responder, ScriptedReply } from '../src/fakeModel/types';
+import type { FakeModelServer, RecordedRequest, ScriptedReply } from '../src/fakeModel/types';
 import type { RunOutcome } from '../src/protocol/outcome';
 import { freePort, startDevServer, type DevServerHandle } from '../src/server';
 import { runCli } from './support/cli';
 import { uniqueId } from './support/harness';
 import { CRASH_OBJECTIVE, CRASH_RUN_LABELS, CRASH_VERIFIERS, crashRunStep, SHELL_STEP_LABELS } from './support/stepScript';
-import { killAllStartedWorkers, pinnedWorkflowBundle, spawnWorker, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
+import { killAllStartedWorkers, pinnedWorkflowBundle, WorkerGroup, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -51,17 +51,34 @@ function newEnv(address: string, model: FakeModelServer, prefix: string): Env {
   };
 }
 
-async function startedWorker(env: WorkerEnv): Promise<WorkerProcess> {
-  const w = spawnWorker(env);
-  await w.ready;
-  return w;
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   if (s.length === 0) return NaN;
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** The run's outcome, or (after `ms`) an error that says where the run is stuck. */
+async function outcomeWithin(infty: InftyClient, runId: string, ms: number, extra: () => string = () => ''): Promise<RunOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)));
+  const result = infty.result(runId);
+  result.catch(() => undefined);
+  const winner = await Promise.race([result, timeout]);
+  clearTimeout(timer);
+  if (winner !== 'timeout') return winner;
+  let where = '';
+  try {
+    const d = await infty.handle(runId).describe();
+    where += `pending activities: ${JSON.stringify(
+      (d.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message })),
+    )}\n`;
+    const p = await infty.progress(runId);
+    where += `phase ${p.phase}, goal ${p.goal.status} (${p.goal.statusReason ?? ''}); last events:\n${p.events.slice(-12).map((e) => `  ${e.kind} ${e.role ?? ''} ${e.message}`).join('\n')}\n`;
+  } catch (err) {
+    where += `(could not inspect: ${(err as Error).message})\n`;
+  }
+  throw new Error(`run ${runId} did not end within ${ms / 1000} s\n${where}${extra()}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -81,11 +98,15 @@ function readTranscripts(home: string, runId: string): Record<string, Item[]> {
   return out;
 }
 
-/** Shell outputs carry their wall-clock duration; everything else must match byte for byte. */
-function normalizeItem(item: Item): Item {
+/**
+ * Shell outputs carry their wall-clock duration and list_dir its absolute run directory (each run
+ * has its own); everything else must match byte for byte.
+ */
+function normalizeItem(item: Item, runDir: string): Item {
   if (item.type !== 'function_call_output' || typeof item.output !== 'string') return item;
+  const output = item.output.split(runDir).join('<RUN_DIR>');
   try {
-    const parsed = JSON.parse(item.output);
+    const parsed = JSON.parse(output);
     if (parsed && typeof parsed === 'object' && parsed.metadata && 'duration_seconds' in parsed.metadata) {
       parsed.metadata.duration_seconds = 0;
       return { ...item, output: JSON.stringify(parsed) };
@@ -93,7 +114,7 @@ function normalizeItem(item: Item): Item {
   } catch {
     // not JSON: compared as is
   }
-  return item;
+  return { ...item, output };
 }
 
 function filesUnder(dir: string): Record<string, Buffer> {
@@ -156,26 +177,28 @@ type Trigger =
   /** Kill right after this model step's result reached the workflow (between turns). */
   | { kind: 'after'; label: string };
 
-const KILL_POINTS: { trigger: Trigger; what: string }[] = [
+/**
+ * Kill points along the run, in order. `thenIdle`: the replacement worker is killed too, while it
+ * is only polling (the run waits for the dead worker's heartbeat timeout meanwhile), and another
+ * replacement finishes the job: a worker dying between tasks must lose nothing either.
+ */
+const KILL_POINTS: { trigger: Trigger; what: string; thenIdle?: boolean }[] = [
   { trigger: { kind: 'request', label: 'solver#0' }, what: 'first Solver model call' },
   { trigger: { kind: 'journal', callId: 's0_1', state: 'started' }, what: 'shell step-1 running' },
   { trigger: { kind: 'request', label: 'solver#1' }, what: 'Solver call after an interrupted tool' },
   { trigger: { kind: 'journal', callId: 's1_0', state: 'completed' }, what: 'apply_patch (add) just applied' },
-  { trigger: { kind: 'request', label: 'solver#2' }, what: 'Solver model call' },
   { trigger: { kind: 'journal', callId: 's2_0', state: 'started' }, what: 'shell step-2 running' },
   { trigger: { kind: 'request', label: 'solver#3' }, what: 'Solver turn that asks for direction' },
-  { trigger: { kind: 'request', label: 'director#0' }, what: 'Director model call' },
+  { trigger: { kind: 'request', label: 'director#0' }, what: 'Director model call', thenIdle: true },
   { trigger: { kind: 'after', label: 'director#0' }, what: 'between turns: directive received' },
   { trigger: { kind: 'journal', callId: 's4_0', state: 'completed' }, what: 'apply_patch (update) just applied' },
   { trigger: { kind: 'journal', callId: 's4_1', state: 'started' }, what: 'shell step-3 running' },
-  { trigger: { kind: 'request', label: 'solver#5' }, what: 'Solver model call' },
   { trigger: { kind: 'request', label: 'solver#6' }, what: 'Solver turn that delivers' },
   { trigger: { kind: 'requests', labels: ['verifier-alpha@1#0', 'verifier-beta@1#0'] }, what: 'both verifiers of round 1 mid-call' },
   { trigger: { kind: 'request', label: 'verifier-alpha@1#1' }, what: 'verifier call after its tool calls' },
   { trigger: { kind: 'request', label: 'solver#7' }, what: 'Solver call with the failing feedback' },
   { trigger: { kind: 'journal', callId: 's7_0', state: 'completed' }, what: 'apply_patch (README) just applied' },
-  { trigger: { kind: 'journal', callId: 's7_1', state: 'started' }, what: 'shell step-5 running' },
-  { trigger: { kind: 'request', label: 'solver#8' }, what: 'Solver model call' },
+  { trigger: { kind: 'journal', callId: 's7_1', state: 'started' }, what: 'shell step-5 running', thenIdle: true },
   { trigger: { kind: 'journal', callId: 's8_0', state: 'started' }, what: 'shell step-6 running' },
   { trigger: { kind: 'request', label: 'solver#9' }, what: 'Solver turn that delivers again' },
   { trigger: { kind: 'requests', labels: ['verifier-alpha@2#0', 'verifier-beta@2#0'] }, what: 'both verifiers of round 2 mid-call' },
@@ -187,9 +210,12 @@ const DESIGNED_INTERRUPTED = ['s0_1', 's2_0', 's4_1', 's7_1', 's8_0'];
 interface KillRecord {
   n: number;
   what: string;
+  /** When the kill point was reached (a run event: a request arrived, a journal entry changed...); unset for idle kills. */
+  firedAt?: number;
   killedAt: number;
+  /** When the replacement worker was spawned. */
   workerStartedAt: number;
-  /** New worker start → next model request of the run. */
+  /** Replacement start → next model request of the run (unset when another kill came first). */
   recoveryMs?: number;
   interrupted: string[];
 }
@@ -216,6 +242,7 @@ class KillController {
     readonly runId: string,
     readonly e: Env,
     private readonly infty: InftyClient,
+    private readonly workers: WorkerGroup,
   ) {}
 
   /** The responder's hook for this run's requests: decides whether the reply is held back. */
@@ -268,7 +295,7 @@ class KillController {
   }
 
   async start(): Promise<void> {
-    this.worker = await startedWorker(this.e.env);
+    this.worker = await this.workers.start(this.e.env);
   }
 
   async killAt(n: number, trigger: Trigger, what: string): Promise<void> {
@@ -284,33 +311,59 @@ class KillController {
       }
       await sleep(10);
     }
+    const firedAt = trigger.kind === 'request' ? this.arrivals.find((a) => a.label === trigger.label && this.held.has(a.rec))!.at : Date.now();
     this.armed = undefined;
     if (trigger.kind === 'journal' && trigger.state === 'started') await sleep(100); // well inside `sleep 0.4`
     this.killPending = true;
     await this.quiesce();
+    await this.killAndReplace(what, firedAt);
+  }
+
+  /** Kills the replacement worker while it only polls (nothing of the run has moved since the last kill). */
+  async killIdle(): Promise<void> {
+    await sleep(1_000);
+    const last = this.kills[this.kills.length - 1]!;
+    if (this.arrivals.some((a) => a.at >= last.killedAt)) throw new Error('the run moved on before the idle worker could be killed');
+    await this.killAndReplace('replacement worker, idle (polling)');
+  }
+
+  private async killAndReplace(what: string, firedAt?: number): Promise<void> {
     const killedAt = Date.now();
     await this.worker!.kill();
     const interrupted = [...journalStates(this.e.home, this.runId).entries()].filter(([, s]) => s === 'started').map(([id]) => id);
     for (const id of interrupted) this.interrupted.add(id);
     this.killPending = false;
-    this.worker = spawnWorker(this.e.env);
-    const record: KillRecord = { n, what, killedAt, workerStartedAt: this.worker.startedAt, interrupted };
-    this.kills.push(record);
-    const count = this.arrivals.length;
-    void (async () => {
-      while (this.arrivals.length === count && !this.finished) await sleep(10);
-      const next = this.arrivals[count];
-      if (next) record.recoveryMs = next.at - record.workerStartedAt;
-    })();
+    this.worker = this.workers.spawn(this.e.env);
+    this.kills.push({ n: this.kills.length + 1, what, firedAt, killedAt, workerStartedAt: this.worker.startedAt, interrupted });
     await this.worker.ready;
+  }
+
+  /**
+   * Fills in recovery times: replacement start → the run's next progress (a model request, or the
+   * event the next kill point waited for), unless another kill came first (an idle kill).
+   */
+  measureRecoveries(): number[] {
+    for (const [i, k] of this.kills.entries()) {
+      const nextKill = this.kills[i + 1];
+      const progress = [
+        ...this.arrivals.filter((a) => a.at >= k.workerStartedAt).map((a) => a.at),
+        ...(nextKill?.firedAt !== undefined && nextKill.firedAt >= k.workerStartedAt ? [nextKill.firedAt] : []),
+      ];
+      const next = progress.length ? Math.min(...progress) : undefined;
+      if (next !== undefined && (!nextKill || next <= nextKill.killedAt)) k.recoveryMs = next - k.workerStartedAt;
+    }
+    return this.kills.map((k) => k.recoveryMs).filter((x): x is number => x !== undefined);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 
 describe.concurrent('crash-proof runs (real worker processes, real Temporal server)', () => {
-  it('a run whose worker is SIGKILLed at 23 points ends exactly like an uninterrupted run', async ({ expect, onTestFinished }) => {
-    onTestFinished(() => killAllStartedWorkers());
+  afterAll(() => killAllStartedWorkers());
+
+  it('a run whose worker is SIGKILLed at 20 points (and 2 idle replacements) ends exactly like an uninterrupted run', async ({ expect, onTestFinished }) => {
+    const workers = new WorkerGroup();
+    onTestFinished(() => workers.killAll());
     const address = inject('temporalAddress');
     const controllers = new Map<string, KillController>();
     const model = await startFakeModelServer({
@@ -336,7 +389,7 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     const t0 = Date.now();
     // The uninterrupted run, on its own task queue, home and worker, alongside the crash run.
     const baseline = (async () => {
-      const worker = await startedWorker(base.env);
+      const worker = await workers.start(base.env);
       const runId = uniqueId('base');
       const started = Date.now();
       await baseClient.startRun({ runId, ...input });
@@ -347,20 +400,23 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     })();
 
     const runId = uniqueId('crash');
-    const c = new KillController(runId, crash, crashClient);
+    const c = new KillController(runId, crash, crashClient, workers);
     controllers.set(runId, c);
     await c.start();
     await crashClient.startRun({ runId, ...input });
     const result = crashClient.result(runId).finally(() => (c.finished = true));
     result.catch(() => undefined);
-    for (const [i, { trigger, what }] of KILL_POINTS.slice(0, Number(process.env.CRASH_KILL_LIMIT ?? KILL_POINTS.length)).entries()) await c.killAt(i + 1, trigger, what);
+    for (const [i, { trigger, what, thenIdle }] of KILL_POINTS.entries()) {
+      await c.killAt(i + 1, trigger, what);
+      if (thenIdle) await c.killIdle();
+    }
     const outcome = await result;
     const crashMs = Date.now() - t0;
     await c.worker?.kill();
     const base0 = await baseline;
 
     // Figures.
-    const recoveries = c.kills.map((k) => k.recoveryMs).filter((x): x is number => x !== undefined);
+    const recoveries = c.measureRecoveries();
     console.log(
       [
         `crash test: uninterrupted run ${(base0.ms / 1000).toFixed(1)} s; run with ${c.kills.length} SIGKILLs ${(crashMs / 1000).toFixed(1)} s`,
@@ -369,7 +425,7 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
             `  kill ${String(k.n).padStart(2)} ${k.what.padEnd(42)} recovery ${k.recoveryMs === undefined ? '   -  ' : `${(k.recoveryMs / 1000).toFixed(1).padStart(5)} s`}` +
             (k.interrupted.length ? `  interrupted ${k.interrupted.join(',')}` : ''),
         ),
-        `  recovery (new worker start → next model request): median ${(median(recoveries) / 1000).toFixed(1)} s, max ${(Math.max(...recoveries) / 1000).toFixed(1)} s`,
+        `  recovery (new worker start → next progress of the run): median ${(median(recoveries) / 1000).toFixed(1)} s, max ${(Math.max(...recoveries) / 1000).toFixed(1)} s`,
       ].join('\n'),
     );
 
@@ -377,7 +433,7 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     expect(base0.outcome.status).toBe('delivered');
     expect(outcome.status).toBe('delivered');
     expect(normalizeOutcome(outcome, join(crash.home, 'runs'), runId)).toEqual(normalizeOutcome(base0.outcome, join(base.home, 'runs'), base0.runId));
-    expect(c.kills).toHaveLength(KILL_POINTS.length);
+    expect(c.kills).toHaveLength(KILL_POINTS.length + KILL_POINTS.filter((k) => k.thenIdle).length);
 
     // Byte-identical deliverable.
     const deliverable = filesUnder(join(crash.home, 'runs', runId, 'deliverable'));
@@ -399,9 +455,10 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
           seenInterrupted.add(item.callId!);
           return { ...item, output: INTERRUPTED_OUTPUT };
         }
-        return normalizeItem(item);
+        return normalizeItem(item, realpathSync(join(base.home, 'runs', base0.runId)));
       });
-      expect(transcripts[name]!.map(normalizeItem), name).toEqual(expected);
+      const crashDir = realpathSync(join(crash.home, 'runs', runId));
+      expect(transcripts[name]!.map((item) => normalizeItem(item, crashDir)), name).toEqual(expected);
     }
     expect([...seenInterrupted].sort()).toEqual([...c.interrupted].sort());
 
@@ -422,10 +479,125 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     }
 
     // Recovery is bounded by heartbeat timeouts, far below the activities' start-to-close timeouts.
-    expect(recoveries.length).toBeGreaterThanOrEqual(KILL_POINTS.length - 1);
+    expect(recoveries.length).toBe(KILL_POINTS.length);
     expect(Math.max(...recoveries)).toBeLessThan(60_000);
   }, 900_000);
-});
 
-void checkNothing;
-function checkNothing(_e: ExpectStatic, _s: DevServerHandle, _r: Responder, _f: typeof withFaults, _p: typeof freePort, _d: typeof startDevServer, _c: typeof runCli) {}
+  it('a run survives a restart of the Temporal server (same port, same SQLite file)', async ({ expect, onTestFinished }) => {
+    const workers = new WorkerGroup();
+    onTestFinished(() => workers.killAll());
+    const dir = mkdtempSync(join(tmpdir(), 'infty-restart-'));
+    const port = await freePort();
+    const dbFile = join(dir, 'temporal.db');
+    let server: DevServerHandle = await startDevServer({ port, dbFile, headless: true });
+    onTestFinished(async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    let reachedStop: () => void = () => undefined;
+    const stopPoint = new Promise<void>((r) => (reachedStop = r));
+    let stopped = false;
+    const arrivedAt = new Map<RecordedRequest, number>();
+    const model = await startFakeModelServer({
+      responder: (req) => {
+        arrivedAt.set(req, Date.now());
+        const { label, reply } = crashRunStep(req);
+        if (label === 'director#0' && !stopped) {
+          // The server goes down while this call is in flight; the reply arrives while it is down.
+          stopped = true;
+          reachedStop();
+          return { ...reply, latencyMs: 3_000 };
+        }
+        return { ...reply, latencyMs: 300 };
+      },
+    });
+    onTestFinished(() => model.close());
+    const e = newEnv(server.address, model, 'restart');
+    onTestFinished(() => rmSync(e.home, { recursive: true, force: true }));
+    const worker = await workers.start(e.env);
+    let infty = await InftyClient.connect({ address: server.address, namespace: 'default', taskQueue: e.taskQueue });
+    const runId = uniqueId('restart');
+    const t0 = Date.now();
+    await infty.startRun({ runId, objective: CRASH_OBJECTIVE, verifiers: CRASH_VERIFIERS, sandbox: 'none' });
+    await stopPoint;
+    await infty.close();
+    const downAt = Date.now();
+    await server.stop();
+    const stopMs = Date.now() - downAt;
+    await sleep(2_000); // stays down past the model reply
+    server = await startDevServer({ port, dbFile, headless: true });
+    const upAt = Date.now();
+    infty = await InftyClient.connect({ address: server.address, namespace: 'default', taskQueue: e.taskQueue });
+    onTestFinished(() => infty.close());
+    const outcome = await outcomeWithin(infty, runId, 120_000, () => `requests: ${model.requests.map((r) => `${crashRunStep(r).label}:${r.status ?? '-'}`).join(', ')}\nworker:\n${worker.output()}`);
+    const total = Date.now() - t0;
+    const firstAfter = model.requests.find((r) => arrivedAt.get(r)! >= upAt);
+    const twice = completedTwice(model.requests, runId);
+    console.log(
+      `server restart: stop took ${(stopMs / 1000).toFixed(1)} s, down ${((upAt - downAt) / 1000).toFixed(1)} s; ` +
+        `first model request ${firstAfter ? `${((arrivedAt.get(firstAfter)! - upAt) / 1000).toFixed(1)} s` : '-'} after the restart; ` +
+        `run ${(total / 1000).toFixed(1)} s; steps paid twice: ${twice.length ? twice.join('; ') : 'none'}`,
+    );
+    expect(outcome.status, JSON.stringify(outcome)).toBe('delivered');
+    expect(worker.alive(), 'the same worker rode out the outage').toBe(true);
+    expect(existsSync(join(e.home, 'runs', runId, 'deliverable', 'README.md'))).toBe(true);
+    expect(twice).toEqual([]);
+  }, 180_000);
+
+  it('a run through an endpoint injecting 500s, 429s, drops, truncated streams and invalid JSON completes delivered', async ({ expect, onTestFinished }) => {
+    const workers = new WorkerGroup();
+    onTestFinished(() => workers.killAll());
+    const address = inject('temporalAddress');
+    const model = await startFakeModelServer({ responder: withFaults((req) => crashRunStep(req).reply, { rate: 0.3, seed: 42 }) });
+    onTestFinished(() => model.close());
+    const e = newEnv(address, model, 'faults');
+    onTestFinished(() => rmSync(e.home, { recursive: true, force: true }));
+    const worker = await workers.start(e.env);
+    const infty = await InftyClient.connect({ address, namespace: 'default', taskQueue: e.taskQueue });
+    onTestFinished(() => infty.close());
+    const runId = uniqueId('faults');
+    const t0 = Date.now();
+    await infty.startRun({ runId, objective: CRASH_OBJECTIVE, verifiers: CRASH_VERIFIERS, sandbox: 'none' });
+    const outcome = await outcomeWithin(infty, runId, 120_000, () => `requests: ${model.requests.map((r) => `${crashRunStep(r).label}:${r.status === 'fault' ? r.fault : (r.status ?? '-')}`).join(', ')}\nworker:\n${worker.output()}`);
+    const faults = model.requests.filter((r) => r.status === 'fault').map((r) => r.fault!);
+    const byKind = Object.entries(faults.reduce<Record<string, number>>((m, k) => ({ ...m, [k]: (m[k] ?? 0) + 1 }), {}));
+    console.log(`fault injection: ${faults.length} faults of ${model.requests.length} requests (${byKind.map(([k, n]) => `${k} ${n}`).join(', ')}); run ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(outcome.status, JSON.stringify(outcome)).toBe('delivered');
+    expect(faults.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(model.requests.filter((r) => r.status === 'fault').map((r) => r.fault)).size).toBeGreaterThanOrEqual(3);
+    expect(completedTwice(model.requests, runId)).toEqual([]);
+    expect(model.requests.filter((r) => r.status === 'completed')).toHaveLength(CRASH_RUN_LABELS.length);
+  }, 180_000);
+
+  it('a run whose endpoint refuses the credentials (401) fails fast, and `infty show --json` says why', async ({ expect, onTestFinished }) => {
+    const workers = new WorkerGroup();
+    onTestFinished(() => workers.killAll());
+    const address = inject('temporalAddress');
+    const model = await startFakeModelServer({ responder: () => ({ kind: 'fault', fault: { kind: 'http', status: 401 } }) });
+    onTestFinished(() => model.close());
+    const e = newEnv(address, model, 'auth');
+    onTestFinished(() => rmSync(e.home, { recursive: true, force: true }));
+    await workers.start(e.env);
+    const infty = await InftyClient.connect({ address, namespace: 'default', taskQueue: e.taskQueue });
+    onTestFinished(() => infty.close());
+    const runId = uniqueId('auth');
+    const t0 = Date.now();
+    await infty.startRun({ runId, objective: CRASH_OBJECTIVE, verifiers: CRASH_VERIFIERS, sandbox: 'none' });
+    const outcome = await infty.result(runId);
+    const ms = Date.now() - t0;
+    console.log(`401: run failed after ${(ms / 1000).toFixed(1)} s with ${model.requests.length} model request(s)`);
+    expect(outcome.status).toBe('failed');
+    const reason = outcome.status === 'failed' ? outcome.reason : '';
+    expect(reason).toMatch(/HTTP 401/);
+    expect(reason).toMatch(/credentials/);
+    expect(reason).toMatch(/OPENAI_API_KEY/);
+    expect(ms).toBeLessThan(10_000);
+    expect(model.requests).toHaveLength(1); // not retried
+
+    const shown = await runCli(['show', runId, '--json'], e.env);
+    expect(shown.code, shown.stderr).toBe(0);
+    const doc = JSON.parse(shown.stdout);
+    expect(doc.status).toBe('failed');
+    expect(doc.outcome).toMatchObject({ runId, status: 'failed', reason });
+  }, 60_000);
+});

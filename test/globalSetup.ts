@@ -16,7 +16,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'infty-suite-'));
   const port = await freePort();
-  const server = await startDevServer({ port, headless: true, dbFile: join(dir, 'temporal.db') });
+  // In-memory: the suite measures behaviour, not SQLite fsyncs (persistence has its own tests).
+  const server = await startDevServer({ port, headless: true });
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../src/workflows/index.ts'),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },

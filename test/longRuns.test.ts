@@ -44,20 +44,17 @@ describe('long and cancelled runs', () => {
     expect(existsSync(join(h.runsRoot, runId, 'artifacts', 'after.txt'))).toBe(false);
   });
 
-  it('cancellation aborts an in-flight model call', async () => {
-    let aborted = false;
+  it('cancellation aborts an in-flight model call within seconds', async () => {
     responder = () => ({ kind: 'fault', fault: { kind: 'hang' } });
     const runId = uniqueId('cancel-model');
     await h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none' });
-    await until('the model call', async () => (h.model.requests.some((q) => q.runId === runId) ? true : undefined));
+    const request = await until('the model call', async () => h.model.requests.find((q) => q.runId === runId));
     const t0 = Date.now();
     await h.infty.cancel(runId);
     expect((await h.infty.result(runId)).status).toBe('cancelled');
-    expect(Date.now() - t0).toBeLessThan(10_000);
-    // The worker's HTTP request was aborted: a new request to the fake server is answered normally.
-    responder = () => say('ok');
-    aborted = true;
-    expect(aborted).toBe(true);
+    // The worker aborted its HTTP request (cancellation reaches the activity with its next heartbeat).
+    await until('the request to be aborted', async () => request.clientAbortedAt, 10_000);
+    expect(request.clientAbortedAt! - t0).toBeLessThan(8_000);
   });
 
   it('a 2,000-turn run continues-as-new several times and completes; every execution history stays small', async () => {
@@ -67,9 +64,13 @@ describe('long and cancelled runs', () => {
     responder = (req) => {
       if (req.purpose === 'compaction') return say('Summary: reading files, nothing else.');
       turn += 1;
-      return turn >= TURNS ? deliver('deliverable', 'marathon done') : tools({ name: 'read_file', arguments: { path: 'run.json', limit: 3 } });
+      if (turn >= TURNS) return deliver('deliverable', 'marathon done');
+      // Mostly workflow-handled plan updates (cheap), with a real tool activity every tenth turn.
+      return turn % 10 === 0
+        ? tools({ name: 'read_file', arguments: { path: 'run.json', limit: 3 } })
+        : tools({ name: 'update_plan', arguments: { plan: [{ step: `turn ${turn}`, status: 'in_progress' }] } });
     };
-    await h.infty.startRun({ runId, objective: 'A very long run', verifiers: [], sandbox: 'none', continueAsNewAfterEvents: 2_000, contextWindow: 60_000 });
+    await h.infty.startRun({ runId, objective: 'A very long run', verifiers: [], sandbox: 'none', continueAsNewAfterEvents: 1_000, contextWindow: 60_000 });
     // Queries work across continue-as-new.
     const mid = await until('a continue-as-new', async () => {
       const p = await h.infty.progress(runId);
@@ -90,8 +91,8 @@ describe('long and cancelled runs', () => {
     for (const wf of executions) {
       const d = await h.client.workflow.getHandle(runId, wf.runId).describe();
       // Far below Temporal's warning limits (10,240 events, 10 MB).
-      expect(d.historyLength).toBeLessThan(3_000);
-      expect(d.historySize).toBeLessThan(2 * 1024 * 1024);
+      expect(d.historyLength).toBeLessThan(1_500);
+      expect(d.historySize).toBeLessThan(1024 * 1024);
     }
     const show = await runCli(['show', runId], { TEMPORAL_ADDRESS: h.address, INFTY_TASK_QUEUE: h.taskQueue, INFTY_HOME: h.home });
     expect(show.stdout).toMatch(new RegExp(`continued-as-new: ${progress.continueAsNewCount}`));

@@ -14,13 +14,24 @@ async function sha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function manifest(root: string, dir: string, out: { path: string; size: number; sha256: string }[]): Promise<void> {
+interface Walk {
+  files: { path: string; size: number; sha256: string }[];
+  totalFiles: number;
+  totalSize: number;
+}
+
+/** Lists up to MAX_MANIFEST_ENTRIES files with hashes; counts and sizes cover every file. */
+async function manifest(root: string, dir: string, walk: Walk): Promise<void> {
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
-    if (out.length >= MAX_MANIFEST_ENTRIES) return;
     const full = join(dir, e.name);
-    if (e.isDirectory()) await manifest(root, full, out);
-    else if (e.isFile()) out.push({ path: relative(root, full), size: (await stat(full)).size, sha256: await sha256(full) });
+    if (e.isDirectory()) await manifest(root, full, walk);
+    else if (e.isFile()) {
+      const size = (await stat(full)).size;
+      walk.totalFiles += 1;
+      walk.totalSize += size;
+      if (walk.files.length < MAX_MANIFEST_ENTRIES) walk.files.push({ path: relative(root, full), size, sha256: await sha256(full) });
+    }
     // Symlinks inside a deliverable are not followed: they could point anywhere.
   }
 }
@@ -49,9 +60,9 @@ export async function validateDeliverable(input: { runDir: string; path: string 
     return { ok: true, path: resolved, relativePath, kind: 'file', size: info.size, sha256: await sha256(resolved) };
   }
   if (info.isDirectory()) {
-    const files: { path: string; size: number; sha256: string }[] = [];
-    await manifest(resolved, resolved, files);
-    return { ok: true, path: resolved, relativePath, kind: 'directory', size: files.reduce((n, f) => n + f.size, 0), manifest: files };
+    const walk: Walk = { files: [], totalFiles: 0, totalSize: 0 };
+    await manifest(resolved, resolved, walk);
+    return { ok: true, path: resolved, relativePath, kind: 'directory', size: walk.totalSize, files: walk.totalFiles, manifest: walk.files };
   }
   return { ok: false, reason: `deliverable_path "${claimed}" is neither a file nor a directory` };
 }

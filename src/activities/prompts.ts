@@ -21,7 +21,7 @@ export function loadPrompt(name: string, dir = promptsDir()): string {
 
 /** Substitutes `{{name}}` placeholders; an unknown placeholder is an error, not silent text. */
 export function renderTemplate(template: string, vars: Record<string, string>): string {
-  return template.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (_, key: string) => {
+  return template.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_, key: string) => {
     const value = vars[key];
     if (value === undefined) throw new Error(`prompt placeholder {{${key}}} has no value`);
     return value;

@@ -358,6 +358,9 @@ export async function startFakeModelServer(opts: StartFakeModelServerOptions): P
     if (headers['x-infty-role'] !== undefined) rec.role = headers['x-infty-role'];
     if (headers['x-infty-run-id'] !== undefined) rec.runId = headers['x-infty-run-id'];
     if (headers['x-infty-purpose'] !== undefined) rec.purpose = headers['x-infty-purpose'];
+    res.on('close', () => {
+      if (!res.writableFinished) rec.clientAbortedAt = Date.now();
+    });
     requests.push(rec);
 
     let reply: ScriptedReply;

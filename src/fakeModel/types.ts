@@ -32,6 +32,8 @@ export interface RecordedRequest {
   stream: boolean;
   /** Set once answered (for faults: once the fault has been applied). */
   status?: 'completed' | 'fault';
+  /** Set when the client went away before the response was complete (e.g. an aborted request). */
+  clientAbortedAt?: number;
   /** Fault kind when status === 'fault' ('http', 'drop', 'truncated_stream', 'invalid_json', 'hang', 'responder_error'). */
   fault?: string;
 }

@@ -14,7 +14,9 @@ export type DeliverableCheck =
       path: string;
       relativePath: string;
       kind: 'directory';
+      /** Total bytes and number of files; `manifest` lists at most the first 200 (sorted). */
       size: number;
+      files: number;
       manifest: { path: string; size: number; sha256: string }[];
     }
   | { ok: false; reason: string };

@@ -35,8 +35,10 @@ const FENCE = /^```(?:json|JSON)?[ \t]*\r?\n([\s\S]*?)\r?\n?```$/;
 export function extractJsonText(text: string): string | undefined {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) return trimmed;
-  const fenced = FENCE.exec(trimmed);
-  return fenced ? fenced[1]!.trim() : undefined;
+  const inside = FENCE.exec(trimmed)?.[1]?.trim();
+  // One fenced block holding a JSON object; several blocks, or a block of something else, are prose.
+  if (inside === undefined || inside.includes('```') || !inside.startsWith('{')) return undefined;
+  return inside;
 }
 
 export function formatZodError(error: z.ZodError): string {

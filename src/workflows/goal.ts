@@ -18,7 +18,7 @@ export function validateObjective(text: unknown): Checked<string> {
 export function validateBudget(budget: unknown): Checked<number | null> {
   if (budget === null || budget === undefined) return { ok: true, value: null };
   if (typeof budget !== 'number' || !Number.isInteger(budget) || budget <= 0) {
-    return { ok: false, error: `token budget must be a positive whole number or none, got ${JSON.stringify(budget)}` };
+    return { ok: false, error: `token budget must be a positive whole number or none, got ${typeof budget === 'number' ? String(budget) : JSON.stringify(budget)}` };
   }
   return { ok: true, value: budget };
 }

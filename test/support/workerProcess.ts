@@ -144,7 +144,30 @@ export function spawnWorker(env: WorkerEnv): WorkerProcess {
   return handle;
 }
 
-/** SIGKILLs every worker this module started that is still running (afterAll / afterEach). */
+/** SIGKILLs every worker this module started that is still running (afterAll). */
 export async function killAllStartedWorkers(): Promise<void> {
   await Promise.all([...started].map((w) => w.kill()));
+}
+
+/** The workers one test starts, so concurrent tests clean up only their own. */
+export class WorkerGroup {
+  private readonly members = new Set<WorkerProcess>();
+
+  spawn(env: WorkerEnv): WorkerProcess {
+    const w = spawnWorker(env);
+    this.members.add(w);
+    return w;
+  }
+
+  /** Spawns a worker and waits until it polls. */
+  async start(env: WorkerEnv): Promise<WorkerProcess> {
+    const w = this.spawn(env);
+    await w.ready;
+    return w;
+  }
+
+  async killAll(): Promise<void> {
+    await Promise.all([...this.members].map((w) => w.kill()));
+    this.members.clear();
+  }
 }

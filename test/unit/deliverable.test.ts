@@ -59,6 +59,7 @@ describe('validateDeliverable', () => {
       relativePath: 'deliverable',
       kind: 'directory',
       size: 9,
+      files: 4,
       manifest: [
         { path: 'a.txt', size: 3, sha256: sha('ay!') },
         { path: 'b.txt', size: 3, sha256: sha('bee') },

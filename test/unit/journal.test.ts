@@ -91,15 +91,14 @@ describe('journaled', () => {
     expect(existsSync(a) && existsSync(b)).toBe(true);
   });
 
-  it('a tool that throws leaves only "started": the retry reports it interrupted instead of re-running it', async () => {
+  it('a tool that fails inside the worker (not a crash) is recorded with its error and not re-run', async () => {
     const path = fresh();
-    await expect(
-      journaled(path, call, async () => {
-        throw new Error('internal failure');
-      }),
-    ).rejects.toThrow('internal failure');
+    const first = await journaled(path, call, async () => {
+      throw new Error('internal failure');
+    });
+    expect(first).toEqual({ output: 'Error: the tool failed inside the worker: internal failure', replayed: false, interrupted: false });
     const run = vi.fn(async () => 'second run');
-    expect(await journaled(path, call, run)).toEqual({ output: INTERRUPTED_OUTPUT, replayed: false, interrupted: true });
+    expect(await journaled(path, call, run)).toEqual({ output: first.output, replayed: true, interrupted: false });
     expect(run).not.toHaveBeenCalled();
   });
 

@@ -90,8 +90,15 @@ describe('parseSolverSignal: malformed signals', () => {
     expect(parseSolverSignal('```json\n{"type": "final_delivery",}\n```').kind).toBe('malformed');
   });
 
-  it('a fenced JSON value that is not an object is malformed', () => {
-    expect(malformedError(parseSolverSignal('```json\n[1, 2]\n```'))).toMatch(/object/);
+  it('a fenced block that is not a JSON object is not a signal', () => {
+    expect(parseSolverSignal('```json\n[1, 2]\n```')).toEqual({ kind: 'none' });
+    expect(parseSolverSignal('```\nls -la\n```')).toEqual({ kind: 'none' });
+  });
+
+  it('several fenced blocks are prose, not a signal', () => {
+    const d = json(delivery);
+    expect(parseSolverSignal('```\n' + d + '\n```\nsee above\n```\nx\n```')).toEqual({ kind: 'none' });
+    expect(parseSolverSignal('```json\n' + d + '\n```\n\n```json\n' + d + '\n```')).toEqual({ kind: 'none' });
   });
 
   it.each([['   '], [''], [null]])('direction_request with prompt %j is malformed, naming prompt', (prompt) => {

@@ -57,7 +57,13 @@ export async function journaled(
   }
   await mkdir(join(path, '..'), { recursive: true });
   await write(path, { state: 'started', name: call.name, arguments: call.arguments, startedAt });
-  const output = await run();
+  let output: string;
+  try {
+    output = await run();
+  } catch (err) {
+    // An internal failure (not a crash): report it once rather than as "interrupted" on a retry.
+    output = `Error: the tool failed inside the worker: ${err instanceof Error ? err.message : String(err)}`;
+  }
   await write(path, { state: 'completed', name: call.name, arguments: call.arguments, startedAt, completedAt: new Date().toISOString(), output });
   return { output, replayed: false, interrupted: false };
 }
