@@ -93,6 +93,24 @@ describe('the infty CLI', () => {
     expect((await h.infty.result(runId)).status).toBe('delivered');
   });
 
+  it('watch prints plain lines when not a terminal and exits when the run ends', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    script = scriptByRole({
+      solver: [tools(addFile('deliverable/a.txt', ['a'])), async () => (await gate, deliver('deliverable/a.txt', 'watched'))],
+    });
+    const runId = uniqueId('watch');
+    await h.infty.startRun({ runId, objective: 'Watch me', verifiers: [], sandbox: 'none', tokenBudget: 1_000_000 });
+    const watching = runCli(['watch', runId], env);
+    setTimeout(release, 1_500);
+    const r = await watching;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('\x1b['); // no terminal redraws when piped
+    expect(r.stdout).toMatch(/-- phase solving \(solver\); goal active; \[#*\.*\] [\d,]+ \/ 1,000,000 tokens/);
+    expect(r.stdout).toContain('tool_call');
+    expect(r.stdout).toContain(`Run ${runId}: delivered`);
+  });
+
   it('refuses bad input with exit 2 and starts nothing', async () => {
     const cases: [string[], RegExp][] = [
       [['create', '--objective', 'x', '--run-id', '.bad'], /must not start or end/],
