@@ -166,6 +166,36 @@ describe('inftyRun orchestration rules', () => {
     expect(texts.slice(-1)[0]).toBe('Write deliverable/x.txt and deliver it.');
   });
 
+  it('when model retries run out the run is paused with the reason; resuming after the endpoint recovers completes it', async () => {
+    let broken = true;
+    const healthy = scriptByRole({ solver: [tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')] });
+    script = Object.assign(
+      (req: RecordedRequest) => (broken ? { kind: 'fault' as const, fault: { kind: 'http' as const, status: 503, message: 'upstream down' } } : healthy(req)),
+      { remaining: () => 0 },
+    );
+    const runId = uniqueId('faulty');
+    await h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none', modelMaxAttempts: 2, modelRetryInitialSecs: 0.2 });
+    for (let i = 0; i < 100 && (await h.infty.goal(runId)).status !== 'paused'; i++) await new Promise((r) => setTimeout(r, 100));
+    const goal = await h.infty.goal(runId);
+    expect(goal.status).toBe('paused');
+    expect(goal.statusReason).toMatch(/model endpoint failing \(the model endpoint failed \(HTTP 503\).*upstream down/);
+    expect(h.model.requests.filter((r) => r.runId === runId)).toHaveLength(2);
+    broken = false;
+    await h.infty.resume(runId);
+    expect((await h.infty.result(runId)).status).toBe('delivered');
+  });
+
+  it('a 401 from the model fails the run at once with the reason', async () => {
+    script = Object.assign(() => ({ kind: 'fault' as const, fault: { kind: 'http' as const, status: 401, message: 'Incorrect API key provided' } }), {
+      remaining: () => 0,
+    });
+    const t0 = Date.now();
+    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [] });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(outcome.status === 'failed' && outcome.reason).toMatch(/refused the credentials \(HTTP 401\).*Incorrect API key provided.*OPENAI_API_KEY/);
+    expect(h.model.requests.filter((r) => r.runId === runId)).toHaveLength(1);
+  });
+
   it('refuses a duplicate run id and starts nothing', async () => {
     script = scriptByRole({ solver: [tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')] });
     const { runId } = await h.run({ objective: 'x', verifiers: [] });

@@ -46,6 +46,10 @@ export const RunInputSchema = z
     contextWindow: z.number().int().positive().optional(),
     /** Input tokens at which a role's history is compacted (else 90% of the context window). */
     autoCompactLimit: z.number().int().positive().optional(),
+    /** Attempts per model call before the run is paused with the endpoint's error. */
+    modelMaxAttempts: z.number().int().min(1).default(6),
+    /** First retry delay of a failed model call; doubles each attempt (max 1 minute). */
+    modelRetryInitialSecs: z.number().positive().default(2),
     /** Continue-as-new after this many history events (besides Temporal's own suggestion). */
     continueAsNewAfterEvents: z.number().int().min(100).default(10_000),
     /** Use the worker's built-in scripted model endpoint (the offline demo). */

@@ -10,17 +10,20 @@ const HEARTBEAT_TIMEOUT = '10 seconds';
 
 export const MODEL_NON_RETRYABLE = ['ModelAuthError', 'ModelInvalidRequest', 'ContextLengthExceeded'];
 
-export const modelActivities = proxyActivities<Pick<InftyActivities, 'modelStep' | 'compact'>>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 6,
-    nonRetryableErrorTypes: MODEL_NON_RETRYABLE,
-  },
-});
+/** Model activities with the run's retry bounds (exponential backoff; Retry-After overrides the delay). */
+export function modelActivitiesFor(retry: { maximumAttempts: number; initialIntervalSecs: number }) {
+  return proxyActivities<Pick<InftyActivities, 'modelStep' | 'compact'>>({
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: {
+      initialInterval: retry.initialIntervalSecs * 1000,
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: retry.maximumAttempts,
+      nonRetryableErrorTypes: MODEL_NON_RETRYABLE,
+    },
+  });
+}
 
 export const toolActivities = proxyActivities<Pick<InftyActivities, 'runTool'>>({
   startToCloseTimeout: '15 minutes',

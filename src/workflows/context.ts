@@ -14,7 +14,7 @@ import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { EventKind, Phase, Progress } from '../protocol/progress';
 import type { RunInput } from '../protocol/runInput';
 import { instructionsOverride, promptNameFor } from '../protocol/runInput';
-import { MODEL_NON_RETRYABLE, modelActivities, storeActivities } from './activities';
+import { MODEL_NON_RETRYABLE, modelActivitiesFor, storeActivities } from './activities';
 import { accountUsage, goalView, pause, resume } from './goal';
 import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from './searchAttributes';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
@@ -24,11 +24,14 @@ export class RunFailure extends Error {}
 
 export class RunContext {
   private lastAttributes = '';
+  private readonly model: ReturnType<typeof modelActivitiesFor>;
 
   constructor(
     readonly input: RunInput,
     readonly state: RunState,
-  ) {}
+  ) {
+    this.model = modelActivitiesFor({ maximumAttempts: input.modelMaxAttempts, initialIntervalSecs: input.modelRetryInitialSecs });
+  }
 
   now(): number {
     return Date.now();
@@ -146,7 +149,7 @@ export class RunContext {
         ...(this.input.autoCompactLimit ? { autoCompactLimit: this.input.autoCompactLimit } : {}),
       };
       try {
-        const result = await modelActivities.modelStep(req);
+        const result = await this.model.modelStep(req);
         r.committedLength = result.length;
         r.compactionDue = result.compactionDue;
         this.account(role, result.usage);
@@ -175,7 +178,7 @@ export class RunContext {
   /** Summarizes the role's history into a new transcript generation (the old one stays for audit). */
   async compact(role: string): Promise<void> {
     const r = this.role(role);
-    const res = await modelActivities.compact({
+    const res = await this.model.compact({
       runId: this.input.runId,
       role,
       generation: r.generation,
