@@ -93,6 +93,20 @@ describe('the infty CLI', () => {
     expect((await h.infty.result(runId)).status).toBe('delivered');
   });
 
+  it('exits 3 and starts nothing when the model endpoint is unreachable (worker in this process)', async () => {
+    const port = await freePort();
+    const runId = uniqueId('nomodel');
+    const r = await runCli(['create', '--objective', 'x', '--run-id', runId, '--sandbox', 'none', '--json'], {
+      ...env,
+      INFTY_TASK_QUEUE: uniqueId('lonely'),
+      OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`cannot reach the model endpoint http://127.0.0.1:${port}/v1`);
+    expect(r.stdout).toBe('');
+    expect(await h.infty.exists(runId)).toBe(false);
+  });
+
   it('watch prints plain lines when not a terminal and exits when the run ends', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

@@ -127,10 +127,19 @@ export async function registerSearchAttributes(config: InftyConfig): Promise<voi
   }
 }
 
-export function requireModelConfig(config: InftyConfig): void {
+/** Before starting a run on a worker in this process: a key or endpoint is set and the endpoint answers. */
+export async function requireModelEndpoint(config: InftyConfig): Promise<void> {
   if (!config.apiKey && !config.baseURL) {
     throw new UsageError(
       'no model endpoint configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL for any OpenAI-compatible server), or try `infty demo`',
     );
+  }
+  const base = (config.baseURL ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
+  try {
+    // Any HTTP answer (even 401 or 404) means the endpoint is reachable.
+    await fetch(`${base}/models`, { signal: AbortSignal.timeout(5_000), headers: config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {} });
+  } catch (err) {
+    const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new UnreachableError(`cannot reach the model endpoint ${base} (${why}); check OPENAI_BASE_URL and your network. Nothing was started.`);
   }
 }

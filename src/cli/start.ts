@@ -9,7 +9,7 @@ import { defaultRunId, runIdError } from '../protocol/runId';
 import type { RunInputRaw } from '../protocol/runInput';
 import { follow } from './follow';
 import { formatSummary } from './render';
-import { connectWithEmbedding, note, requireModelConfig } from './session';
+import { connectWithEmbedding, note, requireModelEndpoint } from './session';
 
 export interface CreateFlags {
   objective?: string;
@@ -91,7 +91,7 @@ export async function startRun(config: InftyConfig, input: RunInputRaw, flags: {
   refuseLocalDuplicate(config, input.runId);
   const session = await connectWithEmbedding(config, { needWorker: true });
   try {
-    if (session.worker && !flags.demo) requireModelConfig(config);
+    if (session.worker && !flags.demo) await requireModelEndpoint(config);
     if (session.worker && input.sandbox !== 'none') await requireSandbox();
     const { handle } = await session.infty.startRun(input);
     const out = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
