@@ -5,7 +5,7 @@ import { scriptByRole, type RoleScriptResponder } from '../src/fakeModel/script'
 import type { RecordedRequest } from '../src/fakeModel/types';
 import { UsageError } from '../src/errors';
 import { startHarness, uniqueId, type Harness } from './support/harness';
-import { addFile, askDirection, deliver, say, shell, signal, tools, verdict } from './support/replies';
+import { addFile, askDirection, deliver, directive, say, shell, signal, tools, verdict } from './support/replies';
 
 function lastUserText(req: RecordedRequest): string {
   const input = req.body.input as { role?: string; content?: string }[];
@@ -33,6 +33,21 @@ describe('inftyRun orchestration rules', () => {
     const { outcome } = await h.run({ objective: 'x', verifiers: [], directorTimeoutSecs: 1 });
     expect(outcome.status).toBe('failed');
     expect(outcome.status === 'failed' && outcome.reason).toMatch(/Director did not reply within 1 s/);
+  });
+
+  it('the Director timeout counts active time only: a pause longer than the timeout does not fail the run', async () => {
+    script = scriptByRole({
+      solver: [askDirection('help?'), tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')],
+      director: [{ ...tools({ name: 'list_dir', arguments: { path: '.' } }), latencyMs: 800 }, directive('go')],
+    });
+    const runId = uniqueId('pause-director');
+    await h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none', directorTimeoutSecs: 3 });
+    while (!h.model.requests.some((r) => r.runId === runId && r.role === 'director')) await new Promise((r) => setTimeout(r, 50));
+    await h.infty.pause(runId);
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(h.model.requests.filter((r) => r.runId === runId && r.role === 'director')).toHaveLength(1);
+    await h.infty.resume(runId);
+    expect((await h.infty.result(runId)).status).toBe('delivered');
   });
 
   it('gives the Director one corrective retry for an invalid reply, then fails', async () => {

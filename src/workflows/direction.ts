@@ -19,7 +19,7 @@ export async function askDirector(ctx: RunContext, prompt: string): Promise<stri
   ctx.syncSearchAttributes();
   ctx.event('direction_request', abbreviate(prompt, 300), 'solver');
   const timeoutSecs = ctx.input.directorTimeoutSecs;
-  const result = await withTimeout(timeoutSecs * 1000, async (): Promise<DirectorReply | string> => {
+  const result = await withTimeout(ctx, timeoutSecs * 1000, async (): Promise<DirectorReply | string> => {
     const opts = { schema: 'director_reply' as const, tools: READ_ONLY_TOOLS };
     const first = await roleTurn(ctx, 'director', [userMessage(directionRequestMessage(prompt, ctx.input.objective))], opts);
     const parsed = parseDirectorReply(first.text);

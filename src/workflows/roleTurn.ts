@@ -1,5 +1,5 @@
 /** One role turn (SPEC §6): model step ⇄ tool calls until a message without tool calls. */
-import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { NewItem } from '../protocol/activities';
 import type { ToolCall } from '../protocol/items';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
@@ -88,14 +88,36 @@ export async function roleTurn(
 }
 
 /**
- * Runs `fn` in a cancellable scope raced against a workflow timer (ARCHITECTURE decision 6).
- * On timeout the scope is cancelled, which cancels its in-flight activities.
+ * Sleeps `ms` of active time: the clock stops while the run is held (paused), so a long pause
+ * does not turn into a Director or Verifier timeout.
  */
-export async function withTimeout<T>(ms: number, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
+export async function activeSleep(ctx: RunContext, ms: number): Promise<void> {
+  let left = ms;
+  while (left > 0) {
+    if (ctx.isHeld()) {
+      await condition(() => !ctx.isHeld());
+      continue;
+    }
+    const started = Date.now();
+    const held = await condition(() => ctx.isHeld(), left);
+    left -= Date.now() - started;
+    if (!held) return;
+  }
+}
+
+/**
+ * Runs `fn` in a cancellable scope raced against a workflow timer of active time
+ * (ARCHITECTURE decision 6). On timeout the scope is cancelled, which cancels its activities.
+ */
+export async function withTimeout<T>(
+  ctx: RunContext,
+  ms: number,
+  fn: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false }> {
   const work = new CancellationScope();
   const timer = new CancellationScope();
   const workPromise = work.run(fn);
-  const timerPromise = timer.run(() => sleep(ms));
+  const timerPromise = timer.run(() => activeSleep(ctx, ms));
   workPromise.catch(() => undefined);
   timerPromise.catch(() => undefined);
   const winner = await Promise.race([

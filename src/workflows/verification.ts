@@ -15,7 +15,7 @@ import { abbreviate, READ_ONLY_TOOLS, roleTurn, withTimeout } from './roleTurn';
 async function verify(ctx: RunContext, role: string, request: string): Promise<RoleVerdict> {
   const timeoutSecs = ctx.input.verifierTimeoutSecs;
   const opts = { schema: 'verdict' as const, tools: READ_ONLY_TOOLS };
-  const result = await withTimeout(timeoutSecs * 1000, async (): Promise<RoleVerdict> => {
+  const result = await withTimeout(ctx, timeoutSecs * 1000, async (): Promise<RoleVerdict> => {
     const first = await roleTurn(ctx, role, [userMessage(request)], opts);
     const parsed = parseVerdict(first.text);
     if (parsed.ok) return { role, ...parsed.verdict };
