@@ -5,6 +5,7 @@ import type { RecordedRequest, Responder } from '../src/fakeModel/types';
 import { UsageError } from '../src/errors';
 import { requireTemporalCli } from '../src/temporalCli';
 import { runCli } from './support/cli';
+import { until } from './support/wait';
 import { startHarness, uniqueId, type Harness } from './support/harness';
 import { deliver, say, shell, tools, withUsage } from './support/replies';
 
@@ -12,15 +13,6 @@ const exec = promisify(execFile);
 const USAGE = { inputTokens: 1000, cachedInputTokens: 400, outputTokens: 100, reasoningTokens: 30 };
 const BILLABLE = 1000 - 400 + 100;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function userTexts(req: RecordedRequest): string[] {
   return (req.body.input as { role?: string; content?: string }[]).filter((i) => i.role === 'user').map((i) => i.content ?? '');

@@ -3,18 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Responder } from '../src/fakeModel/types';
 import { runCli } from './support/cli';
+import { until } from './support/wait';
 import { startHarness, uniqueId, type Harness } from './support/harness';
 import { deliver, say, shell, tools } from './support/replies';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('long and cancelled runs', () => {
   let h: Harness;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, isTemporalReachable } from '../src/server';
 import { runCli } from './support/cli';
+import { until } from './support/wait';
 
 const BIN = join(__dirname, '..', 'bin', 'infty.js');
 
@@ -17,13 +18,6 @@ function start(args: string[], env: Record<string, string>): { child: ChildProce
   return { child, output: () => out, exited };
 }
 
-async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('infty server and infty worker', () => {
   const home = mkdtempSync(join(tmpdir(), 'infty-server-cli-'));
@@ -39,10 +33,10 @@ describe('infty server and infty worker', () => {
     const env = { INFTY_HOME: home, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, INFTY_TASK_QUEUE: 'server-cli-test' };
     const server = start(['server', '--port', String(port), '--ui-port', String(uiPort)], env);
     children.push(server.child);
-    await until('the server', () => server.output().includes(`Web UI: http://127.0.0.1:${uiPort}`));
+    await until('the server', () => server.output().includes(`Web UI: http://127.0.0.1:${uiPort}`) || undefined, 30_000);
     expect(await isTemporalReachable(`127.0.0.1:${port}`)).toBe(true);
     expect(existsSync(join(home, 'temporal.db'))).toBe(true);
-    await until('the Web UI', async () => (await fetch(`http://127.0.0.1:${uiPort}/`).then((r) => r.ok).catch(() => false)));
+    await until('the Web UI', async () => (await fetch(`http://127.0.0.1:${uiPort}/`).then((r) => r.ok).catch(() => false)) || undefined, 30_000);
 
     const second = await runCli(['server', '--port', String(port)], env);
     expect(second.code).toBe(2);
@@ -50,7 +44,7 @@ describe('infty server and infty worker', () => {
 
     const worker = start(['worker'], env);
     children.push(worker.child);
-    await until('the worker', () => worker.output().includes('worker polling task queue "server-cli-test"'));
+    await until('the worker', () => worker.output().includes('worker polling task queue "server-cli-test"') || undefined, 30_000);
     worker.child.kill('SIGINT');
     expect(await worker.exited).toBe(0);
     expect(worker.output()).toContain('worker stopped');
