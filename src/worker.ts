@@ -59,6 +59,8 @@ export async function createInftyWorker(opts: InftyWorkerOptions): Promise<Worke
     // call or command within seconds (the default throttle is 80% of the heartbeat timeout).
     maxHeartbeatThrottleInterval: '2 seconds',
     defaultHeartbeatThrottleInterval: '2 seconds',
+    // A workflow task sent to a dead worker's sticky queue goes to any worker after this long.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
     ...opts.tuning,
   });
 }

@@ -5,6 +5,7 @@
  *  - a Temporal dev server stopped and restarted (same port, same SQLite file) mid-run;
  *  - a run through a model endpoint injecting faults, and one whose endpoint answers 401.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -19,14 +20,20 @@ import { freePort, startDevServer, type DevServerHandle } from '../src/server';
 import { runCli } from './support/cli';
 import { uniqueId } from './support/harness';
 import { CRASH_OBJECTIVE, CRASH_RUN_LABELS, CRASH_VERIFIERS, crashRunStep, SHELL_STEP_LABELS } from './support/stepScript';
-import { killAllStartedWorkers, pinnedWorkflowBundle, WorkerGroup, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
+import { killAllStartedWorkers, pinnedWorkflowBundle, removePinnedWorkflowBundle, WorkerGroup, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Every reply of the crash runs takes this long, so no reply can complete in the instant between a kill decision and the kill. */
-const BASE_LATENCY_MS = 150;
 /** A reply held back on purpose: the worker is killed long before it would be sent. */
 const HOLD_MS = 120_000;
+
+/**
+ * Replies that must take a while are delayed here, before the fake server answers, not with
+ * `latencyMs`: with a latency the server spaces the stream's frames and records a request as
+ * completed only after the last gap, so a client that hangs up once it has the final event (the
+ * openai SDK does) leaves a delivered, paid reply recorded as unanswered.
+ */
+const delayed = (ms: number, reply: ScriptedReply): Promise<ScriptedReply> => sleep(ms).then(() => reply);
 
 interface Env {
   home: string;
@@ -49,6 +56,12 @@ function newEnv(address: string, model: FakeModelServer, prefix: string): Env {
       INFTY_WORKFLOW_BUNDLE: pinnedWorkflowBundle(),
     },
   };
+}
+
+function countBy(xs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
 }
 
 function median(xs: number[]): number {
@@ -151,14 +164,38 @@ function journalStates(home: string, runId: string): Map<string, string> {
   return states;
 }
 
+/** Activities of a run whose last attempt was not the first (from the workflow history). */
+async function retriedActivities(infty: InftyClient, runId: string): Promise<{ what: string; attempt: number }[]> {
+  const history = await infty.handle(runId).fetchHistory();
+  const scheduled = new Map<string, string>();
+  const out: { what: string; attempt: number }[] = [];
+  for (const ev of history.events ?? []) {
+    const sch = ev.activityTaskScheduledEventAttributes;
+    if (sch) {
+      let what = sch.activityType?.name ?? '?';
+      try {
+        const arg = JSON.parse(Buffer.from(sch.input?.payloads?.[0]?.data ?? []).toString('utf8'));
+        what += arg.call ? ` ${arg.call.name} ${arg.call.callId}` : arg.role ? ` ${arg.role}` : '';
+      } catch {
+        // not JSON: the type alone
+      }
+      scheduled.set(String(ev.eventId), what);
+    }
+    const st = ev.activityTaskStartedEventAttributes;
+    if (st && (st.attempt ?? 1) > 1) out.push({ what: scheduled.get(String(st.scheduledEventId)) ?? '?', attempt: st.attempt ?? 1 });
+  }
+  return out;
+}
+
 /** Model requests of a run that completed, grouped by (role, conversation, length): more than one is a step paid twice. */
 function completedTwice(requests: RecordedRequest[], runId: string): string[] {
   const seen = new Map<string, number>();
   for (const r of requests) {
     if (r.runId !== runId || r.status !== 'completed') continue;
     const input = (r.body.input ?? r.body.messages ?? []) as { role?: string; content?: unknown }[];
-    const firstUser = JSON.stringify(input.find((i) => i.role === 'user')?.content ?? '');
-    const key = `${r.role} | ${input.length} | ${firstUser.slice(0, 80)}`;
+    // The first user message tells a rotated verifier's fresh conversation from its earlier one.
+    const firstUser = createHash('sha256').update(JSON.stringify(input.find((i) => i.role === 'user')?.content ?? '')).digest('hex').slice(0, 12);
+    const key = `${r.role} | ${input.length} items | conversation ${firstUser}`;
     seen.set(key, (seen.get(key) ?? 0) + 1);
   }
   return [...seen.entries()].filter(([, n]) => n > 1).map(([k, n]) => `${k} ×${n}`);
@@ -259,9 +296,9 @@ class KillController {
     }
     if (hold) {
       this.held.add(req);
-      return { ...reply, latencyMs: HOLD_MS };
+      return { ...reply, latencyMs: HOLD_MS }; // never completes: the worker dies first
     }
-    return { ...reply, latencyMs: BASE_LATENCY_MS };
+    return reply;
   }
 
   private fired(t: Trigger): boolean {
@@ -313,7 +350,7 @@ class KillController {
     }
     const firedAt = trigger.kind === 'request' ? this.arrivals.find((a) => a.label === trigger.label && this.held.has(a.rec))!.at : Date.now();
     this.armed = undefined;
-    if (trigger.kind === 'journal' && trigger.state === 'started') await sleep(100); // well inside `sleep 0.4`
+    if (trigger.kind === 'journal' && trigger.state === 'started') await sleep(100); // well inside the command's `sleep 1`
     this.killPending = true;
     await this.quiesce();
     await this.killAndReplace(what, firedAt);
@@ -359,7 +396,10 @@ class KillController {
 // ---------------------------------------------------------------------------------------------
 
 describe.concurrent('crash-proof runs (real worker processes, real Temporal server)', () => {
-  afterAll(() => killAllStartedWorkers());
+  afterAll(async () => {
+    await killAllStartedWorkers();
+    removePinnedWorkflowBundle();
+  });
 
   it('a run whose worker is SIGKILLed at 20 points (and 2 idle replacements) ends exactly like an uninterrupted run', async ({ expect, onTestFinished }) => {
     const workers = new WorkerGroup();
@@ -370,7 +410,7 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
       responder: (req) => {
         const { label, reply } = crashRunStep(req);
         const c = req.runId ? controllers.get(req.runId) : undefined;
-        return c ? c.reply(req, label, reply) : { ...reply, latencyMs: BASE_LATENCY_MS };
+        return c ? c.reply(req, label, reply) : reply;
       },
     });
     onTestFinished(() => model.close());
@@ -417,6 +457,7 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
 
     // Figures.
     const recoveries = c.measureRecoveries();
+    const retried = await retriedActivities(crashClient, runId);
     console.log(
       [
         `crash test: uninterrupted run ${(base0.ms / 1000).toFixed(1)} s; run with ${c.kills.length} SIGKILLs ${(crashMs / 1000).toFixed(1)} s`,
@@ -426,6 +467,7 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
             (k.interrupted.length ? `  interrupted ${k.interrupted.join(',')}` : ''),
         ),
         `  recovery (new worker start → next progress of the run): median ${(median(recoveries) / 1000).toFixed(1)} s, max ${(Math.max(...recoveries) / 1000).toFixed(1)} s`,
+        `  activities retried after a kill (from the history): ${Object.entries(countBy(retried.map((r) => r.what.split(' ').slice(0, 2).join(' ')))).map(([k, n]) => `${k} ×${n}`).join(', ')}`,
       ].join('\n'),
     );
 
@@ -481,7 +523,7 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     // Recovery is bounded by heartbeat timeouts, far below the activities' start-to-close timeouts.
     expect(recoveries.length).toBe(KILL_POINTS.length);
     expect(Math.max(...recoveries)).toBeLessThan(60_000);
-  }, 900_000);
+  }, 480_000);
 
   it('a run survives a restart of the Temporal server (same port, same SQLite file)', async ({ expect, onTestFinished }) => {
     const workers = new WorkerGroup();
@@ -506,9 +548,9 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
           // The server goes down while this call is in flight; the reply arrives while it is down.
           stopped = true;
           reachedStop();
-          return { ...reply, latencyMs: 3_000 };
+          return delayed(3_000, reply);
         }
-        return { ...reply, latencyMs: 300 };
+        return delayed(300, reply);
       },
     });
     onTestFinished(() => model.close());
@@ -560,7 +602,7 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     await infty.startRun({ runId, objective: CRASH_OBJECTIVE, verifiers: CRASH_VERIFIERS, sandbox: 'none' });
     const outcome = await outcomeWithin(infty, runId, 120_000, () => `requests: ${model.requests.map((r) => `${crashRunStep(r).label}:${r.status === 'fault' ? r.fault : (r.status ?? '-')}`).join(', ')}\nworker:\n${worker.output()}`);
     const faults = model.requests.filter((r) => r.status === 'fault').map((r) => r.fault!);
-    const byKind = Object.entries(faults.reduce<Record<string, number>>((m, k) => ({ ...m, [k]: (m[k] ?? 0) + 1 }), {}));
+    const byKind = Object.entries(countBy(faults));
     console.log(`fault injection: ${faults.length} faults of ${model.requests.length} requests (${byKind.map(([k, n]) => `${k} ${n}`).join(', ')}); run ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(outcome.status, JSON.stringify(outcome)).toBe('delivered');
     expect(faults.length).toBeGreaterThanOrEqual(5);

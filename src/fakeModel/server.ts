@@ -305,12 +305,14 @@ async function answer(ex: Exchange, rec: RecordedRequest, reply: ScriptedReply):
   const gap = latency > 0 ? Math.min(25, Math.floor((latency * 0.1) / all.length)) : 0;
   ex.res.writeHead(200, { ...SSE_HEADERS, 'x-request-id': `req_${rec.seq}` });
   ex.res.flushHeaders();
-  for (const frame of all) {
+  for (const [i, frame] of all.entries()) {
     if (!ex.write(frame)) return;
-    if (gap > 0 && !(await ex.sleep(gap))) return;
+    const last = i === all.length - 1;
+    // The client may hang up as soon as it has the final event: it has been answered in full.
+    if (last) rec.status = 'completed';
+    else if (gap > 0 && !(await ex.sleep(gap))) return;
   }
   ex.end();
-  if (!ex.gone) rec.status = 'completed';
 }
 
 export async function startFakeModelServer(opts: StartFakeModelServerOptions): Promise<FakeModelServer> {

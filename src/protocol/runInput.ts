@@ -49,7 +49,7 @@ export const RunInputSchema = z
     /** Attempts per model call before the run is paused with the endpoint's error. */
     modelMaxAttempts: z.number().int().min(1).default(6),
     /** First retry delay of a failed model call; doubles each attempt (max 1 minute). */
-    modelRetryInitialSecs: z.number().positive().default(2),
+    modelRetryInitialSecs: z.number().positive().default(1),
     /** Continue-as-new after this many history events (besides Temporal's own suggestion). */
     continueAsNewAfterEvents: z.number().int().min(100).default(10_000),
     /** Use the worker's built-in scripted model endpoint (the offline demo). */

@@ -32,7 +32,8 @@ export const toolActivities = proxyActivities<Pick<InftyActivities, 'runTool'>>(
 });
 
 export const storeActivities = proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'validateDeliverable'>>({
-  startToCloseTimeout: '2 minutes',
+  // Short file operations: a worker that dies during one is noticed quickly.
+  startToCloseTimeout: '20 seconds',
   retry: {
     initialInterval: '1 second',
     maximumAttempts: 5,

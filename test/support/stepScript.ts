@@ -35,8 +35,8 @@ const patch = (callId: string, lines: string[]): ToolCallSpec => ({
 const readFile = (callId: string, path: string): ToolCallSpec => ({ callId, name: 'read_file', arguments: { path } });
 const listDir = (callId: string, path: string): ToolCallSpec => ({ callId, name: 'list_dir', arguments: { path } });
 
-/** The side-effecting shell step: appends its label to artifacts/log.txt (after a short sleep, so a kill can land inside it). */
-export const appendStep = (label: string, then = '') => `sleep 0.4; echo ${label} >> artifacts/log.txt${then ? `; ${then}` : ''}`;
+/** The side-effecting shell step: appends its label to artifacts/log.txt (after sleeping a second, so a kill can land inside it). */
+export const appendStep = (label: string, then = '') => `sleep 1; echo ${label} >> artifacts/log.txt${then ? `; ${then}` : ''}`;
 
 export const CRASH_OBJECTIVE =
   'Write deliverable/hello.sh, a POSIX shell script that greets, with sample output in deliverable/out.txt and a README; keep a log in artifacts/log.txt.';

@@ -3,9 +3,9 @@
  * tests. Only processes started here are ever signalled, always by their own PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'infty.js');
@@ -44,6 +44,11 @@ export function pinnedWorkflowBundle(): string {
   pinnedBundle = join(dir, 'workflow-bundle.js');
   copyFileSync(src, pinnedBundle);
   return pinnedBundle;
+}
+
+export function removePinnedWorkflowBundle(): void {
+  if (pinnedBundle) rmSync(dirname(pinnedBundle), { recursive: true, force: true });
+  pinnedBundle = undefined;
 }
 
 export interface WorkerProcess {
