@@ -114,6 +114,9 @@ function startDevArgs(o: { ip: string; port: number; uiPort: number; dbFile?: st
   args.push('--namespace', o.namespace);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   args.push('--log-level', 'warn');
+  // The dev server reads its transfer queue at most 20 times a second by default, which adds
+  // ~35 ms to every workflow task of a run; measured 1.5x faster turns with this (bench/).
+  args.push('--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000');
   return args;
 }
 

@@ -68,6 +68,12 @@ describe('the long-running agent loop', () => {
     expect(summaryItem?.content).toMatch(/Summary of \d+ items/);
     expect(afterCompaction[0]).toMatchObject({ role: 'user', content: 'Grind through many turns' });
     expect(compactions[0]!.headers['x-infty-purpose']).toBe('compaction');
+    // Compaction requests share the turns' cached prefix: same instructions and tools, history extended.
+    const beforeFirst = solverTurns.filter((r) => r.seq < compactions[0]!.seq).pop()!;
+    expect(compactions[0]!.body.tools).toEqual(beforeFirst.body.tools);
+    expect(compactions[0]!.body.tool_choice).toBe('none');
+    expect(compactions[0]!.body.instructions).toBe(beforeFirst.body.instructions);
+    expect(compactions[0]!.body.input.slice(0, beforeFirst.body.input.length)).toEqual(beforeFirst.body.input);
 
     const progress = await h.infty.progress(runId);
     expect(progress.roles.solver!.compactions).toBe(compactions.length);

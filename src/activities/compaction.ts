@@ -11,6 +11,7 @@ import type { TranscriptItem, Usage } from '../protocol/items';
 import { callModel, resolveEndpoint, type ModelDeps } from './model';
 import { normalizeHistory, type ConversationItem } from './normalize';
 import { loadPrompt } from './prompts';
+import { isToolName, TOOL_DEFINITIONS } from './tools/definitions';
 import { readTranscript, transcriptPath } from './transcripts';
 import type { WireResult } from './wire/types';
 
@@ -73,7 +74,8 @@ export async function compact(input: CompactInput, deps: ModelDeps): Promise<Com
     model: input.model,
     instructions,
     items: [...conversation, { type: 'message' as const, role: 'user' as const, text: loadPrompt('compact', deps.promptsDir) }],
-    tools: [],
+    tools: input.tools.filter(isToolName).map((name) => TOOL_DEFINITIONS[name]),
+    toolChoice: 'none' as const,
     outputSchema: null,
     promptCacheKey: `${input.runId}:${input.role}`,
     stream: endpoint.stream,

@@ -38,6 +38,8 @@ export interface CompactInput {
   committedLength: number;
   model: string;
   demo: boolean;
+  /** The role's tools: offered (but not callable) so the request shares the turns' cached prefix. */
+  tools: string[];
 }
 
 export interface CompactResult {

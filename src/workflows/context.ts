@@ -133,7 +133,7 @@ export class RunContext {
     let compactedForLength = false;
     for (;;) {
       await this.waitWhileHeld();
-      if (r.compactionDue) await this.compact(role);
+      if (r.compactionDue) await this.compact(role, opts.tools);
       const req: ModelStepInput = {
         runId: this.input.runId,
         role,
@@ -176,7 +176,7 @@ export class RunContext {
   }
 
   /** Summarizes the role's history into a new transcript generation (the old one stays for audit). */
-  async compact(role: string): Promise<void> {
+  async compact(role: string, tools: string[]): Promise<void> {
     const r = this.role(role);
     const res = await this.model.compact({
       runId: this.input.runId,
@@ -185,6 +185,7 @@ export class RunContext {
       committedLength: r.committedLength,
       model: r.stats.model,
       demo: this.input.demo,
+      tools,
     });
     const before = r.stats.lastInputTokens;
     r.generation = res.generation;

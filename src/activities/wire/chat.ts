@@ -41,6 +41,7 @@ export function chatParams(req: WireRequest): ChatCompletionCreateParamsBase {
     ...(req.tools.length
       ? {
           tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })),
+          ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
         }
       : {}),
     ...(req.outputSchema

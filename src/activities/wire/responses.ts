@@ -28,6 +28,7 @@ export function responsesParams(req: WireRequest): ResponseCreateParamsBase {
       ? {
           tools: req.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, parameters: t.parameters, strict: false })),
           parallel_tool_calls: true,
+          ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
         }
       : {}),
     ...(req.outputSchema

@@ -7,6 +7,8 @@ export interface WireRequest {
   instructions: string;
   items: ConversationItem[];
   tools: ToolDefinition[];
+  /** 'none': tools are listed (for the prompt cache) but the model may not call them. */
+  toolChoice?: 'none';
   outputSchema: { name: string; schema: Record<string, unknown> } | null;
   promptCacheKey: string;
   stream: boolean;
