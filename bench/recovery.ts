@@ -5,6 +5,7 @@
  * step), and until the request after it (which also needs a workflow task on the new worker).
  * Baseline: the model activity's heartbeat timeout plus the first retry interval.
  */
+import { RunInputSchema } from '../src/protocol/runInput';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { RecordedRequest, ScriptedReply } from '../src/fakeModel/types';
@@ -34,7 +35,7 @@ export interface RecoverySize {
 
 /** From src/workflows/activities.ts (heartbeatTimeout, retry.initialInterval of model activities). */
 const HEARTBEAT_TIMEOUT_S = 10;
-const FIRST_RETRY_INTERVAL_S = 2;
+const FIRST_RETRY_INTERVAL_S = RunInputSchema.parse({ runId: 'x', objective: 'x' }).modelRetryInitialSecs;
 /** How long the model call has been in flight when the worker is killed. */
 const KILL_AFTER_MS = 1_000;
 
