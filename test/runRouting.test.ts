@@ -57,6 +57,10 @@ describe('inftyRun routing on a real Temporal server', () => {
     expect(h.model.requestsFor('verifier-alpha')[0]!.body.tools.map((t: { name: string }) => t.name).sort()).toEqual(['list_dir', 'read_file']);
     expect(solverReqs[0]!.body.tools.map((t: { name: string }) => t.name).sort()).toEqual(['apply_patch', 'list_dir', 'read_file', 'shell', 'update_plan']);
 
+    // The passing aggregate reached the Solver too: it ends the Solver's transcript.
+    const transcript = readFileSync(join(h.home, 'transcripts', runId, 'solver.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(transcript[transcript.length - 1]!)).toEqual({ type: 'message', role: 'user', text: JSON.stringify(outcome.verification) });
+
     const runJson = JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8'));
     expect(runJson).toMatchObject({ run_id: runId, objective: 'Find the answer', status: 'delivered', sandbox: 'none' });
     expect(runJson.roles.map((r: { role: string }) => r.role)).toEqual(['solver', 'director', 'verifier-alpha', 'verifier-beta']);

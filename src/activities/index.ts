@@ -6,6 +6,7 @@ import { validateDeliverable } from './deliverable';
 import { modelStep, type ModelEndpoint } from './model';
 import { createRun, updateRunRecord } from './runStore';
 import { executeTool } from './tools';
+import { commitItems, transcriptPath } from './transcripts';
 import { journaled, journalPath } from './tools/journal';
 
 export interface ActivityDeps {
@@ -42,6 +43,8 @@ export function createActivities(deps: ActivityDeps): InftyActivities {
   return {
     createRun: (input) => createRun(input, store, Context.current().info.workflowExecution?.runId ?? ''),
     updateRunRecord: (input) => updateRunRecord(input, store),
+    recordItems: async (input) =>
+      (await commitItems(transcriptPath(deps.home, input.runId, input.role, input.generation), input.committedLength, input.items)).length,
     modelStep: (input) => modelStep(input, deps),
     compact: (input) => compact(input, deps),
     runTool: (input) => runTool(input, deps),

@@ -83,9 +83,19 @@ export interface ToolActivityInput {
   allowNetwork: boolean;
 }
 
+export interface RecordItemsInput {
+  runId: string;
+  role: string;
+  generation: number;
+  committedLength: number;
+  items: TranscriptItem[];
+}
+
 export interface InftyActivities {
   createRun(input: CreateRunInput): Promise<CreateRunResult>;
   updateRunRecord(input: UpdateRunRecordInput): Promise<void>;
+  /** Appends items to a role's transcript without a model call; returns the new committed length. */
+  recordItems(input: RecordItemsInput): Promise<number>;
   modelStep(input: ModelStepInput): Promise<ModelStepResult>;
   compact(input: CompactInput): Promise<CompactResult>;
   runTool(input: ToolActivityInput): Promise<string>;

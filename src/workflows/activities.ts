@@ -31,7 +31,7 @@ export const toolActivities = proxyActivities<Pick<InftyActivities, 'runTool'>>(
   retry: { initialInterval: '1 second', maximumAttempts: 3 },
 });
 
-export const storeActivities = proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'validateDeliverable'>>({
+export const storeActivities = proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'validateDeliverable' | 'recordItems'>>({
   // Short file operations: a worker that dies during one is noticed quickly.
   startToCloseTimeout: '20 seconds',
   retry: {

@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -259,6 +260,18 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
   state.invalidDeliveryStreak = 0;
   const feedback = await verificationRound(ctx, check.relativePath, signal.summary);
   if (feedback.overall === 'pass') {
+    // SPEC §3: the aggregate always reaches the Solver; on a pass there is no next turn, so it is
+    // recorded in its transcript. Versioned: histories from before this change replay unchanged.
+    if (patched('final-feedback-to-solver')) {
+      const solver = ctx.role('solver');
+      solver.committedLength = await storeActivities.recordItems({
+        runId: input.runId,
+        role: 'solver',
+        generation: solver.generation,
+        committedLength: solver.committedLength,
+        items: [userMessage(JSON.stringify(feedback))],
+      });
+    }
     return {
       runId: input.runId,
       status: 'delivered',
