@@ -3,9 +3,6 @@
  * length, append the new input, call the model statelessly with the normalized history, append the
  * output, and return only what the workflow decides on.
  */
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import OpenAI from 'openai';
 import type { ModelStepInput, ModelStepResult, NewItem } from '../protocol/activities';
 import type { TranscriptItem } from '../protocol/items';
 import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
@@ -14,17 +11,10 @@ import { loadPrompt, renderTemplate } from './prompts';
 import { isToolName, TOOL_DEFINITIONS } from './tools/definitions';
 import { normalizeHistory } from './normalize';
 import { appendItems, commitItems, transcriptPath } from './transcripts';
-import { callChat } from './wire/chat';
-import { classifyModelError } from './wire/errors';
-import { callResponses } from './wire/responses';
+import { callModel, type ModelEndpoint } from './wire/call';
 import type { WireRequest, WireResult } from './wire/types';
 
-export interface ModelEndpoint {
-  baseURL: string | undefined;
-  apiKey: string | undefined;
-  wireApi: 'responses' | 'chat';
-  stream: boolean;
-}
+export type { ModelEndpoint } from './wire/call';
 
 export interface ModelDeps {
   home: string;
@@ -35,20 +25,6 @@ export interface ModelDeps {
   autoCompactLimit?: number;
   /** The built-in scripted endpoint used by demo runs (started on first use). */
   demoEndpoint?: () => Promise<ModelEndpoint>;
-}
-
-const HEARTBEAT_EVERY_MS = 2_000;
-const clients = new Map<string, OpenAI>();
-
-function clientFor(endpoint: ModelEndpoint): OpenAI {
-  const key = `${endpoint.baseURL ?? ''}|${endpoint.apiKey ?? ''}`;
-  let client = clients.get(key);
-  if (!client) {
-    // Temporal owns retries (bounded, classified, visible in history); the SDK must not retry on its own.
-    client = new OpenAI({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? 'unused', maxRetries: 0, timeout: 10 * 60_000 });
-    clients.set(key, client);
-  }
-  return client;
 }
 
 export function renderNewItem(item: NewItem, promptsDir?: string): TranscriptItem {
@@ -109,36 +85,3 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
   };
 }
 
-export interface RequestTags {
-  runId: string;
-  role: string;
-  purpose: 'turn' | 'compaction';
-}
-
-/** One stateless request; heartbeats while data arrives and aborts when the activity is cancelled. */
-export async function callModel(endpoint: ModelEndpoint, request: WireRequest, tags: RequestTags): Promise<WireResult> {
-  const ctx = Context.current();
-  const heartbeat = () => ctx.heartbeat();
-  const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
-  const where = endpoint.baseURL ?? 'the OpenAI API';
-  if (!endpoint.apiKey && !endpoint.baseURL) {
-    throw ApplicationFailure.nonRetryable(
-      'OPENAI_API_KEY is not set on the worker; set it, or point OPENAI_BASE_URL at an OpenAI-compatible endpoint, then resume the run',
-      'ModelAuthError',
-    );
-  }
-  try {
-    const client = clientFor(endpoint);
-    const opts = {
-      headers: { 'x-infty-run-id': tags.runId, 'x-infty-role': tags.role, 'x-infty-purpose': tags.purpose },
-      signal: ctx.cancellationSignal,
-      onData: heartbeat,
-    };
-    return endpoint.wireApi === 'chat' ? await callChat(client, request, opts) : await callResponses(client, request, opts);
-  } catch (err) {
-    if (ctx.cancellationSignal.aborted) throw err;
-    throw classifyModelError(err, where);
-  } finally {
-    clearInterval(timer);
-  }
-}
