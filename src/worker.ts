@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from './activities';
+import { PayloadGuard } from './activities/payloadGuard';
 import type { ModelEndpoint } from './activities/model';
 import type { InftyConfig } from './config';
 import { startDemoModel } from './demo/demoModel';
@@ -54,6 +55,7 @@ export async function createInftyWorker(opts: InftyWorkerOptions): Promise<Worke
     taskQueue: opts.taskQueue,
     ...workflowSource(),
     activities: createActivities(opts.deps),
+    interceptors: { activity: [(ctx) => ({ inbound: new PayloadGuard(ctx) })] },
     shutdownGraceTime: '5 seconds',
     // Heartbeats reach the server at least this often, so cancellation reaches a running model
     // call or command within seconds (the default throttle is 80% of the heartbeat timeout).

@@ -78,7 +78,7 @@ describe('the long-running agent loop', () => {
     const progress = await h.infty.progress(runId);
     expect(progress.roles.solver!.compactions).toBe(compactions.length);
     expect(progress.roles.solver!.generation).toBe(compactions.length);
-    const transcripts = readdirSync(join(h.home, 'transcripts', runId)).filter((f) => f.startsWith('solver'));
+    const transcripts = readdirSync(join(h.home, 'transcripts', runId)).filter((f) => f.startsWith('solver') && f.endsWith('.jsonl'));
     expect(transcripts).toHaveLength(compactions.length + 1); // old generations kept for audit
     const runJson = JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8'));
     expect(runJson.roles[0].rollout_path).toBe(join(h.home, 'transcripts', runId, `solver.${compactions.length}.jsonl`));

@@ -4,16 +4,17 @@
  * The old generation stays on disk for audit.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
 import type { CompactInput, CompactResult } from '../protocol/activities';
-import type { TranscriptItem, Usage } from '../protocol/items';
+import type { StepEnd, TranscriptItem, Usage } from '../protocol/items';
+import { attemptToken } from './durable/fence';
+import { failpoint } from './durable/failpoints';
 import { resolveEndpoint, type ModelDeps } from './model';
 import { callModel } from './wire/call';
 import { normalizeHistory, type ConversationItem } from './normalize';
 import { loadPrompt } from './prompts';
 import { isToolName, TOOL_DEFINITIONS } from './tools/definitions';
-import { readTranscript, transcriptPath } from './transcripts';
+import { readTranscript, transcriptPath, writeTranscript } from './transcripts';
 import type { WireResult } from './wire/types';
 
 /** Budget for the recent user messages kept verbatim (SPEC: ~20k tokens). */
@@ -30,7 +31,8 @@ export function middleTruncate(text: string, maxTokens: number): string {
 }
 
 /** The rebuilt history: instructions, the most recent real user messages (within budget), the summary, pending calls. */
-export function rebuildHistory(history: TranscriptItem[], summary: string, prefix: string, budget = KEPT_USER_TOKENS): TranscriptItem[] {
+export function rebuildHistory(transcript: TranscriptItem[], summary: string, prefix: string, budget = KEPT_USER_TOKENS): TranscriptItem[] {
+  const history = transcript.filter((i) => i.type !== 'step_end');
   const instructions = history.filter((i) => i.type === 'instructions');
   const users = history.flatMap((i) => (i.type === 'message' && i.role === 'user' && !i.text.startsWith(prefix) ? [i.text] : []));
   const kept: string[] = [];
@@ -67,7 +69,28 @@ function dropOldest(items: ConversationItem[]): ConversationItem[] {
   return normalizeHistory(items.slice(n)).items;
 }
 
+/** What identifies one compaction: the generation and committed length it summarizes. */
+function compactionSha(input: CompactInput): string {
+  const key = { compact: { generation: input.generation, committedLength: input.committedLength, model: input.model } };
+  return createHash('sha256').update(JSON.stringify(key)).digest('hex');
+}
+
+/** A compaction a previous attempt already wrote whole (its last line is the matching step_end). */
+async function writtenCompaction(path: string, sha: string, generation: number): Promise<CompactResult | undefined> {
+  const items = await readTranscript(path).catch(() => []);
+  const end = items[items.length - 1];
+  if (end?.type !== 'step_end' || end.input_sha256 !== sha) return undefined;
+  return { generation, length: items.length, usage: end.usage, droppedItems: end.dropped_items ?? 0 };
+}
+
 export async function compact(input: CompactInput, deps: ModelDeps): Promise<CompactResult> {
+  const token = attemptToken();
+  const generation = input.generation + 1;
+  const path = transcriptPath(deps.home, input.runId, input.role, generation);
+  const sha = compactionSha(input);
+  const done = await writtenCompaction(path, sha, generation);
+  if (done) return done;
+
   const history = await readTranscript(transcriptPath(deps.home, input.runId, input.role, input.generation), input.committedLength);
   const { instructions, items } = normalizeHistory(history);
   const endpoint = await resolveEndpoint(input.demo, deps);
@@ -92,16 +115,15 @@ export async function compact(input: CompactInput, deps: ModelDeps): Promise<Com
       conversation = dropOldest(conversation);
     }
   }
-  for (const k of Object.keys(usage) as (keyof Usage)[]) usage[k] += result.usage[k];
+  for (const k of ['inputTokens', 'cachedInputTokens', 'outputTokens', 'reasoningTokens'] as const) usage[k] += result.usage[k];
+  if (result.usage.estimated) usage.estimated = true;
   const summary = result.text?.trim();
   if (!summary) throw ApplicationFailure.create({ message: 'the compaction request returned no summary', type: 'ModelUnavailable' });
 
+  const droppedItems = items.length - conversation.length;
   const rebuilt = rebuildHistory(history, summary, loadPrompt('compact_summary_prefix', deps.promptsDir));
-  const generation = input.generation + 1;
-  const path = transcriptPath(deps.home, input.runId, input.role, generation);
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, rebuilt.map((i) => `${JSON.stringify(i)}\n`).join(''));
-  await rename(tmp, path);
-  return { generation, length: rebuilt.length, usage, droppedItems: items.length - conversation.length };
+  const end: StepEnd = { type: 'step_end', input_sha256: sha, usage, dropped_items: droppedItems };
+  await writeTranscript(path, [...rebuilt, end], token);
+  failpoint('compaction.afterWrite');
+  return { generation, length: rebuilt.length + 1, usage, droppedItems };
 }

@@ -1,12 +1,15 @@
 /** createActivities(deps): the activity object a worker registers. */
 import { Context } from '@temporalio/activity';
-import type { InftyActivities, ToolActivityInput } from '../protocol/activities';
+import { ApplicationFailure } from '@temporalio/common';
+import type { InftyActivities, ToolActivityInput, ToolCallInput, ToolOutputRef } from '../protocol/activities';
 import { compact } from './compaction';
 import { validateDeliverable } from './deliverable';
 import { modelStep, type ModelEndpoint } from './model';
 import { createRun, updateRunRecord } from './runStore';
 import { executeTool } from './tools';
-import { commitItems, transcriptPath } from './transcripts';
+import { attemptToken } from './durable/fence';
+import { failpoint } from './durable/failpoints';
+import { commitItems, readTranscript, transcriptPath } from './transcripts';
 import { journaled, journalPath } from './tools/journal';
 
 export interface ActivityDeps {
@@ -38,16 +41,53 @@ async function runTool(input: ToolActivityInput, deps: ActivityDeps): Promise<st
   return result.output;
 }
 
+/** The arguments of a call too large to pass through history, read from the role's transcript. */
+async function argumentsOf(input: ToolCallInput, deps: ActivityDeps): Promise<string> {
+  if (!input.call.argumentsInTranscript) return input.call.arguments;
+  const items = await readTranscript(transcriptPath(deps.home, input.runId, input.role, input.generation));
+  const call = items.find((i) => i.type === 'function_call' && i.callId === input.call.callId);
+  if (call?.type !== 'function_call') {
+    throw ApplicationFailure.nonRetryable(`tool call ${input.call.callId} is not in the ${input.role} transcript`, 'TranscriptCorrupt');
+  }
+  return call.arguments;
+}
+
+/**
+ * Runs one tool call and journals its output; returns a reference the next model step reads
+ * (ARCHITECTURE decisions 2 and 9): the output is recorded in workflow history zero times.
+ */
+async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<ToolOutputRef> {
+  const ctx = Context.current();
+  const args = await argumentsOf(input, deps);
+  const execute = () =>
+    executeTool(input.call.name, args, {
+      runDir: input.runDir,
+      sandbox: input.sandbox,
+      allowNetwork: input.allowNetwork,
+      passEnv: input.passEnv,
+      signal: ctx.cancellationSignal,
+      heartbeat: () => ctx.heartbeat(),
+    });
+  const path = journalPath(deps.home, input.runId, input.journalKey);
+  const result = await journaled(path, { name: input.call.name, arguments: args }, execute, { idempotent: IDEMPOTENT_TOOLS.has(input.call.name) });
+  return { journalKey: input.journalKey, bytes: Buffer.byteLength(result.output, 'utf8') };
+}
+
 export function createActivities(deps: ActivityDeps): InftyActivities {
   const store = { home: deps.home, runsRoot: deps.runsRoot, defaultModel: deps.defaultModel };
   return {
     createRun: (input) => createRun(input, store, Context.current().info.workflowExecution?.runId ?? ''),
     updateRunRecord: (input) => updateRunRecord(input, store),
-    recordItems: async (input) =>
-      (await commitItems(transcriptPath(deps.home, input.runId, input.role, input.generation), input.committedLength, input.items)).length,
+    recordItems: async (input) => {
+      const path = transcriptPath(deps.home, input.runId, input.role, input.generation);
+      const length = (await commitItems(path, input.committedLength, input.items, attemptToken())).length;
+      failpoint('recordItems.afterAppend');
+      return length;
+    },
     modelStep: (input) => modelStep(input, deps),
     compact: (input) => compact(input, deps),
     runTool: (input) => runTool(input, deps),
+    runToolCall: (input) => runToolCall(input, deps),
     validateDeliverable: (input) => validateDeliverable(input),
   };
 }

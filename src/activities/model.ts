@@ -1,16 +1,22 @@
 /**
  * One model step of a role over its transcript (ARCHITECTURE decision 1): truncate to the committed
  * length, append the new input, call the model statelessly with the normalized history, append the
- * output, and return only what the workflow decides on.
+ * output, and return only what the workflow decides on. A retry that finds the step already
+ * written for the same committed prefix returns it without calling the model again.
  */
+import { createHash } from 'node:crypto';
 import type { ModelStepInput, ModelStepResult, NewItem } from '../protocol/activities';
-import type { TranscriptItem } from '../protocol/items';
+import type { StepEnd, TranscriptItem } from '../protocol/items';
 import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
 import { autoCompactLimitOf } from './contextWindows';
 import { loadPrompt, renderTemplate } from './prompts';
 import { isToolName, TOOL_DEFINITIONS } from './tools/definitions';
 import { normalizeHistory } from './normalize';
-import { appendItems, commitItems, transcriptPath } from './transcripts';
+import { attemptToken } from './durable/fence';
+import { failpoint } from './durable/failpoints';
+import { stepResult } from './stepResult';
+import { readJournalOutput, journalPath } from './tools/journal';
+import { beginStep, endStep, transcriptPath } from './transcripts';
 import { callModel, type ModelEndpoint } from './wire/call';
 import type { WireRequest, WireResult } from './wire/types';
 
@@ -27,9 +33,15 @@ export interface ModelDeps {
   demoEndpoint?: () => Promise<ModelEndpoint>;
 }
 
-export function renderNewItem(item: NewItem, promptsDir?: string): TranscriptItem {
-  if (item.type !== 'prompt_message') return item;
-  return { type: 'message', role: 'user', text: renderTemplate(loadPrompt(item.template, promptsDir), item.vars) };
+/** A new item as written to the transcript: prompt templates rendered, tool outputs read from the journal. */
+export async function renderNewItem(item: NewItem, runId: string, deps: Pick<ModelDeps, 'home' | 'promptsDir'>): Promise<TranscriptItem> {
+  if (item.type === 'prompt_message') {
+    return { type: 'message', role: 'user', text: renderTemplate(loadPrompt(item.template, deps.promptsDir), item.vars) };
+  }
+  if (item.type === 'tool_output_ref') {
+    return { type: 'function_call_output', callId: item.callId, output: await readJournalOutput(journalPath(deps.home, runId, item.journalKey)) };
+  }
+  return item;
 }
 
 function instructionsText(input: ModelStepInput, promptsDir?: string): string {
@@ -44,6 +56,7 @@ export function buildWireRequest(input: ModelStepInput, history: TranscriptItem[
     items,
     tools: input.tools.filter(isToolName).map((name) => TOOL_DEFINITIONS[name]),
     outputSchema: input.outputSchema ? { name: input.outputSchema, schema: OUTPUT_SCHEMAS[input.outputSchema] as Record<string, unknown> } : null,
+    ...(input.toolChoice ? { toolChoice: input.toolChoice } : {}),
     promptCacheKey: `${input.runId}:${input.role}`,
     stream,
   };
@@ -60,28 +73,33 @@ export function outputItems(result: WireResult): TranscriptItem[] {
   return items;
 }
 
+function inputSha256(input: ModelStepInput, newItems: TranscriptItem[]): string {
+  const key = { newItems, model: input.model, tools: input.tools, schema: input.outputSchema, toolChoice: input.toolChoice ?? null };
+  return createHash('sha256').update(JSON.stringify(key)).digest('hex');
+}
+
 export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise<ModelStepResult> {
+  const token = attemptToken();
   const path = transcriptPath(deps.home, input.runId, input.role, input.generation);
   const fresh: TranscriptItem[] = input.committedLength === 0 ? [{ type: 'instructions', text: instructionsText(input, deps.promptsDir) }] : [];
-  const newItems = [...fresh, ...input.newItems.map((i) => renderNewItem(i, deps.promptsDir))];
-  const history = await commitItems(path, input.committedLength, newItems);
-
-  const endpoint = await resolveEndpoint(input.demo, deps);
-  const request = buildWireRequest(input, history, endpoint.stream);
-  const result = await callModel(endpoint, request, { runId: input.runId, role: input.role, purpose: 'turn' });
+  const rendered = await Promise.all(input.newItems.map((i) => renderNewItem(i, input.runId, deps)));
+  const newItems = [...fresh, ...rendered];
+  const sha = inputSha256(input, newItems);
   const limit = autoCompactLimitOf(input.model, {
     contextWindow: input.contextWindow ?? deps.contextWindow,
     autoCompactLimit: input.autoCompactLimit ?? (input.contextWindow ? undefined : deps.autoCompactLimit),
   });
 
-  const produced = outputItems(result);
-  await appendItems(path, produced);
-  return {
-    length: history.length + produced.length,
-    text: result.text,
-    toolCalls: result.toolCalls,
-    usage: result.usage,
-    compactionDue: result.usage.inputTokens >= limit,
-  };
-}
+  const { history, written } = await beginStep(path, input.committedLength, newItems, sha, token);
+  if (written) return stepResult(written.outputs, written.end, written.length, limit);
 
+  const endpoint = await resolveEndpoint(input.demo, deps);
+  const request = buildWireRequest(input, history, endpoint.stream);
+  const result = await callModel(endpoint, request, { runId: input.runId, role: input.role, purpose: 'turn' });
+  failpoint('model.afterResponse');
+  const outputs = outputItems(result);
+  const end: StepEnd = { type: 'step_end', input_sha256: sha, usage: result.usage };
+  const length = await endStep(path, history.length, outputs, end, token);
+  failpoint('model.afterAppend');
+  return stepResult(outputs, end, length, limit);
+}

@@ -5,13 +5,13 @@
  */
 import type { TranscriptItem } from '../protocol/items';
 
-export type ConversationItem = Exclude<TranscriptItem, { type: 'instructions' }>;
+export type ConversationItem = Exclude<TranscriptItem, { type: 'instructions' } | { type: 'step_end' }>;
 
 export function normalizeHistory(items: TranscriptItem[]): { instructions: string; items: ConversationItem[] } {
   const instructions = items
     .flatMap((i) => (i.type === 'instructions' ? [i.text] : []))
     .join('\n\n');
-  const conversation = items.filter((i): i is ConversationItem => i.type !== 'instructions');
+  const conversation = items.filter((i): i is ConversationItem => i.type !== 'instructions' && i.type !== 'step_end');
   const calls = new Set(conversation.flatMap((i) => (i.type === 'function_call' ? [i.callId] : [])));
   const answered = new Set(conversation.flatMap((i) => (i.type === 'function_call_output' ? [i.callId] : [])));
   const out: ConversationItem[] = [];

@@ -1,9 +1,15 @@
-/** Run directories and run.json (SPEC §4), written atomically (temp file + rename). */
+/**
+ * Run directories and run.json (SPEC §4), written atomically and durably (temp file, fsync, rename)
+ * and fenced to the activity attempt (a superseded attempt's stale snapshot never overwrites a
+ * newer one).
+ */
 import { ApplicationFailure } from '@temporalio/common';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CreateRunInput, CreateRunResult, UpdateRunRecordInput } from '../protocol/activities';
 import { runIdError } from '../protocol/runId';
+import { activityAttemptToken, isSupersededAttempt, withFence } from './durable/fence';
+import { writeFileDurable } from './durable/files';
 import { detectSandbox } from './tools/sandbox';
 import { transcriptPath } from './transcripts';
 
@@ -44,12 +50,18 @@ export async function readRunJson(runDir: string): Promise<RunJson | undefined> 
 }
 
 async function writeRunJson(runDir: string, data: RunJson): Promise<void> {
-  const tmp = join(runDir, `.run.json.tmp-${process.pid}-${Date.now()}`);
-  await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`);
-  await rename(tmp, join(runDir, 'run.json'));
+  await writeFileDurable(join(runDir, 'run.json'), `${JSON.stringify(data, null, 2)}\n`, { beforeRename: 'runStore.beforeRename' });
 }
 
-// Read-modify-write of one run.json is serialized within a worker process.
+/**
+ * The fence of a run's run.json lives under INFTY_HOME, not in the run directory (the Solver's
+ * workspace), so the Solver neither sees nor can reset it.
+ */
+export function runJsonFenceResource(home: string, runId: string): string {
+  return join(home, 'fences', runId, 'run.json');
+}
+
+// Read-modify-write of one run.json is serialized within a worker process (and, when fenced, across processes).
 const locks = new Map<string, Promise<unknown>>();
 function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const prev = locks.get(key) ?? Promise.resolve();
@@ -58,8 +70,25 @@ function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
-export async function createRun(input: CreateRunInput, deps: RunStoreDeps, workflowRunId: string): Promise<CreateRunResult> {
+/** Runs a read-modify-write of run.json under its fence when a token is known (inside an activity, or given). */
+function fenced<T>(deps: RunStoreDeps, runId: string, token: number | undefined, fn: () => Promise<T>): Promise<T> {
+  return serialized(runDirFor(deps.runsRoot, runId), () =>
+    token === undefined ? fn() : withFence(runJsonFenceResource(deps.home, runId), token, fn),
+  );
+}
+
+/** `token` defaults to the running activity attempt's (unfenced outside an activity). */
+export async function createRun(
+  input: CreateRunInput,
+  deps: RunStoreDeps,
+  workflowRunId: string,
+  token: number | undefined = activityAttemptToken(),
+): Promise<CreateRunResult> {
   const runDir = runDirFor(deps.runsRoot, input.runId);
+  return fenced(deps, input.runId, token, () => createRunLocked(input, deps, workflowRunId, runDir));
+}
+
+async function createRunLocked(input: CreateRunInput, deps: RunStoreDeps, workflowRunId: string, runDir: string): Promise<CreateRunResult> {
   const existing = await readRunJson(runDir);
   if (existing && existing.workflow_run_id !== workflowRunId) {
     throw ApplicationFailure.nonRetryable(
@@ -99,9 +128,14 @@ async function chooseSandbox(requested: 'auto' | 'none'): Promise<'bwrap' | 'non
   );
 }
 
-export async function updateRunRecord(input: UpdateRunRecordInput, deps: RunStoreDeps): Promise<void> {
+/** `token` defaults to the running activity attempt's (unfenced outside an activity). */
+export async function updateRunRecord(
+  input: UpdateRunRecordInput,
+  deps: RunStoreDeps,
+  token: number | undefined = activityAttemptToken(),
+): Promise<void> {
   const runDir = runDirFor(deps.runsRoot, input.runId);
-  await serialized(runDir, async () => {
+  await fenced(deps, input.runId, token, async () => {
     const current = await readRunJson(runDir);
     if (!current) throw ApplicationFailure.nonRetryable(`run.json of run "${input.runId}" is missing in ${runDir}`, 'RunMissing');
     const next: RunJson = { ...current, ...(input.extra ?? {}), updated_at: new Date().toISOString() };
@@ -114,5 +148,9 @@ export async function updateRunRecord(input: UpdateRunRecordInput, deps: RunStor
       }));
     }
     await writeRunJson(runDir, next);
+  }).catch((err) => {
+    // Dropped, not failed: an update is a snapshot of the run's state (roles, final status), and the
+    // attempt or activity that owns the fence was scheduled later, so it wrote a newer one.
+    if (!isSupersededAttempt(err)) throw err;
   });
 }

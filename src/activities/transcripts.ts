@@ -1,12 +1,16 @@
 /**
  * Per-role transcripts outside workflow history (ARCHITECTURE decision 1): append-only JSONL under
- * INFTY_HOME/transcripts/<run_id>/. Committing truncates back to the workflow's committed length
- * first, so a step retried after a crash leaves the file exactly as one successful step would.
+ * INFTY_HOME/transcripts/<run_id>/. Every write is fenced to one activity attempt and fsynced
+ * (decision 10). A model step ends with a `step_end` line holding its input hash and usage, so a
+ * retried step that finds its response already written for the same committed prefix reuses it
+ * instead of paying for it again (SPEC §8).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { transcriptFileName, type TranscriptItem } from '../protocol/items';
+import { transcriptFileName, type StepEnd, type TranscriptItem } from '../protocol/items';
+import { appendDurable, writeFileDurable } from './durable/files';
+import { withFence } from './durable/fence';
 
 export function transcriptsDir(home: string, runId: string): string {
   return join(home, 'transcripts', runId);
@@ -28,40 +32,122 @@ async function readLines(path: string): Promise<string[]> {
   }
 }
 
-/** The first `length` items of a transcript (lines after them, e.g. a torn write, are ignored). */
-export async function readTranscript(path: string, length?: number): Promise<TranscriptItem[]> {
-  const lines = await readLines(path);
-  const n = length ?? lines.length;
-  if (lines.length < n) {
+function parseLine(path: string, line: string, index: number): TranscriptItem {
+  try {
+    return JSON.parse(line) as TranscriptItem;
+  } catch {
+    throw ApplicationFailure.nonRetryable(`transcript ${path} line ${index + 1} is not valid JSON`, 'TranscriptCorrupt');
+  }
+}
+
+function committedPrefix(path: string, lines: string[], length: number): TranscriptItem[] {
+  if (lines.length < length) {
     throw ApplicationFailure.nonRetryable(
-      `transcript ${path} has ${lines.length} lines but the workflow committed ${n}; it was truncated or deleted outside Infty`,
+      `transcript ${path} has ${lines.length} lines but the workflow committed ${length}; it was truncated or deleted outside Infty`,
       'TranscriptCorrupt',
     );
   }
-  return lines.slice(0, n).map((line, i) => {
-    try {
-      return JSON.parse(line) as TranscriptItem;
-    } catch {
-      throw ApplicationFailure.nonRetryable(`transcript ${path} line ${i + 1} is not valid JSON`, 'TranscriptCorrupt');
-    }
-  });
+  return lines.slice(0, length).map((line, i) => parseLine(path, line, i));
+}
+
+/** The first `length` items of a transcript (lines after them, e.g. a torn write, are ignored). */
+export async function readTranscript(path: string, length?: number): Promise<TranscriptItem[]> {
+  const lines = await readLines(path);
+  return committedPrefix(path, lines, length ?? lines.length);
+}
+
+const toLines = (items: TranscriptItem[]): string => items.map((i) => `${JSON.stringify(i)}\n`).join('');
+
+/** Rewrites the file to exactly `lines` + `items` when it holds more than `lines`, else appends `items`. */
+async function truncateAndAppend(path: string, lines: string[], committedLength: number, items: TranscriptItem[]): Promise<void> {
+  if (lines.length > committedLength) {
+    await writeFileDurable(path, lines.slice(0, committedLength).map((l) => `${l}\n`).join('') + toLines(items));
+  } else if (items.length > 0) {
+    await appendDurable(path, toLines(items));
+  }
 }
 
 /** Truncates the transcript to `committedLength` lines, then appends `items`. Returns the whole conversation. */
-export async function commitItems(path: string, committedLength: number, items: TranscriptItem[]): Promise<TranscriptItem[]> {
+export async function commitItems(path: string, committedLength: number, items: TranscriptItem[], token: number): Promise<TranscriptItem[]> {
   await mkdir(dirname(path), { recursive: true });
-  const lines = await readLines(path);
-  const kept = await readTranscript(path, committedLength);
-  if (lines.length > committedLength) {
-    const tmp = `${path}.tmp-${process.pid}`;
-    await writeFile(tmp, lines.slice(0, committedLength).map((l) => `${l}\n`).join(''));
-    await rename(tmp, path);
-  }
-  await appendItems(path, items);
-  return [...kept, ...items];
+  return withFence(path, token, async () => {
+    const lines = await readLines(path);
+    const kept = committedPrefix(path, lines, committedLength);
+    await truncateAndAppend(path, lines, committedLength, items);
+    return [...kept, ...items];
+  });
 }
 
-export async function appendItems(path: string, items: TranscriptItem[]): Promise<void> {
-  if (items.length === 0) return;
-  await appendFile(path, items.map((i) => `${JSON.stringify(i)}\n`).join(''));
+/** A step already written after the committed prefix: its output items and its end record. */
+export interface WrittenStep {
+  outputs: TranscriptItem[];
+  end: StepEnd;
+  /** Transcript length after the step (its step_end line included). */
+  length: number;
+}
+
+/**
+ * The step after `committedLength` if a previous attempt wrote it whole: the same new items, then
+ * outputs, then a step_end with the same input hash. A torn or different tail is not a step.
+ */
+function writtenStep(lines: string[], committedLength: number, newItems: TranscriptItem[], inputSha256: string): WrittenStep | undefined {
+  const tail = lines.slice(committedLength);
+  for (let i = 0; i < newItems.length; i++) if (tail[i] !== JSON.stringify(newItems[i])) return undefined;
+  const outputs: TranscriptItem[] = [];
+  for (let i = newItems.length; i < tail.length; i++) {
+    let item: TranscriptItem;
+    try {
+      item = JSON.parse(tail[i]!) as TranscriptItem;
+    } catch {
+      return undefined;
+    }
+    if (item.type === 'step_end') {
+      return item.input_sha256 === inputSha256 ? { outputs, end: item, length: committedLength + i + 1 } : undefined;
+    }
+    outputs.push(item);
+  }
+  return undefined;
+}
+
+/**
+ * Starts a model step: returns the conversation to send, or the step a previous attempt already
+ * completed (the transcript is then cut just after it).
+ */
+export async function beginStep(
+  path: string,
+  committedLength: number,
+  newItems: TranscriptItem[],
+  inputSha256: string,
+  token: number,
+): Promise<{ history: TranscriptItem[]; written?: WrittenStep }> {
+  await mkdir(dirname(path), { recursive: true });
+  return withFence(path, token, async () => {
+    const lines = await readLines(path);
+    const kept = committedPrefix(path, lines, committedLength);
+    const written = writtenStep(lines, committedLength, newItems, inputSha256);
+    if (written) {
+      if (lines.length > written.length) await writeFileDurable(path, lines.slice(0, written.length).map((l) => `${l}\n`).join(''));
+      return { history: [...kept, ...newItems], written };
+    }
+    await truncateAndAppend(path, lines, committedLength, newItems);
+    return { history: [...kept, ...newItems] };
+  });
+}
+
+/** Appends a step's outputs and its end record in one fsynced write; returns the new length. */
+export async function endStep(path: string, lengthBefore: number, outputs: TranscriptItem[], end: StepEnd, token: number): Promise<number> {
+  return withFence(path, token, async () => {
+    const lines = await readLines(path);
+    if (lines.length !== lengthBefore) {
+      throw ApplicationFailure.retryable(`transcript ${path} changed during the model step (${lines.length} lines, expected ${lengthBefore})`, 'TranscriptRace');
+    }
+    await appendDurable(path, toLines([...outputs, end]));
+    return lengthBefore + outputs.length + 1;
+  });
+}
+
+/** Writes a whole new transcript generation (compaction) atomically. */
+export async function writeTranscript(path: string, items: TranscriptItem[], token: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await withFence(path, token, () => writeFileDurable(path, toLines(items)));
 }

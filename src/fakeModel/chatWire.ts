@@ -11,6 +11,7 @@ export function chatCompletionId(reply: WireReply): string {
 
 function usageObject(reply: WireReply) {
   const u = reply.usage;
+  if (!u) return null;
   return {
     prompt_tokens: u.inputTokens,
     completion_tokens: u.outputTokens,
@@ -50,7 +51,7 @@ export function renderChatCompletion(reply: WireReply, _body: any): Record<strin
     created: reply.createdAt,
     model: reply.model,
     choices: [{ index: 0, message, finish_reason: finishReason(reply), logprobs: null }],
-    usage: usageObject(reply),
+    ...(reply.usage ? { usage: usageObject(reply) } : {}),
     service_tier: 'default',
     system_fingerprint: null,
   };
@@ -65,10 +66,10 @@ export const SSE_DONE: SseFrame = 'data: [DONE]\n\n';
 /**
  * Streaming Chat Completions chunks. `frames` are the content chunks; `tail`
  * holds the finish_reason chunk, the usage chunk (when
- * `stream_options.include_usage`) and `data: [DONE]`.
+ * `stream_options.include_usage` and the reply has usage) and `data: [DONE]`.
  */
 export function renderChatStream(reply: WireReply, body: any): { frames: SseFrame[]; tail: SseFrame[] } {
-  const includeUsage = Boolean(body?.stream_options?.include_usage);
+  const includeUsage = Boolean(body?.stream_options?.include_usage) && reply.usage !== null;
   const chunk = (delta: Record<string, unknown>, finish: 'tool_calls' | 'stop' | null = null) => {
     const c: Record<string, unknown> = {
       id: chatCompletionId(reply),

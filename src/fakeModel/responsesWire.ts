@@ -33,6 +33,7 @@ function functionCallItemId(reply: WireReply, i: number): string {
 
 function usageObject(reply: WireReply) {
   const u = reply.usage;
+  if (!u) return null;
   return {
     input_tokens: u.inputTokens,
     input_tokens_details: { cached_tokens: u.cachedInputTokens },

@@ -10,6 +10,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { renderChatCompletion, renderChatStream } from './chatWire';
 import { renderResponse, renderResponseStream } from './responsesWire';
+import { validateRequest } from './validate';
 import type {
   Fault,
   FakeModelServer,
@@ -180,7 +181,7 @@ function toWireReply(rec: RecordedRequest, reply: Extract<ScriptedReply, { kind:
     createdAt: Math.floor(Date.now() / 1000),
     text,
     calls,
-    usage: resolveUsage(rec.wire, rec.body, outputChars, reply.usage),
+    usage: reply.omitUsage ? null : resolveUsage(rec.wire, rec.body, outputChars, reply.usage),
   };
 }
 
@@ -207,6 +208,7 @@ function defaultHttpMessage(status: number): { message: string; type: string; co
   }
   if (status === 401) return { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' };
   if (status === 404) return { message: 'The model does not exist.', type: 'invalid_request_error', code: 'model_not_found' };
+  if (status === 413) return { message: 'Request Entity Too Large', type: 'invalid_request_error', code: 'request_too_large' };
   if (status >= 500) {
     return {
       message: 'The server had an error while processing your request. Sorry about that!',
@@ -239,6 +241,7 @@ async function applyFault(ex: Exchange, rec: RecordedRequest, fault: Fault): Pro
       }
       const headers: Record<string, string> = { 'x-request-id': `req_${rec.seq}` };
       if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+      if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
       sendJson(ex, fault.status, errorBody(message, type, code, param), headers);
       return;
     }
@@ -364,6 +367,14 @@ export async function startFakeModelServer(opts: StartFakeModelServerOptions): P
       if (!res.writableFinished) rec.clientAbortedAt = Date.now();
     });
     requests.push(rec);
+
+    const rejection = validateRequest(rec, opts.chatUnsupportedParams);
+    if (rejection) {
+      rec.status = 'fault';
+      rec.fault = 'invalid_request';
+      sendJson(ex, 400, errorBody(rejection.message, 'invalid_request_error', rejection.code, rejection.param));
+      return;
+    }
 
     let reply: ScriptedReply;
     try {

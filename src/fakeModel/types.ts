@@ -34,15 +34,15 @@ export interface RecordedRequest {
   status?: 'completed' | 'fault';
   /** Set when the client went away before the response was complete (e.g. an aborted request). */
   clientAbortedAt?: number;
-  /** Fault kind when status === 'fault' ('http', 'drop', 'truncated_stream', 'invalid_json', 'hang', 'responder_error'). */
+  /** Fault kind when status === 'fault' ('http', 'drop', 'truncated_stream', 'invalid_json', 'hang', 'responder_error', 'invalid_request'). */
   fault?: string;
 }
 
 export type ToolCallSpec = { name: string; arguments: Record<string, unknown> | string; callId?: string };
 
 export type Fault =
-  /** JSON error body {error:{message,type,param,code}}; `retry-after` header when retryAfterSeconds is set. */
-  | { kind: 'http'; status: number; retryAfterSeconds?: number; code?: string; message?: string }
+  /** JSON error body {error:{message,type,param,code}}; `retry-after` / `retry-after-ms` headers when set. */
+  | { kind: 'http'; status: number; retryAfterSeconds?: number; retryAfterMs?: number; code?: string; message?: string }
   /** Destroy the socket without answering. */
   | { kind: 'drop' }
   /** Streams: some events, then a clean end without the completion event / [DONE]. Non-stream: half a JSON body. */
@@ -52,9 +52,10 @@ export type Fault =
   /** Never answer (until the client aborts or the server closes). */
   | { kind: 'hang' };
 
+/** `omitUsage`: answer without any usage (as many OpenAI-compatible servers do), even when a stream asks for it. */
 export type ScriptedReply =
-  | { kind: 'message'; text: string; usage?: Partial<Usage>; latencyMs?: number }
-  | { kind: 'tool_calls'; calls: ToolCallSpec[]; text?: string; usage?: Partial<Usage>; latencyMs?: number }
+  | { kind: 'message'; text: string; usage?: Partial<Usage>; omitUsage?: boolean; latencyMs?: number }
+  | { kind: 'tool_calls'; calls: ToolCallSpec[]; text?: string; usage?: Partial<Usage>; omitUsage?: boolean; latencyMs?: number }
   | { kind: 'fault'; fault: Fault; latencyMs?: number };
 
 export type Responder = (req: RecordedRequest) => ScriptedReply | Promise<ScriptedReply>;
@@ -75,6 +76,12 @@ export interface StartFakeModelServerOptions {
   port?: number;
   /** Default 127.0.0.1 */
   host?: string;
+  /**
+   * Body fields the Chat Completions endpoint does not know, e.g. ['prompt_cache_key']: a request
+   * carrying one is answered HTTP 400 "Unrecognized request argument supplied: <field>" before the
+   * responder is asked, as strict OpenAI-compatible servers do.
+   */
+  chatUnsupportedParams?: string[];
 }
 
 /** A successful reply normalised for the wire renderers. */
@@ -87,7 +94,8 @@ export interface WireReply {
   /** Assistant text; undefined when the reply carries tool calls only. */
   text?: string;
   calls: Array<{ callId: string; name: string; arguments: string }>;
-  usage: Usage;
+  /** null: the reply reports no usage. */
+  usage: Usage | null;
 }
 
 /** One server-sent-event frame, already formatted (`event: ...\ndata: ...\n\n`). */

@@ -17,15 +17,26 @@ export interface ModelStepInput {
   instructions: InstructionsSource;
   tools: string[];
   outputSchema: OutputSchemaName | null;
+  /** 'none': tools stay listed (the cached prefix) but may not be called: the turn must end now. */
+  toolChoice?: 'none';
   demo: boolean;
   contextWindow?: number;
   autoCompactLimit?: number;
 }
 
+/**
+ * A tool call as the workflow sees it. Arguments too large to pass through history stay in the
+ * transcript (`argumentsInTranscript`), and the tool activity reads them from there.
+ */
+export interface StepToolCall extends ToolCall {
+  argumentsInTranscript?: boolean;
+}
+
 export interface ModelStepResult {
   length: number;
+  /** The final text, cut (head and tail, marked) when larger than the payload bounds allow. */
   text: string | null;
-  toolCalls: ToolCall[];
+  toolCalls: StepToolCall[];
   usage: Usage;
   /** The request's input tokens reached the auto-compact limit: compact before the next step. */
   compactionDue: boolean;
@@ -83,6 +94,26 @@ export interface ToolActivityInput {
   allowNetwork: boolean;
 }
 
+/** Input of `runToolCall`: the output is journaled and returned by reference (recorded once in history). */
+export interface ToolCallInput {
+  runId: string;
+  journalKey: string;
+  runDir: string;
+  role: string;
+  /** The transcript generation holding the call (read from there when `argumentsInTranscript`). */
+  generation: number;
+  call: StepToolCall;
+  sandbox: 'bwrap' | 'none';
+  allowNetwork: boolean;
+  passEnv: string[];
+}
+
+/** Where a tool's output is: the next model step reads it from the journal. */
+export interface ToolOutputRef {
+  journalKey: string;
+  bytes: number;
+}
+
 export interface RecordItemsInput {
   runId: string;
   role: string;
@@ -98,7 +129,9 @@ export interface InftyActivities {
   recordItems(input: RecordItemsInput): Promise<number>;
   modelStep(input: ModelStepInput): Promise<ModelStepResult>;
   compact(input: CompactInput): Promise<CompactResult>;
+  /** Before tool outputs went by reference; kept for activity tasks scheduled by older workers. */
   runTool(input: ToolActivityInput): Promise<string>;
+  runToolCall(input: ToolCallInput): Promise<ToolOutputRef>;
   validateDeliverable(input: { runDir: string; path: string }): Promise<DeliverableCheck>;
 }
 
@@ -108,4 +141,8 @@ export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization
  * What the workflow appends before a model step: transcript items, or a user message rendered by
  * the activity from a prompt template file (the workflow never embeds prompt text).
  */
-export type NewItem = TranscriptItem | { type: 'prompt_message'; template: PromptTemplateName; vars: Record<string, string> };
+export type NewItem =
+  | TranscriptItem
+  | { type: 'prompt_message'; template: PromptTemplateName; vars: Record<string, string> }
+  /** A tool's output, read by the model step from the tool journal (ARCHITECTURE decision 9). */
+  | { type: 'tool_output_ref'; callId: string; journalKey: string };

@@ -20,3 +20,8 @@ export type DeliverableCheck =
       manifest: { path: string; size: number; sha256: string }[];
     }
   | { ok: false; reason: string };
+
+/** The deliverable as reported in the outcome (SPEC §4): the check without where it was found. */
+export type DeliverableReport =
+  | { kind: 'file'; size: number; sha256: string }
+  | { kind: 'directory'; size: number; files: number; manifest: { path: string; size: number; sha256: string }[] };

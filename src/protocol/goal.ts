@@ -6,6 +6,8 @@ export interface Goal {
   status: GoalStatus;
   tokenBudget: number | null;
   tokensUsed: number;
+  /** True when some model call's usage was estimated with a tokenizer (the endpoint reported none). */
+  tokensEstimated: boolean;
   timeUsedSeconds: number;
   remainingTokens: number | null;
   createdAt: string;

@@ -3,7 +3,21 @@ export type TranscriptItem =
   | { type: 'instructions'; text: string }
   | { type: 'message'; role: 'user' | 'assistant'; text: string }
   | { type: 'function_call'; callId: string; name: string; arguments: string }
-  | { type: 'function_call_output'; callId: string; output: string };
+  | { type: 'function_call_output'; callId: string; output: string }
+  | StepEnd;
+
+/**
+ * The last line of a model step (or of a compacted generation): what a retried attempt needs to
+ * reuse the step instead of calling the model again. Not part of the conversation.
+ */
+export interface StepEnd {
+  type: 'step_end';
+  /** sha256 of the step's request inputs (new items, model, tools, schema). */
+  input_sha256: string;
+  usage: Usage;
+  /** Compaction only: items dropped to fit the summary request. */
+  dropped_items?: number;
+}
 
 export interface ToolCall {
   callId: string;
@@ -16,6 +30,8 @@ export interface Usage {
   cachedInputTokens: number;
   outputTokens: number;
   reasoningTokens: number;
+  /** True when the endpoint reported no usage and the counts were estimated with a tokenizer. */
+  estimated?: boolean;
 }
 
 export const ZERO_USAGE: Usage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };

@@ -1,3 +1,4 @@
+import type { DeliverableReport } from './deliverable';
 import type { VerificationFeedback } from './verdict';
 
 export type TerminalStatus = 'delivered' | 'budget_exhausted' | 'failed' | 'cancelled';
@@ -10,5 +11,7 @@ export type RunOutcome =
       summary: string | null;
       rawMessage: string;
       verification: VerificationFeedback;
+      /** What was delivered: size and sha256 (file), or size, file count and manifest (directory). */
+      deliverable?: DeliverableReport;
     }
   | { runId: string; status: Exclude<TerminalStatus, 'delivered'>; reason: string };

@@ -25,6 +25,7 @@ export type EventKind =
   | 'compaction'
   | 'model_error'
   | 'continued_as_new'
+  | 'turn_cut'
   | 'outcome';
 
 export interface RunEvent {

@@ -38,6 +38,10 @@ export const RunInputSchema = z
     allowNetwork: z.boolean().default(false),
     /** Solver turns allowed after the budget-limit message before the run ends budget_exhausted. */
     budgetGraceTurns: z.number().int().min(0).default(3),
+    /** Model calls (every role, compaction included) allowed after the budget is reached, so the overshoot stays small. */
+    budgetGraceModelCalls: z.number().int().min(0).max(100).default(10),
+    /** Names of worker environment variables passed through to tool processes (all others are withheld). */
+    passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names use letters, digits and "_"')).default([]),
     /** Consecutive malformed signals / invalid deliveries tolerated before the run fails. */
     maxConsecutiveErrors: z.number().int().min(1).default(3),
     /** Model calls of one role turn before the turn is cut short (guards against endless tool loops). */

@@ -4,9 +4,10 @@ import { z } from 'zod';
 export const SolverSignalSchema = z
   .object({
     type: z.enum(['direction_request', 'final_delivery']),
-    prompt: z.string().nullable(),
-    deliverable_path: z.string().nullable(),
-    summary: z.string().nullable(),
+    // Missing optional keys read as null: the reference documents {"type","deliverable_path","summary"}.
+    prompt: z.string().nullable().default(null),
+    deliverable_path: z.string().nullable().default(null),
+    summary: z.string().nullable().default(null),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -29,7 +30,8 @@ export type SignalParse =
   | { kind: 'malformed'; error: string }
   | { kind: 'none' };
 
-const FENCE = /^```(?:json|JSON)?[ \t]*\r?\n([\s\S]*?)\r?\n?```$/;
+/** One fenced block: ```json, ```JSON or bare ```, with or without a newline after the opening fence. */
+const FENCE = /^```(?:json|JSON)?[ \t]*(?:\r?\n)?([\s\S]*?)\s*```$/;
 
 /** The JSON text of a reply: the whole trimmed text, or the inside of one fenced block that is the whole text. */
 export function extractJsonText(text: string): string | undefined {

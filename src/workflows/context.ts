@@ -5,7 +5,6 @@ import {
   condition,
   isCancellation,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { ModelStepInput, ModelStepResult, NewItem } from '../protocol/activities';
 import type { Usage } from '../protocol/items';
@@ -15,12 +14,18 @@ import type { EventKind, Phase, Progress } from '../protocol/progress';
 import type { RunInput } from '../protocol/runInput';
 import { instructionsOverride, promptNameFor } from '../protocol/runInput';
 import { MODEL_NON_RETRYABLE, modelActivitiesFor, storeActivities } from './activities';
-import { accountUsage, goalView, pause, resume } from './goal';
+import { accountUsage, goalView, isHeld, pause, resume, type GoalState } from './goal';
 import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from './searchAttributes';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
 
 /** Ends the run with status `failed` and this reason. */
 export class RunFailure extends Error {}
+
+/** Ends the run `budget_exhausted`: the overshoot allowed after the budget was reached is spent. */
+export class BudgetExhausted extends Error {}
+
+/** Endpoint trouble the user fixes on the worker side: the run is held, not failed. */
+const HOLD_ON = ['ModelNotConfigured'];
 
 export class RunContext {
   private lastAttributes = '';
@@ -68,28 +73,54 @@ export class RunContext {
     st.reasoningTokens += usage.reasoningTokens;
     st.tokensUsed += billableTokens(usage);
     st.lastInputTokens = usage.inputTokens;
-    const before = this.state.goal.status;
-    this.state.goal = accountUsage(this.state.goal, usage, this.now());
-    if (before !== 'budget_limited' && this.state.goal.status === 'budget_limited') {
-      this.event('budget_limited', `token budget reached: ${this.state.goal.tokensUsed} of ${this.state.goal.tokenBudget} tokens used`);
+    this.setGoal(accountUsage(this.state.goal, usage, this.now()));
+  }
+
+  /**
+   * The one place the goal changes: entering budget_limited starts the grace period (one
+   * wrap-up message, bounded overshoot); leaving it (budget raised) restores normal work.
+   */
+  setGoal(next: GoalState): void {
+    const s = this.state;
+    const wasLimited = s.goal.status === 'budget_limited';
+    s.goal = next;
+    const limited = next.status === 'budget_limited';
+    if (!wasLimited && limited) {
+      this.event('budget_limited', `token budget reached: ${next.tokensUsed} of ${next.tokenBudget} tokens used`);
+    }
+    if (wasLimited && !limited && next.status !== 'complete') {
+      s.budgetNoticeSent = false;
+      s.graceTurnsUsed = 0;
+      s.graceModelCalls = 0;
+      this.event('budget', 'the goal is no longer budget-limited; normal work resumes');
     }
   }
 
   holdRun(reason: string): void {
-    this.state.hold = reason;
-    this.state.goal = pause(this.state.goal, reason, this.now());
+    this.setGoal(pause(this.state.goal, reason, this.now()));
     this.event('paused', reason);
   }
 
   releaseRun(): void {
-    if (this.state.hold === null && this.state.goal.status !== 'paused') return;
-    this.state.hold = null;
-    this.state.goal = resume(this.state.goal, this.now());
+    if (!this.isHeld()) return;
+    this.setGoal(resume(this.state.goal, this.now()));
     this.event('resumed', 'run resumed');
   }
 
   isHeld(): boolean {
-    return this.state.hold !== null || this.state.goal.status === 'paused';
+    return isHeld(this.state.goal);
+  }
+
+  /** Counts a model call made over budget; refuses it once the allowed overshoot is spent. */
+  private chargeGraceCall(): void {
+    const s = this.state;
+    if (s.goal.status !== 'budget_limited') return;
+    if (s.graceModelCalls >= this.input.budgetGraceModelCalls) {
+      throw new BudgetExhausted(
+        `token budget of ${s.goal.tokenBudget} reached (${s.goal.tokensUsed} used) and the ${this.input.budgetGraceModelCalls} model calls allowed after it are spent`,
+      );
+    }
+    s.graceModelCalls += 1;
   }
 
   /** Safe point: no new model call starts while the run is held. Waiting holds no worker slot. */
@@ -120,35 +151,37 @@ export class RunContext {
   /**
    * One model step for a role. Compacts first when the last request reached the auto-compact
    * limit, or once after the model refused the request for length. Auth and invalid-request errors
-   * end the run; retries exhausted on a transient endpoint failure hold the run with the reason
-   * until the user resumes it.
+   * end the run; a missing endpoint configuration, or retries exhausted on a transient endpoint
+   * failure (during compaction too), hold the run with the reason until the user resumes it.
    */
   async modelStep(
     role: string,
     newItems: NewItem[],
-    opts: { schema: OutputSchemaName | null; tools: string[] },
+    opts: { schema: OutputSchemaName | null; tools: string[]; toolChoice?: 'none' },
   ): Promise<ModelStepResult> {
     const r = this.role(role);
     const override = instructionsOverride(this.input, role);
     let compactedForLength = false;
     for (;;) {
       await this.waitWhileHeld();
-      if (r.compactionDue) await this.compact(role, opts.tools);
-      const req: ModelStepInput = {
-        runId: this.input.runId,
-        role,
-        generation: r.generation,
-        committedLength: r.committedLength,
-        newItems,
-        model: r.stats.model,
-        instructions: override ? { kind: 'text', text: override } : { kind: 'prompt', name: promptNameFor(role) },
-        tools: opts.tools,
-        outputSchema: opts.schema,
-        demo: this.input.demo,
-        ...(this.input.contextWindow ? { contextWindow: this.input.contextWindow } : {}),
-        ...(this.input.autoCompactLimit ? { autoCompactLimit: this.input.autoCompactLimit } : {}),
-      };
       try {
+        if (r.compactionDue) await this.compact(role, opts.tools);
+        const req: ModelStepInput = {
+          runId: this.input.runId,
+          role,
+          generation: r.generation,
+          committedLength: r.committedLength,
+          newItems,
+          model: r.stats.model,
+          instructions: override ? { kind: 'text', text: override } : { kind: 'prompt', name: promptNameFor(role) },
+          tools: opts.tools,
+          outputSchema: opts.schema,
+          ...(opts.toolChoice ? { toolChoice: opts.toolChoice } : {}),
+          demo: this.input.demo,
+          ...(this.input.contextWindow ? { contextWindow: this.input.contextWindow } : {}),
+          ...(this.input.autoCompactLimit ? { autoCompactLimit: this.input.autoCompactLimit } : {}),
+        };
+        this.chargeGraceCall();
         const result = await this.model.modelStep(req);
         r.committedLength = result.length;
         r.compactionDue = result.compactionDue;
@@ -156,14 +189,19 @@ export class RunContext {
         this.syncSearchAttributes();
         return result;
       } catch (err) {
-        if (isCancellation(err)) throw err;
+        if (isCancellation(err) || err instanceof BudgetExhausted) throw err;
         const cause = err instanceof ActivityFailure ? err.cause : err;
         const message = cause instanceof Error ? cause.message : String(cause);
         const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-        if (type === 'ContextLengthExceeded' && !compactedForLength) {
+        if (type === 'ContextLengthExceeded' && !compactedForLength && !r.compactionDue) {
           compactedForLength = true;
           r.compactionDue = true;
           this.event('model_error', `the model refused the request for length; compacting and retrying`, role);
+          continue;
+        }
+        if (type && HOLD_ON.includes(type)) {
+          this.event('model_error', message, role);
+          this.holdRun(message);
           continue;
         }
         if (type && MODEL_NON_RETRYABLE.includes(type)) {
@@ -178,6 +216,7 @@ export class RunContext {
   /** Summarizes the role's history into a new transcript generation (the old one stays for audit). */
   async compact(role: string, tools: string[]): Promise<void> {
     const r = this.role(role);
+    this.chargeGraceCall();
     const res = await this.model.compact({
       runId: this.input.runId,
       role,
@@ -218,7 +257,7 @@ export class RunContext {
       status: s.outcome ? s.outcome.status : 'running',
       phase: s.phase,
       activeRole: s.activeRole,
-      objective: this.input.objective,
+      objective: s.goal.objective,
       runDir: s.runDir || null,
       sandbox: s.runDir ? s.sandbox : null,
       goal: goalView(s.goal, this.now()),
@@ -230,9 +269,5 @@ export class RunContext {
       lastEventSeq: s.lastEventSeq,
       ...(s.outcome ? { outcome: s.outcome } : {}),
     };
-  }
-
-  historyLength(): number {
-    return workflowInfo().historyLength;
   }
 }

@@ -21,7 +21,7 @@ export async function askDirector(ctx: RunContext, prompt: string): Promise<stri
   const timeoutSecs = ctx.input.directorTimeoutSecs;
   const result = await withTimeout(ctx, timeoutSecs * 1000, async (): Promise<DirectorReply | string> => {
     const opts = { schema: 'director_reply' as const, tools: READ_ONLY_TOOLS };
-    const first = await roleTurn(ctx, 'director', [userMessage(directionRequestMessage(prompt, ctx.input.objective))], opts);
+    const first = await roleTurn(ctx, 'director', [userMessage(directionRequestMessage(prompt, ctx.state.goal.objective))], opts);
     const parsed = parseDirectorReply(first.text);
     if (parsed.ok) return parsed.reply;
     const retry = await roleTurn(ctx, 'director', [userMessage(correctionMessage(parsed.error, OUTPUT_SCHEMAS.director_reply))], opts);

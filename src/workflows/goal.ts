@@ -23,12 +23,18 @@ export function validateBudget(budget: unknown): Checked<number | null> {
   return { ok: true, value: budget };
 }
 
-/** Internal goal state: the public Goal plus the instant the active clock was last read. */
+/**
+ * Internal goal state: the public Goal plus the instant the active clock was last read, and the
+ * hold. The goal is the one owner of "paused" and of active time: a run is held exactly while
+ * `holdReason` is set, and time counts only while the status is `active` (never while held).
+ */
 export interface GoalState {
   objective: string;
   status: GoalStatus;
   tokenBudget: number | null;
   tokensUsed: number;
+  /** Some model call's usage was estimated (the endpoint reported none). */
+  tokensEstimated: boolean;
   /** Seconds accumulated up to `clockAt`. */
   timeUsedSeconds: number;
   /** Epoch ms when the time counter was last brought up to date. */
@@ -36,6 +42,8 @@ export interface GoalState {
   createdAt: number;
   updatedAt: number;
   statusReason: string | null;
+  /** Why the run is held (user pause, stalled Solver, failing endpoint, run ended); null while it may work. */
+  holdReason: string | null;
 }
 
 export function newGoal(objective: string, tokenBudget: number | null, now: number): GoalState {
@@ -44,12 +52,21 @@ export function newGoal(objective: string, tokenBudget: number | null, now: numb
     status: 'active',
     tokenBudget,
     tokensUsed: 0,
+    tokensEstimated: false,
     timeUsedSeconds: 0,
     clockAt: now,
     createdAt: now,
     updatedAt: now,
     statusReason: null,
+    holdReason: null,
   };
+}
+
+/** A goal carried over from a run started before the goal owned the hold (it lived in the run state). */
+export function migrateGoal(g: GoalState, legacyHold: string | null | undefined): GoalState {
+  if (g.holdReason !== undefined) return g;
+  const holdReason = legacyHold ?? (g.status === 'paused' ? (g.statusReason ?? 'paused') : null);
+  return { ...g, tokensEstimated: g.tokensEstimated ?? false, holdReason };
 }
 
 /** Bring the wall-clock counter up to `now` (time only counts while active). */
@@ -62,44 +79,49 @@ function overBudget(g: GoalState): boolean {
   return g.tokenBudget !== null && g.tokensUsed >= g.tokenBudget;
 }
 
+/** The status that follows from budget and hold (complete is final). Call after `tick`. */
+function settle(g: GoalState): GoalState {
+  if (g.status === 'complete') return g;
+  if (overBudget(g)) return { ...g, status: 'budget_limited', statusReason: g.holdReason ?? `token budget of ${g.tokenBudget} reached` };
+  if (g.holdReason !== null) return { ...g, status: 'paused', statusReason: g.holdReason };
+  return { ...g, status: 'active', statusReason: null };
+}
+
+export function isHeld(g: GoalState): boolean {
+  return g.holdReason !== null;
+}
+
 /** Account one model call; an active goal that reaches its budget becomes budget_limited. */
 export function accountUsage(g: GoalState, usage: Usage, now: number): GoalState {
-  const next = { ...tick(g, now), tokensUsed: g.tokensUsed + billableTokens(usage), updatedAt: now };
-  if (next.status === 'active' && overBudget(next)) {
-    return { ...next, status: 'budget_limited', statusReason: `token budget of ${next.tokenBudget} reached` };
-  }
-  return next;
+  const t = tick(g, now);
+  return settle({ ...t, tokensUsed: t.tokensUsed + billableTokens(usage), tokensEstimated: t.tokensEstimated || usage.estimated === true, updatedAt: now });
 }
 
-function withStatus(g: GoalState, status: GoalStatus, reason: string | null, now: number): GoalState {
-  return { ...tick(g, now), status, statusReason: reason, updatedAt: now };
-}
-
+/** Holds the run: no new model call starts. A budget-limited goal keeps that status while held. */
 export function pause(g: GoalState, reason: string, now: number): GoalState {
-  // A budget-limited or complete goal keeps its status; pausing only stops an active one.
-  if (g.status !== 'active') return g;
-  return withStatus(g, 'paused', reason, now);
+  if (g.status === 'complete') return g;
+  return settle({ ...tick(g, now), holdReason: reason, updatedAt: now });
 }
 
 export function resume(g: GoalState, now: number): GoalState {
-  if (g.status !== 'paused') return g;
-  return overBudget(g)
-    ? withStatus(g, 'budget_limited', `token budget of ${g.tokenBudget} reached`, now)
-    : withStatus(g, 'active', null, now);
+  if (g.status === 'complete' || (g.holdReason === null && g.status !== 'paused')) return g;
+  return settle({ ...tick(g, now), holdReason: null, updatedAt: now });
 }
 
 export function complete(g: GoalState, now: number): GoalState {
-  return withStatus(g, 'complete', null, now);
+  return { ...tick(g, now), status: 'complete', statusReason: null, holdReason: null, updatedAt: now };
+}
+
+/** A run that ended other than delivered never leaves its goal active. */
+export function endUndelivered(g: GoalState, outcome: string, reason: string, now: number): GoalState {
+  if (g.status === 'complete') return g;
+  return settle({ ...tick(g, now), holdReason: `the run ended ${outcome}: ${reason}`, updatedAt: now });
 }
 
 /** Raising the budget above usage reactivates a budget-limited goal; lowering it to usage limits it. */
 export function setBudget(g: GoalState, budget: number | null, now: number): GoalState {
-  const next = { ...tick(g, now), tokenBudget: budget, updatedAt: now };
-  if (next.status === 'budget_limited' && !overBudget(next)) return { ...next, status: 'active', statusReason: null };
-  if (next.status === 'active' && overBudget(next)) {
-    return { ...next, status: 'budget_limited', statusReason: `token budget of ${budget} reached` };
-  }
-  return next;
+  if (g.status === 'complete') return g;
+  return settle({ ...tick(g, now), tokenBudget: budget, updatedAt: now });
 }
 
 /** Validates a setGoal update against the current goal; the error says why it is refused. */
@@ -139,6 +161,7 @@ export function goalView(g: GoalState, now: number): Goal {
     status: t.status,
     tokenBudget: t.tokenBudget,
     tokensUsed: t.tokensUsed,
+    tokensEstimated: t.tokensEstimated,
     timeUsedSeconds: Math.round(t.timeUsedSeconds * 10) / 10,
     remainingTokens: t.tokenBudget === null ? null : Math.max(0, t.tokenBudget - t.tokensUsed),
     createdAt: new Date(t.createdAt).toISOString(),

@@ -2,6 +2,7 @@
 import type { NewItem } from '../protocol/activities';
 import type { RunContext } from './context';
 import { goalView } from './goal';
+import type { SolverNext } from './solver';
 
 export function escapeObjective(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -30,37 +31,48 @@ export function continuationItem(ctx: RunContext): NewItem {
 }
 
 export function budgetLimitItem(ctx: RunContext): NewItem {
-  const g = ctx.state.goal;
+  const g = goalView(ctx.state.goal, ctx.now());
   return {
     type: 'prompt_message',
     template: 'budget_limit',
     vars: {
+      objective: escapeObjective(g.objective),
+      time_used: formatDuration(g.timeUsedSeconds),
       tokens_used: String(g.tokensUsed),
       token_budget: String(g.tokenBudget),
       turns_allowed: String(ctx.input.budgetGraceTurns),
+      model_calls_allowed: String(ctx.input.budgetGraceModelCalls),
     },
   };
 }
 
-/** Continuation, then the finalization instruction, then a `stalled` pause (the reference waited forever). */
-export function onIdle(ctx: RunContext): void {
+const finalization = (): SolverNext => ({ items: [{ type: 'prompt_message', template: 'finalization', vars: {} }], schema: 'solver_final' });
+
+/**
+ * Continuation, then the finalization instruction, then a `stalled` pause (the reference waited
+ * forever). A turn that used tools made progress, so the same prompt is sent again rather than
+ * escalating. A budget-limited goal never hears "the objective is still active": it gets the
+ * finalization instruction.
+ */
+export function onIdle(ctx: RunContext): SolverNext {
   const s = ctx.state;
-  if (s.idleStage === 0 || (s.idleStage === 1 && s.turnToolCalls > 0)) {
-    s.idleStage = 1;
-    s.pendingSolverItems = [continuationItem(ctx)];
-    s.pendingSchema = 'solver_signal';
-    ctx.event('continuation', 'Solver ended its turn without a signal; sent the continuation prompt', 'solver');
-    return;
-  }
-  if (s.idleStage === 1) {
+  const worked = s.turnToolCalls > 0;
+  if (s.goal.status === 'budget_limited') {
     s.idleStage = 2;
-    s.pendingSolverItems = [{ type: 'prompt_message', template: 'finalization', vars: {} }];
-    s.pendingSchema = 'solver_final';
+    ctx.event('finalization', 'the budget-limited Solver ended its turn without a signal; sent the finalization instruction', 'solver');
+    return finalization();
+  }
+  if (s.idleStage === 0 || (s.idleStage === 1 && worked)) {
+    s.idleStage = 1;
+    ctx.event('continuation', 'Solver ended its turn without a signal; sent the continuation prompt', 'solver');
+    return { items: [continuationItem(ctx)], schema: 'solver_signal' };
+  }
+  if (s.idleStage === 1 || worked) {
+    s.idleStage = 2;
     ctx.event('finalization', 'Solver idled again; sent the finalization instruction', 'solver');
-    return;
+    return finalization();
   }
   s.idleStage = 1;
-  s.pendingSolverItems = [continuationItem(ctx)];
-  s.pendingSchema = 'solver_signal';
   ctx.holdRun('stalled: the Solver produced no tool call and no signal after the continuation and finalization prompts; steer it and resume');
+  return { items: [continuationItem(ctx)], schema: 'solver_signal' };
 }

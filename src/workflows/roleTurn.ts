@@ -1,7 +1,6 @@
 /** One role turn (SPEC §6): model step ⇄ tool calls until a message without tool calls. */
-import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
-import type { NewItem } from '../protocol/activities';
-import type { ToolCall } from '../protocol/items';
+import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
+import type { NewItem, StepToolCall } from '../protocol/activities';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import { parseUpdatePlan } from '../protocol/plan';
 import { toolActivities } from './activities';
@@ -17,7 +16,8 @@ export interface TurnResult {
   toolCalls: number;
 }
 
-function updatePlan(ctx: RunContext, call: ToolCall): string {
+function updatePlan(ctx: RunContext, call: StepToolCall): string {
+  if (call.argumentsInTranscript) return 'Error: the plan is too large; keep it to a short list of steps.';
   const parsed = parseUpdatePlan(call.arguments);
   if (!parsed.ok) return parsed.error;
   ctx.state.plan = { explanation: parsed.explanation, steps: parsed.steps };
@@ -29,18 +29,18 @@ function updatePlan(ctx: RunContext, call: ToolCall): string {
  * the run directory runs alone, in call order (so a read after a write sees the write).
  * Outputs come back in call order.
  */
-export async function runToolCalls(ctx: RunContext, role: string, calls: ToolCall[], allowed: string[]): Promise<NewItem[]> {
+export async function runToolCalls(ctx: RunContext, role: string, calls: StepToolCall[], allowed: string[]): Promise<NewItem[]> {
   ctx.role(role).stats.toolCalls += calls.length;
   for (const call of calls) ctx.event('tool_call', `${call.name} ${abbreviate(call.arguments, 160)}`, role);
-  const outputs: string[] = [];
+  const outputs: NewItem[] = [];
   for (const batch of batches(calls)) {
     outputs.push(...(await Promise.all(batch.map((call) => runToolCall(ctx, role, call, allowed)))));
   }
-  return calls.map((call, i) => ({ type: 'function_call_output', callId: call.callId, output: outputs[i]! }));
+  return outputs;
 }
 
-function batches(calls: ToolCall[]): ToolCall[][] {
-  const out: ToolCall[][] = [];
+function batches(calls: StepToolCall[]): StepToolCall[][] {
+  const out: StepToolCall[][] = [];
   for (const call of calls) {
     const last = out[out.length - 1];
     const parallel = CONCURRENT_TOOLS.includes(call.name);
@@ -50,21 +50,23 @@ function batches(calls: ToolCall[]): ToolCall[][] {
   return out;
 }
 
-async function runToolCall(ctx: RunContext, role: string, call: ToolCall, allowed: string[]): Promise<string> {
+/**
+ * One tool call's output item. Tool outputs go by reference (ARCHITECTURE decision 9): the tool
+ * activity journals the output and the next model step reads it from the journal, so it is
+ * recorded in history once. Versioned: histories from before this change replay unchanged.
+ */
+async function runToolCall(ctx: RunContext, role: string, call: StepToolCall, allowed: string[]): Promise<NewItem> {
+  const inline = (output: string): NewItem => ({ type: 'function_call_output', callId: call.callId, output });
   if (!allowed.includes(call.name)) {
-    return `tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`;
+    return inline(`tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`);
   }
-  if (call.name === 'update_plan') return updatePlan(ctx, call);
+  if (call.name === 'update_plan') return inline(updatePlan(ctx, call));
   const r = ctx.role(role);
-  return toolActivities.runTool({
-    runId: ctx.input.runId,
-    journalKey: `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`,
-    runDir: ctx.state.runDir,
-    role,
-    call,
-    sandbox: ctx.state.sandbox,
-    allowNetwork: ctx.input.allowNetwork,
-  });
+  const journalKey = `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`;
+  const common = { runId: ctx.input.runId, journalKey, runDir: ctx.state.runDir, role, sandbox: ctx.state.sandbox, allowNetwork: ctx.input.allowNetwork };
+  if (!patched('tool-output-by-reference')) return inline(await toolActivities.runTool({ ...common, call }));
+  const ref = await toolActivities.runToolCall({ ...common, generation: r.generation, call, passEnv: ctx.input.passEnv });
+  return { type: 'tool_output_ref', callId: call.callId, journalKey: ref.journalKey };
 }
 
 /** A whole turn of a role that has no mid-turn injections (Director, Verifiers). */
@@ -76,9 +78,12 @@ export async function roleTurn(
 ): Promise<TurnResult> {
   let next = items;
   let toolCalls = 0;
-  for (;;) {
-    const step = await ctx.modelStep(role, next, opts);
-    if (step.toolCalls.length === 0) {
+  for (let steps = 1; ; steps++) {
+    // The last step the turn may take must end it: tools stay listed (cached prefix) but not callable.
+    const last = steps >= ctx.input.maxStepsPerTurn;
+    const step = await ctx.modelStep(role, next, { ...opts, ...(last ? { toolChoice: 'none' as const } : {}) });
+    if (step.toolCalls.length === 0 || last) {
+      if (step.toolCalls.length > 0) ctx.event('turn_cut', `the turn reached ${ctx.input.maxStepsPerTurn} model steps; its last tool calls were not run`, role);
       ctx.role(role).stats.turns += 1;
       return { text: step.text, toolCalls };
     }

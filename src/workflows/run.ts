@@ -7,46 +7,56 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { NewItem } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
-import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
 import { RunInputSchema, modelFor, type RunInput, type RunInputRaw } from '../protocol/runInput';
-import { formatZodError, parseSolverSignal, type SolverSignal } from '../protocol/signals';
+import { formatZodError } from '../protocol/signals';
 import { storeActivities } from './activities';
-import { RunContext, RunFailure } from './context';
-import { askDirector, correctionMessage } from './direction';
-import { applySetGoal, checkSetGoal, complete, goalView, newGoal } from './goal';
-import { budgetLimitItem, onIdle } from './idle';
+import { BudgetExhausted, RunContext, RunFailure } from './context';
+import { applySetGoal, checkSetGoal, complete, endUndelivered, goalView, migrateGoal, newGoal } from './goal';
 import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from './messages';
-import { abbreviate, runToolCalls, SOLVER_TOOLS } from './roleTurn';
-import { GRACE_STEPS_PER_TURN, type RunState } from './state';
-import { verificationRound } from './verification';
+import { abbreviate } from './roleTurn';
+import { budgetExhaustedOutcome, solverLoop } from './solver';
+import type { CarriedState, RunState } from './state';
 
-export async function inftyRun(rawInput: RunInputRaw, carried?: RunState): Promise<RunOutcome> {
+/** Steering messages longer than this are cut (marked) so one signal cannot bloat every later payload. */
+const MAX_STEER_CHARS = 16_000;
+
+export async function inftyRun(rawInput: RunInputRaw, carried?: CarriedState): Promise<RunOutcome> {
   const parsed = RunInputSchema.safeParse(rawInput);
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(`invalid run input: ${formatZodError(parsed.error)}`, 'InvalidRunInput');
   }
   const input = parsed.data;
-  const ctx = new RunContext(input, carried ?? initialState(input));
+  const ctx = new RunContext(input, carried ? migrateState(carried) : initialState(input));
   installHandlers(ctx);
   try {
     if (!carried) await start(ctx);
-    return await solverLoop(ctx);
+    return await finish(ctx, await solverLoop(ctx, () => maybeContinueAsNew(ctx)));
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() => finish(ctx, { runId: input.runId, status: 'cancelled', reason: 'cancelled by the user' }));
       throw err;
     }
+    if (err instanceof BudgetExhausted) return finish(ctx, budgetExhaustedOutcome(ctx, err.message));
     const reason = failureReason(err);
     if (reason === undefined) throw err;
     return finish(ctx, { runId: input.runId, status: 'failed', reason });
   }
+}
+
+/** State carried by a continue-as-new of an older version of this workflow, brought to today's shape. */
+function migrateState(carried: CarriedState): RunState {
+  const { hold, graceStepsUsed: _graceStepsUsed, ...rest } = carried;
+  return {
+    ...rest,
+    goal: migrateGoal(rest.goal, hold),
+    graceModelCalls: rest.graceModelCalls ?? 0,
+    turnSteps: rest.turnSteps ?? 0,
+  };
 }
 
 function failureReason(err: unknown): string | undefined {
@@ -80,9 +90,9 @@ function initialState(input: RunInput): RunState {
     invalidDeliveryStreak: 0,
     budgetNoticeSent: false,
     graceTurnsUsed: 0,
-    graceStepsUsed: 0,
+    graceModelCalls: 0,
+    turnSteps: 0,
     steerQueue: [],
-    hold: null,
   };
 }
 
@@ -95,7 +105,7 @@ function installHandlers(ctx: RunContext): void {
       const checked = checkSetGoal(ctx.state.goal, req);
       if (!checked.ok) throw new Error(checked.error);
       const before = ctx.state.goal.tokenBudget;
-      ctx.state.goal = applySetGoal(ctx.state.goal, { ...('tokenBudget' in checked.value ? { tokenBudget: checked.value.tokenBudget } : {}) }, ctx.now());
+      ctx.setGoal(applySetGoal(ctx.state.goal, { ...('tokenBudget' in checked.value ? { tokenBudget: checked.value.tokenBudget } : {}) }, ctx.now()));
       if ('tokenBudget' in checked.value && checked.value.tokenBudget !== before) {
         ctx.event('budget', `token budget set to ${checked.value.tokenBudget ?? 'none'}`);
       }
@@ -113,8 +123,9 @@ function installHandlers(ctx: RunContext): void {
     },
   );
   setHandler(steerSignal, (arg) => {
-    const message = typeof arg?.message === 'string' ? arg.message.trim() : '';
-    if (!message || ctx.state.outcome) return;
+    const full = typeof arg?.message === 'string' ? arg.message.trim() : '';
+    if (!full || ctx.state.outcome) return;
+    const message = full.length <= MAX_STEER_CHARS ? full : `${full.slice(0, MAX_STEER_CHARS)}\n[… ${full.length - MAX_STEER_CHARS} characters of this message were cut …]`;
     ctx.state.steerQueue.push(message);
     ctx.event('steer', `queued for the Solver: ${abbreviate(message, 200)}`);
   });
@@ -149,143 +160,6 @@ async function start(ctx: RunContext): Promise<void> {
   ctx.event('objective_posted', abbreviate(input.objective, 300), 'solver');
 }
 
-async function solverLoop(ctx: RunContext): Promise<RunOutcome> {
-  const { state, input } = ctx;
-  for (;;) {
-    await maybeContinueAsNew(ctx);
-    await ctx.waitWhileHeld(); // before taking steering messages, so those sent while paused go with this step
-    const items = [...state.pendingSolverItems, ...solverInjections(ctx)];
-    ctx.setPhase('solving', 'solver');
-    const step = await ctx.modelStep('solver', items, { schema: state.pendingSchema, tools: SOLVER_TOOLS });
-    state.pendingSolverItems = [];
-    if (state.budgetNoticeSent) {
-      state.graceStepsUsed += 1;
-      if (state.graceStepsUsed > input.budgetGraceTurns * GRACE_STEPS_PER_TURN) return budgetExhausted(ctx);
-    }
-    if (step.toolCalls.length > 0) {
-      state.turnToolCalls += step.toolCalls.length;
-      state.pendingSolverItems = await runToolCalls(ctx, 'solver', step.toolCalls, SOLVER_TOOLS);
-      continue;
-    }
-    ctx.role('solver').stats.turns += 1;
-    const outcome = await route(ctx, step.text ?? '');
-    state.turnToolCalls = 0;
-    if (outcome) return finish(ctx, outcome);
-    if (state.budgetNoticeSent) {
-      state.graceTurnsUsed += 1;
-      if (state.graceTurnsUsed >= input.budgetGraceTurns) return budgetExhausted(ctx);
-    }
-  }
-}
-
-/** Steering messages and the one-time budget-limit message, delivered with the Solver's next step. */
-function solverInjections(ctx: RunContext): NewItem[] {
-  const { state } = ctx;
-  const extra: NewItem[] = state.steerQueue.splice(0).map((m) => {
-    ctx.event('steer', `delivered to the Solver: ${abbreviate(m, 200)}`, 'solver');
-    return userMessage(m);
-  });
-  if (state.goal.status === 'budget_limited' && !state.budgetNoticeSent) {
-    state.budgetNoticeSent = true;
-    state.graceTurnsUsed = 0;
-    state.graceStepsUsed = 0;
-    extra.push(budgetLimitItem(ctx));
-    ctx.event('budget_limited', `sent the budget-limit message; ${ctx.input.budgetGraceTurns} more Solver turn(s) to deliver`, 'solver');
-  } else if (state.goal.status !== 'budget_limited' && state.budgetNoticeSent) {
-    state.budgetNoticeSent = false;
-  }
-  return extra;
-}
-
-function budgetExhausted(ctx: RunContext): Promise<RunOutcome> {
-  const g = ctx.state.goal;
-  return finish(ctx, {
-    runId: ctx.input.runId,
-    status: 'budget_exhausted',
-    reason: `token budget of ${g.tokenBudget} reached (${g.tokensUsed} used) and the Solver did not deliver within ${ctx.input.budgetGraceTurns} further turn(s)`,
-  });
-}
-
-/** Routes the Solver's final message of a turn; returns an outcome when the run ends. */
-async function route(ctx: RunContext, text: string): Promise<RunOutcome | undefined> {
-  const { state, input } = ctx;
-  const parsed = parseSolverSignal(text);
-  if (parsed.kind === 'none') {
-    if (text.trim()) ctx.event('solver_message', abbreviate(text, 300), 'solver');
-    onIdle(ctx);
-    return undefined;
-  }
-  state.idleStage = 0;
-  if (parsed.kind === 'malformed') {
-    state.malformedStreak += 1;
-    ctx.event('malformed_signal', `malformed signal (${state.malformedStreak}/${input.maxConsecutiveErrors}): ${parsed.error}`, 'solver');
-    if (state.malformedStreak >= input.maxConsecutiveErrors) {
-      throw new RunFailure(`the Solver sent ${state.malformedStreak} malformed signals in a row; last error: ${parsed.error}`);
-    }
-    state.pendingSolverItems = [userMessage(correctionMessage(parsed.error, OUTPUT_SCHEMAS[state.pendingSchema]))];
-    return undefined;
-  }
-  state.malformedStreak = 0;
-  const signal = parsed.signal;
-  if (signal.type === 'direction_request') {
-    const directive = await askDirector(ctx, signal.prompt!);
-    state.pendingSolverItems = [userMessage(directive)];
-    state.pendingSchema = 'solver_signal';
-    return undefined;
-  }
-  return deliver(ctx, signal, text);
-}
-
-async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string): Promise<RunOutcome | undefined> {
-  const { state, input } = ctx;
-  const claimed = signal.deliverable_path!.trim();
-  ctx.setPhase('validating', 'solver');
-  ctx.event('delivery', `final delivery: ${claimed}${signal.summary ? ` — ${abbreviate(signal.summary, 200)}` : ''}`, 'solver');
-  const check = await storeActivities.validateDeliverable({ runDir: state.runDir, path: claimed });
-  if (!check.ok) {
-    state.invalidDeliveryStreak += 1;
-    ctx.event('delivery_invalid', `refused (${state.invalidDeliveryStreak}/${input.maxConsecutiveErrors}): ${check.reason}`, 'solver');
-    if (state.invalidDeliveryStreak >= input.maxConsecutiveErrors) {
-      throw new RunFailure(`the Solver made ${state.invalidDeliveryStreak} invalid deliveries in a row; last: ${check.reason}`);
-    }
-    state.pendingSolverItems = [
-      userMessage(
-        `Your final_delivery was not accepted: ${check.reason}. No verification was run. ` +
-          'Fix the deliverable and deliver again with a deliverable_path relative to the run directory.',
-      ),
-    ];
-    state.pendingSchema = 'solver_signal';
-    return undefined;
-  }
-  state.invalidDeliveryStreak = 0;
-  const feedback = await verificationRound(ctx, check.relativePath, signal.summary);
-  if (feedback.overall === 'pass') {
-    // SPEC §3: the aggregate always reaches the Solver; on a pass there is no next turn, so it is
-    // recorded in its transcript. Versioned: histories from before this change replay unchanged.
-    if (patched('final-feedback-to-solver')) {
-      const solver = ctx.role('solver');
-      solver.committedLength = await storeActivities.recordItems({
-        runId: input.runId,
-        role: 'solver',
-        generation: solver.generation,
-        committedLength: solver.committedLength,
-        items: [userMessage(JSON.stringify(feedback))],
-      });
-    }
-    return {
-      runId: input.runId,
-      status: 'delivered',
-      deliverablePath: check.path,
-      summary: signal.summary,
-      rawMessage,
-      verification: feedback,
-    };
-  }
-  state.pendingSolverItems = [userMessage(JSON.stringify(feedback))];
-  state.pendingSchema = 'solver_signal';
-  return undefined;
-}
-
 /** Continue-as-new at a Solver step boundary, carrying only the small state (decision 5). */
 async function maybeContinueAsNew(ctx: RunContext): Promise<void> {
   const info = workflowInfo();
@@ -300,7 +174,7 @@ async function maybeContinueAsNew(ctx: RunContext): Promise<void> {
 async function finish(ctx: RunContext, outcome: RunOutcome): Promise<RunOutcome> {
   const { state } = ctx;
   state.outcome = outcome;
-  if (outcome.status === 'delivered') state.goal = complete(state.goal, ctx.now());
+  ctx.setGoal(outcome.status === 'delivered' ? complete(state.goal, ctx.now()) : endUndelivered(state.goal, outcome.status, outcome.reason, ctx.now()));
   ctx.setPhase('finished', null);
   const detail = outcome.status === 'delivered' ? outcome.deliverablePath : outcome.reason;
   ctx.event('outcome', `${outcome.status}: ${abbreviate(detail, 300)}`);

@@ -33,6 +33,8 @@ export interface RunState {
   pendingSchema: OutputSchemaName;
   /** Tool calls made so far in the Solver's current turn (idle detection). */
   turnToolCalls: number;
+  /** Model steps made so far in the Solver's current turn (bounded by maxStepsPerTurn). */
+  turnSteps: number;
   /** 0: working; 1: continuation sent; 2: finalization sent. */
   idleStage: 0 | 1 | 2;
   malformedStreak: number;
@@ -40,16 +42,16 @@ export interface RunState {
   budgetNoticeSent: boolean;
   /** Solver turns ended since the budget-limit message. */
   graceTurnsUsed: number;
-  graceStepsUsed: number;
+  /** Model calls (every role) made since the goal became budget-limited. */
+  graceModelCalls: number;
   steerQueue: string[];
-  /** Set while the user (or a failing endpoint) holds the run: no new model calls. */
-  hold: string | null;
   outcome?: RunOutcome;
 }
 
+/** What a run started before the goal owned the hold carried into a continue-as-new. */
+export type CarriedState = RunState & { hold?: string | null; graceStepsUsed?: number };
+
 export const MAX_EVENTS = 200;
-/** Model steps a budget-limited Solver gets per grace turn, so a limited run always ends. */
-export const GRACE_STEPS_PER_TURN = 25;
 
 export function newRoleStats(model: string): RoleStats {
   return {

@@ -37,7 +37,7 @@ export async function verificationRound(
   ctx.state.verificationRounds += 1;
   ctx.setPhase('verifying', verifiers.length === 1 ? verifiers[0]! : null);
   ctx.syncSearchAttributes();
-  const request = verificationRequestMessage(claimPath, summary, ctx.input.objective);
+  const request = verificationRequestMessage(claimPath, summary, ctx.state.goal.objective);
   const verdicts = await Promise.all(verifiers.map((role) => verify(ctx, role, request)));
   for (const v of verdicts) {
     ctx.event('verdict', `${v.verdict}${v.reasons.length ? `: ${abbreviate(v.reasons.join('; '), 240)}` : ''}`, v.role);
@@ -55,6 +55,8 @@ async function rotate(ctx: RunContext, verdicts: RoleVerdict[]): Promise<void> {
     const r = ctx.role(v.role);
     r.generation += 1;
     r.committedLength = 0;
+    // A fresh conversation has nothing to compact; compacting it would drop its instructions.
+    r.compactionDue = false;
   }
   if (passed.length > 0) await ctx.recordRoles();
 }

@@ -37,8 +37,27 @@ describe('truncateToolOutput', () => {
     expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(1000);
   });
 
-  it('respects a custom limit', () => {
+  it('respects a custom limit, header and marker included', () => {
     const out = truncateToolOutput('a'.repeat(300), 100);
-    expect(out).toBe(`Total output lines: 1\n\n${'a'.repeat(50)}\n[… 200 bytes truncated …]\n${'a'.repeat(50)}`);
+    expect(out).toBe(`Total output lines: 1\n\n${'a'.repeat(23)}\n[… 254 bytes truncated …]\n${'a'.repeat(23)}`);
+    expect(Buffer.byteLength(out)).toBe(100);
+  });
+
+  it('never exceeds the bound', () => {
+    for (const text of ['x'.repeat(1_000_000), 'ab\n'.repeat(400_000), '😀'.repeat(100_000), '\n'.repeat(50_000)]) {
+      for (const max of [100, 1000, 10_240]) expect(Buffer.byteLength(truncateToolOutput(text, max))).toBeLessThanOrEqual(max);
+    }
+  });
+
+  it('cuts a streamed text, counting its dropped middle', () => {
+    const out = truncateToolOutput({ head: 'start\n'.repeat(2000), tail: 'end\n'.repeat(2000), omittedBytes: 1000, omittedNewlines: 100 });
+    expect(out.startsWith('Total output lines: 4100\n\nstart\n')).toBe(true);
+    expect(out.endsWith('end\nend\n')).toBe(true);
+    expect(Buffer.byteLength(out)).toBeLessThanOrEqual(10_240);
+    const n = Number(/\[… (\d+) bytes truncated …\]/.exec(out)![1]);
+    const kept = out.replace(/^Total output lines: \d+\n\n/, '').replace(/\[… \d+ bytes truncated …\]\n/, '');
+    expect(Buffer.byteLength(kept) + n).toBe(12_000 + 1000 + 8000);
+    // Nothing dropped and small enough: the two ends joined, unchanged.
+    expect(truncateToolOutput({ head: 'a\n', tail: 'b\n', omittedBytes: 0, omittedNewlines: 0 })).toBe('a\nb\n');
   });
 });

@@ -110,6 +110,23 @@ describe('classifyModelError', () => {
     expect(f).toMatchObject({ type: 'ModelUnavailable', nonRetryable: false });
   });
 
+  it('413 (payload too large) is a non-retryable ContextLengthExceeded, so the workflow compacts', () => {
+    const f = classify(OpenAI.APIError.generate(413, { error: { message: 'Request Entity Too Large' } }, undefined, headers()));
+    expect(f).toMatchObject({ type: 'ContextLengthExceeded', nonRetryable: true });
+    expect(f.message).toMatch(/413/);
+  });
+
+  it.each([[408], [409], [500], [502], [503], [504]])('%d honours retry-after and retry-after-ms', (status) => {
+    const seconds = classify(OpenAI.APIError.generate(status, { error: { message: 'busy' } }, undefined, headers({ 'retry-after': '7' })));
+    expect(seconds).toMatchObject({ type: 'ModelUnavailable', nonRetryable: false, nextRetryDelay: 7000 });
+    const ms = classify(OpenAI.APIError.generate(status, { error: { message: 'busy' } }, undefined, headers({ 'retry-after-ms': '250' })));
+    expect(ms.nextRetryDelay).toBe(250);
+  });
+
+  it('a retryable status without retry-after keeps the default backoff', () => {
+    expect(classify(OpenAI.APIError.generate(503, { error: { message: 'busy' } }, undefined, headers())).nextRetryDelay).toBeUndefined();
+  });
+
   it('APIConnectionError is retryable and names the endpoint', () => {
     const f = classify(new OpenAI.APIConnectionError({ message: 'ECONNREFUSED', cause: new Error('ECONNREFUSED') }));
     expect(f).toMatchObject({ type: 'ModelUnavailable', nonRetryable: false });

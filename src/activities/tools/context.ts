@@ -11,6 +11,11 @@ export interface ToolContext {
   signal?: AbortSignal;
   /** Called periodically by long-running tools (Temporal activity heartbeat). */
   heartbeat?: () => void;
+  /**
+   * Names of worker environment variables commands also get, beyond the allow-list (PATH, HOME,
+   * LANG, LC_ALL, LC_CTYPE, TERM, TMPDIR). From the run's input.
+   */
+  passEnv?: string[];
 }
 
 /** Renders a zod error as one readable line: `invalid arguments for shell: command: expected array, received undefined`. */

@@ -1,10 +1,16 @@
 /**
- * The tool journal (ARCHITECTURE decision 2): `started` before a side-effecting call, `completed`
- * with its output after. A retry finds `completed` and returns the recorded output, or finds only
- * `started` and reports the call as interrupted instead of running its side effects twice.
+ * The tool journal (ARCHITECTURE decisions 2 and 9): `started` before a call, `completed` with its
+ * output after. Every tool is journaled, since the next model step reads the output from here by
+ * reference. A retry finds `completed` and returns the recorded output, or finds only `started`
+ * and reports the call as interrupted instead of running its side effects twice (an idempotent
+ * tool is simply run again). Each write is fsynced and fenced to the activity attempt.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { ApplicationFailure } from '@temporalio/common';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { attemptToken, withFence } from '../durable/fence';
+import { failpoint } from '../durable/failpoints';
+import { writeFileDurable } from '../durable/files';
 
 export const INTERRUPTED_OUTPUT =
   'This tool call was interrupted by a crash of the worker running it; its effects may be partial. ' +
@@ -17,6 +23,21 @@ interface JournalEntry {
   startedAt: string;
   completedAt?: string;
   output?: string;
+}
+
+export interface JournalOptions {
+  /** The activity attempt's fencing token; defaults to the running activity's (see attemptToken). */
+  token?: number;
+  /** Re-running the tool is harmless (read_file, list_dir): a `started` entry means "run it again", not "interrupted". */
+  idempotent?: boolean;
+}
+
+export interface JournalResult {
+  output: string;
+  /** The output was recorded by an earlier attempt; the tool did not run now. */
+  replayed: boolean;
+  /** An earlier attempt crashed mid-call; the output is INTERRUPTED_OUTPUT and the tool did not run now. */
+  interrupted: boolean;
 }
 
 function safeName(key: string): string {
@@ -32,31 +53,39 @@ async function read(path: string): Promise<JournalEntry | undefined> {
     return JSON.parse(await readFile(path, 'utf8')) as JournalEntry;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if (err instanceof SyntaxError) return undefined; // torn write of `started`: nothing ran yet
+    if (err instanceof SyntaxError) return undefined; // written before writes were atomic: treat as never started
     throw err;
   }
 }
 
 async function write(path: string, entry: JournalEntry): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(entry));
-  await rename(tmp, path);
+  await writeFileDurable(path, JSON.stringify(entry));
 }
+
+type Decision = { run: false; result: JournalResult } | { run: true; startedAt: string };
 
 export async function journaled(
   path: string,
   call: { name: string; arguments: string },
   run: () => Promise<string>,
-): Promise<{ output: string; replayed: boolean; interrupted: boolean }> {
-  const prior = await read(path);
-  if (prior?.state === 'completed') return { output: prior.output ?? '', replayed: true, interrupted: false };
-  const startedAt = new Date().toISOString();
-  if (prior?.state === 'started') {
-    await write(path, { ...prior, state: 'completed', completedAt: startedAt, output: INTERRUPTED_OUTPUT });
-    return { output: INTERRUPTED_OUTPUT, replayed: false, interrupted: true };
-  }
-  await mkdir(join(path, '..'), { recursive: true });
-  await write(path, { state: 'started', name: call.name, arguments: call.arguments, startedAt });
+  options: JournalOptions = {},
+): Promise<JournalResult> {
+  const token = attemptToken(options.token);
+  // Reading the entry and recording `started` happen under the fence, so the decision is made on
+  // what the newest attempt sees.
+  const decision = await withFence<Decision>(path, token, async () => {
+    const prior = await read(path);
+    if (prior?.state === 'completed') return { run: false, result: { output: prior.output ?? '', replayed: true, interrupted: false } };
+    const startedAt = new Date().toISOString();
+    if (prior?.state === 'started' && !options.idempotent) {
+      await write(path, { ...prior, state: 'completed', completedAt: startedAt, output: INTERRUPTED_OUTPUT });
+      return { run: false, result: { output: INTERRUPTED_OUTPUT, replayed: false, interrupted: true } };
+    }
+    await write(path, { state: 'started', name: call.name, arguments: call.arguments, startedAt });
+    return { run: true, startedAt };
+  });
+  if (!decision.run) return decision.result;
+
   let output: string;
   try {
     output = await run();
@@ -64,6 +93,41 @@ export async function journaled(
     // An internal failure (not a crash): report it once rather than as "interrupted" on a retry.
     output = `Error: the tool failed inside the worker: ${err instanceof Error ? err.message : String(err)}`;
   }
-  await write(path, { state: 'completed', name: call.name, arguments: call.arguments, startedAt, completedAt: new Date().toISOString(), output });
+  failpoint('tool.afterSideEffect');
+  const completed: JournalEntry = {
+    state: 'completed',
+    name: call.name,
+    arguments: call.arguments,
+    startedAt: decision.startedAt,
+    completedAt: new Date().toISOString(),
+    output,
+  };
+  await withFence(path, token, () => write(path, completed));
+  failpoint('tool.afterJournal');
   return { output, replayed: false, interrupted: false };
+}
+
+/** The recorded output of a completed tool call; a missing or unfinished entry is a non-retryable `JournalMissing`. */
+export async function readJournalOutput(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw journalMissing(`no tool journal entry at ${path}: the tool call's output was never recorded, or the file was deleted outside Infty`);
+  }
+  let entry: JournalEntry;
+  try {
+    entry = JSON.parse(text) as JournalEntry;
+  } catch {
+    throw journalMissing(`the tool journal entry at ${path} is not valid JSON; it was not written by a completed tool call`);
+  }
+  if (entry.state !== 'completed' || typeof entry.output !== 'string') {
+    throw journalMissing(`the tool journal entry at ${path} is "${entry.state}", not "completed": the tool call has not finished`);
+  }
+  return entry.output;
+}
+
+function journalMissing(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, 'JournalMissing');
 }

@@ -14,8 +14,29 @@ const ListDirArgs = z.object({
   depth: z.number().int().min(1, 'must be at least 1').optional(),
 });
 
-function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function byName(a: Dirent, b: Dirent): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * The first `keep` entries of `dir` in name order, and how many entries it has, holding at most
+ * about 2×`keep` of them at a time however big the directory is.
+ */
+async function firstEntries(dir: string, keep: number): Promise<{ entries: Dirent[]; total: number }> {
+  const kept: Dirent[] = [];
+  let total = 0;
+  for await (const d of await fs.opendir(dir, { bufferSize: 256 })) {
+    total++;
+    if (keep === 0) break; // only whether there is anything left unlisted
+    kept.push(d);
+    if (kept.length >= 2 * keep + 64) {
+      kept.sort(byName);
+      kept.length = keep;
+    }
+  }
+  kept.sort(byName);
+  if (kept.length > keep) kept.length = keep;
+  return { entries: kept, total };
 }
 
 /**
@@ -46,7 +67,9 @@ export async function listDir(args: unknown, ctx: ToolContext): Promise<string> 
     const walk = async (dir: string, level: number): Promise<void> => {
       let dirents: Dirent[];
       try {
-        dirents = await fs.readdir(dir, { withFileTypes: true });
+        const { entries: first, total } = await firstEntries(dir, MAX_LIST_ENTRIES - entries);
+        if (total > first.length) truncated = true;
+        dirents = first;
       } catch (e) {
         if (isErrnoException(e)) {
           out.push(`${'  '.repeat(level)}(cannot list: ${describeFsError(e, path.basename(dir))})`);
@@ -54,7 +77,6 @@ export async function listDir(args: unknown, ctx: ToolContext): Promise<string> 
         }
         throw e;
       }
-      dirents.sort((a, b) => compareNames(a.name, b.name));
       for (const d of dirents) {
         if (entries >= MAX_LIST_ENTRIES) {
           truncated = true;

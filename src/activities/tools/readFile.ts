@@ -7,6 +7,8 @@ import { PathOutsideRunDirError, resolveInsideRunDir } from './paths';
 
 export const DEFAULT_READ_LIMIT = 2000;
 export const MAX_LINE_LENGTH = 500;
+/** Output collected before read_file stops reading (executeTool then truncates it further). */
+export const MAX_READ_BYTES = 64 * 1024;
 const BINARY_SNIFF_BYTES = 8192;
 
 const ReadFileArgs = z.object({
@@ -23,33 +25,71 @@ function cutLine(line: string): string {
   return line.slice(0, cut);
 }
 
-/** Lines [offset, offset+limit) of the file (1-based), plus whether the file has at least `offset` lines. */
-async function readLines(abs: string, offset: number, limit: number): Promise<{ lines: string[]; totalSeen: number }> {
+interface ReadLines {
+  lines: string[];
+  /** Lines seen in the file (all of them unless reading stopped early). */
+  totalSeen: number;
+  /** Reading stopped at MAX_READ_BYTES of output before `limit` lines. */
+  stoppedEarly: boolean;
+  /** Some bytes read were not UTF-8 text (shown as U+FFFD). */
+  notText: boolean;
+}
+
+/** Lines [offset, offset+limit) of the file (1-based), at most about MAX_READ_BYTES of them. */
+async function readLines(abs: string, offset: number, limit: number): Promise<ReadLines> {
   const stream = createReadStream(abs);
   const decoder = new StringDecoder('utf8');
+  const validator = new TextDecoder('utf-8', { fatal: true });
   const lines: string[] = [];
+  let bytes = 0;
   let lineNo = 0;
   let pending = '';
-  const take = (line: string): boolean => {
+  let notText = false;
+  const done = (stoppedEarly: boolean): ReadLines => ({ lines, totalSeen: lineNo, stoppedEarly, notText });
+  /** Takes one line; says whether to stop (limit reached, or the byte bound). */
+  const take = (line: string): 'more' | 'limit' | 'bytes' => {
     lineNo++;
-    if (lineNo >= offset) lines.push(cutLine(line.endsWith('\r') ? line.slice(0, -1) : line));
-    return lines.length >= limit;
+    if (lineNo < offset) return 'more';
+    let text = cutLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+    if (text.includes('\0')) {
+      notText = true;
+      text = text.replace(/\0/g, '\uFFFD');
+    }
+    lines.push(text);
+    bytes += Buffer.byteLength(text) + 10;
+    if (lines.length >= limit) return 'limit';
+    return bytes >= MAX_READ_BYTES ? 'bytes' : 'more';
   };
   try {
     for await (const chunk of stream) {
+      if (!notText) {
+        try {
+          validator.decode(chunk as Buffer, { stream: true });
+        } catch {
+          notText = true;
+        }
+      }
       pending += decoder.write(chunk as Buffer);
       let nl: number;
       while ((nl = pending.indexOf('\n')) !== -1) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
-        if (take(line)) return { lines, totalSeen: lineNo };
+        const next = take(line);
+        if (next !== 'more') return done(next === 'bytes');
       }
       // Very long lines: only the first MAX_LINE_LENGTH characters are ever shown.
       if (pending.length > 4 * MAX_LINE_LENGTH) pending = pending.slice(0, 2 * MAX_LINE_LENGTH);
     }
     pending += decoder.end();
+    if (!notText) {
+      try {
+        validator.decode();
+      } catch {
+        notText = true;
+      }
+    }
     if (pending.length > 0) take(pending);
-    return { lines, totalSeen: lineNo };
+    return done(false);
   } finally {
     stream.destroy();
   }
@@ -78,15 +118,21 @@ export async function readFile(args: unknown, ctx: ToolContext): Promise<string>
     try {
       const sniff = Buffer.alloc(Math.min(BINARY_SNIFF_BYTES, st.size));
       const { bytesRead } = await fh.read(sniff, 0, sniff.length, 0);
-      if (sniff.subarray(0, bytesRead).includes(0)) return `Error: ${p} appears to be a binary file (it contains NUL bytes); read_file only reads text files`;
+      if (sniff.subarray(0, bytesRead).includes(0)) {
+        return `Error: ${p} appears to be a binary file (${st.size} bytes, it contains NUL bytes); read_file only reads text files`;
+      }
     } finally {
       await fh.close();
     }
     if (st.size === 0) return offset === 1 ? '(empty file)' : `Error: offset ${offset} exceeds the file length (the file is empty)`;
 
-    const { lines, totalSeen } = await readLines(abs, offset, limit);
+    const { lines, totalSeen, stoppedEarly, notText } = await readLines(abs, offset, limit);
     if (lines.length === 0) return `Error: offset ${offset} exceeds the file length (${totalSeen} lines)`;
-    return lines.map((line, k) => `L${offset + k}: ${line}`).join('\n');
+    const out = lines.map((line, k) => `L${offset + k}: ${line}`);
+    const last = offset + lines.length - 1;
+    if (notText) out.push(`[note: ${p} is not valid UTF-8; invalid bytes are shown as \uFFFD]`);
+    if (stoppedEarly) out.push(`[read_file stopped at line ${last} after ${MAX_READ_BYTES} bytes of output; continue with offset ${last + 1}]`);
+    return out.join('\n');
   } catch (e) {
     if (e instanceof PathOutsideRunDirError) return `Error: ${e.message}`;
     if (isErrnoException(e)) return `Error: cannot read ${p}: ${describeFsError(e, p)}`;

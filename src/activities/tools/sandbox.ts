@@ -1,7 +1,9 @@
 /** Optional bubblewrap sandbox for shell commands. */
 import { execFile } from 'node:child_process';
-import { promises as fs, constants as fsConstants } from 'node:fs';
+import { promises as fs, constants as fsConstants, realpathSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { isInside } from './paths';
 
 export type SandboxMode = 'bwrap' | 'none';
 
@@ -16,6 +18,28 @@ export interface WrapOptions {
   /** Working directory of the command (inside runDir). */
   cwd: string;
   allowNetwork: boolean;
+  /** Host paths the command must not see (default: hiddenPaths()). */
+  hide?: string[];
+}
+
+/** Credential stores under the worker's HOME. */
+const HOME_SECRETS = [
+  '.ssh', '.gnupg', '.aws', '.azure', '.kube', '.docker', '.netrc', '.git-credentials', '.npmrc', '.pypirc',
+  '.config/gcloud', '.config/gh', '.codex', '.temporalio', '.config/temporalio',
+];
+
+/**
+ * Where the worker keeps state and secrets: INFTY_HOME (transcripts, journals, the Temporal
+ * database), INFTY_RUNS_ROOT (other runs) and the usual credential stores in HOME.
+ */
+export function hiddenPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+  const home = env.HOME || os.homedir();
+  const inftyHome = path.resolve(env.INFTY_HOME || path.join(home, '.infty'));
+  return [
+    inftyHome,
+    path.resolve(env.INFTY_RUNS_ROOT || path.join(inftyHome, 'runs')),
+    ...HOME_SECRETS.map((p) => path.join(home, p)),
+  ];
 }
 
 const BWRAP_PROBE_ARGS = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-net', '--die-with-parent', 'true'];
@@ -64,22 +88,51 @@ export function resetSandboxDetection(): void {
 }
 
 /**
+ * bwrap arguments that mask each existing hidden path (an empty tmpfs over a directory, /dev/null
+ * over a file). Paths inside the run dir are masked after it is bound, the others before, so the
+ * run dir stays visible even when it lies under a hidden directory (INFTY_HOME/runs/<id>).
+ */
+function maskArgs(hide: string[], runDir: string): { before: string[]; after: string[] } {
+  const before: string[] = [];
+  const after: string[] = [];
+  for (const p of new Set(hide)) {
+    let real: string;
+    let isDir: boolean;
+    try {
+      real = realpathSync(p);
+      isDir = statSync(real).isDirectory();
+    } catch {
+      continue; // nothing there to hide
+    }
+    if (real === '/' || real === runDir) continue;
+    const mask = isDir ? ['--tmpfs', real] : ['--ro-bind', '/dev/null', real];
+    (isInside(runDir, real) ? after : before).push(...mask);
+  }
+  return { before, after };
+}
+
+/**
  * The program and arguments that run `command` under the given sandbox mode.
- * bwrap: the whole filesystem read-only, a private /tmp, the run dir writable, fresh /dev and
- * /proc, a private PID namespace, no network unless allowed, dies with its parent.
+ * bwrap: the whole filesystem read-only, the worker's state and credential stores hidden, a
+ * private /tmp, the run dir writable, fresh /dev and /proc, private PID and IPC namespaces, no
+ * network unless allowed, dies with its parent.
  */
 export function wrapCommand(mode: SandboxMode, command: string[], opts: WrapOptions): { file: string; args: string[] } {
   if (command.length === 0 || !command[0]) throw new Error('wrapCommand: empty command');
   if (mode === 'none') return { file: command[0], args: command.slice(1) };
+  const mask = maskArgs(opts.hide ?? hiddenPaths(), opts.runDir);
   const args = [
     '--ro-bind', '/', '/',
     '--dev', '/dev',
     '--proc', '/proc',
     '--tmpfs', '/tmp',
-    // After the tmpfs, so a run dir under /tmp is still the host's (writable) directory.
+    ...mask.before,
+    // After the tmpfs and masks, so a run dir under /tmp or INFTY_HOME is still the host's (writable) directory.
     '--bind', opts.runDir, opts.runDir,
+    ...mask.after,
     ...(opts.allowNetwork ? [] : ['--unshare-net']),
     '--unshare-pid',
+    '--unshare-ipc',
     '--die-with-parent',
     '--new-session',
     '--setenv', 'TMPDIR', '/tmp',

@@ -3,19 +3,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
+import { OutputCapture } from './capture';
 import { formatArgsError, type ToolContext } from './context';
+import { toolEnv } from './env';
+import { finalizeToolOutput, type ToolResult } from './output';
 import { canonicalRunDir, PathOutsideRunDirError, resolveInsideRunDir } from './paths';
+import { guardCommand } from './processGuard';
 import { wrapCommand } from './sandbox';
-import { countLines, truncateHeadTail, truncateToolOutput } from './truncate';
+import type { ToolText } from './truncate';
+import { findProgram } from './which';
 
 export const DEFAULT_SHELL_TIMEOUT_MS = 60_000;
 export const MAX_SHELL_TIMEOUT_MS = 600_000;
 const HEARTBEAT_INTERVAL_MS = 2_000;
 /** After the command exits, how long to wait for background processes still holding its output pipes. */
 const IO_DRAIN_TIMEOUT_MS = 2_000;
-/** Output kept in memory from each end; anything in between is dropped as it streams. */
-const CAPTURE_HEAD_BYTES = 1 << 20;
-const CAPTURE_TAIL_BYTES = 1 << 20;
 
 export const ShellArgs = z.object({
   command: z.array(z.string()).min(1, 'must contain at least the program to run'),
@@ -23,50 +25,9 @@ export const ShellArgs = z.object({
   timeout_ms: z.number().int().positive().optional(),
 });
 
-/** Interleaved stdout+stderr, bounded: keeps the first and last megabyte, counts everything. */
-class OutputCapture {
-  private head: Buffer[] = [];
-  private headBytes = 0;
-  private tail: Buffer[] = [];
-  private tailBytes = 0;
-  private dropped = 0;
-  private newlines = 0;
-  private lastByte = -1;
-  total = 0;
-
-  push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.total += chunk.length;
-    for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) this.newlines++;
-    this.lastByte = chunk[chunk.length - 1]!;
-    if (this.headBytes < CAPTURE_HEAD_BYTES) {
-      const take = Math.min(chunk.length, CAPTURE_HEAD_BYTES - this.headBytes);
-      this.head.push(chunk.subarray(0, take));
-      this.headBytes += take;
-      chunk = chunk.subarray(take);
-      if (chunk.length === 0) return;
-    }
-    this.tail.push(chunk);
-    this.tailBytes += chunk.length;
-    while (this.tailBytes - this.tail[0]!.length >= CAPTURE_TAIL_BYTES) {
-      const first = this.tail.shift()!;
-      this.tailBytes -= first.length;
-      this.dropped += first.length;
-    }
-  }
-
-  /** The output as the model sees it (already truncated). */
-  render(prefix: string): string {
-    if (this.dropped === 0) return truncateToolOutput(prefix + Buffer.concat([...this.head, ...this.tail]).toString('utf8'));
-    // The prefix is empty or a whole line.
-    const lines = countLines(prefix) + this.newlines + (this.lastByte === 0x0a ? 0 : 1);
-    return truncateHeadTail(Buffer.concat([Buffer.from(prefix, 'utf8'), ...this.head]), Buffer.concat(this.tail), this.dropped, lines);
-  }
-}
-
-function result(output: string, exitCode: number, startedAt: number): string {
+function result(output: ToolText, exitCode: number, startedAt: number): ToolResult {
   const durationSeconds = Math.round((Date.now() - startedAt) / 100) / 10;
-  return JSON.stringify({ output, metadata: { exit_code: exitCode, duration_seconds: durationSeconds } });
+  return { output, metadata: { exit_code: exitCode, duration_seconds: durationSeconds } };
 }
 
 function killGroup(child: ChildProcess): void {
@@ -90,10 +51,16 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
 
 /**
  * Runs `args.command` (argv, no shell) in `args.workdir` (default: the run dir) under the
- * context's sandbox. Returns JSON `{"output": ..., "metadata": {"exit_code": n, "duration_seconds": x}}`,
- * or an error text for bad arguments.
+ * context's sandbox, with an allow-listed environment. Returns JSON
+ * `{"output": ..., "metadata": {"exit_code": n, "duration_seconds": x}}` (output scrubbed and
+ * truncated), or an error text for bad arguments.
  */
 export async function runShell(args: unknown, ctx: ToolContext): Promise<string> {
+  return finalizeToolOutput(await shellTool(args, ctx));
+}
+
+/** runShell before finalization: the captured output is neither scrubbed nor truncated yet. */
+export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolResult> {
   const parsed = ShellArgs.safeParse(args);
   if (!parsed.success) return formatArgsError('shell', parsed.error);
   const { command, workdir } = parsed.data;
@@ -118,11 +85,22 @@ export async function runShell(args: unknown, ctx: ToolContext): Promise<string>
   const startedAt = Date.now();
   if (ctx.signal?.aborted) return result('command aborted before it started\n', 130, startedAt);
 
-  const { file, args: argv } = wrapCommand(ctx.sandbox, command, { runDir, cwd, allowNetwork: ctx.allowNetwork });
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (ctx.sandbox === 'bwrap') env.TMPDIR = '/tmp';
+  const env = toolEnv(ctx.sandbox, ctx.passEnv);
+  let spawned: { file: string; args: string[] };
+  if (ctx.sandbox === 'bwrap') {
+    spawned = wrapCommand('bwrap', command, { runDir, cwd, allowNetwork: ctx.allowNetwork });
+  } else {
+    // The guard would report a missing program in its own words; report it as spawn does.
+    const program = findProgram(command[0], env.PATH, cwd);
+    if (!('path' in program)) {
+      const message = `failed to execute ${JSON.stringify(command[0])}: spawn ${command[0]} ${program.errno}\n`;
+      return result(message, program.errno === 'ENOENT' ? 127 : 126, startedAt);
+    }
+    spawned = guardCommand(command[0], command.slice(1));
+  }
+  const { file, args: argv } = spawned;
 
-  return new Promise<string>((resolve) => {
+  return new Promise<ToolResult>((resolve) => {
     const capture = new OutputCapture();
     let settled = false;
     let timedOut = false;
@@ -160,20 +138,22 @@ export async function runShell(args: unknown, ctx: ToolContext): Promise<string>
       if (settled) return;
       settled = true;
       cleanup();
+      // Background processes that closed their output do not outlive the call (as under bwrap).
+      killGroup(child);
       const elapsed = Date.now() - startedAt;
       if (aborted) {
-        resolve(result(capture.render(`command aborted after ${elapsed} ms\n`), 130, startedAt));
+        resolve(result(capture.text(`command aborted after ${elapsed} ms\n`), 130, startedAt));
         return;
       }
       if (timedOut) {
-        resolve(result(capture.render(`command timed out after ${timeoutMs} ms\n`), 124, startedAt));
+        resolve(result(capture.text(`command timed out after ${timeoutMs} ms\n`), 124, startedAt));
         return;
       }
       let code = exitCodeOf(exit?.code ?? null, exit?.signal ?? null);
-      const rendered = capture.render('');
+      const output = capture.text('');
       // bwrap reports an unknown program itself (exit 1); report it like a shell would.
-      if (ctx.sandbox === 'bwrap' && code === 1 && /^bwrap: execvp [^\n]*: No such file or directory\s*$/.test(rendered)) code = 127;
-      resolve(result(rendered, code, startedAt));
+      if (ctx.sandbox === 'bwrap' && code === 1 && typeof output === 'string' && /^bwrap: execvp [^\n]*: No such file or directory\s*$/.test(output)) code = 127;
+      resolve(result(output, code, startedAt));
     };
 
     child.stdout?.on('data', (chunk: Buffer) => capture.push(chunk));
@@ -185,7 +165,7 @@ export async function runShell(args: unknown, ctx: ToolContext): Promise<string>
       settled = true;
       cleanup();
       const code = err.code === 'ENOENT' ? 127 : 126;
-      resolve(result(truncateToolOutput(`failed to execute ${JSON.stringify(file)}: ${err.message}\n`), code, startedAt));
+      resolve(result(`failed to execute ${JSON.stringify(file)}: ${err.message}\n`, code, startedAt));
     });
 
     child.on('exit', (code, signal) => {

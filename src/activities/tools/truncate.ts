@@ -39,10 +39,33 @@ function tailCut(buf: Buffer, budget: number): number {
   return start;
 }
 
+/** Output whose middle was already dropped while it streamed in (shell): what is kept of each end, and what was dropped. */
+export interface StreamedText {
+  head: string;
+  tail: string;
+  omittedBytes: number;
+  omittedNewlines: number;
+}
+
+/** A tool's output before truncation: a whole text, or the two ends of a streamed one. */
+export type ToolText = string | StreamedText;
+
+function countNewlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Bytes the header and marker can take, so that the whole result fits in `maxBytes`. */
+function markerOverhead(totalLines: number, totalBytes: number): number {
+  return Buffer.byteLength(`Total output lines: ${totalLines}\n\n\n[… ${totalBytes} bytes truncated …]\n`);
+}
+
 /**
- * Joins a kept head and tail around a marker line: `Total output lines: L\n\n<head>\n[… N bytes truncated …]\n<tail>`.
- * `head` and `tail` are the buffers the pieces are cut from, `omittedBetween` bytes are known to
- * lie between them (already dropped), `totalLines` is the line count of the whole output.
+ * Joins a kept head and tail around a marker line: `Total output lines: L\n\n<head>\n[… N bytes truncated …]\n<tail>`,
+ * at most `maxBytes` in all. `head` and `tail` are the buffers the pieces are cut from,
+ * `omittedBetween` bytes are known to lie between them (already dropped), `totalLines` is the
+ * line count of the whole output.
  */
 export function truncateHeadTail(
   head: Buffer,
@@ -51,8 +74,9 @@ export function truncateHeadTail(
   totalLines: number,
   maxBytes = DEFAULT_MAX_OUTPUT_BYTES,
 ): string {
-  const headBudget = Math.floor(maxBytes / 2);
-  const tailBudget = maxBytes - headBudget;
+  const budget = Math.max(0, maxBytes - markerOverhead(totalLines, head.length + omittedBetween + tail.length));
+  const headBudget = Math.floor(budget / 2);
+  const tailBudget = budget - headBudget;
   const headEnd = headCut(head, headBudget);
   const tailStart = tailCut(tail, tailBudget);
   const omitted = head.length - headEnd + omittedBetween + tailStart;
@@ -63,17 +87,24 @@ export function truncateHeadTail(
 }
 
 /**
- * Returns `text` unchanged when it fits in `maxBytes` (UTF-8); otherwise keeps about half of the
- * budget from the head and half from the tail (cut at character boundaries, preferably at line
- * boundaries), joined by a `[… N bytes truncated …]` line and prefixed with `Total output lines: L`.
+ * The one truncation of tool output. Returns a text unchanged when it fits in `maxBytes` (UTF-8);
+ * otherwise keeps about half of the budget from the head and half from the tail (cut at character
+ * boundaries, preferably at line boundaries), joined by a `[… N bytes truncated …]` line and
+ * prefixed with `Total output lines: L`; the result never exceeds `maxBytes` (for any `maxBytes`
+ * above ~60). A StreamedText is cut the same way, counting its dropped middle.
  */
-export function truncateToolOutput(text: string, maxBytes = DEFAULT_MAX_OUTPUT_BYTES): string {
+export function truncateToolOutput(text: ToolText, maxBytes = DEFAULT_MAX_OUTPUT_BYTES): string {
+  if (typeof text !== 'string') {
+    if (text.omittedBytes === 0) return truncateToolOutput(text.head + text.tail, maxBytes);
+    const last = text.tail || text.head;
+    const lines = countNewlines(text.head) + text.omittedNewlines + countNewlines(text.tail) + (last.endsWith('\n') ? 0 : 1);
+    return truncateHeadTail(Buffer.from(text.head, 'utf8'), Buffer.from(text.tail, 'utf8'), text.omittedBytes, lines, maxBytes);
+  }
   if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
   const buf = Buffer.from(text, 'utf8');
-  const headBudget = Math.floor(maxBytes / 2);
-  const headEnd = headCut(buf, headBudget);
+  const lines = countLines(text);
+  const budget = Math.max(0, maxBytes - markerOverhead(lines, buf.length));
+  const headEnd = headCut(buf, Math.floor(budget / 2));
   // Give the tail its own slice so the two pieces never overlap.
-  const head = buf.subarray(0, headEnd);
-  const rest = buf.subarray(headEnd);
-  return truncateHeadTail(head, rest, 0, countLines(text), maxBytes);
+  return truncateHeadTail(buf.subarray(0, headEnd), buf.subarray(headEnd), 0, lines, maxBytes);
 }

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { callChat } from './chat';
-import { classifyModelError } from './errors';
+import { classifyModelError, MODEL_NOT_CONFIGURED } from './errors';
 import { callResponses } from './responses';
 import type { WireRequest, WireResult } from './types';
 
@@ -34,18 +34,22 @@ export interface RequestTags {
   purpose: 'turn' | 'compaction';
 }
 
+function notConfigured(runId: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    'no model endpoint is configured on the worker: set OPENAI_API_KEY (for the OpenAI API) or OPENAI_BASE_URL ' +
+      `(for an OpenAI-compatible endpoint) in the worker's environment and restart it. The run is paused until then; ` +
+      `resume it with \`infty resume ${runId}\`.`,
+    MODEL_NOT_CONFIGURED,
+  );
+}
+
 /** One stateless request; heartbeats while data arrives and aborts when the activity is cancelled. */
 export async function callModel(endpoint: ModelEndpoint, request: WireRequest, tags: RequestTags): Promise<WireResult> {
+  if (!endpoint.apiKey && !endpoint.baseURL) throw notConfigured(tags.runId);
   const ctx = Context.current();
   const heartbeat = () => ctx.heartbeat();
   const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
   const where = endpoint.baseURL ?? 'the OpenAI API';
-  if (!endpoint.apiKey && !endpoint.baseURL) {
-    throw ApplicationFailure.nonRetryable(
-      'OPENAI_API_KEY is not set on the worker; set it, or point OPENAI_BASE_URL at an OpenAI-compatible endpoint, then resume the run',
-      'ModelAuthError',
-    );
-  }
   try {
     const client = clientFor(endpoint);
     const opts = {

@@ -2,12 +2,16 @@
 import type OpenAI from 'openai';
 import type {
   ChatCompletion,
+  ChatCompletionChunk,
   ChatCompletionCreateParamsBase,
   ChatCompletionMessageParam,
   ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions/completions';
+import type { Usage } from '../../protocol/items';
 import { ModelWireError } from './errors';
-import type { CallOptions, WireRequest, WireResult } from './types';
+import { withUsage } from './estimate';
+import { withPromptCacheKeyFallback } from './promptCacheKey';
+import type { CallOptions, ParsedReply, WireRequest, WireResult } from './types';
 
 type AssistantParam = Extract<ChatCompletionMessageParam, { role: 'assistant' }>;
 
@@ -50,43 +54,33 @@ export function chatParams(req: WireRequest): ChatCompletionCreateParamsBase {
   };
 }
 
-function usageOf(u: ChatCompletion['usage'] | undefined | null): WireResult['usage'] {
+function usageOf(u: ChatCompletion['usage'] | undefined | null): Usage | null {
+  if (!u) return null;
   return {
-    inputTokens: u?.prompt_tokens ?? 0,
-    cachedInputTokens: u?.prompt_tokens_details?.cached_tokens ?? 0,
-    outputTokens: u?.completion_tokens ?? 0,
-    reasoningTokens: u?.completion_tokens_details?.reasoning_tokens ?? 0,
+    inputTokens: u.prompt_tokens ?? 0,
+    cachedInputTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
+    outputTokens: u.completion_tokens ?? 0,
+    reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
   };
 }
 
-export function parseChatCompletion(completion: ChatCompletion): WireResult {
+export function parseChatCompletion(completion: ChatCompletion): ParsedReply {
   const message = completion.choices?.[0]?.message;
   if (!message) throw new ModelWireError('the chat completion has no choices', true);
   const toolCalls = (message.tool_calls ?? [])
     .filter((c): c is Extract<ChatCompletionMessageToolCall, { type: 'function' }> => c.type === 'function')
     .map((c) => ({ callId: c.id, name: c.function.name, arguments: c.function.arguments }));
-  return { text: message.content ?? null, toolCalls, usage: usageOf(completion.usage) };
+  return { reply: { text: message.content ?? null, toolCalls }, usage: usageOf(completion.usage) };
 }
 
-export async function callChat(client: OpenAI, req: WireRequest, opts: CallOptions): Promise<WireResult> {
-  const params = chatParams(req);
-  const requestOptions = { headers: opts.headers, signal: opts.signal };
-  if (!req.stream) {
-    const completion = await client.chat.completions.create({ ...params, stream: false }, requestOptions);
-    opts.onData();
-    return parseChatCompletion(completion);
-  }
-  const stream = await client.chat.completions.create(
-    { ...params, stream: true, stream_options: { include_usage: true } },
-    requestOptions,
-  );
+async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, onData: () => void): Promise<ParsedReply> {
   let text = '';
   let sawText = false;
   let finished = false;
   let usage: ChatCompletion['usage'] | undefined;
   const calls: { id: string; name: string; arguments: string }[] = [];
   for await (const chunk of stream) {
-    opts.onData();
+    onData();
     if (chunk.usage) usage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
       const delta = choice.delta;
@@ -104,9 +98,25 @@ export async function callChat(client: OpenAI, req: WireRequest, opts: CallOptio
     }
   }
   if (!finished) throw new ModelWireError('the model stream ended before a finish_reason (truncated stream)', true);
-  return {
+  const reply = {
     text: sawText ? text : null,
     toolCalls: calls.filter(Boolean).map((c) => ({ callId: c.id, name: c.name, arguments: c.arguments })),
-    usage: usageOf(usage),
   };
+  return { reply, usage: usageOf(usage) };
+}
+
+export async function callChat(client: OpenAI, req: WireRequest, opts: CallOptions): Promise<WireResult> {
+  const params = chatParams(req);
+  const requestOptions = { headers: opts.headers, signal: opts.signal };
+  if (!req.stream) {
+    const completion = await withPromptCacheKeyFallback(client.baseURL, params, (p) =>
+      client.chat.completions.create({ ...p, stream: false }, requestOptions),
+    );
+    opts.onData();
+    return withUsage(req, parseChatCompletion(completion));
+  }
+  const stream = await withPromptCacheKeyFallback(client.baseURL, params, (p) =>
+    client.chat.completions.create({ ...p, stream: true, stream_options: { include_usage: true } }, requestOptions),
+  );
+  return withUsage(req, await readChatStream(stream, opts.onData));
 }

@@ -12,6 +12,9 @@ export class ModelWireError extends Error {
   }
 }
 
+/** The worker has no model endpoint; the workflow holds the run (rather than failing it) until one is configured. */
+export const MODEL_NOT_CONFIGURED = 'ModelNotConfigured';
+
 const CONTEXT_LENGTH = /context[_ ]length|maximum context|context window|too many tokens|prompt is too long/i;
 
 function retryAfterMs(headers: Headers | undefined): number | undefined {
@@ -43,16 +46,25 @@ export function classifyModelError(err: unknown, endpoint: string): ApplicationF
     if (err.status === 400 && (code === 'context_length_exceeded' || CONTEXT_LENGTH.test(err.message))) {
       return ApplicationFailure.nonRetryable(`the request exceeds the model's context window: ${err.message}`, 'ContextLengthExceeded');
     }
+    // 413: the body is too large for the server (or a proxy in front of it); smaller history is the only cure.
+    if (err.status === 413) {
+      return ApplicationFailure.nonRetryable(`the request is too large for the model endpoint (HTTP 413): ${err.message}`, 'ContextLengthExceeded');
+    }
+    const delay = retryAfterMs(err.headers);
+    const retryAfter = delay !== undefined ? { nextRetryDelay: Math.max(delay, 100) } : {};
     if (err.status === 429) {
-      const delay = retryAfterMs(err.headers);
       return ApplicationFailure.create({
         message: `the model endpoint is rate limiting (HTTP 429): ${err.message}`,
         type: 'ModelRateLimited',
-        ...(delay !== undefined ? { nextRetryDelay: Math.max(delay, 100) } : {}),
+        ...retryAfter,
       });
     }
     if (err.status === 408 || err.status === 409 || err.status >= 500) {
-      return ApplicationFailure.create({ message: `the model endpoint failed (HTTP ${err.status}): ${err.message}`, type: 'ModelUnavailable' });
+      return ApplicationFailure.create({
+        message: `the model endpoint failed (HTTP ${err.status}): ${err.message}`,
+        type: 'ModelUnavailable',
+        ...retryAfter,
+      });
     }
     return ApplicationFailure.nonRetryable(
       `the model endpoint rejected the request (HTTP ${err.status}): ${err.message}`,

@@ -1,8 +1,14 @@
 /** The Responses API wire: stateless (store: false, full history each time). */
 import type OpenAI from 'openai';
-import type { ResponseCreateParamsBase, ResponseInputItem, Response as OpenAIResponse } from 'openai/resources/responses/responses';
+import type {
+  ResponseCreateParamsBase,
+  ResponseInputItem,
+  ResponseStreamEvent,
+  Response as OpenAIResponse,
+} from 'openai/resources/responses/responses';
 import { ModelWireError } from './errors';
-import type { CallOptions, WireRequest, WireResult } from './types';
+import { withUsage } from './estimate';
+import type { CallOptions, ParsedReply, WireRequest, WireResult } from './types';
 
 export function toResponsesInput(req: WireRequest): ResponseInputItem[] {
   return req.items.map((item): ResponseInputItem => {
@@ -37,7 +43,7 @@ export function responsesParams(req: WireRequest): ResponseCreateParamsBase {
   };
 }
 
-export function parseResponse(response: OpenAIResponse): WireResult {
+export function parseResponse(response: OpenAIResponse): ParsedReply {
   const texts: string[] = [];
   const toolCalls: WireResult['toolCalls'] = [];
   for (const item of response.output ?? []) {
@@ -48,34 +54,38 @@ export function parseResponse(response: OpenAIResponse): WireResult {
     }
   }
   const u = response.usage;
-  return {
-    text: texts.length ? texts.join('') : null,
-    toolCalls,
-    usage: {
-      inputTokens: u?.input_tokens ?? 0,
-      cachedInputTokens: u?.input_tokens_details?.cached_tokens ?? 0,
-      outputTokens: u?.output_tokens ?? 0,
-      reasoningTokens: u?.output_tokens_details?.reasoning_tokens ?? 0,
-    },
-  };
+  const usage = u
+    ? {
+        inputTokens: u.input_tokens ?? 0,
+        cachedInputTokens: u.input_tokens_details?.cached_tokens ?? 0,
+        outputTokens: u.output_tokens ?? 0,
+        reasoningTokens: u.output_tokens_details?.reasoning_tokens ?? 0,
+      }
+    : null;
+  return { reply: { text: texts.length ? texts.join('') : null, toolCalls }, usage };
 }
 
-export async function callResponses(client: OpenAI, req: WireRequest, opts: CallOptions): Promise<WireResult> {
-  const params = responsesParams(req);
-  const requestOptions = { headers: opts.headers, signal: opts.signal };
-  if (!req.stream) {
-    const response = await client.responses.create({ ...params, stream: false }, requestOptions);
-    opts.onData();
-    return parseResponse(response);
-  }
-  const stream = await client.responses.create({ ...params, stream: true }, requestOptions);
+async function readResponseStream(stream: AsyncIterable<ResponseStreamEvent>, onData: () => void): Promise<OpenAIResponse> {
   for await (const event of stream) {
-    opts.onData();
-    if (event.type === 'response.completed' || event.type === 'response.incomplete') return parseResponse(event.response);
+    onData();
+    if (event.type === 'response.completed' || event.type === 'response.incomplete') return event.response;
     if (event.type === 'response.failed') {
       throw new ModelWireError(`the model response failed: ${event.response.error?.message ?? 'unknown error'}`, true);
     }
     if (event.type === 'error') throw new ModelWireError(`the model stream reported an error: ${event.message}`, true);
   }
   throw new ModelWireError('the model stream ended before the response completed (truncated stream)', true);
+}
+
+export async function callResponses(client: OpenAI, req: WireRequest, opts: CallOptions): Promise<WireResult> {
+  const params = responsesParams(req);
+  const requestOptions = { headers: opts.headers, signal: opts.signal };
+  let response: OpenAIResponse;
+  if (req.stream) {
+    response = await readResponseStream(await client.responses.create({ ...params, stream: true }, requestOptions), opts.onData);
+  } else {
+    response = await client.responses.create({ ...params, stream: false }, requestOptions);
+    opts.onData();
+  }
+  return withUsage(req, parseResponse(response));
 }

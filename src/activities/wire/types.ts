@@ -20,6 +20,12 @@ export interface WireResult {
   usage: Usage;
 }
 
+/** A parsed reply before usage is settled: `usage` is null when the endpoint reported none. */
+export interface ParsedReply {
+  reply: Omit<WireResult, 'usage'>;
+  usage: Usage | null;
+}
+
 export interface CallOptions {
   headers: Record<string, string>;
   signal: AbortSignal;

@@ -1,0 +1,168 @@
+/**
+ * The Solver's loop (SPEC §3): one model step at a time; what follows a step — tool outputs,
+ * a directive, verification feedback, an idle prompt, or the run's outcome — is decided by the
+ * routing functions below and assigned in one place, the loop.
+ */
+import { patched } from '@temporalio/workflow';
+import type { NewItem } from '../protocol/activities';
+import { userMessage } from '../protocol/items';
+import type { RunOutcome } from '../protocol/outcome';
+import { OUTPUT_SCHEMAS, type OutputSchemaName } from '../protocol/outputSchemas';
+import { parseSolverSignal, type SolverSignal } from '../protocol/signals';
+import { storeActivities } from './activities';
+import { BudgetExhausted, RunFailure, type RunContext } from './context';
+import { askDirector, correctionMessage } from './direction';
+import { budgetLimitItem, onIdle } from './idle';
+import { abbreviate, runToolCalls, SOLVER_TOOLS } from './roleTurn';
+import { verificationRound } from './verification';
+
+/** What the Solver's next model step receives, or how the run ends. */
+export type SolverNext = { items: NewItem[]; schema: OutputSchemaName } | { outcome: RunOutcome };
+
+/** Runs Solver steps until the run has an outcome; `beforeStep` is the continue-as-new point. */
+export async function solverLoop(ctx: RunContext, beforeStep: () => Promise<void>): Promise<RunOutcome> {
+  const { state } = ctx;
+  for (;;) {
+    await beforeStep();
+    await ctx.waitWhileHeld(); // before taking steering messages, so those sent while paused go with this step
+    const items = [...state.pendingSolverItems, ...solverInjections(ctx)];
+    ctx.setPhase('solving', 'solver');
+    const next = await afterStep(ctx, items);
+    if ('outcome' in next) return next.outcome;
+    state.pendingSolverItems = next.items;
+    state.pendingSchema = next.schema;
+  }
+}
+
+async function afterStep(ctx: RunContext, items: NewItem[]): Promise<SolverNext> {
+  const { state, input } = ctx;
+  const stepsLeft = input.maxStepsPerTurn - state.turnSteps;
+  const step = await ctx.modelStep('solver', items, {
+    schema: state.pendingSchema,
+    tools: SOLVER_TOOLS,
+    ...(stepsLeft <= 1 ? { toolChoice: 'none' as const } : {}),
+  });
+  state.turnSteps += 1;
+  if (step.toolCalls.length > 0 && stepsLeft > 1) {
+    state.turnToolCalls += step.toolCalls.length;
+    return { items: await runToolCalls(ctx, 'solver', step.toolCalls, SOLVER_TOOLS), schema: state.pendingSchema };
+  }
+  if (step.toolCalls.length > 0) {
+    ctx.event('turn_cut', `the Solver's turn reached ${input.maxStepsPerTurn} model steps; its last tool calls were not run`, 'solver');
+  }
+  ctx.role('solver').stats.turns += 1;
+  const next = await route(ctx, step.text ?? '');
+  state.turnToolCalls = 0;
+  state.turnSteps = 0;
+  if ('outcome' in next) return next;
+  if (state.goal.status === 'budget_limited' && state.budgetNoticeSent) {
+    state.graceTurnsUsed += 1;
+    if (state.graceTurnsUsed >= input.budgetGraceTurns) return { outcome: budgetExhaustedOutcome(ctx) };
+  }
+  return next;
+}
+
+/** Steering messages and the one-time budget-limit message, delivered with the Solver's next step. */
+function solverInjections(ctx: RunContext): NewItem[] {
+  const { state } = ctx;
+  const extra: NewItem[] = state.steerQueue.splice(0).map((m) => {
+    ctx.event('steer', `delivered to the Solver: ${abbreviate(m, 200)}`, 'solver');
+    return userMessage(m);
+  });
+  if (state.goal.status === 'budget_limited' && !state.budgetNoticeSent) {
+    state.budgetNoticeSent = true;
+    state.graceTurnsUsed = 0;
+    extra.push(budgetLimitItem(ctx));
+    ctx.event('budget_limited', `sent the budget-limit message; ${ctx.input.budgetGraceTurns} more Solver turn(s) to deliver`, 'solver');
+  }
+  return extra;
+}
+
+export function budgetExhaustedOutcome(ctx: RunContext, detail?: string): RunOutcome {
+  const g = ctx.state.goal;
+  return {
+    runId: ctx.input.runId,
+    status: 'budget_exhausted',
+    reason: detail ?? `token budget of ${g.tokenBudget} reached (${g.tokensUsed} used) and the Solver did not deliver within ${ctx.input.budgetGraceTurns} further turn(s)`,
+  };
+}
+
+export { BudgetExhausted };
+
+/** Routes the Solver's final message of a turn. */
+async function route(ctx: RunContext, text: string): Promise<SolverNext> {
+  const { state, input } = ctx;
+  const parsed = parseSolverSignal(text);
+  if (parsed.kind === 'none') {
+    if (text.trim()) ctx.event('solver_message', abbreviate(text, 300), 'solver');
+    state.malformedStreak = 0; // "in a row" means with no other reply between them
+    return onIdle(ctx);
+  }
+  state.idleStage = 0;
+  if (parsed.kind === 'malformed') {
+    state.malformedStreak += 1;
+    ctx.event('malformed_signal', `malformed signal (${state.malformedStreak}/${input.maxConsecutiveErrors}): ${parsed.error}`, 'solver');
+    if (state.malformedStreak >= input.maxConsecutiveErrors) {
+      throw new RunFailure(`the Solver sent ${state.malformedStreak} malformed signals in a row; last error: ${parsed.error}`);
+    }
+    return { items: [userMessage(correctionMessage(parsed.error, OUTPUT_SCHEMAS[state.pendingSchema]))], schema: state.pendingSchema };
+  }
+  state.malformedStreak = 0;
+  const signal = parsed.signal;
+  if (signal.type === 'direction_request') {
+    const directive = await askDirector(ctx, signal.prompt!);
+    return { items: [userMessage(directive)], schema: 'solver_signal' };
+  }
+  return deliver(ctx, signal, text);
+}
+
+async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string): Promise<SolverNext> {
+  const { state, input } = ctx;
+  const claimed = signal.deliverable_path!.trim();
+  ctx.setPhase('validating', 'solver');
+  ctx.event('delivery', `final delivery: ${claimed}${signal.summary ? ` — ${abbreviate(signal.summary, 200)}` : ''}`, 'solver');
+  const check = await storeActivities.validateDeliverable({ runDir: state.runDir, path: claimed });
+  if (!check.ok) {
+    state.invalidDeliveryStreak += 1;
+    ctx.event('delivery_invalid', `refused (${state.invalidDeliveryStreak}/${input.maxConsecutiveErrors}): ${check.reason}`, 'solver');
+    if (state.invalidDeliveryStreak >= input.maxConsecutiveErrors) {
+      throw new RunFailure(`the Solver made ${state.invalidDeliveryStreak} invalid deliveries in a row; last: ${check.reason}`);
+    }
+    return {
+      items: [
+        userMessage(
+          `Your final_delivery was not accepted: ${check.reason}. No verification was run. ` +
+            'Fix the deliverable and deliver again with a deliverable_path relative to the run directory.',
+        ),
+      ],
+      schema: 'solver_signal',
+    };
+  }
+  state.invalidDeliveryStreak = 0;
+  const feedback = await verificationRound(ctx, check.relativePath, signal.summary);
+  if (feedback.overall !== 'pass') return { items: [userMessage(JSON.stringify(feedback))], schema: 'solver_signal' };
+  // The aggregate always reaches the Solver; on a pass there is no next turn, so it is recorded in
+  // its transcript. Versioned: histories from before this change replay unchanged.
+  if (patched('final-feedback-to-solver')) {
+    const solver = ctx.role('solver');
+    solver.committedLength = await storeActivities.recordItems({
+      runId: input.runId,
+      role: 'solver',
+      generation: solver.generation,
+      committedLength: solver.committedLength,
+      items: [userMessage(JSON.stringify(feedback))],
+    });
+  }
+  const { ok: _ok, path: _path, relativePath: _rel, ...report } = check;
+  return {
+    outcome: {
+      runId: input.runId,
+      status: 'delivered',
+      deliverablePath: check.path,
+      summary: signal.summary,
+      rawMessage,
+      verification: feedback,
+      deliverable: report,
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { validateRequest } from '../../src/fakeModel/validate';
+import type { RecordedRequest } from '../../src/fakeModel/types';
+
+const rec = (wire: 'chat' | 'responses', body: unknown): RecordedRequest => ({
+  seq: 1,
+  path: wire === 'chat' ? '/v1/chat/completions' : '/v1/responses',
+  wire,
+  headers: {},
+  body,
+  stream: false,
+});
+
+describe('the fake model server validates requests', () => {
+  it('accepts well-formed requests', () => {
+    expect(validateRequest(rec('chat', { model: 'm', messages: [], prompt_cache_key: 'k' }))).toBeNull();
+    expect(validateRequest(rec('responses', { model: 'm', input: 'x', prompt_cache_key: 'k' }), ['prompt_cache_key'])).toBeNull();
+  });
+
+  it('rejects a missing model, missing messages, and Chat fields it was told it does not know', () => {
+    expect(validateRequest(rec('responses', { input: 'x' }))).toMatchObject({ param: 'model' });
+    expect(validateRequest(rec('chat', { model: 'm' }))).toMatchObject({ param: 'messages' });
+    expect(validateRequest(rec('chat', { model: 'm', messages: [], prompt_cache_key: 'k' }), ['prompt_cache_key'])).toEqual({
+      message: 'Unrecognized request argument supplied: prompt_cache_key',
+      param: 'prompt_cache_key',
+      code: 'unrecognized_argument',
+    });
+  });
+});
