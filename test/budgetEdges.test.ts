@@ -122,4 +122,19 @@ describe('budget edges', () => {
     await h.infty.resume(runId);
     expect((await h.infty.result(runId)).status).toBe('delivered');
   });
+
+  for (const wireApi of ['responses', 'chat'] as const) {
+    it(`a ${wireApi} server that reports no usage still exhausts a budget: tokens are estimated and marked`, async () => {
+      const silent = await startHarness({ wireApi, responder: () => ({ ...tools(shell(`echo ${'word '.repeat(200)}`)), omitUsage: true }) });
+      try {
+        const { runId, outcome } = await silent.run({ objective: 'x', verifiers: [], tokenBudget: 2_000 });
+        expect(outcome.status).toBe('budget_exhausted');
+        const goal = await silent.infty.goal(runId);
+        expect(goal.tokensEstimated).toBe(true);
+        expect(goal.tokensUsed).toBeGreaterThanOrEqual(2_000);
+      } finally {
+        await silent.close();
+      }
+    });
+  }
 });

@@ -46,6 +46,8 @@ export async function startHarness(opts: {
   responder: Responder;
   wireApi?: 'responses' | 'chat';
   stream?: boolean;
+  /** Overrides of the worker's model endpoint (e.g. no API key and no base URL). */
+  endpoint?: { baseURL?: string; apiKey?: string };
 }): Promise<Harness> {
   quietRuntime();
   const address = inject('temporalAddress');
@@ -63,7 +65,7 @@ export async function startHarness(opts: {
       home,
       runsRoot,
       defaultModel: 'fake-model',
-      endpoint: { baseURL: model.baseUrl, apiKey: 'test-key', wireApi: opts.wireApi ?? 'responses', stream: opts.stream ?? true },
+      endpoint: { baseURL: model.baseUrl, apiKey: 'test-key', wireApi: opts.wireApi ?? 'responses', stream: opts.stream ?? true, ...opts.endpoint },
     },
     tuning: { shutdownGraceTime: '1 second' },
   });

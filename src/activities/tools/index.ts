@@ -6,6 +6,7 @@ import { listDir } from './listDir';
 import { finalizeToolOutput, type ToolResult } from './output';
 import { readFile } from './readFile';
 import { shellTool } from './shell';
+import { truncateToolOutput } from './truncate';
 
 export type { ToolContext } from './context';
 export { ALL_TOOLS, READ_ONLY_TOOLS, TOOL_DEFINITIONS, isToolName, type ToolDefinition, type ToolName } from './definitions';
@@ -28,15 +29,15 @@ const HANDLERS: Record<string, (args: unknown, ctx: ToolContext) => Promise<Tool
 /**
  * Runs tool `name` with the model's raw JSON `rawArguments`. Model mistakes (bad JSON, unknown
  * tool, invalid arguments, refused paths) come back as error text; only internal failures throw.
- * Every text returned (and every thrown message) is scrubbed of the worker's secrets, and the
- * returned text is truncated to the tool-output bound.
+ * Every text returned (and every thrown message) is scrubbed of the worker's secrets, then
+ * truncated to the tool-output bound.
  */
 export async function executeTool(name: string, rawArguments: string, ctx: ToolContext): Promise<string> {
   try {
     return finalizeToolOutput(await dispatch(name, rawArguments, ctx));
   } catch (e) {
     if (e instanceof Error) {
-      e.message = scrubSecrets(e.message);
+      e.message = truncateToolOutput(scrubSecrets(e.message));
       if (e.stack) e.stack = scrubSecrets(e.stack);
     }
     throw e;

@@ -59,7 +59,7 @@ export function resetProcessGuardDetection(): void {
  */
 export function guardCommand(file: string, args: string[]): { file: string; args: string[] } {
   const d = detect();
-  if (true) {
+  if (!d.setpriv || !d.bash) {
     if (!warned) {
       warned = true;
       process.emitWarning(`unsandboxed commands may outlive a killed worker: ${d.detection.reason}`, { code: 'INFTY_NO_PROCESS_GUARD' });

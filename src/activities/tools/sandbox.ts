@@ -42,7 +42,7 @@ export function hiddenPaths(env: NodeJS.ProcessEnv = process.env): string[] {
   ];
 }
 
-const BWRAP_PROBE_ARGS = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-net', '--die-with-parent', 'true'];
+const BWRAP_PROBE_ARGS = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-net', '--unshare-pid', '--unshare-ipc', '--die-with-parent', 'true'];
 
 let detection: Promise<SandboxDetection> | undefined;
 
@@ -88,9 +88,10 @@ export function resetSandboxDetection(): void {
 }
 
 /**
- * bwrap arguments that mask each existing hidden path (an empty tmpfs over a directory, /dev/null
- * over a file). Paths inside the run dir are masked after it is bound, the others before, so the
- * run dir stays visible even when it lies under a hidden directory (INFTY_HOME/runs/<id>).
+ * bwrap arguments that mask each existing hidden path: an empty read-only tmpfs over a
+ * directory, an unreadable /dev/null (bound nodev) over a file. Paths inside the run dir are
+ * masked after it is bound, the others before (and made read-only after), so the run dir stays
+ * visible and writable even when it lies under a hidden directory (INFTY_HOME/runs/<id>).
  */
 function maskArgs(hide: string[], runDir: string): { before: string[]; after: string[] } {
   const before: string[] = [];
@@ -104,9 +105,18 @@ function maskArgs(hide: string[], runDir: string): { before: string[]; after: st
     } catch {
       continue; // nothing there to hide
     }
-    if (real === '/' || real === runDir) continue;
-    const mask = isDir ? ['--tmpfs', real] : ['--ro-bind', '/dev/null', real];
-    (isInside(runDir, real) ? after : before).push(...mask);
+    if (real === '/' || real === '/tmp' || real === runDir) continue; // / and /tmp: hiding them is nonsense; /tmp is private anyway
+    const inside = isInside(runDir, real);
+    if (!isDir) {
+      (inside ? after : before).push('--ro-bind', '/dev/null', real);
+      continue;
+    }
+    if (inside) {
+      after.push('--tmpfs', real, '--remount-ro', real);
+    } else {
+      before.push('--tmpfs', real);
+      after.push('--remount-ro', real);
+    }
   }
   return { before, after };
 }

@@ -91,7 +91,7 @@ export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolRe
     spawned = wrapCommand('bwrap', command, { runDir, cwd, allowNetwork: ctx.allowNetwork });
   } else {
     // The guard would report a missing program in its own words; report it as spawn does.
-    const program = findProgram(command[0], env.PATH, cwd);
+    const program = findProgram(command[0], env.PATH ?? '/usr/bin:/bin', cwd);
     if (!('path' in program)) {
       const message = `failed to execute ${JSON.stringify(command[0])}: spawn ${command[0]} ${program.errno}\n`;
       return result(message, program.errno === 'ENOENT' ? 127 : 126, startedAt);
