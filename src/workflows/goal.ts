@@ -79,11 +79,18 @@ function overBudget(g: GoalState): boolean {
   return g.tokenBudget !== null && g.tokensUsed >= g.tokenBudget;
 }
 
-/** The status that follows from budget and hold (complete is final). Call after `tick`. */
+/**
+ * The status that follows from budget and hold (complete is final). Call after `tick`. A held goal
+ * is paused, except that a budget-limited one keeps that status while it is still over budget.
+ */
 function settle(g: GoalState): GoalState {
   if (g.status === 'complete') return g;
-  if (overBudget(g)) return { ...g, status: 'budget_limited', statusReason: g.holdReason ?? `token budget of ${g.tokenBudget} reached` };
-  if (g.holdReason !== null) return { ...g, status: 'paused', statusReason: g.holdReason };
+  const limitReason = `token budget of ${g.tokenBudget} reached`;
+  if (g.holdReason !== null) {
+    const status = g.status === 'budget_limited' && overBudget(g) ? 'budget_limited' : 'paused';
+    return { ...g, status, statusReason: g.holdReason };
+  }
+  if (overBudget(g)) return { ...g, status: 'budget_limited', statusReason: limitReason };
   return { ...g, status: 'active', statusReason: null };
 }
 

@@ -6,7 +6,9 @@ import {
   applySetGoal,
   checkSetGoal,
   complete,
+  endUndelivered,
   goalView,
+  migrateGoal,
   newGoal,
   pause,
   resume,
@@ -26,7 +28,8 @@ const usage = (inputTokens: number, cachedInputTokens = 0, outputTokens = 0, rea
 });
 /** A goal with `used` tokens already accounted and the given status. */
 function goalWith(status: GoalState['status'], tokensUsed: number, tokenBudget: number | null): GoalState {
-  return { ...newGoal('ship it', tokenBudget, T0), status, tokensUsed };
+  // The goal owns the hold: a paused goal is one with a hold reason.
+  return { ...newGoal('ship it', tokenBudget, T0), status, tokensUsed, ...(status === 'paused' ? { holdReason: 'paused by the user', statusReason: 'paused by the user' } : {}) };
 }
 
 describe('validateObjective', () => {
@@ -91,11 +94,13 @@ describe('newGoal', () => {
       status: 'active',
       tokenBudget: 500,
       tokensUsed: 0,
+      tokensEstimated: false,
       timeUsedSeconds: 0,
       clockAt: T0,
       createdAt: T0,
       updatedAt: T0,
       statusReason: null,
+      holdReason: null,
     });
   });
 });
@@ -393,6 +398,7 @@ describe('goalView', () => {
       status: 'active',
       tokenBudget: 1_000,
       tokensUsed: 350,
+      tokensEstimated: false,
       timeUsedSeconds: 12.3,
       remainingTokens: 650,
       createdAt: '2025-01-02T03:04:05.000Z',
@@ -427,5 +433,46 @@ describe('goalView', () => {
   it('is plain JSON (query result)', () => {
     const view = goalView(newGoal('o', 5, T0), T0 + 1);
     expect(JSON.parse(JSON.stringify(view))).toEqual(view);
+  });
+});
+
+describe('the goal owns the hold', () => {
+  it('a held budget-limited goal whose budget is raised is paused, and no time counts while held', () => {
+    let g = accountUsage(newGoal('o', 100, T0), usage(100), T0 + 1_000);
+    expect(g.status).toBe('budget_limited');
+    g = pause(g, 'paused by the user', T0 + 2_000);
+    expect(g.status).toBe('budget_limited');
+    const before = g.timeUsedSeconds;
+    g = setBudget(g, 1_000, T0 + 3_000);
+    expect(g.status).toBe('paused');
+    expect(tick(g, T0 + 60_000).timeUsedSeconds).toBe(before);
+    g = resume(g, T0 + 60_000);
+    expect(g.status).toBe('active');
+    expect(g.holdReason).toBeNull();
+  });
+
+  it('a run that ended undelivered leaves its goal paused (or budget-limited) with the reason, never active', () => {
+    const failed = endUndelivered(newGoal('o', null, T0), 'failed', 'boom', T0 + 1);
+    expect(failed.status).toBe('paused');
+    expect(failed.statusReason).toBe('the run ended failed: boom');
+    const limited = accountUsage(newGoal('o', 10, T0), usage(10), T0 + 1);
+    expect(endUndelivered(limited, 'budget_exhausted', 'spent', T0 + 2).status).toBe('budget_limited');
+    expect(endUndelivered(complete(limited, T0 + 2), 'failed', 'x', T0 + 3).status).toBe('complete');
+  });
+
+  it('a goal carried from a run started before the goal owned the hold keeps that hold', () => {
+    const legacy = { ...newGoal('o', 100, T0), status: 'budget_limited' as const } as Partial<GoalState>;
+    delete legacy.holdReason;
+    delete legacy.tokensEstimated;
+    const migrated = migrateGoal(legacy as GoalState, 'model endpoint failing');
+    expect(migrated.holdReason).toBe('model endpoint failing');
+    expect(migrated.tokensEstimated).toBe(false);
+    const pausedLegacy = { ...legacy, status: 'paused' as const, statusReason: 'paused by the user' } as GoalState;
+    expect(migrateGoal(pausedLegacy, null).holdReason).toBe('paused by the user');
+    expect(migrateGoal(newGoal('o', null, T0), 'ignored').holdReason).toBeNull();
+  });
+
+  it('usage estimated by a tokenizer marks the goal', () => {
+    expect(accountUsage(newGoal('o', null, T0), { ...usage(10), estimated: true }, T0).tokensEstimated).toBe(true);
   });
 });

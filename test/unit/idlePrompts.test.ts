@@ -13,13 +13,13 @@ const placeholders = (text: string) => [...new Set([...text.matchAll(PLACEHOLDER
 /** The variables the workflow provides for each prompt_message template (src/workflows/idle.ts). */
 const WORKFLOW_VARS: Record<string, string[]> = {
   continuation: ['objective', 'time_used', 'tokens_used', 'token_budget', 'remaining_tokens'],
-  budget_limit: ['tokens_used', 'token_budget', 'turns_allowed'],
+  budget_limit: ['objective', 'time_used', 'tokens_used', 'token_budget', 'turns_allowed', 'model_calls_allowed'],
   finalization: [],
 };
 
 const T0 = Date.UTC(2025, 4, 6, 7, 8, 9);
 function fakeCtx(goal: GoalState, now: number, budgetGraceTurns = 3): RunContext {
-  return { state: { goal }, now: () => now, input: { budgetGraceTurns } } as unknown as RunContext;
+  return { state: { goal }, now: () => now, input: { budgetGraceTurns, budgetGraceModelCalls: 10 } } as unknown as RunContext;
 }
 function vars(item: NewItem): Record<string, string> {
   if (item.type !== 'prompt_message') throw new Error(`expected a prompt_message, got ${item.type}`);
@@ -154,12 +154,21 @@ describe('continuationItem and budgetLimitItem render with the real prompt files
     expect(() => renderTemplate(loadPrompt('continuation'), vars(item))).not.toThrow();
   });
 
-  it('budget_limit: tokens used, budget and the grace turns', () => {
-    const goal = accountUsage(newGoal('o', 100, T0), { inputTokens: 150, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 }, T0);
-    const item = budgetLimitItem(fakeCtx(goal, T0, 2));
+  it('budget_limit: the escaped objective, time used, tokens used, budget and the grace allowance', () => {
+    const goal = accountUsage(newGoal('ship <x> & y', 100, T0), { inputTokens: 150, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 }, T0 + 65_000);
+    const item = budgetLimitItem(fakeCtx(goal, T0 + 65_000, 2));
     expect(item).toMatchObject({ type: 'prompt_message', template: 'budget_limit' });
-    expect(vars(item)).toEqual({ tokens_used: '150', token_budget: '100', turns_allowed: '2' });
+    expect(vars(item)).toEqual({
+      objective: 'ship &lt;x&gt; &amp; y',
+      time_used: '1m 5s',
+      tokens_used: '150',
+      token_budget: '100',
+      turns_allowed: '2',
+      model_calls_allowed: '10',
+    });
     const text = renderTemplate(loadPrompt('budget_limit'), vars(item));
+    expect(text).toContain('<untrusted_objective>\nship &lt;x&gt; &amp; y\n</untrusted_objective>');
+    expect(text).toContain('Time used: 1m 5s');
     expect(text).toContain('150');
     expect(text).not.toMatch(PLACEHOLDER);
   });

@@ -117,11 +117,26 @@ describe('parseSolverSignal: malformed signals', () => {
     expect(error).toMatch(/confidence/);
   });
 
-  it.each([['prompt'], ['deliverable_path'], ['summary']])('a missing %s field is malformed and named', (field) => {
-    const v: Record<string, unknown> = { ...delivery, deliverable_path: 'deliverable', prompt: 'p' };
+  it('a final_delivery without its deliverable_path is malformed and names it', () => {
+    const v: Record<string, unknown> = { ...delivery };
+    delete v.deliverable_path;
+    expect(malformedError(parseSolverSignal(json(v)))).toContain('deliverable_path');
+  });
+
+  it.each([['prompt'], ['summary']])('a missing optional %s key reads as null', (field) => {
+    const v: Record<string, unknown> = { ...delivery, deliverable_path: 'deliverable' };
     delete v[field];
-    const error = malformedError(parseSolverSignal(json(v)));
-    expect(error).toContain(field);
+    const parsed = parseSolverSignal(json(v));
+    expect(parsed.kind).toBe('signal');
+    expect(parsed.kind === 'signal' && parsed.signal[field as 'prompt' | 'summary']).toBeNull();
+  });
+
+  it("the reference's documented shape is a signal, raw, fenced, and in an inline fence", () => {
+    const doc = '{"type":"final_delivery","deliverable_path":"deliverable","summary":"s"}';
+    for (const text of [doc, `\`\`\`json\n${doc}\n\`\`\``, `\`\`\`json ${doc}\`\`\``, `\`\`\`${doc}\`\`\``]) {
+      expect(parseSolverSignal(text)).toEqual({ kind: 'signal', signal: { type: 'final_delivery', prompt: null, deliverable_path: 'deliverable', summary: 's' } });
+    }
+    expect(parseSolverSignal(`Done: \`\`\`json ${doc}\`\`\``).kind).toBe('none'); // text around a fence defeats it
   });
 
   it('a field of the wrong type is malformed', () => {
@@ -143,8 +158,9 @@ describe('extractJsonText and SolverSignalSchema', () => {
     expect(extractJsonText('hello')).toBeUndefined();
   });
 
-  it('the schema is strict and requires every field', () => {
+  it('the schema is strict; missing optional keys read as null', () => {
     expect(SolverSignalSchema.safeParse(delivery).success).toBe(true);
-    expect(SolverSignalSchema.safeParse({ type: 'final_delivery', deliverable_path: 'x' }).success).toBe(false);
+    expect(SolverSignalSchema.parse({ type: 'final_delivery', deliverable_path: 'x' })).toEqual({ type: 'final_delivery', deliverable_path: 'x', prompt: null, summary: null });
+    expect(SolverSignalSchema.safeParse({ ...delivery, extra: 1 }).success).toBe(false);
   });
 });

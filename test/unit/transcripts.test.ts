@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TranscriptItem } from '../../src/protocol/items';
-import { appendItems, commitItems, readTranscript, transcriptPath, transcriptsDir } from '../../src/activities/transcripts';
+import { beginStep, commitItems as commitWithToken, endStep, readTranscript, transcriptPath, transcriptsDir } from '../../src/activities/transcripts';
+
+/** One attempt's token: these tests exercise truncation and reading, fencing has its own tests. */
+const commitItems = (path: string, committed: number, items: TranscriptItem[]) => commitWithToken(path, committed, items, 1);
+const appendItems = (path: string, items: TranscriptItem[]) => appendFileSync(path, lines(items));
 
 let home: string;
 let n = 0;
@@ -126,5 +130,43 @@ describe('readTranscript', () => {
     writeFileSync(path, `${JSON.stringify(instr)}\nnot json\n`);
     await expect(readTranscript(path, 2)).rejects.toMatchObject({ type: 'TranscriptCorrupt', nonRetryable: true });
     expect(await readTranscript(path, 1)).toEqual([instr]);
+  });
+});
+
+describe('beginStep / endStep (a response already written is never paid for again)', () => {
+  const usage = { inputTokens: 10, cachedInputTokens: 0, outputTokens: 2, reasoningTokens: 0 };
+
+  it('a retried step that finds its output and step_end for the same input reuses them', async () => {
+    const path = freshPath();
+    const first = await beginStep(path, 0, [instr, u1], 'sha-1', 1);
+    expect(first.written).toBeUndefined();
+    const length = await endStep(path, first.history.length, [c1], { type: 'step_end', input_sha256: 'sha-1', usage }, 1);
+    expect(length).toBe(4);
+    const retry = await beginStep(path, 0, [instr, u1], 'sha-1', 2);
+    expect(retry.written).toEqual({ outputs: [c1], end: { type: 'step_end', input_sha256: 'sha-1', usage }, length: 4 });
+    expect(readFileSync(path, 'utf8')).toBe(lines([instr, u1, c1, { type: 'step_end', input_sha256: 'sha-1', usage }]));
+  });
+
+  it('a different input, a torn write or a missing step_end is not a written step: the tail is discarded', async () => {
+    for (const tail of [
+      `${JSON.stringify(c1)}\n{"type":"step_e`, // torn
+      `${JSON.stringify(c1)}\n`, // no step_end yet
+      `${JSON.stringify(c1)}\n${JSON.stringify({ type: 'step_end', input_sha256: 'other', usage })}\n`, // another input
+    ]) {
+      const path = freshPath();
+      await beginStep(path, 0, [instr, u1], 'sha-1', 1);
+      appendFileSync(path, tail);
+      const retry = await beginStep(path, 0, [instr, u1], 'sha-1', 2);
+      expect(retry.written).toBeUndefined();
+      expect(readFileSync(path, 'utf8')).toBe(lines([instr, u1]));
+    }
+  });
+
+  it('a superseded attempt cannot append its step after a newer attempt began', async () => {
+    const path = freshPath();
+    const old = await beginStep(path, 0, [instr, u1], 'sha-1', 1);
+    await beginStep(path, 0, [instr, u1], 'sha-1', 2);
+    await expect(endStep(path, old.history.length, [a1], { type: 'step_end', input_sha256: 'sha-1', usage }, 1)).rejects.toMatchObject({ type: 'SupersededAttempt' });
+    expect(readFileSync(path, 'utf8')).toBe(lines([instr, u1]));
   });
 });
