@@ -1,9 +1,11 @@
 /** The `infty` command (INTERFACE.md). Exit codes: 0 ok, 1 run not delivered, 2 usage/input, 3 unreachable. */
+import { ServiceError } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
 import { join } from 'node:path';
 import { cancel, budget, setStatus, steer } from './cli/control';
 import { goal, list, show, watch } from './cli/inspect';
 import { note, runWorkerForever } from './cli/session';
+import { describeServiceError } from './cli/transient';
 import { demo, parsePositiveInt, runInputFromFlags, startRun, type CreateFlags } from './cli/start';
 import { loadConfig, type InftyConfig } from './config';
 import { UnreachableError, UsageError } from './errors';
@@ -132,6 +134,10 @@ function reportError(err: unknown): number {
   if (err instanceof UsageError || err instanceof UnreachableError) {
     process.stderr.write(`infty: ${err.message}\n`);
     return err.exitCode;
+  }
+  if (err instanceof ServiceError) {
+    process.stderr.write(`infty: Temporal did not complete the request (${describeServiceError(err)}); check that the server at TEMPORAL_ADDRESS is up, then retry\n`);
+    return 3;
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`infty: unexpected error: ${err instanceof Error ? (err.stack ?? message) : message}\n`);

@@ -117,9 +117,9 @@ describe('budget edges', () => {
     const t1 = (await h.infty.goal(runId)).timeUsedSeconds;
     expect(t1).toBe(t0);
     expect((await h.infty.progress(runId)).goal.status).toBe('paused');
+    await h.infty.resume(runId);
     await until('the held step to be requested', () => gate.release);
     gate.release!();
-    await h.infty.resume(runId);
     expect((await h.infty.result(runId)).status).toBe('delivered');
   });
 

@@ -88,6 +88,9 @@ export function createActivities(deps: ActivityDeps): InftyActivities {
     compact: (input) => compact(input, deps),
     runTool: (input) => runTool(input, deps),
     runToolCall: (input) => runToolCall(input, deps),
-    validateDeliverable: (input) => validateDeliverable(input),
+    validateDeliverable: (input) => {
+      const ctx = Context.current();
+      return validateDeliverable(input, () => ctx.heartbeat());
+    },
   };
 }

@@ -90,7 +90,7 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
     autoCompactLimit: input.autoCompactLimit ?? (input.contextWindow ? undefined : deps.autoCompactLimit),
   });
 
-  const { history, written } = await beginStep(path, input.committedLength, newItems, sha, token);
+  const { history, bytes, written } = await beginStep(path, input.committedLength, newItems, sha, token);
   if (written) return stepResult(written.outputs, written.end, written.length, limit);
 
   const endpoint = await resolveEndpoint(input.demo, deps);
@@ -99,7 +99,7 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
   failpoint('model.afterResponse');
   const outputs = outputItems(result);
   const end: StepEnd = { type: 'step_end', input_sha256: sha, usage: result.usage };
-  const length = await endStep(path, history.length, outputs, end, token);
+  const length = await endStep(path, { lines: history.length, bytes }, outputs, end, token);
   failpoint('model.afterAppend');
   return stepResult(outputs, end, length, limit);
 }

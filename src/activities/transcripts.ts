@@ -6,7 +6,7 @@
  * instead of paying for it again (SPEC §8).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { transcriptFileName, type StepEnd, type TranscriptItem } from '../protocol/items';
 import { appendDurable, writeFileDurable } from './durable/files';
@@ -119,7 +119,7 @@ export async function beginStep(
   newItems: TranscriptItem[],
   inputSha256: string,
   token: number,
-): Promise<{ history: TranscriptItem[]; written?: WrittenStep }> {
+): Promise<{ history: TranscriptItem[]; bytes: number; written?: WrittenStep }> {
   await mkdir(dirname(path), { recursive: true });
   return withFence(path, token, async () => {
     const lines = await readLines(path);
@@ -127,22 +127,25 @@ export async function beginStep(
     const written = writtenStep(lines, committedLength, newItems, inputSha256);
     if (written) {
       if (lines.length > written.length) await writeFileDurable(path, lines.slice(0, written.length).map((l) => `${l}\n`).join(''));
-      return { history: [...kept, ...newItems], written };
+      return { history: [...kept, ...newItems], bytes: (await stat(path)).size, written };
     }
     await truncateAndAppend(path, lines, committedLength, newItems);
-    return { history: [...kept, ...newItems] };
+    return { history: [...kept, ...newItems], bytes: (await stat(path)).size };
   });
 }
 
-/** Appends a step's outputs and its end record in one fsynced write; returns the new length. */
-export async function endStep(path: string, lengthBefore: number, outputs: TranscriptItem[], end: StepEnd, token: number): Promise<number> {
+/**
+ * Appends a step's outputs and its end record in one fsynced write; returns the new length.
+ * `step` is what beginStep left: the file must still be exactly that (checked by size).
+ */
+export async function endStep(path: string, step: { lines: number; bytes: number }, outputs: TranscriptItem[], end: StepEnd, token: number): Promise<number> {
   return withFence(path, token, async () => {
-    const lines = await readLines(path);
-    if (lines.length !== lengthBefore) {
-      throw ApplicationFailure.retryable(`transcript ${path} changed during the model step (${lines.length} lines, expected ${lengthBefore})`, 'TranscriptRace');
+    const bytes = (await stat(path)).size;
+    if (bytes !== step.bytes) {
+      throw ApplicationFailure.retryable(`transcript ${path} changed during the model step (${bytes} bytes, expected ${step.bytes})`, 'TranscriptRace');
     }
     await appendDurable(path, toLines([...outputs, end]));
-    return lengthBefore + outputs.length + 1;
+    return step.lines + outputs.length + 1;
   });
 }
 

@@ -4,6 +4,7 @@ import type { RunOutcome } from '../protocol/outcome';
 import type { Progress } from '../protocol/progress';
 import { formatEvent } from './render';
 import { note } from './session';
+import { retryTransient } from './transient';
 
 const POLL_MS = 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,7 +18,7 @@ export async function follow(
   let last: Progress | undefined;
   let warned = false;
   for (;;) {
-    const described = await infty.describe(runId);
+    const described = await retryTransient(() => infty.describe(runId));
     const running = described.status.name === 'RUNNING';
     try {
       const p = await infty.connection.withDeadline(Date.now() + 10_000, () => infty.handle(runId).query<Progress>('progress'));
@@ -35,5 +36,5 @@ export async function follow(
     if (!running) break;
     await sleep(POLL_MS);
   }
-  return { progress: last, outcome: await infty.result(runId) };
+  return { progress: last, outcome: await retryTransient(() => infty.result(runId)) };
 }

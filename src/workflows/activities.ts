@@ -47,7 +47,14 @@ export const toolActivities = capped(proxyActivities<Pick<InftyActivities, 'runT
   retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [PAYLOAD_TOO_LARGE] },
 }));
 
-export const storeActivities = capped(proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'validateDeliverable' | 'recordItems'>>({
+/** Deliverable validation hashes every file: large deliverables take a while, so it heartbeats. */
+export const deliverableActivities = capped(proxyActivities<Pick<InftyActivities, 'validateDeliverable'>>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [PAYLOAD_TOO_LARGE] },
+}));
+
+export const storeActivities = capped(proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'recordItems'>>({
   // Short file operations: a worker that dies during one is noticed quickly.
   startToCloseTimeout: '20 seconds',
   retry: {

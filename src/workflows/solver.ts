@@ -9,7 +9,7 @@ import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
 import { OUTPUT_SCHEMAS, type OutputSchemaName } from '../protocol/outputSchemas';
 import { parseSolverSignal, type SolverSignal } from '../protocol/signals';
-import { storeActivities } from './activities';
+import { deliverableActivities, storeActivities } from './activities';
 import { BudgetExhausted, RunFailure, type RunContext } from './context';
 import { askDirector, correctionMessage } from './direction';
 import { budgetLimitItem, onIdle } from './idle';
@@ -121,7 +121,7 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
   const claimed = signal.deliverable_path!.trim();
   ctx.setPhase('validating', 'solver');
   ctx.event('delivery', `final delivery: ${claimed}${signal.summary ? ` — ${abbreviate(signal.summary, 200)}` : ''}`, 'solver');
-  const check = await storeActivities.validateDeliverable({ runDir: state.runDir, path: claimed });
+  const check = await deliverableActivities.validateDeliverable({ runDir: state.runDir, path: claimed });
   if (!check.ok) {
     state.invalidDeliveryStreak += 1;
     ctx.event('delivery_invalid', `refused (${state.invalidDeliveryStreak}/${input.maxConsecutiveErrors}): ${check.reason}`, 'solver');

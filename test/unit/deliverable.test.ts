@@ -148,3 +148,22 @@ describe('validateDeliverable', () => {
     expect((await validateDeliverable({ runDir: linkToRun, path: 'escape.txt' })).ok).toBe(false);
   });
 });
+
+describe('hashing a large deliverable reports progress (the activity heartbeats on it)', () => {
+  it('calls progress while reading a 12 MB file and while walking a directory', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'infty-deliverable-big-')));
+    try {
+      mkdirSync(join(dir, 'deliverable'));
+      writeFileSync(join(dir, 'deliverable', 'big.bin'), Buffer.alloc(12 * 1024 * 1024, 7));
+      let calls = 0;
+      const file = await validateDeliverable({ runDir: dir, path: 'deliverable/big.bin' }, () => calls++);
+      expect(file.ok && file.kind === 'file' && file.size).toBe(12 * 1024 * 1024);
+      expect(calls).toBeGreaterThanOrEqual(10);
+      calls = 0;
+      await validateDeliverable({ runDir: dir, path: 'deliverable' }, () => calls++);
+      expect(calls).toBeGreaterThanOrEqual(10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

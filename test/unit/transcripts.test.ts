@@ -140,7 +140,7 @@ describe('beginStep / endStep (a response already written is never paid for agai
     const path = freshPath();
     const first = await beginStep(path, 0, [instr, u1], 'sha-1', 1);
     expect(first.written).toBeUndefined();
-    const length = await endStep(path, first.history.length, [c1], { type: 'step_end', input_sha256: 'sha-1', usage }, 1);
+    const length = await endStep(path, { lines: first.history.length, bytes: first.bytes }, [c1], { type: 'step_end', input_sha256: 'sha-1', usage }, 1);
     expect(length).toBe(4);
     const retry = await beginStep(path, 0, [instr, u1], 'sha-1', 2);
     expect(retry.written).toEqual({ outputs: [c1], end: { type: 'step_end', input_sha256: 'sha-1', usage }, length: 4 });
@@ -166,7 +166,7 @@ describe('beginStep / endStep (a response already written is never paid for agai
     const path = freshPath();
     const old = await beginStep(path, 0, [instr, u1], 'sha-1', 1);
     await beginStep(path, 0, [instr, u1], 'sha-1', 2);
-    await expect(endStep(path, old.history.length, [a1], { type: 'step_end', input_sha256: 'sha-1', usage }, 1)).rejects.toMatchObject({ type: 'SupersededAttempt' });
+    await expect(endStep(path, { lines: old.history.length, bytes: old.bytes }, [a1], { type: 'step_end', input_sha256: 'sha-1', usage }, 1)).rejects.toMatchObject({ type: 'SupersededAttempt' });
     expect(readFileSync(path, 'utf8')).toBe(lines([instr, u1]));
   });
 });
