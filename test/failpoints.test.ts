@@ -246,7 +246,7 @@ function normalizeRunJson(run: FinishedRun): unknown {
 const countBy = (xs: string[]) => xs.reduce<Record<string, number>>((acc, x) => ((acc[x] = (acc[x] ?? 0) + 1), acc), {});
 const logLines = (runDir: string) =>
   existsSync(join(runDir, 'artifacts', 'log.txt')) ? readFileSync(join(runDir, 'artifacts', 'log.txt'), 'utf8').split('\n').filter(Boolean) : [];
-const tempFilesOf = (runDir: string) => (existsSync(runDir) ? readdirSync(runDir).filter((n) => n.startsWith('.run.json.tmp-')) : []);
+const tempFilesOf = (runDir: string) => (existsSync(runDir) ? readdirSync(runDir).filter((n) => n.startsWith('.run.json.tmp')) : []);
 
 // ---------------------------------------------------------------------------------------------
 // The failpoints, and what must hold at the moment each one killed its worker

@@ -10,7 +10,7 @@ import type { RunOutcome } from '../protocol/outcome';
 import { OUTPUT_SCHEMAS, type OutputSchemaName } from '../protocol/outputSchemas';
 import { parseSolverSignal, type SolverSignal } from '../protocol/signals';
 import { deliverableActivities, storeActivities } from './activities';
-import { BudgetExhausted, RunFailure, type RunContext } from './context';
+import { RunFailure, type RunContext } from './context';
 import { askDirector, correctionMessage } from './direction';
 import { budgetLimitItem, onIdle } from './idle';
 import { abbreviate, runToolCalls, SOLVER_TOOLS } from './roleTurn';
@@ -87,7 +87,6 @@ export function budgetExhaustedOutcome(ctx: RunContext, detail?: string): RunOut
   };
 }
 
-export { BudgetExhausted };
 
 /** Routes the Solver's final message of a turn. */
 async function route(ctx: RunContext, text: string): Promise<SolverNext> {

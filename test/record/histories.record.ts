@@ -1,6 +1,8 @@
 /**
  * Runs the main scenarios on a real server and saves their histories as replay fixtures
- * (test/fixtures/histories). Re-record only for a deliberate, versioned workflow change.
+ * (test/fixtures/histories). Never re-record an old fixture: after a deliberate, versioned
+ * workflow change, record into a scratch folder (INFTY_RECORD_OUT=/tmp/x npm run record-histories)
+ * and add the new histories under new names beside the old ones.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { requireTemporalCli } from '../../src/temporalCli';
 import { startHarness, uniqueId, type Harness } from '../support/harness';
 import { addFile, askDirection, deliver, directive, say, shell, tools, verdict, withUsage } from '../support/replies';
 
-const OUT = join(__dirname, '..', 'fixtures', 'histories');
+const OUT = process.env.INFTY_RECORD_OUT ?? join(__dirname, '..', 'fixtures', 'histories');
 
 describe('record replay fixtures', () => {
   let h: Harness;

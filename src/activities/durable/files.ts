@@ -2,7 +2,6 @@
  * Writes that survive a crash of the process or the machine (ARCHITECTURE decision 10): data is
  * fsynced before it counts as written, and a replaced file is either entirely old or entirely new.
  */
-import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { failpoint, type FailpointName } from './failpoints';
@@ -12,9 +11,14 @@ export interface DurableWriteOptions {
   beforeRename?: FailpointName;
 }
 
-/** Replaces `path` atomically: temp file in the same directory, fsync, rename over, fsync the directory. */
+/**
+ * Replaces `path` atomically: temp file in the same directory, fsync, rename over, fsync the
+ * directory. The temp file's name is fixed, so a write cut short by a crash leaves nothing behind
+ * once the next write of the same path succeeds (no stray file in the Solver's workspace); callers
+ * serialize writes of one path (the fence lock does).
+ */
 export async function writeFileDurable(path: string, data: string | Uint8Array, options: DurableWriteOptions = {}): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(dirname(path), `.${basename(path)}.tmp`);
   try {
     const handle = await open(tmp, 'w');
     try {
