@@ -19,6 +19,7 @@ import type { RunOutcome } from '../src/protocol/outcome';
 import { freePort, startDevServer, type DevServerHandle } from '../src/server';
 import { runCli } from './support/cli';
 import { uniqueId } from './support/harness';
+import { outcomeWithin } from './support/outcome';
 import { CRASH_OBJECTIVE, CRASH_RUN_LABELS, CRASH_VERIFIERS, crashRunStep, SHELL_STEP_LABELS } from './support/stepScript';
 import { killAllStartedWorkers, pinnedWorkflowBundle, removePinnedWorkflowBundle, WorkerGroup, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
 
@@ -71,28 +72,6 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** The run's outcome, or (after `ms`) an error that says where the run is stuck. */
-async function outcomeWithin(infty: InftyClient, runId: string, ms: number, extra: () => string = () => ''): Promise<RunOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)));
-  const result = infty.result(runId);
-  result.catch(() => undefined);
-  const winner = await Promise.race([result, timeout]);
-  clearTimeout(timer);
-  if (winner !== 'timeout') return winner;
-  let where = '';
-  try {
-    const d = await infty.handle(runId).describe();
-    where += `pending activities: ${JSON.stringify(
-      (d.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message })),
-    )}\n`;
-    const p = await infty.progress(runId);
-    where += `phase ${p.phase}, goal ${p.goal.status} (${p.goal.statusReason ?? ''}); last events:\n${p.events.slice(-12).map((e) => `  ${e.kind} ${e.role ?? ''} ${e.message}`).join('\n')}\n`;
-  } catch (err) {
-    where += `(could not inspect: ${(err as Error).message})\n`;
-  }
-  throw new Error(`run ${runId} did not end within ${ms / 1000} s\n${where}${extra()}`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Comparing two runs of the same script

@@ -28,6 +28,7 @@ import {
   FP_VERIFIERS,
 } from './support/failpointScript';
 import { uniqueId } from './support/harness';
+import { outcomeWithin as waitOutcome } from './support/outcome';
 import { killAllStartedWorkers, pinnedWorkflowBundle, removePinnedWorkflowBundle, WorkerGroup, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -86,28 +87,9 @@ interface FinishedRun {
 const requestsOf = (runId: string) => model.requests.filter((r) => r.runId === runId);
 const labelsOf = (runId: string) => requestsOf(runId).map((r) => `${failpointRunStep(r).label}:${r.status ?? '-'}`);
 
-/** The run's outcome, or (after `ms`) an error that says where the run is stuck. */
-async function outcomeWithin(infty: InftyClient, runId: string, ms: number, extra: () => string = () => ''): Promise<RunOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)));
-  const result = infty.result(runId);
-  result.catch(() => undefined);
-  const winner = await Promise.race([result, timeout]);
-  clearTimeout(timer);
-  if (winner !== 'timeout') return winner;
-  let where = '';
-  try {
-    const d = await infty.handle(runId).describe();
-    where += `pending activities: ${JSON.stringify(
-      (d.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message })),
-    )}\n`;
-    const p = await infty.progress(runId);
-    where += `phase ${p.phase}, goal ${p.goal.status}; last events:\n${p.events.slice(-12).map((e) => `  ${e.kind} ${e.role ?? ''} ${e.message}`).join('\n')}\n`;
-  } catch (err) {
-    where += `(could not inspect: ${(err as Error).message})\n`;
-  }
-  throw new Error(`run ${runId} did not end within ${ms / 1000} s\n${where}requests: ${labelsOf(runId).join(', ')}\n${extra()}`);
-}
+const outcomeWithin = (infty: InftyClient, runId: string, ms: number, extra: () => string = () => ''): Promise<RunOutcome> =>
+  waitOutcome(infty, runId, ms, () => `requests: ${labelsOf(runId).join(', ')}\n${extra()}`);
+
 
 let baselinePromise: Promise<FinishedRun> | undefined;
 /** The uninterrupted run of the script (started by the first test that needs it, shared by all). */
