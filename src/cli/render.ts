@@ -17,10 +17,12 @@ export function formatTokens(n: number): string {
 }
 
 export function goalBar(goal: Goal, width = 30): string {
-  if (goal.tokenBudget === null) return `${formatTokens(goal.tokensUsed)} tokens (no budget)`;
+  // Goals from runs started before estimation existed have no tokensEstimated.
+  const estimated = goal.tokensEstimated ? ', partly estimated: the endpoint reported no usage' : '';
+  if (goal.tokenBudget === null) return `${formatTokens(goal.tokensUsed)} tokens (no budget${estimated})`;
   const ratio = Math.min(1, goal.tokensUsed / goal.tokenBudget);
   const filled = Math.round(ratio * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatTokens(goal.tokensUsed)} / ${formatTokens(goal.tokenBudget)} tokens (${Math.round(ratio * 100)}%)`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatTokens(goal.tokensUsed)} / ${formatTokens(goal.tokenBudget)} tokens (${Math.round(ratio * 100)}%${estimated})`;
 }
 
 export function formatGoal(goal: Goal): string {
