@@ -11,7 +11,7 @@
  */
 import { statSync } from 'node:fs';
 import { transcriptPath } from '../src/activities/transcripts';
-import { progressQuery } from '../src/workflows/messages';
+import { progressQuery } from '../src/protocol/names';
 import {
   baselineWorker,
   benchRunInput,

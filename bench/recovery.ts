@@ -8,7 +8,7 @@
 import { RunInputSchema } from '../src/protocol/runInput';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { RecordedRequest, ScriptedReply } from '../src/fakeModel/types';
+import type { RecordedRequest, ScriptedReply } from '../test/support/fakeModel';
 import {
   benchRunInput,
   deliverReply,

@@ -1,12 +1,14 @@
-/** The `infty` command (INTERFACE.md). Exit codes: 0 ok, 1 run not delivered, 2 usage/input, 3 unreachable. */
+/** The `infty` command (docs/interface.md). Exit codes: 0 ok, 1 run not delivered, 2 usage/input, 3 unreachable. */
 import { ServiceError } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
 import { join } from 'node:path';
 import { cancel, budget, setStatus, steer } from './cli/control';
 import { goal, list, show, watch } from './cli/inspect';
-import { note, runWorkerForever } from './cli/session';
+import { parsePositiveInt, runInputFromFlags, type CreateFlags } from './cli/flags';
+import { runWorkerForever } from './cli/local';
+import { note } from './cli/session';
+import { demo, startRun } from './cli/start';
 import { describeServiceError } from './cli/transient';
-import { demo, parsePositiveInt, runInputFromFlags, startRun, type CreateFlags } from './cli/start';
 import { loadConfig, type InftyConfig } from './config';
 import { UnreachableError, UsageError } from './errors';
 import { startDevServer } from './server';
@@ -56,7 +58,7 @@ async function serve(config: InftyConfig, opts: { port: string; uiPort?: string;
   return code === 0 || code === null ? 0 : 1;
 }
 
-export function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Promise<void>): Command {
+function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Promise<void>): Command {
   const program = new Command('infty')
     .description('Infty on Temporal: durable Solver / Director / Verifier runs, each a Temporal workflow')
     .showHelpAfterError('(add --help for usage)')
@@ -142,14 +144,4 @@ function reportError(err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`infty: unexpected error: ${err instanceof Error ? (err.stack ?? message) : message}\n`);
   return 1;
-}
-
-if (require.main === module) {
-  main(process.argv).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`infty: ${String(err)}\n`);
-      process.exit(1);
-    },
-  );
 }

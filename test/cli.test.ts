@@ -1,9 +1,26 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole, type RoleScriptResponder } from '../src/fakeModel/script';
+import { scriptByRole, type RoleScriptResponder } from './support/modelScript';
 import { freePort } from '../src/server';
 import { runCli } from './support/cli';
 import { startHarness, uniqueId, type Harness } from './support/harness';
 import { addFile, deliver, say, tools, verdict } from './support/replies';
+
+/** Preloaded into the CLI: counts the Temporal connections it opens and closes, printed at exit. */
+const CONNECTION_COUNTER = `
+const root = ${JSON.stringify(join(__dirname, '..'))};
+const load = (m) => require(require.resolve(m, { paths: [root] }));
+const counts = { opened: 0, closed: 0 };
+for (const [pkg, name] of [['@temporalio/client', 'Connection'], ['@temporalio/worker', 'NativeConnection']]) {
+  const cls = load(pkg)[name];
+  const connect = cls.connect;
+  cls.connect = async function (...args) { const c = await connect.apply(this, args); counts.opened++; return c; };
+  const close = cls.prototype.close;
+  cls.prototype.close = function (...args) { counts.closed++; return close.apply(this, args); };
+}
+process.on('exit', () => process.stderr.write('temporal connections: ' + JSON.stringify(counts) + '\\n'));
+`;
 
 describe('the infty CLI', () => {
   let h: Harness;
@@ -23,7 +40,7 @@ describe('the infty CLI', () => {
   });
   afterAll(async () => h?.close());
 
-  it('has --help for every command of INTERFACE.md', async () => {
+  it('has --help for every command of docs/interface.md', async () => {
     for (const cmd of ['run', 'create', 'list', 'show', 'watch', 'goal', 'pause', 'resume', 'budget', 'steer', 'cancel', 'worker', 'server', 'demo']) {
       const r = await runCli([cmd, '--help'], env);
       expect(r.code, cmd).toBe(0);
@@ -155,5 +172,37 @@ describe('the infty CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('started a worker in this process');
     expect(JSON.parse(r.stdout).status).toBe('delivered');
+  });
+
+  it('opens exactly one Temporal connection per command and closes it, shared with a worker in this process', async () => {
+    const preload = join(h.home, 'count-connections.cjs');
+    writeFileSync(preload, CONNECTION_COUNTER);
+    const counted = { ...env, NODE_OPTIONS: `--require ${preload}` };
+    const one = 'temporal connections: {"opened":1,"closed":1}';
+    const create = (runId: string) => ['create', '--objective', 'x', '--run-id', runId, '--no-verifiers', '--sandbox', 'none', '--json'];
+    script = scriptByRole({ solver: [tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')] });
+    const lonely = await runCli(create(uniqueId('conn')), { ...counted, INFTY_TASK_QUEUE: uniqueId('lonely') });
+    expect(lonely.code, lonely.stderr).toBe(0);
+    expect(lonely.stderr).toContain('started a worker in this process');
+    expect(lonely.stderr).toContain(one);
+
+    script = scriptByRole({ solver: [tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')] });
+    const runId = uniqueId('conn');
+    const commands = [
+      create(runId),
+      ['list', '--json'],
+      ['show', runId, '--json'],
+      ['goal', runId],
+      ['watch', runId],
+      // refused (exit 2): the run has ended, which takes a connection to learn
+      ['pause', runId],
+      ['budget', runId, '100'],
+      ['steer', runId, 'hi'],
+      ['cancel', runId],
+    ];
+    for (const args of commands) {
+      const r = await runCli(args, counted);
+      expect(r.stderr, args.join(' ')).toContain(one);
+    }
   });
 });

@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { estimateInputTokens } from '../src/fakeModel/server';
-import { scriptByRole } from '../src/fakeModel/script';
-import type { RecordedRequest, Responder, ScriptedReply } from '../src/fakeModel/types';
+import { estimateInputTokens, type RecordedRequest, type Responder, type ScriptedReply } from './support/fakeModel';
+import { scriptByRole } from './support/modelScript';
 import { startHarness, uniqueId, type Harness } from './support/harness';
 import { deliver, say, shell, tools, verdict } from './support/replies';
 import { prefixViolation, segmentsBetweenCompactions } from './support/prefix';

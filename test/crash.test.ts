@@ -1,5 +1,5 @@
 /**
- * Crash-proof runs (SPEC §8) with real processes on a real Temporal server:
+ * Crash-proof runs (docs/behaviour.md §8) with real processes on a real Temporal server:
  *  - worker processes SIGKILLed at 20+ chosen points of a scripted run; fresh workers finish it
  *    with the outcome, deliverable and transcripts of an uninterrupted run of the same script;
  *  - a Temporal dev server stopped and restarted (same port, same SQLite file) mid-run;
@@ -12,9 +12,8 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, inject, it } from 'vitest';
 import { INTERRUPTED_OUTPUT } from '../src/activities/tools/journal';
 import { InftyClient } from '../src/client';
-import { withFaults } from '../src/fakeModel/script';
-import { startFakeModelServer } from '../src/fakeModel/server';
-import type { FakeModelServer, RecordedRequest, ScriptedReply } from '../src/fakeModel/types';
+import { withFaults } from './support/modelScript';
+import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type ScriptedReply } from './support/fakeModel';
 import type { RunOutcome } from '../src/protocol/outcome';
 import { freePort, startDevServer, type DevServerHandle } from '../src/server';
 import { runCli } from './support/cli';

@@ -1,5 +1,5 @@
 /**
- * Every crash window of SPEC §8, hit deterministically (ARCHITECTURE "Testing strategy"): for each
+ * Every crash window of docs/behaviour.md §8, hit deterministically (docs/architecture.md "Testing strategy"): for each
  * named failpoint, a scripted run starts on a worker process with INFTY_FAILPOINTS=<name>; the
  * worker SIGKILLs itself when execution first reaches that point; a fresh worker without the
  * variable finishes the run. The run must end exactly like an uninterrupted run of the same script:
@@ -15,8 +15,7 @@ import { afterAll, beforeAll, describe, inject, it, type ExpectStatic, type Test
 import { FAILPOINTS, type FailpointName } from '../src/activities/durable/failpoints';
 import { INTERRUPTED_OUTPUT } from '../src/activities/tools/journal';
 import { InftyClient } from '../src/client';
-import { startFakeModelServer } from '../src/fakeModel/server';
-import type { FakeModelServer, RecordedRequest, ScriptedReply } from '../src/fakeModel/types';
+import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type ScriptedReply } from './support/fakeModel';
 import type { RunOutcome } from '../src/protocol/outcome';
 import {
   failpointRunStep,

@@ -7,9 +7,8 @@ import OpenAI, {
   RateLimitError,
 } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { scriptByRole, withFaults } from '../src/fakeModel/script';
-import { startFakeModelServer } from '../src/fakeModel/server';
-import type { FakeModelServer, Fault, RecordedRequest, Responder, ScriptedReply } from '../src/fakeModel/types';
+import { scriptByRole, withFaults } from './support/modelScript';
+import { startFakeModelServer, type FakeModelServer, type Fault, type RecordedRequest, type Responder, type ScriptedReply } from './support/fakeModel';
 
 const servers: FakeModelServer[] = [];
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedRequest, Responder } from '../src/fakeModel/types';
+import type { RecordedRequest, Responder } from './support/fakeModel';
 import { UsageError } from '../src/errors';
 import { requireTemporalCli } from '../src/temporalCli';
 import { runCli } from './support/cli';

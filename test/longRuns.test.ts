@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Responder } from '../src/fakeModel/types';
+import type { Responder } from './support/fakeModel';
 import { runCli } from './support/cli';
 import { until } from './support/wait';
 import { startHarness, uniqueId, type Harness } from './support/harness';

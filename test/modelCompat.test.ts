@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeModelServer } from '../src/fakeModel/server';
-import { scriptByRole } from '../src/fakeModel/script';
-import type { FakeModelServer, ScriptedReply } from '../src/fakeModel/types';
+import { startFakeModelServer, type FakeModelServer, type ScriptedReply } from './support/fakeModel';
+import { scriptByRole } from './support/modelScript';
 import { say } from './support/replies';
 import { callWire, endpointFor, failureOf, WIRE_VARIANTS, wireRequest } from './support/wireCall';
 

@@ -6,8 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole } from '../src/fakeModel/script';
-import type { Responder } from '../src/fakeModel/types';
+import { scriptByRole } from './support/modelScript';
+import type { Responder } from './support/fakeModel';
 import { MAX_PAYLOAD_BYTES, MAX_RESULT_TEXT_BYTES } from '../src/protocol/payloadLimits';
 import { decodedPayloads } from './support/history';
 import { startHarness, type Harness } from './support/harness';

@@ -1,8 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole, type RoleScriptResponder } from '../src/fakeModel/script';
-import type { RecordedRequest } from '../src/fakeModel/types';
+import { scriptByRole, type RoleScriptResponder } from './support/modelScript';
+import type { RecordedRequest } from './support/fakeModel';
 import { UsageError } from '../src/errors';
 import { startHarness, uniqueId, type Harness } from './support/harness';
 import { addFile, askDirection, deliver, directive, say, shell, signal, tools, verdict } from './support/replies';

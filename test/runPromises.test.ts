@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole } from '../src/fakeModel/script';
-import type { RecordedRequest, Responder } from '../src/fakeModel/types';
+import { scriptByRole } from './support/modelScript';
+import type { RecordedRequest, Responder } from './support/fakeModel';
 import { startHarness, uniqueId, type Harness } from './support/harness';
 import { addFile, deliver, say, shell, tools, verdict, withUsage } from './support/replies';
 import { until } from './support/wait';

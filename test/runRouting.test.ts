@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole } from '../src/fakeModel/script';
-import type { RoleScriptResponder } from '../src/fakeModel/script';
+import { scriptByRole, type RoleScriptResponder } from './support/modelScript';
 import { startHarness, type Harness } from './support/harness';
 import { addFile, askDirection, deliver, directive, shell, tools, verdict } from './support/replies';
 

@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole } from '../src/fakeModel/script';
-import type { Responder } from '../src/fakeModel/types';
+import { scriptByRole } from './support/modelScript';
+import type { Responder } from './support/fakeModel';
 import { decodedHistoryText } from './support/history';
 import { startHarness, type Harness } from './support/harness';
 import { addFile, deliver, shell, tools } from './support/replies';

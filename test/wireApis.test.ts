@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scriptByRole } from '../src/fakeModel/script';
+import { scriptByRole } from './support/modelScript';
 import { startHarness } from './support/harness';
 import { addFile, deliver, tools, verdict, withUsage } from './support/replies';
 

@@ -1,5 +1,5 @@
 /**
- * Automatic compaction (SPEC §6): summarize a role's history with the compaction prompt, then start
+ * Automatic compaction (docs/behaviour.md §6): summarize a role's history with the compaction prompt, then start
  * a new transcript generation holding instructions + recent user messages + the prefixed summary.
  * The old generation stays on disk for audit.
  */
@@ -13,11 +13,11 @@ import { resolveEndpoint, type ModelDeps } from './model';
 import { callModel } from './wire/call';
 import { normalizeHistory, type ConversationItem } from './normalize';
 import { loadPrompt } from './prompts';
-import { isToolName, TOOL_DEFINITIONS } from './tools/definitions';
+import { toolDefinitions } from '../protocol/tools';
 import { readTranscript, transcriptPath, writeTranscript } from './transcripts';
 import type { WireResult } from './wire/types';
 
-/** Budget for the recent user messages kept verbatim (SPEC: ~20k tokens). */
+/** Budget for the recent user messages kept verbatim (docs/behaviour.md §6.5: ~20k tokens). */
 export const KEPT_USER_TOKENS = 20_000;
 const MAX_DROP_ATTEMPTS = 8;
 
@@ -98,7 +98,7 @@ export async function compact(input: CompactInput, deps: ModelDeps): Promise<Com
     model: input.model,
     instructions,
     items: [...conversation, { type: 'message' as const, role: 'user' as const, text: loadPrompt('compact', deps.promptsDir) }],
-    tools: input.tools.filter(isToolName).map((name) => TOOL_DEFINITIONS[name]),
+    tools: toolDefinitions(input.tools),
     toolChoice: 'none' as const,
     outputSchema: null,
     promptCacheKey: `${input.runId}:${input.role}`,

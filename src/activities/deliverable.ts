@@ -1,4 +1,4 @@
-/** Deliverable validation (SPEC §4): canonical, inside the run directory, exists; size and sha256 or a manifest. */
+/** Deliverable validation (docs/behaviour.md §4): canonical, inside the run directory, exists; size and sha256 or a manifest. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';

@@ -2,6 +2,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { InftyActivities, ToolActivityInput, ToolCallInput, ToolOutputRef } from '../protocol/activities';
+import { toolSpec } from '../protocol/tools';
 import { compact } from './compaction';
 import { validateDeliverable } from './deliverable';
 import { modelStep, type ModelEndpoint } from './model';
@@ -23,8 +24,11 @@ export interface ActivityDeps {
   autoCompactLimit?: number;
 }
 
-/** Tools whose re-execution after a crash is harmless; the others are journaled. */
-const IDEMPOTENT_TOOLS = new Set(['read_file', 'list_dir']);
+/** Re-running the call after a crash is harmless (the table's `onRetry`); other calls are journaled. */
+function rerunsOnRetry(name: string): boolean {
+  const spec = toolSpec(name);
+  return spec?.runsIn === 'activity' && spec.onRetry === 'rerun';
+}
 
 async function runTool(input: ToolActivityInput, deps: ActivityDeps): Promise<string> {
   const ctx = Context.current();
@@ -36,7 +40,7 @@ async function runTool(input: ToolActivityInput, deps: ActivityDeps): Promise<st
       signal: ctx.cancellationSignal,
       heartbeat: () => ctx.heartbeat(),
     });
-  if (IDEMPOTENT_TOOLS.has(input.call.name)) return execute();
+  if (rerunsOnRetry(input.call.name)) return execute();
   const result = await journaled(journalPath(deps.home, input.runId, input.journalKey), input.call, execute);
   return result.output;
 }
@@ -54,7 +58,7 @@ async function argumentsOf(input: ToolCallInput, deps: ActivityDeps): Promise<st
 
 /**
  * Runs one tool call and journals its output; returns a reference the next model step reads
- * (ARCHITECTURE decisions 2 and 9): the output is recorded in workflow history zero times.
+ * (docs/architecture.md decisions 2 and 9): the output is recorded in workflow history zero times.
  */
 async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<ToolOutputRef> {
   const ctx = Context.current();
@@ -69,7 +73,7 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
       heartbeat: () => ctx.heartbeat(),
     });
   const path = journalPath(deps.home, input.runId, input.journalKey);
-  const result = await journaled(path, { name: input.call.name, arguments: args }, execute, { idempotent: IDEMPOTENT_TOOLS.has(input.call.name) });
+  const result = await journaled(path, { name: input.call.name, arguments: args }, execute, { idempotent: rerunsOnRetry(input.call.name) });
   return { journalKey: input.journalKey, bytes: Buffer.byteLength(result.output, 'utf8') };
 }
 

@@ -1,5 +1,5 @@
 /**
- * One model step of a role over its transcript (ARCHITECTURE decision 1): truncate to the committed
+ * One model step of a role over its transcript (docs/architecture.md decision 1): truncate to the committed
  * length, append the new input, call the model statelessly with the normalized history, append the
  * output, and return only what the workflow decides on. A retry that finds the step already
  * written for the same committed prefix returns it without calling the model again.
@@ -10,7 +10,7 @@ import type { StepEnd, TranscriptItem } from '../protocol/items';
 import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
 import { autoCompactLimitOf } from './contextWindows';
 import { loadPrompt, renderTemplate } from './prompts';
-import { isToolName, TOOL_DEFINITIONS } from './tools/definitions';
+import { toolDefinitions } from '../protocol/tools';
 import { normalizeHistory } from './normalize';
 import { attemptToken } from './durable/fence';
 import { failpoint } from './durable/failpoints';
@@ -54,8 +54,8 @@ export function buildWireRequest(input: ModelStepInput, history: TranscriptItem[
     model: input.model,
     instructions,
     items,
-    tools: input.tools.filter(isToolName).map((name) => TOOL_DEFINITIONS[name]),
-    outputSchema: input.outputSchema ? { name: input.outputSchema, schema: OUTPUT_SCHEMAS[input.outputSchema] as Record<string, unknown> } : null,
+    tools: toolDefinitions(input.tools),
+    outputSchema: input.outputSchema ? { name: input.outputSchema, schema: OUTPUT_SCHEMAS[input.outputSchema] } : null,
     ...(input.toolChoice ? { toolChoice: input.toolChoice } : {}),
     promptCacheKey: `${input.runId}:${input.role}`,
     stream,

@@ -1,5 +1,5 @@
 /**
- * History normalization before every request (SPEC §6): every tool call gets an output ("aborted"
+ * History normalization before every request (docs/behaviour.md §6): every tool call gets an output ("aborted"
  * when missing) and outputs without a call are dropped. Pure and stable: the same transcript
  * always yields the same items, so consecutive requests share an exact prefix.
  */

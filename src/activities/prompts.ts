@@ -1,4 +1,4 @@
-/** Prompt files (ARCHITECTURE decision 7): loaded by activities, versioned with the code. */
+/** Prompt files (docs/architecture.md decision 7): loaded by activities, versioned with the code. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../temporalCli';

@@ -1,11 +1,12 @@
 /**
- * Run directories and run.json (SPEC §4), written atomically and durably (temp file, fsync, rename)
+ * Run directories and run.json (docs/behaviour.md §4), written atomically and durably (temp file, fsync, rename)
  * and fenced to the activity attempt (a superseded attempt's stale snapshot never overwrites a
  * newer one).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readRunJson, type RunJson } from '../host/runJson';
 import type { CreateRunInput, CreateRunResult, UpdateRunRecordInput } from '../protocol/activities';
 import { runIdError } from '../protocol/runId';
 import { activityAttemptToken, isSupersededAttempt, withFence } from './durable/fence';
@@ -19,18 +20,7 @@ export interface RunStoreDeps {
   defaultModel: string;
 }
 
-export interface RunJson {
-  run_id: string;
-  created_at: string;
-  updated_at: string;
-  objective: string;
-  status: string;
-  sandbox: 'bwrap' | 'none';
-  roles: { role: string; model: string; rollout_path: string }[];
-  /** The Temporal execution that owns this run (makes createRun idempotent on retry). */
-  workflow_run_id?: string;
-  [extra: string]: unknown;
-}
+/** The reader lives in host/runJson (the CLI reads run.json too); kept here for the store's callers and tests. */
 
 export const RUN_SUBDIRS = ['artifacts', 'memory/claims', 'index', 'deliverable'];
 
@@ -38,15 +28,6 @@ export function runDirFor(runsRoot: string, runId: string): string {
   const err = runIdError(runId);
   if (err) throw ApplicationFailure.nonRetryable(err, 'InvalidRunInput');
   return join(runsRoot, runId);
-}
-
-export async function readRunJson(runDir: string): Promise<RunJson | undefined> {
-  try {
-    return JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunJson;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 async function writeRunJson(runDir: string, data: RunJson): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * What a model step returns to the workflow, bounded (ARCHITECTURE decision 9): the text is cut to
+ * What a model step returns to the workflow, bounded (docs/architecture.md decision 9): the text is cut to
  * MAX_RESULT_TEXT_BYTES, and tool-call arguments beyond MAX_INLINE_ARGUMENTS_BYTES stay in the
  * transcript (the tool activity reads them there). The transcript always keeps everything.
  */

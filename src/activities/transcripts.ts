@@ -1,9 +1,9 @@
 /**
- * Per-role transcripts outside workflow history (ARCHITECTURE decision 1): append-only JSONL under
+ * Per-role transcripts outside workflow history (docs/architecture.md decision 1): append-only JSONL under
  * INFTY_HOME/transcripts/<run_id>/. Every write is fenced to one activity attempt and fsynced
- * (decision 10). A model step ends with a `step_end` line holding its input hash and usage, so a
+ * (docs/architecture.md decision 10). A model step ends with a `step_end` line holding its input hash and usage, so a
  * retried step that finds its response already written for the same committed prefix reuses it
- * instead of paying for it again (SPEC §8).
+ * instead of paying for it again (docs/behaviour.md §8).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { mkdir, readFile, stat } from 'node:fs/promises';

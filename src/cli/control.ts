@@ -1,8 +1,8 @@
 /** `infty pause|resume|budget|steer|cancel`. */
 import type { InftyConfig } from '../config';
 import { formatGoal, formatOutcome } from './render';
-import { parseBudget } from './start';
-import { withClient } from './inspect';
+import { parseBudget } from './flags';
+import { withClient } from './session';
 
 export async function setStatus(config: InftyConfig, runId: string, status: 'active' | 'paused'): Promise<number> {
   return withClient(config, async (infty) => {

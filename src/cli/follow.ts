@@ -21,7 +21,7 @@ export async function follow(
     const described = await retryTransient(() => infty.describe(runId));
     const running = described.status.name === 'RUNNING';
     try {
-      const p = await infty.connection.withDeadline(Date.now() + 10_000, () => infty.handle(runId).query<Progress>('progress'));
+      const p = await infty.liveProgress(runId, 10_000);
       last = p;
       if (p.lastEventSeq - p.events.length > lastSeq && lastSeq > 0) opts.print(`… ${p.lastEventSeq - p.events.length - lastSeq} earlier event(s) not shown`);
       for (const e of p.events) if (e.seq > lastSeq) opts.print(formatEvent(e));

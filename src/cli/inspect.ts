@@ -1,22 +1,14 @@
 /** `infty list`, `infty show`, `infty goal`, `infty watch`. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRunJson } from '../activities/runStore';
 import type { InftyClient } from '../client';
 import type { InftyConfig } from '../config';
+import { readRunJson } from '../host/runJson';
+import { formatDuration } from '../protocol/duration';
 import type { Progress } from '../protocol/progress';
 import { follow } from './follow';
-import { formatEvent, formatGoal, formatProgress, formatSummary, formatTokens, goalBar, formatDuration } from './render';
-import { connect } from './session';
-
-async function withClient<T>(config: InftyConfig, fn: (infty: InftyClient) => Promise<T>): Promise<T> {
-  const infty = await connect(config);
-  try {
-    return await fn(infty);
-  } finally {
-    await infty.close();
-  }
-}
+import { formatEvent, formatGoal, formatProgress, formatSummary, formatTokens, goalBar } from './render';
+import { withClient } from './session';
 
 export async function list(config: InftyConfig, flags: { json?: boolean }): Promise<number> {
   return withClient(config, async (infty) => {
@@ -58,7 +50,7 @@ async function progressOrRecord(config: InftyConfig, infty: InftyClient, runId: 
   const dir = join(config.runsRoot, runId);
   const runJson = existsSync(dir) ? ((await readRunJson(dir).catch(() => undefined)) ?? null) : null;
   try {
-    const progress = await infty.connection.withDeadline(Date.now() + 5_000, () => infty.handle(runId).query<Progress>('progress'));
+    const progress = await infty.liveProgress(runId, 5_000);
     return { progress, runJson, workflowStatus: described.status.name.toLowerCase() };
   } catch (err) {
     const outcome = described.status.name === 'RUNNING' ? undefined : await infty.result(runId);
@@ -135,5 +127,3 @@ export async function watch(config: InftyConfig, runId: string): Promise<number>
     return outcome.status === 'delivered' ? 0 : 1;
   });
 }
-
-export { withClient };

@@ -2,9 +2,7 @@
 import type { Goal } from '../protocol/goal';
 import type { RunOutcome } from '../protocol/outcome';
 import type { Progress, RunEvent } from '../protocol/progress';
-import { formatDuration } from '../workflows/idle';
-
-export { formatDuration };
+import { formatDuration } from '../protocol/duration';
 
 export function formatEvent(e: RunEvent): string {
   const time = e.at.slice(11, 19);
@@ -36,7 +34,7 @@ export function formatGoal(goal: Goal): string {
   ].join('\n');
 }
 
-export function formatRoles(p: Progress): string {
+function formatRoles(p: Progress): string {
   const rows = Object.entries(p.roles).map(
     ([role, s]) =>
       `  ${role.padEnd(16)} ${String(s.turns).padStart(5)} ${String(s.modelCalls).padStart(6)} ${String(s.toolCalls).padStart(6)} ${formatTokens(s.tokensUsed).padStart(10)} ${String(s.compactions).padStart(5)}  ${s.model}`,

@@ -1,83 +1,17 @@
 /** `infty create`, `infty run` and `infty demo`: start a run and, unless detached, follow it to its outcome. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectSandbox } from '../activities/tools/sandbox';
 import type { InftyConfig } from '../config';
-import { DEMO_OBJECTIVE } from '../demo/demoModel';
 import { UsageError } from '../errors';
-import { defaultRunId, runIdError } from '../protocol/runId';
+import { DEMO_OBJECTIVE } from '../protocol/demo';
+import { defaultRunId } from '../protocol/runId';
 import type { RunInputRaw } from '../protocol/runInput';
+import { detectSandbox } from '../worker';
 import { follow } from './follow';
+import { connectWithEmbedding } from './local';
+import { requireModelEndpoint, requireSandbox } from './preflight';
 import { formatSummary } from './render';
-import { connectWithEmbedding, note, requireModelEndpoint } from './session';
-
-export interface CreateFlags {
-  objective?: string;
-  runId?: string;
-  verifier?: string[];
-  verifiers?: boolean;
-  tokenBudget?: string;
-  model?: string;
-  solverModel?: string;
-  directorModel?: string;
-  verifierModel?: string;
-  directorTimeoutSecs?: string;
-  verifierTimeoutSecs?: string;
-  sandbox?: string;
-  detach?: boolean;
-  json?: boolean;
-}
-
-export function parsePositiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
-  }
-  return n;
-}
-
-export function parseBudget(value: string, flag = '--token-budget'): number | null {
-  if (value.trim().toLowerCase() === 'none') return null;
-  return parsePositiveInt(value, flag);
-}
-
-export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInputRaw {
-  const objective = flags.objective?.trim();
-  if (!objective) throw new UsageError('an objective is required: infty run "<objective>" or infty create --objective TEXT');
-  const runId = flags.runId ?? defaultRunId(now);
-  const idError = runIdError(runId);
-  if (idError) throw new UsageError(idError);
-  if (flags.sandbox !== undefined && flags.sandbox !== 'auto' && flags.sandbox !== 'none') {
-    throw new UsageError(`--sandbox must be "auto" or "none", got "${flags.sandbox}"`);
-  }
-  const input: RunInputRaw = { runId, objective };
-  if (flags.verifiers === false) {
-    if (flags.verifier?.length) throw new UsageError('--no-verifiers and --verifier cannot be combined');
-    input.verifiers = [];
-  } else if (flags.verifier?.length) {
-    input.verifiers = flags.verifier.map((v) => (v.startsWith('verifier') ? v : `verifier-${v}`));
-  }
-  if (flags.tokenBudget !== undefined) input.tokenBudget = parseBudget(flags.tokenBudget);
-  if (flags.model) input.model = flags.model;
-  if (flags.solverModel) input.solverModel = flags.solverModel;
-  if (flags.directorModel) input.directorModel = flags.directorModel;
-  if (flags.verifierModel) input.verifierModel = flags.verifierModel;
-  if (flags.directorTimeoutSecs) input.directorTimeoutSecs = parsePositiveInt(flags.directorTimeoutSecs, '--director-timeout-secs');
-  if (flags.verifierTimeoutSecs) input.verifierTimeoutSecs = parsePositiveInt(flags.verifierTimeoutSecs, '--verifier-timeout-secs');
-  if (flags.sandbox) input.sandbox = flags.sandbox as 'auto' | 'none';
-  return input;
-}
-
-/** With the worker in this process, a run that needs the sandbox is refused up front when there is none. */
-async function requireSandbox(): Promise<void> {
-  const sandbox = await detectSandbox();
-  if (!sandbox.available) {
-    throw new UsageError(
-      `no working sandbox for shell commands (${sandbox.reason}). Install bubblewrap (apt-get install bubblewrap), ` +
-        'or pass --sandbox none to run the Solver\'s commands unsandboxed. Nothing was started.',
-    );
-  }
-}
+import { note } from './session';
 
 function refuseLocalDuplicate(config: InftyConfig, runId: string): void {
   const dir = join(config.runsRoot, runId);
@@ -86,7 +20,7 @@ function refuseLocalDuplicate(config: InftyConfig, runId: string): void {
   }
 }
 
-/** Starts a run; returns the process exit code (INTERFACE.md). */
+/** Starts a run; returns the process exit code (docs/interface.md). */
 export async function startRun(config: InftyConfig, input: RunInputRaw, flags: { detach?: boolean; json?: boolean; demo?: boolean }): Promise<number> {
   refuseLocalDuplicate(config, input.runId);
   const session = await connectWithEmbedding(config, { needWorker: true });

@@ -6,10 +6,6 @@ import { conversationOf, sinceLastUser, userMessages, type Turn } from '../fakeM
 import { startFakeModelServer } from '../fakeModel/server';
 import type { FakeModelServer, RecordedRequest, ScriptedReply } from '../fakeModel/types';
 
-export const DEMO_OBJECTIVE =
-  'Write a haiku about durable execution into deliverable/haiku.txt, with a deliverable/README.md that explains ' +
-  'its 5-7-5 syllable structure line by line.';
-
 const HAIKU = ['Workers fall and rise', 'the history remembers', 'each step, done once, kept'].join('\n');
 const README_V1 = '# Haiku\n\nA haiku about durable execution, written during the Infty demo.\n';
 const SYLLABLES = '\n## Syllables\n\n- line 1: 5 (Work-ers fall and rise)\n- line 2: 7 (the his-to-ry re-mem-bers)\n- line 3: 5 (each step, done once, kept)';
@@ -94,7 +90,7 @@ export function demoResponder(req: RecordedRequest): ScriptedReply {
   if (role === 'solver') return solver(turns);
   if (role === 'director') return director();
   if (role.startsWith('verifier')) return verifier(role, turns);
-  return { kind: 'fault', fault: { kind: 'http', status: 400, message: `the demo model has no script for role "${role}"` } };
+  return { kind: 'error', status: 400, message: `the demo model has no script for role "${role}"` };
 }
 
 export function startDemoModel(): Promise<FakeModelServer> {

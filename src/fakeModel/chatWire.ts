@@ -57,6 +57,20 @@ export function renderChatCompletion(reply: WireReply, _body: any): Record<strin
   };
 }
 
+/** One `chat.completion.chunk` object carrying `choices` (and `extra`, e.g. usage, after them). */
+function chunkObject(reply: WireReply, choices: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: chatCompletionId(reply),
+    object: 'chat.completion.chunk',
+    created: reply.createdAt,
+    model: reply.model,
+    service_tier: 'default',
+    system_fingerprint: null,
+    choices,
+    ...extra,
+  };
+}
+
 export function sseData(data: unknown): SseFrame {
   return `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
 }
@@ -70,19 +84,9 @@ export const SSE_DONE: SseFrame = 'data: [DONE]\n\n';
  */
 export function renderChatStream(reply: WireReply, body: any): { frames: SseFrame[]; tail: SseFrame[] } {
   const includeUsage = Boolean(body?.stream_options?.include_usage) && reply.usage !== null;
-  const chunk = (delta: Record<string, unknown>, finish: 'tool_calls' | 'stop' | null = null) => {
-    const c: Record<string, unknown> = {
-      id: chatCompletionId(reply),
-      object: 'chat.completion.chunk',
-      created: reply.createdAt,
-      model: reply.model,
-      service_tier: 'default',
-      system_fingerprint: null,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    };
-    if (includeUsage) c.usage = null;
-    return sseData(c);
-  };
+  // With include_usage every chunk carries `usage: null`; the usage itself comes in a last chunk without choices.
+  const chunk = (delta: Record<string, unknown>, finish: 'tool_calls' | 'stop' | null = null) =>
+    sseData(chunkObject(reply, [{ index: 0, delta, logprobs: null, finish_reason: finish }], includeUsage ? { usage: null } : {}));
 
   const frames: SseFrame[] = [];
   const hasText = reply.text !== undefined;
@@ -102,20 +106,7 @@ export function renderChatStream(reply: WireReply, body: any): { frames: SseFram
   });
 
   const tail: SseFrame[] = [chunk({}, finishReason(reply))];
-  if (includeUsage) {
-    tail.push(
-      sseData({
-        id: chatCompletionId(reply),
-        object: 'chat.completion.chunk',
-        created: reply.createdAt,
-        model: reply.model,
-        service_tier: 'default',
-        system_fingerprint: null,
-        choices: [],
-        usage: usageObject(reply),
-      }),
-    );
-  }
+  if (includeUsage) tail.push(sseData(chunkObject(reply, [], { usage: usageObject(reply) })));
   tail.push(SSE_DONE);
   return { frames, tail };
 }

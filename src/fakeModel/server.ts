@@ -1,10 +1,11 @@
 /**
- * A scripted fake OpenAI-compatible HTTP server (plain node:http).
+ * A scripted OpenAI-compatible HTTP server (plain node:http): the offline demo's model.
  *
  * Serves `POST /v1/responses` and `POST /v1/chat/completions` (also without the
  * `/v1` prefix), streaming (SSE) and not, faithfully enough for the real
  * `openai` v6 client. Every request is recorded; the reply is chosen by a
- * `Responder` (see script.ts for `scriptByRole` / `withFaults`).
+ * `Responder`. Replies of other kinds go to `answerOther`: the tests' fault
+ * injection (test/support/fakeModel.ts) plugs in there and is not part of the product.
  */
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
@@ -12,9 +13,10 @@ import { renderChatCompletion, renderChatStream } from './chatWire';
 import { renderResponse, renderResponseStream } from './responsesWire';
 import { validateRequest } from './validate';
 import type {
-  Fault,
   FakeModelServer,
+  OtherReply,
   RecordedRequest,
+  ReplyExchange,
   Responder,
   ScriptedReply,
   SseFrame,
@@ -23,7 +25,7 @@ import type {
   WireReply,
 } from './types';
 
-export type { FakeModelServer, RecordedRequest, Responder, ScriptedReply, Fault, Usage } from './types';
+export type { FakeModelServer, RecordedRequest, Responder, ScriptedReply, Usage } from './types';
 
 const ROUTES: Record<string, { path: string; wire: 'responses' | 'chat' }> = {
   '/v1/responses': { path: '/v1/responses', wire: 'responses' },
@@ -32,11 +34,8 @@ const ROUTES: Record<string, { path: string; wire: 'responses' | 'chat' }> = {
   '/chat/completions': { path: '/v1/chat/completions', wire: 'chat' },
 };
 
-/** Context window quoted in the fake `context_length_exceeded` message. */
-const FAKE_CONTEXT_WINDOW = 128000;
-
 /** Tracks whether the client is still there; lets waits end early on disconnect. */
-class Exchange {
+class Exchange implements ReplyExchange {
   gone = false;
   private readonly waiters = new Set<() => void>();
 
@@ -68,18 +67,6 @@ class Exchange {
         resolve(!this.gone);
       };
       const timer = setTimeout(done, ms);
-      this.waiters.add(done);
-    });
-  }
-
-  /** Resolves when the client disconnects (or the server closes the socket). */
-  untilGone(): Promise<void> {
-    if (this.gone) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.waiters.delete(done);
-        resolve();
-      };
       this.waiters.add(done);
     });
   }
@@ -122,11 +109,11 @@ function readBody(req: http.IncomingMessage): Promise<string | undefined> {
   });
 }
 
-function errorBody(message: string, type: string, code: string | null, param: string | null = null) {
+export function errorBody(message: string, type: string, code: string | null, param: string | null = null) {
   return { error: { message, type, param, code } };
 }
 
-function sendJson(ex: Exchange, status: number, obj: unknown, extraHeaders: Record<string, string> = {}): void {
+export function sendJson(ex: ReplyExchange, status: number, obj: unknown, extraHeaders: Record<string, string> = {}): void {
   if (ex.gone || ex.res.headersSent) return;
   const text = JSON.stringify(obj);
   ex.res.writeHead(status, {
@@ -164,7 +151,7 @@ export function resolveUsage(
   };
 }
 
-function toWireReply(rec: RecordedRequest, reply: Extract<ScriptedReply, { kind: 'message' | 'tool_calls' }>): WireReply {
+export function toWireReply(rec: RecordedRequest, reply: Extract<ScriptedReply, { kind: 'message' | 'tool_calls' }>): WireReply {
   const calls =
     reply.kind === 'tool_calls'
       ? reply.calls.map((c, i) => ({
@@ -185,115 +172,43 @@ function toWireReply(rec: RecordedRequest, reply: Extract<ScriptedReply, { kind:
   };
 }
 
-function renderStream(rec: RecordedRequest, reply: WireReply): { frames: SseFrame[]; tail: SseFrame[] } {
+export function renderStream(rec: RecordedRequest, reply: WireReply): { frames: SseFrame[]; tail: SseFrame[] } {
   return rec.wire === 'responses' ? renderResponseStream(reply, rec.body) : renderChatStream(reply, rec.body);
 }
 
-function renderJson(rec: RecordedRequest, reply: WireReply): Record<string, unknown> {
+export function renderJson(rec: RecordedRequest, reply: WireReply): Record<string, unknown> {
   return rec.wire === 'responses' ? renderResponse(reply, rec.body) : renderChatCompletion(reply, rec.body);
 }
 
-const SSE_HEADERS = {
+export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
 };
 
-function defaultHttpMessage(status: number): { message: string; type: string; code: string | null } {
-  if (status === 429) {
-    return {
-      message: 'Rate limit reached for requests (fake model server). Please try again later.',
-      type: 'requests',
-      code: 'rate_limit_exceeded',
-    };
-  }
-  if (status === 401) return { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' };
-  if (status === 404) return { message: 'The model does not exist.', type: 'invalid_request_error', code: 'model_not_found' };
-  if (status === 413) return { message: 'Request Entity Too Large', type: 'invalid_request_error', code: 'request_too_large' };
-  if (status >= 500) {
-    return {
-      message: 'The server had an error while processing your request. Sorry about that!',
-      type: 'server_error',
-      code: null,
-    };
-  }
-  return { message: `Fake model server error (HTTP ${status}).`, type: 'invalid_request_error', code: null };
+function isOwnReply(reply: ScriptedReply | OtherReply): reply is ScriptedReply {
+  return reply.kind === 'message' || reply.kind === 'tool_calls' || reply.kind === 'error';
 }
 
-async function applyFault(ex: Exchange, rec: RecordedRequest, fault: Fault): Promise<void> {
-  rec.status = 'fault';
-  rec.fault = fault.kind;
-  switch (fault.kind) {
-    case 'http': {
-      const def = defaultHttpMessage(fault.status);
-      let message = fault.message ?? def.message;
-      let type = def.type;
-      let param: string | null = null;
-      const code = fault.code ?? def.code;
-      if (fault.code === 'context_length_exceeded') {
-        type = 'invalid_request_error';
-        param = rec.wire === 'chat' ? 'messages' : 'input';
-        if (fault.message === undefined) {
-          const got = Math.max(FAKE_CONTEXT_WINDOW + 1, estimateInputTokens(rec.wire, rec.body));
-          message =
-            `This model's maximum context length is ${FAKE_CONTEXT_WINDOW} tokens. ` +
-            `However, your messages resulted in ${got} tokens. Please reduce the length of the messages.`;
-        }
-      }
-      const headers: Record<string, string> = { 'x-request-id': `req_${rec.seq}` };
-      if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-      if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
-      sendJson(ex, fault.status, errorBody(message, type, code, param), headers);
-      return;
-    }
-    case 'drop': {
-      ex.req.socket.destroy();
-      return;
-    }
-    case 'hang': {
-      await ex.untilGone();
-      return;
-    }
-    case 'invalid_json': {
-      if (rec.stream) {
-        ex.res.writeHead(200, SSE_HEADERS);
-        const prefix = rec.wire === 'responses' ? 'event: response.created\n' : '';
-        ex.end(`${prefix}data: {"id": "broken", this is not JSON\n\n`);
-      } else {
-        const text = '<html><body>502 Bad Gateway (not JSON)</body></html>';
-        ex.res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
-        ex.end(text);
-      }
-      return;
-    }
-    case 'truncated_stream': {
-      const filler: WireReply = toWireReply(rec, {
-        kind: 'tool_calls',
-        text: 'This reply was cut off before it completed; the rest never arrives. '.repeat(2),
-        calls: [{ name: 'truncated', arguments: { note: 'this call is never completed' } }],
-      });
-      if (rec.stream) {
-        const { frames } = renderStream(rec, filler);
-        const n = Math.min(frames.length, Math.max(2, Math.ceil(frames.length / 2)));
-        ex.res.writeHead(200, SSE_HEADERS);
-        ex.res.flushHeaders();
-        for (const f of frames.slice(0, n)) ex.write(f);
-        ex.end();
-      } else {
-        const full = JSON.stringify(renderJson(rec, filler));
-        // No content-length: a clean chunked end after half the document.
-        ex.res.writeHead(200, { 'content-type': 'application/json' });
-        ex.end(full.slice(0, Math.floor(full.length / 2)));
-      }
-      return;
-    }
-  }
-}
-
-async function answer(ex: Exchange, rec: RecordedRequest, reply: ScriptedReply): Promise<void> {
+async function answer<X extends OtherReply>(
+  ex: Exchange,
+  rec: RecordedRequest,
+  reply: ScriptedReply | X,
+  answerOther: StartFakeModelServerOptions<X>['answerOther'],
+): Promise<void> {
   const latency = reply.latencyMs ?? 0;
   if (!(await ex.sleep(latency))) return;
-  if (reply.kind === 'fault') {
-    await applyFault(ex, rec, reply.fault);
+  if (!isOwnReply(reply)) {
+    if (answerOther) return answerOther(ex, rec, reply as X);
+    rec.status = 'fault';
+    rec.fault = 'unknown_reply';
+    sendJson(ex, 500, errorBody(`fake model: cannot answer a reply of kind "${reply.kind}"`, 'server_error', 'unknown_reply'));
+    return;
+  }
+  if (reply.kind === 'error') {
+    rec.status = 'fault';
+    rec.fault = 'http';
+    const type = reply.status >= 500 ? 'server_error' : 'invalid_request_error';
+    sendJson(ex, reply.status, errorBody(reply.message, type, reply.code ?? null), { 'x-request-id': `req_${rec.seq}` });
     return;
   }
   const wireReply = toWireReply(rec, reply);
@@ -318,8 +233,10 @@ async function answer(ex: Exchange, rec: RecordedRequest, reply: ScriptedReply):
   ex.end();
 }
 
-export async function startFakeModelServer(opts: StartFakeModelServerOptions): Promise<FakeModelServer> {
-  let responder: Responder = opts.responder;
+export async function startFakeModelServer<X extends OtherReply = never>(
+  opts: StartFakeModelServerOptions<X>,
+): Promise<FakeModelServer<ScriptedReply | X>> {
+  let responder: Responder<ScriptedReply | X> = opts.responder;
   const host = opts.host ?? '127.0.0.1';
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -376,7 +293,7 @@ export async function startFakeModelServer(opts: StartFakeModelServerOptions): P
       return;
     }
 
-    let reply: ScriptedReply;
+    let reply: ScriptedReply | X;
     try {
       reply = await responder(rec);
     } catch (err) {
@@ -387,7 +304,7 @@ export async function startFakeModelServer(opts: StartFakeModelServerOptions): P
       return;
     }
     if (ex.gone) return;
-    await answer(ex, rec, reply);
+    await answer(ex, rec, reply, opts.answerOther);
   }
 
   const server = http.createServer((req, res) => {
@@ -433,7 +350,7 @@ export async function startFakeModelServer(opts: StartFakeModelServerOptions): P
   return {
     baseUrl: `http://${urlHost}:${port}/v1`,
     requests,
-    setResponder(r: Responder) {
+    setResponder(r: Responder<ScriptedReply | X>) {
       responder = r;
     },
     requestsFor(role: string) {

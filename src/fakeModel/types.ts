@@ -1,10 +1,12 @@
 /**
- * Types for the scripted fake OpenAI-compatible model server.
+ * Types for the scripted OpenAI-compatible model server.
  *
- * The server is used by tests and by the offline demo; it speaks enough of the
- * Responses API and the Chat Completions API (streaming and not) that the real
- * `openai` npm client parses its answers.
+ * The server is the offline demo's model (src/demo) and the base of the tests' fake model
+ * (test/support/fakeModel.ts adds fault injection through `answerOther`); it speaks enough of the
+ * Responses API and the Chat Completions API (streaming and not) that the real `openai` npm
+ * client parses its answers.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface Usage {
   inputTokens: number;
@@ -30,48 +32,59 @@ export interface RecordedRequest {
   /** x-infty-purpose header */
   purpose?: string;
   stream: boolean;
-  /** Set once answered (for faults: once the fault has been applied). */
+  /** Set once answered ('fault': answered with an error, or a fault was applied). */
   status?: 'completed' | 'fault';
   /** Set when the client went away before the response was complete (e.g. an aborted request). */
   clientAbortedAt?: number;
-  /** Fault kind when status === 'fault' ('http', 'drop', 'truncated_stream', 'invalid_json', 'hang', 'responder_error', 'invalid_request'). */
+  /**
+   * What went wrong when status === 'fault': 'http' (an error reply), 'responder_error',
+   * 'invalid_request', 'unknown_reply', or the kind of a fault a reply extension applied.
+   */
   fault?: string;
 }
 
 export type ToolCallSpec = { name: string; arguments: Record<string, unknown> | string; callId?: string };
 
-export type Fault =
-  /** JSON error body {error:{message,type,param,code}}; `retry-after` / `retry-after-ms` headers when set. */
-  | { kind: 'http'; status: number; retryAfterSeconds?: number; retryAfterMs?: number; code?: string; message?: string }
-  /** Destroy the socket without answering. */
-  | { kind: 'drop' }
-  /** Streams: some events, then a clean end without the completion event / [DONE]. Non-stream: half a JSON body. */
-  | { kind: 'truncated_stream' }
-  /** 200 with a body that is not JSON (for streams: an SSE data line that is not JSON). */
-  | { kind: 'invalid_json' }
-  /** Never answer (until the client aborts or the server closes). */
-  | { kind: 'hang' };
-
 /** `omitUsage`: answer without any usage (as many OpenAI-compatible servers do), even when a stream asks for it. */
 export type ScriptedReply =
   | { kind: 'message'; text: string; usage?: Partial<Usage>; omitUsage?: boolean; latencyMs?: number }
   | { kind: 'tool_calls'; calls: ToolCallSpec[]; text?: string; usage?: Partial<Usage>; omitUsage?: boolean; latencyMs?: number }
-  | { kind: 'fault'; fault: Fault; latencyMs?: number };
+  /** An OpenAI-style JSON error body {error:{message,type,param,code}} with this HTTP status. */
+  | { kind: 'error'; status: number; message: string; code?: string; latencyMs?: number };
 
-export type Responder = (req: RecordedRequest) => ScriptedReply | Promise<ScriptedReply>;
+/** A reply of a kind the server does not render itself: handed to `answerOther`. */
+export interface OtherReply {
+  kind: string;
+  latencyMs?: number;
+}
 
-export interface FakeModelServer {
+export type Responder<R = ScriptedReply> = (req: RecordedRequest) => R | Promise<R>;
+
+export interface FakeModelServer<R = ScriptedReply> {
   /** e.g. http://127.0.0.1:PORT/v1 (what OPENAI_BASE_URL gets) */
   baseUrl: string;
   requests: RecordedRequest[];
-  setResponder(r: Responder): void;
+  setResponder(r: Responder<R>): void;
   requestsFor(role: string): RecordedRequest[];
   /** Closes the listener and all open sockets (hanging requests included). */
   close(): Promise<void>;
 }
 
-export interface StartFakeModelServerOptions {
-  responder: Responder;
+/** The open HTTP exchange of one request, as a reply extension sees it (see Exchange in server.ts). */
+export interface ReplyExchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** True once the client went away before the response was complete. */
+  readonly gone: boolean;
+  /** Resolves after `ms`, or false as soon as the client disconnects. */
+  sleep(ms: number): Promise<boolean>;
+  /** Writes unless the client is gone; false when it is. */
+  write(chunk: string): boolean;
+  end(chunk?: string): void;
+}
+
+export interface StartFakeModelServerOptions<X extends OtherReply = never> {
+  responder: Responder<ScriptedReply | X>;
   /** 0 / omitted: an ephemeral port. */
   port?: number;
   /** Default 127.0.0.1 */
@@ -82,6 +95,11 @@ export interface StartFakeModelServerOptions {
    * responder is asked, as strict OpenAI-compatible servers do.
    */
   chatUnsupportedParams?: string[];
+  /**
+   * Answers replies whose kind is not one of ScriptedReply's (after their latency): the tests'
+   * fault injection (test/support/fakeModel.ts). Without it such a reply is answered HTTP 500.
+   */
+  answerOther?: (ex: ReplyExchange, rec: RecordedRequest, reply: X) => Promise<void>;
 }
 
 /** A successful reply normalised for the wire renderers. */

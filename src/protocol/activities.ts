@@ -135,7 +135,7 @@ export interface InftyActivities {
   validateDeliverable(input: { runDir: string; path: string }): Promise<DeliverableCheck>;
 }
 
-export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization';
+export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization' | 'correction' | 'invalid_delivery';
 
 /**
  * What the workflow appends before a model step: transcript items, or a user message rendered by
@@ -144,5 +144,5 @@ export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization
 export type NewItem =
   | TranscriptItem
   | { type: 'prompt_message'; template: PromptTemplateName; vars: Record<string, string> }
-  /** A tool's output, read by the model step from the tool journal (ARCHITECTURE decision 9). */
+  /** A tool's output, read by the model step from the tool journal (docs/architecture.md decision 9). */
   | { type: 'tool_output_ref'; callId: string; journalKey: string };

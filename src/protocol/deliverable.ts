@@ -21,7 +21,7 @@ export type DeliverableCheck =
     }
   | { ok: false; reason: string };
 
-/** The deliverable as reported in the outcome (SPEC §4): the check without where it was found. */
+/** The deliverable as reported in the outcome (docs/behaviour.md §4): the check without where it was found. */
 export type DeliverableReport =
   | { kind: 'file'; size: number; sha256: string }
   | { kind: 'directory'; size: number; files: number; manifest: { path: string; size: number; sha256: string }[] };

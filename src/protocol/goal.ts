@@ -1,6 +1,6 @@
 export type GoalStatus = 'active' | 'paused' | 'budget_limited' | 'complete';
 
-/** SPEC §5, program-facing (camelCase). */
+/** docs/behaviour.md §5, program-facing (camelCase). */
 export interface Goal {
   objective: string;
   status: GoalStatus;

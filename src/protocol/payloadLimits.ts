@@ -1,6 +1,6 @@
 /**
  * The one cap on what passes through workflow history in a single activity input or result
- * (ARCHITECTURE decision 9). Temporal refuses payloads over 2 MB and warns from 512 KB; keeping
+ * (docs/architecture.md decision 9). Temporal refuses payloads over 2 MB and warns from 512 KB; keeping
  * every payload under this cap, far below both, means no output can kill a run. Producers bound
  * their data well under it (tool outputs ~10 KiB, model text 64 KiB); this is the backstop that
  * turns a bug into a clear error instead of a terminated workflow.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatZodError } from './signals';
+import { parseJson } from './json';
 import type { PlanStep } from './progress';
 
 export const UpdatePlanArgsSchema = z.object({
@@ -9,16 +9,12 @@ export const UpdatePlanArgsSchema = z.object({
     .refine((p) => p.filter((s) => s.status === 'in_progress').length <= 1, 'at most one step may be in_progress'),
 });
 
+/** The arguments of an update_plan call (raw JSON, as tool arguments are: no fences). */
 export function parseUpdatePlan(
   rawArguments: string,
 ): { ok: true; explanation: string | null; steps: PlanStep[] } | { ok: false; error: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(rawArguments);
-  } catch (err) {
-    return { ok: false, error: `update_plan arguments are not valid JSON (${(err as Error).message})` };
-  }
-  const parsed = UpdatePlanArgsSchema.safeParse(value);
-  if (!parsed.success) return { ok: false, error: `invalid arguments for update_plan: ${formatZodError(parsed.error)}` };
-  return { ok: true, explanation: parsed.data.explanation ?? null, steps: parsed.data.plan };
+  const parsed = parseJson(rawArguments, UpdatePlanArgsSchema);
+  if (parsed.ok) return { ok: true, explanation: parsed.value.explanation ?? null, steps: parsed.value.plan };
+  if (parsed.reason === 'invalid_json') return { ok: false, error: `update_plan arguments are not valid JSON (${parsed.error})` };
+  return { ok: false, error: `invalid arguments for update_plan: ${parsed.error}` };
 }

@@ -1,6 +1,6 @@
 const RUN_ID = /^[A-Za-z0-9_.-]+$/;
 
-/** SPEC §4: non-empty, ASCII letters, digits, '-', '_', '.', not starting or ending with '.'. */
+/** docs/behaviour.md §4: non-empty, ASCII letters, digits, '-', '_', '.', not starting or ending with '.'. */
 export function runIdError(id: string): string | undefined {
   if (!id) return 'run id must not be empty';
   if (id.length > 200) return 'run id must be at most 200 characters';

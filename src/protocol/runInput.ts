@@ -8,7 +8,7 @@ const roleName = z
   .string()
   .regex(/^[a-z][a-z0-9_-]*$/, 'role names use lower-case letters, digits, "-" and "_"');
 
-/** Workflow input of `inftyRun` (INTERFACE.md). Only runId and objective are required. */
+/** Workflow input of `inftyRun` (docs/interface.md). Only runId and objective are required. */
 export const RunInputSchema = z
   .object({
     runId: z.string().superRefine((id, ctx) => {
@@ -74,7 +74,10 @@ export function instructionsOverride(input: RunInput, role: string): string | un
   return input.instructions[role] ?? (role.startsWith('verifier') ? input.instructions.verifier : undefined);
 }
 
-export function promptNameFor(role: string): 'solver' | 'director' | 'verifier' {
+/** What a role is: its instructions, and the tools it is offered, follow from it. */
+export type RoleKind = 'solver' | 'director' | 'verifier';
+
+export function promptNameFor(role: string): RoleKind {
   if (role === 'solver' || role === 'director') return role;
   return 'verifier';
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { extractJsonText, formatZodError } from './signals';
 
 export const VerdictSchema = z.object({
   verdict: z.enum(['pass', 'fail']),
@@ -16,19 +15,6 @@ export interface VerificationFeedback {
   type: 'verification_feedback';
   overall: 'pass' | 'fail';
   verdicts: RoleVerdict[];
-}
-
-export function parseVerdict(text: string | null): { ok: true; verdict: Verdict } | { ok: false; error: string } {
-  const json = text ? extractJsonText(text) : undefined;
-  if (json === undefined) return { ok: false, error: 'reply is not a JSON object' };
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (err) {
-    return { ok: false, error: `reply is not valid JSON (${(err as Error).message})` };
-  }
-  const parsed = VerdictSchema.safeParse(value);
-  return parsed.success ? { ok: true, verdict: parsed.data } : { ok: false, error: formatZodError(parsed.error) };
 }
 
 /** Unanimous: pass only if every verdict passes; no verifiers is a pass. */

@@ -1,4 +1,4 @@
-/** Activity proxies with their timeouts and retry policies (ARCHITECTURE decisions 3 and 4). */
+/** Activity proxies with their timeouts and retry policies (docs/architecture.md decisions 3 and 4). */
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { InftyActivities } from '../protocol/activities';
 import { PAYLOAD_TOO_LARGE, payloadTooLarge } from '../protocol/payloadLimits';
@@ -20,7 +20,7 @@ function capped<T extends object>(proxy: T): T {
 
 /**
  * Long activities heartbeat every 2 s; a worker that dies is noticed after this long, and the
- * activity is retried elsewhere (ARCHITECTURE decision 3).
+ * activity is retried elsewhere (docs/architecture.md decision 3).
  */
 const HEARTBEAT_TIMEOUT = '10 seconds';
 

@@ -15,7 +15,7 @@ import type { RunInput } from '../protocol/runInput';
 import { instructionsOverride, promptNameFor } from '../protocol/runInput';
 import { MODEL_NON_RETRYABLE, modelActivitiesFor, storeActivities } from './activities';
 import { accountUsage, goalView, isHeld, pause, resume, type GoalState } from './goal';
-import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from './searchAttributes';
+import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
 
 /** Ends the run with status `failed` and this reason. */

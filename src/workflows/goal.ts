@@ -1,5 +1,5 @@
-/** The goal state machine and its accounting (SPEC §5). Pure functions: no I/O, no clock. */
-import type { Goal, GoalStatus, SetGoalRequest } from '../protocol/goal';
+/** The goal state machine and its accounting (docs/behaviour.md §5). Pure functions: no I/O, no clock. */
+import type { Goal, SetGoalRequest } from '../protocol/goal';
 import { MAX_OBJECTIVE_CHARS } from '../protocol/goal';
 import { billableTokens, type Usage } from '../protocol/items';
 
@@ -24,24 +24,16 @@ export function validateBudget(budget: unknown): Checked<number | null> {
 }
 
 /**
- * Internal goal state: the public Goal plus the instant the active clock was last read, and the
- * hold. The goal is the one owner of "paused" and of active time: a run is held exactly while
+ * Internal goal state: the public Goal (less the derived `remainingTokens`, with epoch-ms times)
+ * plus the instant the active clock was last read, and the hold. `timeUsedSeconds` counts up to
+ * `clockAt`. The goal is the one owner of "paused" and of active time: a run is held exactly while
  * `holdReason` is set, and time counts only while the status is `active` (never while held).
  */
-export interface GoalState {
-  objective: string;
-  status: GoalStatus;
-  tokenBudget: number | null;
-  tokensUsed: number;
-  /** Some model call's usage was estimated (the endpoint reported none). */
-  tokensEstimated: boolean;
-  /** Seconds accumulated up to `clockAt`. */
-  timeUsedSeconds: number;
+export interface GoalState extends Omit<Goal, 'remainingTokens' | 'createdAt' | 'updatedAt'> {
   /** Epoch ms when the time counter was last brought up to date. */
   clockAt: number;
   createdAt: number;
   updatedAt: number;
-  statusReason: string | null;
   /** Why the run is held (user pause, stalled Solver, failing endpoint, run ended); null while it may work. */
   holdReason: string | null;
 }

@@ -1,5 +1,6 @@
-/** What the Solver hears when it ends a turn without a signal (SPEC §3 "Solver idles", §5). */
+/** What the Solver hears when it ends a turn without a signal (docs/behaviour.md §3.4, §5). */
 import type { NewItem } from '../protocol/activities';
+import { formatDuration } from '../protocol/duration';
 import type { RunContext } from './context';
 import { goalView } from './goal';
 import type { SolverNext } from './solver';
@@ -8,38 +9,32 @@ export function escapeObjective(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function formatDuration(seconds: number): string {
-  const s = Math.floor(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h ${m}m ${s % 60}s` : m > 0 ? `${m}m ${s % 60}s` : `${s}s`;
+/** What the continuation and budget-limit messages both show: the escaped objective, time and tokens. */
+function goalVars(ctx: RunContext): Record<string, string> {
+  const g = goalView(ctx.state.goal, ctx.now());
+  return {
+    objective: escapeObjective(g.objective),
+    time_used: formatDuration(g.timeUsedSeconds),
+    tokens_used: String(g.tokensUsed),
+    token_budget: g.tokenBudget === null ? 'none' : String(g.tokenBudget),
+  };
 }
 
 export function continuationItem(ctx: RunContext): NewItem {
-  const g = goalView(ctx.state.goal, ctx.now());
+  const remaining = goalView(ctx.state.goal, ctx.now()).remainingTokens;
   return {
     type: 'prompt_message',
     template: 'continuation',
-    vars: {
-      objective: escapeObjective(g.objective),
-      time_used: formatDuration(g.timeUsedSeconds),
-      tokens_used: String(g.tokensUsed),
-      token_budget: g.tokenBudget === null ? 'none' : String(g.tokenBudget),
-      remaining_tokens: g.remainingTokens === null ? 'unlimited' : String(g.remainingTokens),
-    },
+    vars: { ...goalVars(ctx), remaining_tokens: remaining === null ? 'unlimited' : String(remaining) },
   };
 }
 
 export function budgetLimitItem(ctx: RunContext): NewItem {
-  const g = goalView(ctx.state.goal, ctx.now());
   return {
     type: 'prompt_message',
     template: 'budget_limit',
     vars: {
-      objective: escapeObjective(g.objective),
-      time_used: formatDuration(g.timeUsedSeconds),
-      tokens_used: String(g.tokensUsed),
-      token_budget: String(g.tokenBudget),
+      ...goalVars(ctx),
       turns_allowed: String(ctx.input.budgetGraceTurns),
       model_calls_allowed: String(ctx.input.budgetGraceModelCalls),
     },

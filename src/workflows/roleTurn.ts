@@ -1,66 +1,58 @@
-/** One role turn (SPEC §6): model step ⇄ tool calls until a message without tool calls. */
+/** One role turn (docs/behaviour.md §6): model step ⇄ tool calls until a message without tool calls. */
 import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
 import type { NewItem, StepToolCall } from '../protocol/activities';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
-import { parseUpdatePlan } from '../protocol/plan';
+import { isWorkflowTool, toolSpec, toolsFor } from '../protocol/tools';
 import { toolActivities } from './activities';
 import type { RunContext } from './context';
+import { WORKFLOW_TOOLS } from './workflowTools';
 
-export const SOLVER_TOOLS = ['shell', 'apply_patch', 'read_file', 'list_dir', 'update_plan'];
-export const READ_ONLY_TOOLS = ['read_file', 'list_dir'];
-/** Tools that do not change the run directory, so several of them may run at once. */
-const CONCURRENT_TOOLS = ['read_file', 'list_dir', 'update_plan'];
+export const SOLVER_TOOLS = toolsFor('solver');
 
 export interface TurnResult {
   text: string | null;
   toolCalls: number;
 }
 
-function updatePlan(ctx: RunContext, call: StepToolCall): string {
-  if (call.argumentsInTranscript) return 'Error: the plan is too large; keep it to a short list of steps.';
-  const parsed = parseUpdatePlan(call.arguments);
-  if (!parsed.ok) return parsed.error;
-  ctx.state.plan = { explanation: parsed.explanation, steps: parsed.steps };
-  return 'Plan updated';
-}
-
 /**
- * Runs one step's tool calls: consecutive read-only calls run concurrently, a call that changes
- * the run directory runs alone, in call order (so a read after a write sees the write).
+ * Runs one step's tool calls: consecutive calls of concurrent tools run at once, any other call
+ * runs alone, in call order (so a read after a write sees the write).
  * Outputs come back in call order.
  */
-export async function runToolCalls(ctx: RunContext, role: string, calls: StepToolCall[], allowed: string[]): Promise<NewItem[]> {
+export async function runToolCalls(ctx: RunContext, role: string, calls: StepToolCall[]): Promise<NewItem[]> {
   ctx.role(role).stats.toolCalls += calls.length;
   for (const call of calls) ctx.event('tool_call', `${call.name} ${abbreviate(call.arguments, 160)}`, role);
   const outputs: NewItem[] = [];
   for (const batch of batches(calls)) {
-    outputs.push(...(await Promise.all(batch.map((call) => runToolCall(ctx, role, call, allowed)))));
+    outputs.push(...(await Promise.all(batch.map((call) => runToolCall(ctx, role, call)))));
   }
   return outputs;
 }
+
+const concurrent = (call: StepToolCall): boolean => toolSpec(call.name)?.concurrent === true;
 
 function batches(calls: StepToolCall[]): StepToolCall[][] {
   const out: StepToolCall[][] = [];
   for (const call of calls) {
     const last = out[out.length - 1];
-    const parallel = CONCURRENT_TOOLS.includes(call.name);
-    if (last && parallel && CONCURRENT_TOOLS.includes(last[0]!.name)) last.push(call);
+    if (last && concurrent(call) && concurrent(last[0]!)) last.push(call);
     else out.push([call]);
   }
   return out;
 }
 
 /**
- * One tool call's output item. Tool outputs go by reference (ARCHITECTURE decision 9): the tool
+ * One tool call's output item. Tool outputs go by reference (docs/architecture.md decision 9): the tool
  * activity journals the output and the next model step reads it from the journal, so it is
  * recorded in history once. Versioned: histories from before this change replay unchanged.
  */
-async function runToolCall(ctx: RunContext, role: string, call: StepToolCall, allowed: string[]): Promise<NewItem> {
+async function runToolCall(ctx: RunContext, role: string, call: StepToolCall): Promise<NewItem> {
   const inline = (output: string): NewItem => ({ type: 'function_call_output', callId: call.callId, output });
+  const allowed: readonly string[] = toolsFor(role);
   if (!allowed.includes(call.name)) {
     return inline(`tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`);
   }
-  if (call.name === 'update_plan') return inline(updatePlan(ctx, call));
+  if (isWorkflowTool(call.name)) return inline(WORKFLOW_TOOLS[call.name](ctx, call));
   const r = ctx.role(role);
   const journalKey = `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`;
   const common = { runId: ctx.input.runId, journalKey, runDir: ctx.state.runDir, role, sandbox: ctx.state.sandbox, allowNetwork: ctx.input.allowNetwork };
@@ -74,21 +66,22 @@ export async function roleTurn(
   ctx: RunContext,
   role: string,
   items: NewItem[],
-  opts: { schema: OutputSchemaName | null; tools: string[] },
+  schema: OutputSchemaName | null,
 ): Promise<TurnResult> {
+  const tools = toolsFor(role);
   let next = items;
   let toolCalls = 0;
   for (let steps = 1; ; steps++) {
     // The last step the turn may take must end it: tools stay listed (cached prefix) but not callable.
     const last = steps >= ctx.input.maxStepsPerTurn;
-    const step = await ctx.modelStep(role, next, { ...opts, ...(last ? { toolChoice: 'none' as const } : {}) });
+    const step = await ctx.modelStep(role, next, { schema, tools, ...(last ? { toolChoice: 'none' as const } : {}) });
     if (step.toolCalls.length === 0 || last) {
       if (step.toolCalls.length > 0) ctx.event('turn_cut', `the turn reached ${ctx.input.maxStepsPerTurn} model steps; its last tool calls were not run`, role);
       ctx.role(role).stats.turns += 1;
       return { text: step.text, toolCalls };
     }
     toolCalls += step.toolCalls.length;
-    next = await runToolCalls(ctx, role, step.toolCalls, opts.tools);
+    next = await runToolCalls(ctx, role, step.toolCalls);
   }
 }
 
@@ -112,7 +105,7 @@ export async function activeSleep(ctx: RunContext, ms: number): Promise<void> {
 
 /**
  * Runs `fn` in a cancellable scope raced against a workflow timer of active time
- * (ARCHITECTURE decision 6). On timeout the scope is cancelled, which cancels its activities.
+ * (docs/architecture.md decision 6). On timeout the scope is cancelled, which cancels its activities.
  */
 export async function withTimeout<T>(
   ctx: RunContext,

@@ -1,4 +1,4 @@
-/** inftyRun: the orchestrator loop (SPEC §3). Deterministic: every effect goes through an activity. */
+/** inftyRun: the orchestrator loop (docs/behaviour.md §3). Deterministic: every effect goes through an activity. */
 import {
   ActivityFailure,
   allHandlersFinished,
@@ -13,11 +13,11 @@ import {
 import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
 import { RunInputSchema, modelFor, type RunInput, type RunInputRaw } from '../protocol/runInput';
-import { formatZodError } from '../protocol/signals';
+import { formatZodError } from '../protocol/json';
 import { storeActivities } from './activities';
 import { BudgetExhausted, RunContext, RunFailure } from './context';
 import { applySetGoal, checkSetGoal, complete, endUndelivered, goalView, migrateGoal, newGoal } from './goal';
-import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from './messages';
+import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from '../protocol/names';
 import { abbreviate } from './roleTurn';
 import { budgetExhaustedOutcome, solverLoop } from './solver';
 import type { CarriedState, RunState } from './state';
@@ -160,7 +160,7 @@ async function start(ctx: RunContext): Promise<void> {
   ctx.event('objective_posted', abbreviate(input.objective, 300), 'solver');
 }
 
-/** Continue-as-new at a Solver step boundary, carrying only the small state (decision 5). */
+/** Continue-as-new at a Solver step boundary, carrying only the small state (docs/architecture.md decision 5). */
 async function maybeContinueAsNew(ctx: RunContext): Promise<void> {
   const info = workflowInfo();
   if (!info.continueAsNewSuggested && info.historyLength < ctx.input.continueAsNewAfterEvents) return;

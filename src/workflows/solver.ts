@@ -1,5 +1,5 @@
 /**
- * The Solver's loop (SPEC §3): one model step at a time; what follows a step — tool outputs,
+ * The Solver's loop (docs/behaviour.md §3): one model step at a time; what follows a step — tool outputs,
  * a directive, verification feedback, an idle prompt, or the run's outcome — is decided by the
  * routing functions below and assigned in one place, the loop.
  */
@@ -7,11 +7,12 @@ import { patched } from '@temporalio/workflow';
 import type { NewItem } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
-import { OUTPUT_SCHEMAS, type OutputSchemaName } from '../protocol/outputSchemas';
+import type { OutputSchemaName } from '../protocol/outputSchemas';
 import { parseSolverSignal, type SolverSignal } from '../protocol/signals';
 import { deliverableActivities, storeActivities } from './activities';
+import { correctionItem } from './ask';
 import { RunFailure, type RunContext } from './context';
-import { askDirector, correctionMessage } from './direction';
+import { askDirector } from './direction';
 import { budgetLimitItem, onIdle } from './idle';
 import { abbreviate, runToolCalls, SOLVER_TOOLS } from './roleTurn';
 import { verificationRound } from './verification';
@@ -45,7 +46,7 @@ async function afterStep(ctx: RunContext, items: NewItem[]): Promise<SolverNext>
   state.turnSteps += 1;
   if (step.toolCalls.length > 0 && stepsLeft > 1) {
     state.turnToolCalls += step.toolCalls.length;
-    return { items: await runToolCalls(ctx, 'solver', step.toolCalls, SOLVER_TOOLS), schema: state.pendingSchema };
+    return { items: await runToolCalls(ctx, 'solver', step.toolCalls), schema: state.pendingSchema };
   }
   if (step.toolCalls.length > 0) {
     ctx.event('turn_cut', `the Solver's turn reached ${input.maxStepsPerTurn} model steps; its last tool calls were not run`, 'solver');
@@ -104,7 +105,7 @@ async function route(ctx: RunContext, text: string): Promise<SolverNext> {
     if (state.malformedStreak >= input.maxConsecutiveErrors) {
       throw new RunFailure(`the Solver sent ${state.malformedStreak} malformed signals in a row; last error: ${parsed.error}`);
     }
-    return { items: [userMessage(correctionMessage(parsed.error, OUTPUT_SCHEMAS[state.pendingSchema]))], schema: state.pendingSchema };
+    return { items: [correctionItem(parsed.error, state.pendingSchema)], schema: state.pendingSchema };
   }
   state.malformedStreak = 0;
   const signal = parsed.signal;
@@ -127,15 +128,7 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
     if (state.invalidDeliveryStreak >= input.maxConsecutiveErrors) {
       throw new RunFailure(`the Solver made ${state.invalidDeliveryStreak} invalid deliveries in a row; last: ${check.reason}`);
     }
-    return {
-      items: [
-        userMessage(
-          `Your final_delivery was not accepted: ${check.reason}. No verification was run. ` +
-            'Fix the deliverable and deliver again with a deliverable_path relative to the run directory.',
-        ),
-      ],
-      schema: 'solver_signal',
-    };
+    return { items: [{ type: 'prompt_message', template: 'invalid_delivery', vars: { reason: check.reason } }], schema: 'solver_signal' };
   }
   state.invalidDeliveryStreak = 0;
   const feedback = await verificationRound(ctx, check.relativePath, signal.summary);

@@ -1,31 +1,19 @@
 /** A verification round: all Verifiers in parallel, each bounded, unanimous aggregate, rotation. */
 import { userMessage } from '../protocol/items';
-import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
-import {
-  aggregateVerdicts,
-  parseVerdict,
-  verificationRequestMessage,
-  type RoleVerdict,
-  type VerificationFeedback,
-} from '../protocol/verdict';
+import { aggregateVerdicts, verificationRequestMessage, type RoleVerdict, type VerificationFeedback } from '../protocol/verdict';
+import { askForJson } from './ask';
 import type { RunContext } from './context';
-import { correctionMessage } from './direction';
-import { abbreviate, READ_ONLY_TOOLS, roleTurn, withTimeout } from './roleTurn';
+import { abbreviate, withTimeout } from './roleTurn';
 
 async function verify(ctx: RunContext, role: string, request: string): Promise<RoleVerdict> {
   const timeoutSecs = ctx.input.verifierTimeoutSecs;
-  const opts = { schema: 'verdict' as const, tools: READ_ONLY_TOOLS };
-  const result = await withTimeout(ctx, timeoutSecs * 1000, async (): Promise<RoleVerdict> => {
-    const first = await roleTurn(ctx, role, [userMessage(request)], opts);
-    const parsed = parseVerdict(first.text);
-    if (parsed.ok) return { role, ...parsed.verdict };
-    const retry = await roleTurn(ctx, role, [userMessage(correctionMessage(parsed.error, OUTPUT_SCHEMAS.verdict))], opts);
-    const reparsed = parseVerdict(retry.text);
-    if (reparsed.ok) return { role, ...reparsed.verdict };
-    return { role, verdict: 'fail', reasons: [`${role} gave no valid verdict: ${reparsed.error}`], suggestions: [] };
-  });
-  if (result.ok) return result.value;
-  return { role, verdict: 'fail', reasons: [`${role} did not answer within ${timeoutSecs} s (verifier timeout)`], suggestions: [] };
+  const result = await withTimeout(ctx, timeoutSecs * 1000, () => askForJson(ctx, role, [userMessage(request)], 'verdict'));
+  if (!result.ok) {
+    return { role, verdict: 'fail', reasons: [`${role} did not answer within ${timeoutSecs} s (verifier timeout)`], suggestions: [] };
+  }
+  const reply = result.value;
+  if (reply.ok) return { role, ...reply.value };
+  return { role, verdict: 'fail', reasons: [`${role} gave no valid verdict: ${reply.error}`], suggestions: [] };
 }
 
 export async function verificationRound(

@@ -11,7 +11,7 @@
  * Solver's transcript (recordItems) → run.json gets the final status.
  */
 import { conversationOf, sinceLastUser } from '../../src/fakeModel/conversation';
-import type { RecordedRequest, ScriptedReply, ToolCallSpec, Usage } from '../../src/fakeModel/types';
+import type { RecordedRequest, ScriptedReply, ToolCallSpec, Usage } from './fakeModel';
 import { modelReplies } from './stepScript';
 
 export const FP_OBJECTIVE = 'Write deliverable/hello.txt (a greeting) and log each shell step in artifacts/log.txt.';

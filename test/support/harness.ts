@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { InftyClient } from '../../src/client';
-import { startFakeModelServer } from '../../src/fakeModel/server';
-import type { FakeModelServer, Responder } from '../../src/fakeModel/types';
+import { startFakeModelServer, type FakeModelServer, type Responder } from './fakeModel';
 import type { RunInputRaw } from '../../src/protocol/runInput';
 import { createInftyWorker } from '../../src/worker';
 

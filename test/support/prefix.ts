@@ -1,6 +1,6 @@
 /** Prompt-cache prefix checks over the fake model server's request log. */
 import { isDeepStrictEqual } from 'node:util';
-import type { RecordedRequest } from '../../src/fakeModel/types';
+import type { RecordedRequest } from './fakeModel';
 
 export function inputOf(req: RecordedRequest): unknown[] {
   return req.wire === 'chat' ? req.body.messages : req.body.input;

@@ -1,5 +1,5 @@
 /** Builders for scripted model replies. */
-import type { ScriptedReply, Usage } from '../../src/fakeModel/types';
+import type { ScriptedReply, Usage } from './fakeModel';
 
 export const say = (text: string, usage?: Partial<{ inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number }>): ScriptedReply => ({
   kind: 'message',
@@ -12,7 +12,7 @@ export const signal = (s: { type: string; prompt?: string | null; deliverable_pa
 
 export const deliver = (path: string, summary = 'done') => signal({ type: 'final_delivery', deliverable_path: path, summary });
 export const withUsage = (reply: ScriptedReply, usage: Partial<Usage>): ScriptedReply =>
-  reply.kind === 'fault' ? reply : { ...reply, usage };
+  reply.kind === 'fault' || reply.kind === 'error' ? reply : { ...reply, usage };
 export const askDirection = (prompt: string) => signal({ type: 'direction_request', prompt });
 export const directive = (d: string, rationale: string | null = null) => say(JSON.stringify({ directive: d, rationale }));
 export const verdict = (v: 'pass' | 'fail', reasons: string[] = [], suggestions: string[] = []) =>

@@ -5,7 +5,7 @@
  * attempt got.
  */
 import { conversationOf, sinceLastUser, userMessages, type Turn } from '../../src/fakeModel/conversation';
-import type { RecordedRequest, ScriptedReply, ToolCallSpec } from '../../src/fakeModel/types';
+import type { RecordedRequest, ScriptedReply, ToolCallSpec } from './fakeModel';
 
 /** How many model replies (an assistant message and/or a batch of tool calls) the turns hold. */
 export function modelReplies(turns: Turn[]): number {

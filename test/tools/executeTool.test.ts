@@ -3,8 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ToolContext } from '../../src/activities/tools/context';
-import { ALL_TOOLS, READ_ONLY_TOOLS, TOOL_DEFINITIONS } from '../../src/activities/tools/definitions';
 import { executeTool } from '../../src/activities/tools/index';
+import { TOOL_NAMES, toolDefinitions } from '../../src/protocol/tools';
+
+const TOOL_DEFINITIONS = Object.fromEntries(toolDefinitions(TOOL_NAMES).map((d) => [d.name, d])) as Record<string, ReturnType<typeof toolDefinitions>[number]>;
 
 describe('executeTool', () => {
   let runDir: string;
@@ -48,15 +50,14 @@ describe('executeTool', () => {
 
 describe('TOOL_DEFINITIONS', () => {
   it('defines every tool with a JSON schema', () => {
-    expect(Object.keys(TOOL_DEFINITIONS).sort()).toEqual([...ALL_TOOLS].sort());
-    for (const name of ALL_TOOLS) {
+    expect(Object.keys(TOOL_DEFINITIONS)).toEqual(TOOL_NAMES);
+    for (const name of TOOL_NAMES) {
       const def = TOOL_DEFINITIONS[name];
       expect(def.name).toBe(name);
       expect(def.description.length).toBeGreaterThan(40);
       expect(def.parameters).toMatchObject({ type: 'object' });
       expect(() => JSON.stringify(def)).not.toThrow();
     }
-    expect(READ_ONLY_TOOLS).toEqual(['read_file', 'list_dir']);
     expect(TOOL_DEFINITIONS.apply_patch.description).toContain('*** Begin Patch');
     expect(TOOL_DEFINITIONS.update_plan.parameters).toMatchObject({ required: ['plan'] });
   });

@@ -1,38 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { directionRequestMessage, parseDirectorReply } from '../../src/protocol/director';
-import {
-  aggregateVerdicts,
-  parseVerdict,
-  verificationRequestMessage,
-  type RoleVerdict,
-} from '../../src/protocol/verdict';
+import { directionRequestMessage, DirectorReplySchema } from '../../src/protocol/director';
+import { parseJsonReply } from '../../src/protocol/json';
+import { aggregateVerdicts, VerdictSchema, verificationRequestMessage, type RoleVerdict } from '../../src/protocol/verdict';
 
-describe('parseDirectorReply', () => {
+const parseDirectorReply = (text: string | null) => parseJsonReply(text, DirectorReplySchema);
+const parseVerdict = (text: string | null) => parseJsonReply(text, VerdictSchema);
+
+describe('a Director reply (parseJsonReply with DirectorReplySchema)', () => {
   it('parses a directive with a rationale', () => {
     expect(parseDirectorReply('{"directive":"Use SQLite","rationale":"simplest"}')).toEqual({
       ok: true,
-      reply: { directive: 'Use SQLite', rationale: 'simplest' },
+      value: { directive: 'Use SQLite', rationale: 'simplest' },
     });
   });
 
   it('an absent or null rationale becomes null', () => {
-    expect(parseDirectorReply('{"directive":"Go"}')).toEqual({ ok: true, reply: { directive: 'Go', rationale: null } });
+    expect(parseDirectorReply('{"directive":"Go"}')).toEqual({ ok: true, value: { directive: 'Go', rationale: null } });
     expect(parseDirectorReply('{"directive":"Go","rationale":null}')).toEqual({
       ok: true,
-      reply: { directive: 'Go', rationale: null },
+      value: { directive: 'Go', rationale: null },
     });
   });
 
   it('accepts a whole-text fenced block and surrounding whitespace', () => {
     expect(parseDirectorReply('\n```json\n{"directive":"Go","rationale":"r"}\n```\n')).toEqual({
       ok: true,
-      reply: { directive: 'Go', rationale: 'r' },
+      value: { directive: 'Go', rationale: 'r' },
     });
   });
 
   it('drops unknown properties', () => {
     const r = parseDirectorReply('{"directive":"Go","rationale":null,"confidence":1}');
-    expect(r).toEqual({ ok: true, reply: { directive: 'Go', rationale: null } });
+    expect(r).toEqual({ ok: true, value: { directive: 'Go', rationale: null } });
   });
 
   it.each([[null], [''], ['Use SQLite.'], ['Sure: ```json\n{"directive":"x"}\n```']])('refuses non-JSON %j', (text) => {
@@ -69,16 +68,16 @@ describe('parseDirectorReply', () => {
   });
 });
 
-describe('parseVerdict', () => {
+describe('a verdict (parseJsonReply with VerdictSchema)', () => {
   it('parses a verdict', () => {
     const v = { verdict: 'fail', reasons: ['no tests'], suggestions: ['add tests'] };
-    expect(parseVerdict(JSON.stringify(v))).toEqual({ ok: true, verdict: v });
+    expect(parseVerdict(JSON.stringify(v))).toEqual({ ok: true, value: v });
   });
 
   it('parses a fenced verdict', () => {
     expect(parseVerdict('```json\n{"verdict":"pass","reasons":[],"suggestions":[]}\n```')).toEqual({
       ok: true,
-      verdict: { verdict: 'pass', reasons: [], suggestions: [] },
+      value: { verdict: 'pass', reasons: [], suggestions: [] },
     });
   });
 

@@ -5,16 +5,19 @@ import type { NewItem } from '../../src/protocol/activities';
 import { loadPrompt, promptsDir, renderTemplate } from '../../src/activities/prompts';
 import { accountUsage, newGoal, type GoalState } from '../../src/workflows/goal';
 import type { RunContext } from '../../src/workflows/context';
-import { budgetLimitItem, continuationItem, escapeObjective, formatDuration } from '../../src/workflows/idle';
+import { formatDuration } from '../../src/protocol/duration';
+import { budgetLimitItem, continuationItem, escapeObjective } from '../../src/workflows/idle';
 
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
 const placeholders = (text: string) => [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]!))].sort();
 
-/** The variables the workflow provides for each prompt_message template (src/workflows/idle.ts). */
+/** The variables the workflow provides for each prompt_message template (src/workflows/idle.ts, ask.ts, solver.ts). */
 const WORKFLOW_VARS: Record<string, string[]> = {
   continuation: ['objective', 'time_used', 'tokens_used', 'token_budget', 'remaining_tokens'],
   budget_limit: ['objective', 'time_used', 'tokens_used', 'token_budget', 'turns_allowed', 'model_calls_allowed'],
   finalization: [],
+  correction: ['error', 'schema'],
+  invalid_delivery: ['reason'],
 };
 
 const T0 = Date.UTC(2025, 4, 6, 7, 8, 9);

@@ -1,5 +1,5 @@
 /**
- * Fencing (ARCHITECTURE decision 10): every write to a transcript, journal entry or run.json
+ * Fencing (docs/architecture.md decision 10): every write to a transcript, journal entry or run.json
  * belongs to one activity attempt, and an attempt that was superseded (it outlived its heartbeat
  * timeout while Temporal already started a retry) must not write after its successor started.
  *

@@ -1,5 +1,5 @@
 /**
- * Writes that survive a crash of the process or the machine (ARCHITECTURE decision 10): data is
+ * Writes that survive a crash of the process or the machine (docs/architecture.md decision 10): data is
  * fsynced before it counts as written, and a replaced file is either entirely old or entirely new.
  */
 import { open, rename, unlink } from 'node:fs/promises';

@@ -1,4 +1,5 @@
 /** Tool dispatch: parses the model's JSON arguments and runs the named tool. */
+import { isActivityTool, isWorkflowTool, TOOL_NAMES, TOOLS, type ActivityToolName } from '../../protocol/tools';
 import { scrubSecrets } from '../secrets';
 import { applyPatch } from './applyPatch';
 import type { ToolContext } from './context';
@@ -9,7 +10,6 @@ import { shellTool } from './shell';
 import { truncateToolOutput } from './truncate';
 
 export type { ToolContext } from './context';
-export { ALL_TOOLS, READ_ONLY_TOOLS, TOOL_DEFINITIONS, isToolName, type ToolDefinition, type ToolName } from './definitions';
 export { PathOutsideRunDirError, resolveInsideRunDir } from './paths';
 export { detectSandbox, wrapCommand, type SandboxMode } from './sandbox';
 export { detectProcessGuard } from './processGuard';
@@ -19,7 +19,8 @@ export { listDir } from './listDir';
 export { readFile } from './readFile';
 export { runShell } from './shell';
 
-const HANDLERS: Record<string, (args: unknown, ctx: ToolContext) => Promise<ToolResult>> = {
+/** The implementation of every tool the table runs in an activity. */
+const ACTIVITY_TOOLS: Record<ActivityToolName, (args: unknown, ctx: ToolContext) => Promise<ToolResult>> = {
   shell: shellTool,
   apply_patch: applyPatch,
   read_file: readFile,
@@ -45,35 +46,22 @@ export async function executeTool(name: string, rawArguments: string, ctx: ToolC
 }
 
 async function dispatch(name: string, rawArguments: string, ctx: ToolContext): Promise<ToolResult> {
-  if (name === 'update_plan') {
-    return 'Error: update_plan is handled by the orchestrator and cannot be executed as a tool here.';
+  if (isWorkflowTool(name)) {
+    return `Error: ${name} is handled by the orchestrator and cannot be executed as a tool here.`;
   }
-  const handler = Object.prototype.hasOwnProperty.call(HANDLERS, name) ? HANDLERS[name] : undefined;
-  if (!handler) {
-    return `Error: unknown tool '${name}'. Available tools: ${[...Object.keys(HANDLERS), 'update_plan'].join(', ')}.`;
+  if (!isActivityTool(name)) {
+    return `Error: unknown tool '${name}'. Available tools: ${TOOL_NAMES.join(', ')}.`;
   }
+  const example = TOOLS[name].exampleArguments;
   let args: unknown;
   const raw = rawArguments.trim();
   try {
     args = raw === '' ? {} : JSON.parse(raw);
   } catch (e) {
-    return `Error: the arguments for ${name} are not valid JSON (${(e as Error).message}). Send the arguments as a JSON object, e.g. ${exampleFor(name)}.`;
+    return `Error: the arguments for ${name} are not valid JSON (${(e as Error).message}). Send the arguments as a JSON object, e.g. ${example}.`;
   }
   if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-    return `Error: the arguments for ${name} must be a JSON object, e.g. ${exampleFor(name)}.`;
+    return `Error: the arguments for ${name} must be a JSON object, e.g. ${example}.`;
   }
-  return handler(args, ctx);
-}
-
-function exampleFor(name: string): string {
-  switch (name) {
-    case 'shell':
-      return '{"command": ["bash", "-lc", "ls"]}';
-    case 'apply_patch':
-      return '{"input": "*** Begin Patch\\n...\\n*** End Patch"}';
-    case 'read_file':
-      return '{"path": "README.md"}';
-    default:
-      return '{"path": "."}';
-  }
+  return ACTIVITY_TOOLS[name](args, ctx);
 }

@@ -1,5 +1,5 @@
 /**
- * The tool journal (ARCHITECTURE decisions 2 and 9): `started` before a call, `completed` with its
+ * The tool journal (docs/architecture.md decisions 2 and 9): `started` before a call, `completed` with its
  * output after. Every tool is journaled, since the next model step reads the output from here by
  * reference. A retry finds `completed` and returns the recorded output, or finds only `started`
  * and reports the call as interrupted instead of running its side effects twice (an idempotent

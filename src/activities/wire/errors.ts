@@ -1,4 +1,4 @@
-/** Classifies model endpoint errors into Temporal failures (ARCHITECTURE decision 4). */
+/** Classifies model endpoint errors into Temporal failures (docs/architecture.md decision 4). */
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 

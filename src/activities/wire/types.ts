@@ -1,5 +1,5 @@
 import type { ToolCall, Usage } from '../../protocol/items';
-import type { ToolDefinition } from '../tools/definitions';
+import type { ToolDefinition } from '../../protocol/tools';
 import type { ConversationItem } from '../normalize';
 
 export interface WireRequest {

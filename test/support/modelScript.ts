@@ -1,7 +1,8 @@
 /**
- * Responders for the fake model server: per-role scripts and seeded fault injection.
+ * Responders for the tests' fake model server (./fakeModel): per-role scripts and seeded fault injection.
+ * Kept free of vitest imports, like ./fakeModel.
  */
-import type { Fault, RecordedRequest, Responder, ScriptedReply } from './types';
+import type { Fault, RecordedRequest, Responder, ScriptedReply } from './fakeModel';
 
 export type ScriptEntry = ScriptedReply | ((req: RecordedRequest) => ScriptedReply | Promise<ScriptedReply>);
 

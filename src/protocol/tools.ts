@@ -1,76 +1,52 @@
 /**
- * JSON-schema definitions of the agent tools, as offered to the model.
- * Pure data: imported by deterministic workflow code, so no Node built-ins and no side effects.
+ * The agent tools (docs/behaviour.md §7), one entry each. Adding a tool: its entry here, and its implementation
+ * in the map of its side, `ACTIVITY_TOOLS` (src/activities/tools/index.ts) or `WORKFLOW_TOOLS`
+ * (src/workflows/workflowTools.ts); both are typed so that a tool without one does not compile.
+ * Pure data: the workflow bundle imports it.
  */
+import { APPLY_PATCH_DESCRIPTION } from './applyPatchDescription';
+import { promptNameFor, type RoleKind } from './runInput';
 
-export type ToolName = 'shell' | 'apply_patch' | 'read_file' | 'list_dir' | 'update_plan';
-
-export interface ToolDefinition {
-  name: ToolName;
+interface ToolCommon {
+  /** Roles offered the tool (docs/behaviour.md §7: the Solver every tool, Director and Verifiers the read-only ones). */
+  roles: readonly RoleKind[];
+  /** Changes nothing: neither the run directory nor the run's state. */
+  readOnly: boolean;
+  /** Leaves the run directory alone, so it may run at the same time as the step's other concurrent calls. */
+  concurrent: boolean;
+  /** As offered to the model. */
   description: string;
-  /** JSON schema of the arguments object. */
+  /** JSON schema of the arguments object, as offered to the model. */
   parameters: Record<string, unknown>;
 }
 
-const APPLY_PATCH_DESCRIPTION = `Use the \`apply_patch\` tool to edit files. Pass the whole patch as the \`input\` string.
-The patch language is a stripped-down, file-oriented diff format designed to be easy to parse and safe to apply. Think of it as a high-level envelope:
+export type ToolSpec = ToolCommon &
+  (
+    /** Run by the workflow itself: it changes the run's state, not the world. */
+    | { runsIn: 'workflow' }
+    | {
+        runsIn: 'activity';
+        /**
+         * After a crash, 'rerun' runs the call again (harmless); 'journal' returns the journaled
+         * output, or an "interrupted; effects may be partial" notice, instead of running it twice.
+         */
+        onRetry: 'rerun' | 'journal';
+        /** Shown to the model when its arguments are not a JSON object. */
+        exampleArguments: string;
+      }
+  );
 
-*** Begin Patch
-[ one or more file sections ]
-*** End Patch
+const SOLVER_ONLY = ['solver'] as const;
+const EVERY_ROLE = ['solver', 'director', 'verifier'] as const;
 
-Within that envelope you get a sequence of file operations. Each operation starts with one of three headers:
-
-*** Add File: <path> - create a new file. Every following line is a + line (the initial contents).
-*** Delete File: <path> - remove an existing file. Nothing follows.
-*** Update File: <path> - patch an existing file in place (optionally with a rename).
-
-An Update may be immediately followed by *** Move to: <new path> if you want to rename the file.
-Then one or more "hunks", each introduced by @@ (optionally followed by a hunk header: a line of the file, such as a class or function definition, used to locate the hunk).
-Within a hunk each line starts with:
-  ' ' (a space) for a context line that stays unchanged,
-  '-' for a line to remove,
-  '+' for a line to add.
-
-For context: by default show 3 lines of code immediately above and 3 lines immediately below each change. If a change is within 3 lines of a previous change, do NOT duplicate the first change's context lines. If 3 lines of context are not enough to uniquely identify the snippet, use the @@ header to name the class or function the change is in, e.g.
-@@ class BaseClass
-@@     def method():
-(several @@ lines may be used to narrow down nested scopes). Add *** End of File after a hunk that must match at the end of the file.
-
-The full grammar:
-Patch := Begin { FileOp } End
-Begin := "*** Begin Patch" NEWLINE
-End := "*** End Patch" NEWLINE
-FileOp := AddFile | DeleteFile | UpdateFile
-AddFile := "*** Add File: " path NEWLINE { "+" line NEWLINE }
-DeleteFile := "*** Delete File: " path NEWLINE
-UpdateFile := "*** Update File: " path NEWLINE [ MoveTo ] { Hunk }
-MoveTo := "*** Move to: " newPath NEWLINE
-Hunk := "@@" [ header ] NEWLINE { HunkLine } [ "*** End of File" NEWLINE ]
-HunkLine := (" " | "-" | "+") text NEWLINE
-
-A full example:
-
-*** Begin Patch
-*** Add File: hello.txt
-+Hello world
-*** Update File: src/app.py
-*** Move to: src/main.py
-@@ def greet():
--print("Hi")
-+print("Hello, world!")
-*** Delete File: obsolete.txt
-*** End Patch
-
-Remember:
-- You must include a header with the intended action (Add/Delete/Update).
-- You must prefix new lines with + even when creating a new file.
-- File paths must be relative to the run directory (the working directory), never absolute.
-- The patch is applied atomically: if any hunk does not match, no file is changed and the error says which hunk failed.`;
-
-export const TOOL_DEFINITIONS: Record<ToolName, ToolDefinition> = {
+export const TOOLS = {
   shell: {
-    name: 'shell',
+    roles: SOLVER_ONLY,
+    readOnly: false,
+    concurrent: false,
+    runsIn: 'activity',
+    onRetry: 'journal',
+    exampleArguments: '{"command": ["bash", "-lc", "ls"]}',
     description: [
       'Runs a command and returns its combined stdout/stderr output and exit code as JSON: {"output": ..., "metadata": {"exit_code": ..., "duration_seconds": ...}}.',
       'The command is an argv array executed without a shell; to use shell syntax (pipes, redirection, &&, globbing) run it through bash, e.g. ["bash", "-lc", "ls -la | head"].',
@@ -102,7 +78,12 @@ export const TOOL_DEFINITIONS: Record<ToolName, ToolDefinition> = {
     },
   },
   apply_patch: {
-    name: 'apply_patch',
+    roles: SOLVER_ONLY,
+    readOnly: false,
+    concurrent: false,
+    runsIn: 'activity',
+    onRetry: 'journal',
+    exampleArguments: '{"input": "*** Begin Patch\\n...\\n*** End Patch"}',
     description: APPLY_PATCH_DESCRIPTION,
     parameters: {
       type: 'object',
@@ -117,7 +98,12 @@ export const TOOL_DEFINITIONS: Record<ToolName, ToolDefinition> = {
     },
   },
   read_file: {
-    name: 'read_file',
+    roles: EVERY_ROLE,
+    readOnly: true,
+    concurrent: true,
+    runsIn: 'activity',
+    onRetry: 'rerun',
+    exampleArguments: '{"path": "README.md"}',
     description:
       'Reads a text file inside the run directory and returns its lines numbered as "L<n>: <text>". Use offset and limit to page through long files. Lines longer than 500 characters are cut. Binary files and directories are refused (use list_dir for directories).',
     parameters: {
@@ -132,7 +118,12 @@ export const TOOL_DEFINITIONS: Record<ToolName, ToolDefinition> = {
     },
   },
   list_dir: {
-    name: 'list_dir',
+    roles: EVERY_ROLE,
+    readOnly: true,
+    concurrent: true,
+    runsIn: 'activity',
+    onRetry: 'rerun',
+    exampleArguments: '{"path": "."}',
     description:
       'Lists a directory inside the run directory as a tree: the first line is the absolute path, then entries sorted by name and indented two spaces per level; directories end with "/", symbolic links with "@" (not followed). At most 500 entries are shown.',
     parameters: {
@@ -146,7 +137,10 @@ export const TOOL_DEFINITIONS: Record<ToolName, ToolDefinition> = {
     },
   },
   update_plan: {
-    name: 'update_plan',
+    roles: SOLVER_ONLY,
+    readOnly: false,
+    concurrent: true,
+    runsIn: 'workflow',
     description: [
       'Updates the task plan.',
       'Provide an optional explanation and a list of plan items, each with a step and status.',
@@ -174,12 +168,44 @@ export const TOOL_DEFINITIONS: Record<ToolName, ToolDefinition> = {
       additionalProperties: false,
     },
   },
-};
+} as const satisfies Record<string, ToolSpec>;
 
-export const ALL_TOOLS: ToolName[] = ['shell', 'apply_patch', 'read_file', 'list_dir', 'update_plan'];
+export type ToolName = keyof typeof TOOLS;
+type NamesWhere<Spec> = { [K in ToolName]: (typeof TOOLS)[K] extends Spec ? K : never }[ToolName];
+export type ActivityToolName = NamesWhere<{ runsIn: 'activity' }>;
+export type WorkflowToolName = NamesWhere<{ runsIn: 'workflow' }>;
 
-export const READ_ONLY_TOOLS: ToolName[] = ['read_file', 'list_dir'];
+export const TOOL_NAMES = Object.keys(TOOLS) as ToolName[];
 
 export function isToolName(name: string): name is ToolName {
-  return (ALL_TOOLS as string[]).includes(name);
+  return Object.hasOwn(TOOLS, name);
+}
+
+export function toolSpec(name: string): ToolSpec | undefined {
+  return isToolName(name) ? TOOLS[name] : undefined;
+}
+
+export function isWorkflowTool(name: string): name is WorkflowToolName {
+  return toolSpec(name)?.runsIn === 'workflow';
+}
+
+export function isActivityTool(name: string): name is ActivityToolName {
+  return toolSpec(name)?.runsIn === 'activity';
+}
+
+/** The tools offered to `role` (a role name: solver, director, verifier-…), in table order. */
+export function toolsFor(role: string): ToolName[] {
+  const kind = promptNameFor(role);
+  return TOOL_NAMES.filter((name) => (TOOLS[name].roles as readonly RoleKind[]).includes(kind));
+}
+
+export interface ToolDefinition {
+  name: ToolName;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+/** The definitions offered to the model for the named tools, in the order given; unknown names are skipped. */
+export function toolDefinitions(names: readonly string[]): ToolDefinition[] {
+  return names.filter(isToolName).map((name) => ({ name, description: TOOLS[name].description, parameters: TOOLS[name].parameters }));
 }

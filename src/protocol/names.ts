@@ -1,0 +1,21 @@
+/**
+ * The names a run answers to (docs/interface.md), defined once for the workflow and its clients: the
+ * workflow type, its queries, update and signals, and its search attributes.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Goal, SetGoalRequest } from './goal';
+import type { Progress } from './progress';
+
+export const WORKFLOW_TYPE = 'inftyRun';
+
+export const progressQuery = defineQuery<Progress>('progress');
+export const goalQuery = defineQuery<Goal>('goal');
+export const setGoalUpdate = defineUpdate<Goal, [SetGoalRequest]>('setGoal');
+export const steerSignal = defineSignal<[{ message: string }]>('steer');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+
+export const GOAL_STATUS_KEY = defineSearchAttributeKey('InftyGoalStatus', SearchAttributeType.KEYWORD);
+export const PHASE_KEY = defineSearchAttributeKey('InftyPhase', SearchAttributeType.KEYWORD);
+export const TOKENS_USED_KEY = defineSearchAttributeKey('InftyTokensUsed', SearchAttributeType.INT);
