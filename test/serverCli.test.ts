@@ -33,7 +33,9 @@ describe('infty server and infty worker', () => {
     const env = { INFTY_HOME: home, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, INFTY_TASK_QUEUE: 'server-cli-test' };
     const server = start(['server', '--port', String(port), '--ui-port', String(uiPort)], env);
     children.push(server.child);
-    await until('the server', () => server.output().includes(`Web UI: http://127.0.0.1:${uiPort}`) || undefined, 30_000);
+    await until('the server', () => server.output().includes(`Web UI: http://127.0.0.1:${uiPort}`) || undefined, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}; exit code ${server.child.exitCode}; its output:\n${server.output()}`);
+    });
     expect(await isTemporalReachable(`127.0.0.1:${port}`)).toBe(true);
     expect(existsSync(join(home, 'temporal.db'))).toBe(true);
     await until('the Web UI', async () => (await fetch(`http://127.0.0.1:${uiPort}/`).then((r) => r.ok).catch(() => false)) || undefined, 30_000);

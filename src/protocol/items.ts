@@ -34,21 +34,9 @@ export interface Usage {
   estimated?: boolean;
 }
 
-export const ZERO_USAGE: Usage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
-
 /** Goal accounting: non-cached input plus output (output already includes reasoning). */
 export function billableTokens(u: Usage): number {
   return Math.max(0, u.inputTokens - u.cachedInputTokens) + u.outputTokens;
-}
-
-export function addUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
-    ...(a.estimated || b.estimated ? { estimated: true } : {}),
-  };
 }
 
 export function userMessage(text: string): TranscriptItem {

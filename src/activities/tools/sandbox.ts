@@ -82,11 +82,6 @@ export function detectSandbox(): Promise<SandboxDetection> {
   return detection;
 }
 
-/** Forgets the cached detection (tests). */
-export function resetSandboxDetection(): void {
-  detection = undefined;
-}
-
 /**
  * bwrap arguments that mask each existing hidden path: an empty read-only tmpfs over a
  * directory, an unreadable /dev/null (bound nodev) over a file. Paths inside the run dir are
