@@ -29,6 +29,7 @@ function addCreateFlags(cmd: Command): Command {
     .option('--verifier-model <m>', 'model of the Verifiers')
     .option('--director-timeout-secs <s>', 'how long to wait for the Director (default 1200)')
     .option('--verifier-timeout-secs <s>', 'how long to wait for each Verifier (default 1800)')
+    .option('--pass-env <name>', 'pass this worker environment variable to the Solver\'s commands (repeatable; all others are withheld)', collect)
     .addOption(new Option('--sandbox <mode>', 'shell sandbox: auto (bubblewrap, refuse without it) or none').choices(['auto', 'none']))
     .option('--detach', 'start the run and return at once')
     .option('--json', 'print exactly one JSON document (the outcome, or {runId, status} with --detach)');

@@ -16,6 +16,7 @@ export interface CreateFlags {
   directorTimeoutSecs?: string;
   verifierTimeoutSecs?: string;
   sandbox?: string;
+  passEnv?: string[];
   detach?: boolean;
   json?: boolean;
 }
@@ -57,5 +58,10 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInpu
   if (flags.directorTimeoutSecs) input.directorTimeoutSecs = parsePositiveInt(flags.directorTimeoutSecs, '--director-timeout-secs');
   if (flags.verifierTimeoutSecs) input.verifierTimeoutSecs = parsePositiveInt(flags.verifierTimeoutSecs, '--verifier-timeout-secs');
   if (flags.sandbox) input.sandbox = flags.sandbox as 'auto' | 'none';
+  if (flags.passEnv?.length) {
+    const bad = flags.passEnv.filter((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+    if (bad.length) throw new UsageError(`--pass-env takes environment variable names (letters, digits, "_"), got ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+    input.passEnv = flags.passEnv;
+  }
   return input;
 }

@@ -1,5 +1,6 @@
 /** Human-readable rendering of events, goals, progress and outcomes. */
 import type { Goal } from '../protocol/goal';
+import type { DeliverableReport } from '../protocol/deliverable';
 import type { RunOutcome } from '../protocol/outcome';
 import type { Progress, RunEvent } from '../protocol/progress';
 import { formatDuration } from '../protocol/duration';
@@ -47,6 +48,10 @@ export function formatOutcome(o: RunOutcome): string {
   return `${o.status}: ${o.reason}`;
 }
 
+function describeDeliverable(d: DeliverableReport): string {
+  return d.kind === 'file' ? `file, ${formatTokens(d.size)} bytes, sha256 ${d.sha256}` : `directory, ${d.files} file(s), ${formatTokens(d.size)} bytes`;
+}
+
 export function formatSummary(p: Progress, outcome: RunOutcome): string {
   const lines = [
     `Run ${p.runId}: ${outcome.status}`,
@@ -54,7 +59,7 @@ export function formatSummary(p: Progress, outcome: RunOutcome): string {
     `  objective:   ${p.objective}`,
   ];
   if (outcome.status === 'delivered') {
-    lines.push(`  deliverable: ${outcome.deliverablePath}`);
+    lines.push(`  deliverable: ${outcome.deliverablePath}${outcome.deliverable ? ` (${describeDeliverable(outcome.deliverable)})` : ''}`);
     if (outcome.summary) lines.push(`  summary:     ${outcome.summary}`);
   } else {
     lines.push(`  reason:      ${outcome.reason}`);
