@@ -11,6 +11,7 @@ import { demo, startRun } from './cli/start';
 import { describeServiceError } from './cli/transient';
 import { loadConfig, type InftyConfig } from './config';
 import { UnreachableError, UsageError } from './errors';
+import { REASONING_EFFORTS } from './protocol/reasoning';
 import { startDevServer } from './server';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -27,6 +28,10 @@ function addCreateFlags(cmd: Command): Command {
     .option('--solver-model <m>', 'model of the Solver')
     .option('--director-model <m>', 'model of the Director')
     .option('--verifier-model <m>', 'model of the Verifiers')
+    .option('--reasoning-effort <effort>', `reasoning effort of every role: ${REASONING_EFFORTS.join(', ')} (default: the model's)`)
+    .option('--solver-reasoning-effort <effort>', 'reasoning effort of the Solver')
+    .option('--director-reasoning-effort <effort>', 'reasoning effort of the Director')
+    .option('--verifier-reasoning-effort <effort>', 'reasoning effort of the Verifiers')
     .option('--director-timeout-secs <s>', 'how long to wait for the Director (default 1200)')
     .option('--verifier-timeout-secs <s>', 'how long to wait for each Verifier (default 1800)')
     .option('--pass-env <name>', 'pass this worker environment variable to the Solver\'s commands (repeatable; all others are withheld)', collect)
@@ -79,7 +84,13 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .option('--json', 'print the progress object')
     .action((id: string, f) => run((c) => show(c, id, f)));
   program.command('watch').description('live progress until the run ends').argument('<run-id>').action((id: string) => run((c) => watch(c, id)));
-  program.command('goal').description("the run's goal").argument('<run-id>').option('--json', 'print the goal object').action((id: string, f) => run((c) => goal(c, id, f)));
+  program
+    .command('goal')
+    .description("the run's goal; with --objective, change the objective")
+    .argument('<run-id>')
+    .option('--objective <text>', 'replace the objective (trimmed, 1–4000 characters); the Solver is told with its next model call')
+    .option('--json', 'print the goal object')
+    .action((id: string, f) => run((c) => goal(c, id, f)));
   program.command('pause').description('pause the goal (no new model calls)').argument('<run-id>').action((id: string) => run((c) => setStatus(c, id, 'paused')));
   program.command('resume').description('resume a paused goal').argument('<run-id>').action((id: string) => run((c) => setStatus(c, id, 'active')));
   program

@@ -13,7 +13,7 @@ import {
   type SignalDefinition,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { Goal, SetGoalRequest } from './protocol/goal';
+import { validateObjective, type Goal, type SetGoalRequest } from './protocol/goal';
 import {
   GOAL_STATUS_KEY,
   goalQuery,
@@ -159,6 +159,10 @@ export class InftyClient {
 
   /** Runs the validated setGoal update; a refused update changes nothing and its reason becomes a UsageError. */
   async setGoal(runId: string, request: SetGoalRequest): Promise<Goal> {
+    if (request.objective !== undefined) {
+      const checked = validateObjective(request.objective);
+      if (!checked.ok) throw new UsageError(`refused: ${checked.error}`);
+    }
     await this.requireRunning(runId);
     try {
       return await this.handle(runId).executeUpdate(setGoalUpdate, { args: [request] });

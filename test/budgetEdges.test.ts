@@ -11,8 +11,9 @@ import { until } from './support/wait';
 
 const USAGE = { inputTokens: 1000, cachedInputTokens: 0, outputTokens: 0 };
 
-function userTexts(req: RecordedRequest): string[] {
-  return (req.body.input as { role?: string; content?: string }[]).filter((i) => i.role === 'user').map((i) => i.content ?? '');
+/** The orchestrator's prompts (budget limit, continuation, finalization) are developer messages. */
+function developerTexts(req: RecordedRequest): string[] {
+  return (req.body.input as { role?: string; content?: string }[]).filter((i) => i.role === 'developer').map((i) => i.content ?? '');
 }
 
 describe('budget edges', () => {
@@ -33,7 +34,7 @@ describe('budget edges', () => {
     expect(outcome.status !== 'delivered' && outcome.reason).toMatch(/10 model calls allowed after it are spent/);
     const reqs = requestsOf(runId);
     expect(reqs.length).toBe(1 + 10); // the call that reached the limit, then the documented cap
-    const texts = userTexts(reqs[reqs.length - 1]!);
+    const texts = developerTexts(reqs[reqs.length - 1]!);
     const notices = texts.filter((t) => t.startsWith('# Token budget reached'));
     expect(notices).toHaveLength(1);
     expect(notices[0]).toContain('<untrusted_objective>\nBuild &lt;b&gt;everything&lt;/b&gt; &amp; more\n</untrusted_objective>');
@@ -78,7 +79,7 @@ describe('budget edges', () => {
     const outcome = await h.infty.result(runId);
     expect(raised).toBe(true);
     expect(outcome.status).toBe('delivered');
-    const texts = requestsOf(runId).flatMap(userTexts);
+    const texts = requestsOf(runId).flatMap(developerTexts);
     expect(texts.filter((t) => t.startsWith('# Continue working')).length).toBeGreaterThan(0); // normal idle handling again
   });
 
@@ -92,8 +93,8 @@ describe('budget edges', () => {
     const { runId, outcome } = await h.run({ objective: 'x', verifiers: [], tokenBudget: 1000 });
     expect(outcome.status).toBe('budget_exhausted');
     const reqs = requestsOf(runId);
-    for (const r of reqs) expect(userTexts(r).some((t) => t.startsWith('# Continue working'))).toBe(false);
-    expect(userTexts(reqs[2]!).some((t) => t.includes('final_delivery'))).toBe(true);
+    for (const r of reqs) expect(developerTexts(r).some((t) => t.startsWith('# Continue working'))).toBe(false);
+    expect(developerTexts(reqs[2]!).some((t) => t.includes('final_delivery'))).toBe(true);
     expect(reqs[2]!.body.text?.format?.name).toBe('solver_final');
   });
 

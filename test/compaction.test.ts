@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCompaction } from '../src/fakeModel/compactWire';
 import { estimateInputTokens, type RecordedRequest, type Responder, type ScriptedReply } from './support/fakeModel';
 import { scriptByRole } from './support/modelScript';
 import { startHarness, uniqueId, type Harness } from './support/harness';
@@ -8,13 +9,17 @@ import { deliver, say, shell, tools, verdict } from './support/replies';
 import { prefixViolation, segmentsBetweenCompactions } from './support/prefix';
 
 const summary = (req: RecordedRequest): ScriptedReply => say(`Summary of ${req.body.input.length} items: kept working on the objective.`);
+const COMPACT = '/v1/responses/compact';
+/** Requests of a run to the Responses (or Chat) endpoint itself, not to /responses/compact. */
+const modelRequests = (h: Harness, runId: string) => h.model.requests.filter((r) => r.runId === runId && r.path !== COMPACT);
 
-describe('the long-running agent loop', () => {
+describe('the long-running agent loop (an endpoint without /responses/compact: local compaction)', () => {
   let h: Harness;
   let responder: Responder;
 
   beforeAll(async () => {
-    h = await startHarness({ responder: (req) => responder(req) });
+    // The endpoint answers /responses/compact 404, as servers without it do.
+    h = await startHarness({ responder: (req) => (req.path === COMPACT ? { kind: 'error', status: 404, message: 'Not Found' } : responder(req)) });
   });
   afterAll(async () => h?.close());
 
@@ -38,7 +43,9 @@ describe('the long-running agent loop', () => {
     const outcome = await h.infty.result(runId);
     expect(outcome.status).toBe('delivered');
 
-    const requests = h.model.requests.filter((r) => r.runId === runId);
+    // The first compaction tried /responses/compact once; the endpoint is remembered, later ones go straight to the local prompt.
+    expect(h.model.requests.filter((r) => r.path === COMPACT).map((r) => [r.runId, r.status])).toEqual([[runId, 'fault']]);
+    const requests = modelRequests(h, runId);
     const solverTurns = requests.filter((r) => r.role === 'solver' && r.purpose === 'turn');
     const compactions = requests.filter((r) => r.role === 'solver' && r.purpose === 'compaction');
     expect(solverTurns).toHaveLength(TURNS);
@@ -99,9 +106,9 @@ describe('the long-running agent loop', () => {
     // After compaction the tool output is still answered: the pending call is carried into the new generation.
     const { outcome } = await h.run({ runId, objective: 'x', verifiers: [] });
     expect(outcome.status).toBe('delivered');
-    const seq = h.model.requests.filter((r) => r.runId === runId).map((r) => `${r.purpose}${r.status === 'fault' ? '!' : ''}`);
+    const seq = modelRequests(h, runId).map((r) => `${r.purpose}${r.status === 'fault' ? '!' : ''}`);
     expect(seq).toEqual(['turn', 'turn!', 'compaction', 'turn']);
-    const last = h.model.requests.filter((r) => r.runId === runId).pop()!;
+    const last = modelRequests(h, runId).pop()!;
     expect(last.body.input.map((i: { type?: string; role?: string }) => i.type ?? i.role)).toEqual(['user', 'user', 'function_call', 'function_call_output']);
   });
 
@@ -119,10 +126,60 @@ describe('the long-running agent loop', () => {
     };
     const { outcome } = await h.run({ runId, objective: 'x', verifiers: [], contextWindow: 1_000, autoCompactLimit: 600 });
     expect(outcome.status).toBe('delivered');
-    const comp = h.model.requests.filter((r) => r.runId === runId && r.purpose === 'compaction');
+    const comp = modelRequests(h, runId).filter((r) => r.purpose === 'compaction');
     expect(comp.length).toBeGreaterThanOrEqual(2);
     expect(comp[1]!.body.input.length).toBeLessThan(comp[0]!.body.input.length);
     const progress = await h.infty.progress(runId);
     expect(progress.events.some((e) => e.kind === 'compaction' && /dropping \d+ oldest items/.test(e.message))).toBe(true);
+  });
+});
+
+describe('remote compaction (an endpoint with /responses/compact)', () => {
+  let h: Harness;
+  let responder: Responder;
+
+  beforeAll(async () => {
+    h = await startHarness({ responder: (req) => responder(req), stream: false });
+  });
+  afterAll(async () => h?.close());
+
+  it('compacts on the endpoint, keeps its compaction item in the new generation, and the next request starts from it', async () => {
+    const runId = uniqueId('remote');
+    let turns = 0;
+    responder = (req) => {
+      if (req.purpose === 'compaction') return { kind: 'message', text: `Remote summary ${req.seq}.`, usage: { inputTokens: 700, outputTokens: 50 } };
+      turns += 1;
+      return turns < 8 ? tools(shell(`echo ${turns}`)) : deliver('deliverable');
+    };
+    const { outcome } = await h.run({ runId, objective: 'Compact me remotely', verifiers: [], contextWindow: 1_000, autoCompactLimit: 500 });
+    expect(outcome.status).toBe('delivered');
+
+    const requests = h.model.requests.filter((r) => r.runId === runId);
+    const compactions = requests.filter((r) => r.purpose === 'compaction');
+    expect(compactions.length).toBeGreaterThanOrEqual(2);
+    // Every compaction went to /responses/compact; no local summarization request was made.
+    for (const c of compactions) expect([c.path, c.status, c.stream]).toEqual([COMPACT, 'completed', false]);
+    expect(requests.filter((r) => r.path !== COMPACT).every((r) => r.purpose === 'turn')).toBe(true);
+
+    // The turn after each compaction starts from the returned history: the user messages, then the compaction item.
+    for (const c of compactions) {
+      const next = requests.find((r) => r.seq > c.seq && r.purpose === 'turn')!;
+      const item = next.body.input.findIndex((i: { type?: string }) => i.type === 'compaction');
+      expect(next.body.input.slice(0, item)).toEqual([{ role: 'user', content: 'Compact me remotely' }]);
+      expect(openCompaction(next.body.input[item].encrypted_content)).toBe(`Remote summary ${c.seq}.`);
+    }
+    // A later compaction sends the earlier compaction item back (the endpoint verifies it was issued by it).
+    expect(compactions[1]!.body.input.filter((i: { type?: string }) => i.type === 'compaction')).toHaveLength(1);
+    // Prefixes stay stable between compactions.
+    for (const segment of segmentsBetweenCompactions(requests, 'solver', runId)) expect(prefixViolation(segment)).toBeUndefined();
+
+    const progress = await h.infty.progress(runId);
+    expect(progress.roles.solver!.compactions).toBe(compactions.length);
+    const generation = readFileSync(join(h.home, 'transcripts', runId, `solver.${compactions.length}.jsonl`), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(generation.filter((i) => i.type === 'compaction')).toHaveLength(1);
+    expect(generation.find((i) => i.type === 'step_end')).toMatchObject({ usage: { inputTokens: 700, outputTokens: 50 } });
   });
 });

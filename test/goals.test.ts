@@ -14,8 +14,8 @@ const USAGE = { inputTokens: 1000, cachedInputTokens: 400, outputTokens: 100, re
 const BILLABLE = 1000 - 400 + 100;
 
 
-function userTexts(req: RecordedRequest): string[] {
-  return (req.body.input as { role?: string; content?: string }[]).filter((i) => i.role === 'user').map((i) => i.content ?? '');
+function userTexts(req: RecordedRequest, role: 'user' | 'developer' = 'user'): string[] {
+  return (req.body.input as { role?: string; content?: string }[]).filter((i) => i.role === role).map((i) => i.content ?? '');
 }
 
 describe('goals: budgets, accounting, pause, resume, steering', () => {
@@ -49,7 +49,7 @@ describe('goals: budgets, accounting, pause, resume, steering', () => {
     expect(outcome.status !== 'delivered' && outcome.reason).toMatch(/token budget of 1401 reached .* did not deliver within 3 further turn/);
     const reqs = h.model.requests.filter((r) => r.runId === runId);
     const last = reqs[reqs.length - 1]!;
-    expect(userTexts(last).filter((t) => t.startsWith('# Token budget reached'))).toHaveLength(1);
+    expect(userTexts(last, 'developer').filter((t) => t.startsWith('# Token budget reached'))).toHaveLength(1);
     const goal = await h.infty.goal(runId);
     expect(goal.status).toBe('budget_limited');
     expect(goal.tokensUsed).toBe(reqs.length * BILLABLE); // cached input excluded, reasoning not double-counted

@@ -64,7 +64,7 @@ describe.each(WIRE_VARIANTS)('a $wireApi server (stream: $stream) that reports n
 
     const inputChars =
       request.instructions.length +
-      request.items.reduce((n, i) => n + (i.type === 'message' ? i.text : i.type === 'function_call' ? i.name + i.arguments : i.output).length, 0);
+      request.items.reduce((n, i) => n + (i.type === 'message' ? i.text : i.type === 'function_call' ? i.name + i.arguments : i.type === 'function_call_output' ? i.output : '').length, 0);
     const outputChars = answer.length + 'read_file'.length + JSON.stringify({ path: 'README.md' }).length;
     expect(result.usage.estimated).toBe(true);
     // English text and JSON run at roughly 3-5 characters per token.

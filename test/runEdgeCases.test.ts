@@ -12,6 +12,12 @@ function lastUserText(req: RecordedRequest): string {
   return input.filter((i) => i.role === 'user').pop()?.content ?? '';
 }
 
+/** The orchestrator's instructions (continuation, corrections, …) go as developer messages. */
+function lastDeveloperText(req: RecordedRequest): string {
+  const input = req.body.input as { role?: string; content?: string }[];
+  return input.filter((i) => i.role === 'developer').pop()?.content ?? '';
+}
+
 function userCount(req: RecordedRequest): number {
   return (req.body.input as { role?: string }[]).filter((i) => i.role === 'user').length;
 }
@@ -58,7 +64,7 @@ describe('inftyRun orchestration rules', () => {
     const { outcome } = await h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status === 'failed' && outcome.reason).toMatch(/not a valid directive after one corrective retry/);
     const second = h.model.requestsFor('director').slice(-1)[0]!;
-    expect(lastUserText(second)).toMatch(/could not be used: reply is not a JSON object/);
+    expect(lastDeveloperText(second)).toMatch(/could not be used: reply is not a JSON object/);
   });
 
   it('rotates verifiers: a passing one starts fresh, a failing one keeps its context', async () => {
@@ -101,9 +107,9 @@ describe('inftyRun orchestration rules', () => {
     const { runId, outcome } = await h.run({ objective: 'x', verifiers: ['verifier'], maxConsecutiveErrors: 5 });
     expect(outcome.status).toBe('delivered');
     const solverReqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
-    expect(lastUserText(solverReqs[1]!)).toMatch(/not accepted: deliverable_path "..\/outside.txt" is outside the run directory/);
-    expect(lastUserText(solverReqs[2]!)).toMatch(/does not exist/);
-    expect(lastUserText(solverReqs[4]!)).toMatch(/outside the run directory.*symlink/);
+    expect(lastDeveloperText(solverReqs[1]!)).toMatch(/not accepted: deliverable_path "..\/outside.txt" is outside the run directory/);
+    expect(lastDeveloperText(solverReqs[2]!)).toMatch(/does not exist/);
+    expect(lastDeveloperText(solverReqs[4]!)).toMatch(/outside the run directory.*symlink/);
     // No verifier round was spent on the invalid ones.
     expect(h.model.requestsFor('verifier').filter((r) => r.runId === runId)).toHaveLength(1);
   });
@@ -126,9 +132,9 @@ describe('inftyRun orchestration rules', () => {
     const { runId, outcome } = await h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status).toBe('delivered');
     const solverReqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
-    expect(lastUserText(solverReqs[1]!)).toMatch(/deliverable_path: final_delivery needs a non-blank "deliverable_path"/);
-    expect(lastUserText(solverReqs[1]!)).toContain('"additionalProperties":false');
-    expect(lastUserText(solverReqs[2]!)).toMatch(/prompt: direction_request needs a non-blank "prompt"/);
+    expect(lastDeveloperText(solverReqs[1]!)).toMatch(/deliverable_path: final_delivery needs a non-blank "deliverable_path"/);
+    expect(lastDeveloperText(solverReqs[1]!)).toContain('"additionalProperties":false');
+    expect(lastDeveloperText(solverReqs[2]!)).toMatch(/prompt: direction_request needs a non-blank "prompt"/);
   });
 
   it('fails after three malformed signals in a row', async () => {
@@ -168,7 +174,7 @@ describe('inftyRun orchestration rules', () => {
     expect(goal.statusReason).toMatch(/^stalled/);
     const reqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
     expect(reqs).toHaveLength(3);
-    expect(lastUserText(reqs[1]!)).toContain('<untrusted_objective>\nDo &lt;it&gt; &amp; more\n</untrusted_objective>');
+    expect(lastDeveloperText(reqs[1]!)).toContain('<untrusted_objective>\nDo &lt;it&gt; &amp; more\n</untrusted_objective>');
     expect(reqs[1]!.body.text.format.name).toBe('solver_signal');
     expect(reqs[2]!.body.text.format.name).toBe('solver_final');
     await h.infty.steer(runId, 'Write deliverable/x.txt and deliver it.');
@@ -176,9 +182,11 @@ describe('inftyRun orchestration rules', () => {
     const outcome = await h.infty.result(runId);
     expect(outcome.status).toBe('delivered');
     const after = h.model.requestsFor('solver').filter((r) => r.runId === runId)[3]!;
-    const texts = after.body.input.filter((i: { role?: string }) => i.role === 'user').map((i: { content: string }) => i.content);
-    expect(texts.slice(-2)[0]).toContain('untrusted_objective');
-    expect(texts.slice(-1)[0]).toBe('Write deliverable/x.txt and deliver it.');
+    // The continuation prompt (developer), then the steering message (user).
+    const [prompt, steering] = (after.body.input as { role?: string; content?: string }[]).filter((i) => i.role).slice(-2);
+    expect(prompt).toMatchObject({ role: 'developer' });
+    expect(prompt!.content).toContain('untrusted_objective');
+    expect(steering).toEqual(expect.objectContaining({ role: 'user', content: 'Write deliverable/x.txt and deliver it.' }));
   });
 
   it('when model retries run out the run is paused with the reason; resuming after the endpoint recovers completes it', async () => {

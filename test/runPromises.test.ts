@@ -11,8 +11,8 @@ import { startHarness, uniqueId, type Harness } from './support/harness';
 import { addFile, deliver, say, shell, tools, verdict, withUsage } from './support/replies';
 import { until } from './support/wait';
 
-const userTexts = (req: RecordedRequest): string[] =>
-  (req.body.input as { role?: string; content?: string }[]).filter((i) => i.role === 'user').map((i) => i.content ?? '');
+const userTexts = (req: RecordedRequest, role: 'user' | 'developer' = 'user'): string[] =>
+  (req.body.input as { role?: string; content?: string }[]).filter((i) => i.role === role).map((i) => i.content ?? '');
 
 describe('orchestration promises at their edges', () => {
   let h: Harness;
@@ -139,8 +139,33 @@ describe('orchestration promises at their edges', () => {
     const progress = await h.infty.progress(runId);
     expect(progress.events.some((e) => e.kind === 'turn_cut')).toBe(true);
     expect(progress.roles.solver!.toolCalls).toBeGreaterThanOrEqual(3);
-    expect(userTexts(reqs[3]!).some((t) => t.startsWith('# Continue working'))).toBe(true);
+    expect(userTexts(reqs[3]!, 'developer').some((t) => t.startsWith('# Continue working'))).toBe(true);
   });
+
+  for (const wireApi of ['responses', 'chat'] as const) {
+    it(`a ${wireApi} reply cut at the output-token limit continues the turn instead of ending it`, async () => {
+      const cut = await startHarness({
+        wireApi,
+        responder: scriptByRole({
+          solver: [{ kind: 'message', text: 'I will now write the fi', incomplete: 'max_output_tokens' }, tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+          director: [],
+        }),
+      });
+      try {
+        const { runId, outcome } = await cut.run({ objective: 'x', verifiers: [] });
+        expect(outcome.status).toBe('delivered');
+        const reqs = cut.model.requests.filter((r) => r.runId === runId);
+        const second = JSON.stringify(reqs[1]!.body);
+        expect(second).toContain('Your reply was cut off');
+        expect(second).toContain('I will now write the fi'); // the partial text stays in the conversation
+        const kinds = (await cut.infty.progress(runId)).events.map((e) => e.kind);
+        expect(kinds).toContain('output_cut');
+        expect(kinds).not.toContain('continuation'); // not treated as an idle turn
+      } finally {
+        await cut.close();
+      }
+    });
+  }
 
   it('steering messages are bounded: a megabyte message reaches the Solver cut and marked', async () => {
     const gate: { open?: () => void } = {};

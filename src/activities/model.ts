@@ -5,7 +5,7 @@
  * written for the same committed prefix returns it without calling the model again.
  */
 import { createHash } from 'node:crypto';
-import type { ModelStepInput, ModelStepResult, NewItem } from '../protocol/activities';
+import { PROMPT_TEMPLATE_ROLES, type ModelStepInput, type ModelStepResult, type NewItem } from '../protocol/activities';
 import type { StepEnd, TranscriptItem } from '../protocol/items';
 import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
 import { autoCompactLimitOf } from './contextWindows';
@@ -33,10 +33,14 @@ export interface ModelDeps {
   demoEndpoint?: () => Promise<ModelEndpoint>;
 }
 
-/** A new item as written to the transcript: prompt templates rendered, tool outputs read from the journal. */
+/**
+ * A new item as written to the transcript: prompt templates rendered (as `developer` messages: they
+ * are the orchestrator's instructions, PROMPT_TEMPLATE_ROLES), tool outputs read from the journal.
+ */
 export async function renderNewItem(item: NewItem, runId: string, deps: Pick<ModelDeps, 'home' | 'promptsDir'>): Promise<TranscriptItem> {
   if (item.type === 'prompt_message') {
-    return { type: 'message', role: 'user', text: renderTemplate(loadPrompt(item.template, deps.promptsDir), item.vars) };
+    const role = PROMPT_TEMPLATE_ROLES[item.template] ?? 'user';
+    return { type: 'message', role, text: renderTemplate(loadPrompt(item.template, deps.promptsDir), item.vars) };
   }
   if (item.type === 'tool_output_ref') {
     return { type: 'function_call_output', callId: item.callId, output: await readJournalOutput(journalPath(deps.home, runId, item.journalKey)) };
@@ -59,6 +63,7 @@ export function buildWireRequest(input: ModelStepInput, history: TranscriptItem[
     ...(input.toolChoice ? { toolChoice: input.toolChoice } : {}),
     promptCacheKey: `${input.runId}:${input.role}`,
     stream,
+    ...(input.reasoningEffort ? { reasoningEffort: input.reasoningEffort } : {}),
   };
 }
 
@@ -66,11 +71,20 @@ export function resolveEndpoint(demo: boolean, deps: ModelDeps): Promise<ModelEn
   return demo && deps.demoEndpoint ? deps.demoEndpoint() : deps.endpoint;
 }
 
+/** The reply's output items in the order the model produced them (reasoning before what it preceded), as transcript lines. */
 export function outputItems(result: WireResult): TranscriptItem[] {
-  const items: TranscriptItem[] = [];
-  if (result.text !== null && result.text !== '') items.push({ type: 'message', role: 'assistant', text: result.text });
-  for (const c of result.toolCalls) items.push({ type: 'function_call', callId: c.callId, name: c.name, arguments: c.arguments });
-  return items;
+  return result.output.flatMap((item): TranscriptItem[] => {
+    if (item.type === 'message') return item.text === '' ? [] : [{ type: 'message', role: 'assistant', text: item.text }];
+    if (item.type === 'function_call') return [{ type: 'function_call', callId: item.callId, name: item.name, arguments: item.arguments }];
+    return [
+      {
+        type: 'reasoning',
+        ...(item.id !== undefined ? { id: item.id } : {}),
+        ...(item.encryptedContent !== undefined ? { encryptedContent: item.encryptedContent } : {}),
+        summary: item.summary,
+      },
+    ];
+  });
 }
 
 function inputSha256(input: ModelStepInput, newItems: TranscriptItem[]): string {
@@ -98,7 +112,7 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
   const result = await callModel(endpoint, request, { runId: input.runId, role: input.role, purpose: 'turn' });
   failpoint('model.afterResponse');
   const outputs = outputItems(result);
-  const end: StepEnd = { type: 'step_end', input_sha256: sha, usage: result.usage };
+  const end: StepEnd = { type: 'step_end', input_sha256: sha, usage: result.usage, ...(result.incomplete ? { incomplete: result.incomplete.reason } : {}) };
   const length = await endStep(path, { lines: history.length, bytes }, outputs, end, token);
   failpoint('model.afterAppend');
   return stepResult(outputs, end, length, limit);

@@ -92,10 +92,17 @@ async function createRunLocked(input: CreateRunInput, deps: RunStoreDeps, workfl
     objective: input.objective,
     status: 'running',
     sandbox,
-    roles: input.roles.map((r) => ({ role: r.role, model: models[r.role]!, rollout_path: rolloutPaths[r.role]! })),
+    roles: input.roles.map((r) => roleRecord(r.role, models[r.role]!, rolloutPaths[r.role]!, r.reasoningEffort ?? null)),
     workflow_run_id: workflowRunId,
   });
   return { runDir, sandbox, models, rolloutPaths, createdAt: now };
+}
+
+/** One entry of run.json's `roles`; `reasoning_effort` null: the model's default (undefined: not recorded, older runs). */
+function roleRecord(role: string, model: string, rolloutPath: string, effort: string | null | undefined): RunJson['roles'][number] {
+  const record: RunJson['roles'][number] & { reasoning_effort?: string | null } = { role, model, rollout_path: rolloutPath };
+  if (effort !== undefined) record.reasoning_effort = effort;
+  return record;
 }
 
 async function chooseSandbox(requested: 'auto' | 'none'): Promise<'bwrap' | 'none'> {
@@ -122,11 +129,15 @@ export async function updateRunRecord(
     const next: RunJson = { ...current, ...(input.extra ?? {}), updated_at: new Date().toISOString() };
     if (input.status) next.status = input.status;
     if (input.roles) {
-      next.roles = input.roles.map((r) => ({
-        role: r.role,
-        model: r.model,
-        rollout_path: transcriptPath(deps.home, input.runId, r.role, r.generation),
-      }));
+      const known = new Map(current.roles.map((r) => [r.role, (r as { reasoning_effort?: string | null }).reasoning_effort]));
+      next.roles = input.roles.map((r) =>
+        roleRecord(
+          r.role,
+          r.model,
+          transcriptPath(deps.home, input.runId, r.role, r.generation),
+          r.reasoningEffort !== undefined ? r.reasoningEffort : known.get(r.role),
+        ),
+      );
     }
     await writeRunJson(runDir, next);
   }).catch((err) => {

@@ -32,5 +32,6 @@ export function stepResult(outputs: TranscriptItem[], end: StepEnd, length: numb
     toolCalls: boundedToolCalls(outputs),
     usage: end.usage,
     compactionDue: end.usage.inputTokens >= autoCompactLimit,
+    ...(end.incomplete ? { incomplete: end.incomplete } : {}),
   };
 }

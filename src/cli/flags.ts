@@ -1,6 +1,7 @@
 /** Command-line values: whole numbers, budgets, and the flags of `infty run` / `infty create`. */
 import { UsageError } from '../errors';
 import { defaultRunId, runIdError } from '../protocol/runId';
+import { isReasoningEffort, reasoningEffortError, type ReasoningEffort } from '../protocol/reasoning';
 import type { RunInputRaw } from '../protocol/runInput';
 
 export interface CreateFlags {
@@ -13,6 +14,10 @@ export interface CreateFlags {
   solverModel?: string;
   directorModel?: string;
   verifierModel?: string;
+  reasoningEffort?: string;
+  solverReasoningEffort?: string;
+  directorReasoningEffort?: string;
+  verifierReasoningEffort?: string;
   directorTimeoutSecs?: string;
   verifierTimeoutSecs?: string;
   sandbox?: string;
@@ -33,6 +38,19 @@ export function parseBudget(value: string, flag = '--token-budget'): number | nu
   if (value.trim().toLowerCase() === 'none') return null;
   return parsePositiveInt(value, flag);
 }
+
+export function parseReasoningEffort(value: string, flag: string): ReasoningEffort {
+  if (!isReasoningEffort(value)) throw new UsageError(`${reasoningEffortError(flag, value)} (nothing was started)`);
+  return value;
+}
+
+/** Create flags → reasoning-effort input fields. */
+const EFFORT_FLAGS = [
+  ['reasoningEffort', '--reasoning-effort'],
+  ['solverReasoningEffort', '--solver-reasoning-effort'],
+  ['directorReasoningEffort', '--director-reasoning-effort'],
+  ['verifierReasoningEffort', '--verifier-reasoning-effort'],
+] as const;
 
 export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInputRaw {
   const objective = flags.objective?.trim();
@@ -55,6 +73,10 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInpu
   if (flags.solverModel) input.solverModel = flags.solverModel;
   if (flags.directorModel) input.directorModel = flags.directorModel;
   if (flags.verifierModel) input.verifierModel = flags.verifierModel;
+  for (const [field, flag] of EFFORT_FLAGS) {
+    const value = flags[field];
+    if (value !== undefined) input[field] = parseReasoningEffort(value, flag);
+  }
   if (flags.directorTimeoutSecs) input.directorTimeoutSecs = parsePositiveInt(flags.directorTimeoutSecs, '--director-timeout-secs');
   if (flags.verifierTimeoutSecs) input.verifierTimeoutSecs = parsePositiveInt(flags.verifierTimeoutSecs, '--verifier-timeout-secs');
   if (flags.sandbox) input.sandbox = flags.sandbox as 'auto' | 'none';

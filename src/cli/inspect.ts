@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InftyClient } from '../client';
 import type { InftyConfig } from '../config';
+import { UsageError } from '../errors';
 import { readRunJson } from '../host/runJson';
+import { validateObjective } from '../protocol/goal';
 import { formatDuration } from '../protocol/duration';
 import type { Progress } from '../protocol/progress';
 import { follow } from './follow';
@@ -82,10 +84,18 @@ export async function show(config: InftyConfig, runId: string, flags: { json?: b
   });
 }
 
-export async function goal(config: InftyConfig, runId: string, flags: { json?: boolean }): Promise<number> {
+/** `infty goal RUN [--objective TEXT]`: the goal, or the goal after changing its objective. */
+export async function goal(config: InftyConfig, runId: string, flags: { json?: boolean; objective?: string }): Promise<number> {
+  let objective: string | undefined;
+  if (flags.objective !== undefined) {
+    const checked = validateObjective(flags.objective);
+    if (!checked.ok) throw new UsageError(`invalid --objective: ${checked.error} (nothing was changed)`);
+    objective = checked.value;
+  }
   return withClient(config, async (infty) => {
-    const g = await infty.goal(runId);
-    process.stdout.write(flags.json ? `${JSON.stringify(g)}\n` : `${formatGoal(g)}\n`);
+    const g = objective === undefined ? await infty.goal(runId) : await infty.setGoal(runId, { objective });
+    if (flags.json) process.stdout.write(`${JSON.stringify(g)}\n`);
+    else process.stdout.write(`${objective === undefined ? '' : `objective of ${runId} updated; the Solver hears it with its next model call\n`}${formatGoal(g)}\n`);
     return 0;
   });
 }

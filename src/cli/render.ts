@@ -38,9 +38,10 @@ export function formatGoal(goal: Goal): string {
 function formatRoles(p: Progress): string {
   const rows = Object.entries(p.roles).map(
     ([role, s]) =>
-      `  ${role.padEnd(16)} ${String(s.turns).padStart(5)} ${String(s.modelCalls).padStart(6)} ${String(s.toolCalls).padStart(6)} ${formatTokens(s.tokensUsed).padStart(10)} ${String(s.compactions).padStart(5)}  ${s.model}`,
+      // reasoningEffort is absent from workers older than the field: shown as the model's default.
+      `  ${role.padEnd(16)} ${String(s.turns).padStart(5)} ${String(s.modelCalls).padStart(6)} ${String(s.toolCalls).padStart(6)} ${formatTokens(s.tokensUsed).padStart(10)} ${String(s.compactions).padStart(5)}  ${(s.reasoningEffort ?? 'default').padEnd(8)} ${s.model}`,
   );
-  return [`  ${'role'.padEnd(16)} ${'turns'.padStart(5)} ${'calls'.padStart(6)} ${'tools'.padStart(6)} ${'tokens'.padStart(10)} ${'comp.'.padStart(5)}  model`, ...rows].join('\n');
+  return [`  ${'role'.padEnd(16)} ${'turns'.padStart(5)} ${'calls'.padStart(6)} ${'tools'.padStart(6)} ${'tokens'.padStart(10)} ${'comp.'.padStart(5)}  ${'effort'.padEnd(8)} model`, ...rows].join('\n');
 }
 
 export function formatOutcome(o: RunOutcome): string {

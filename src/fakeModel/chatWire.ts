@@ -26,8 +26,16 @@ function usageObject(reply: WireReply) {
   };
 }
 
-function finishReason(reply: WireReply): 'tool_calls' | 'stop' {
+type FinishReason = 'tool_calls' | 'stop' | 'length' | 'content_filter';
+
+function finishReason(reply: WireReply): FinishReason {
+  if (reply.incomplete) return reply.incomplete === 'max_output_tokens' ? 'length' : 'content_filter';
   return reply.calls.length > 0 ? 'tool_calls' : 'stop';
+}
+
+/** The reply's reasoning as the vLLM/DeepSeek `reasoning_content` text (null: none). */
+function reasoningText(reply: WireReply): string | null {
+  return reply.reasoning.length ? reply.reasoning.map((r) => r.summary).join('\n') : null;
 }
 
 /** Non-streaming Chat Completions body. */
@@ -38,6 +46,8 @@ export function renderChatCompletion(reply: WireReply, _body: any): Record<strin
     refusal: null,
     annotations: [],
   };
+  const reasoning = reasoningText(reply);
+  if (reasoning !== null) message.reasoning_content = reasoning;
   if (reply.calls.length > 0) {
     message.tool_calls = reply.calls.map((c) => ({
       id: c.callId,
@@ -85,12 +95,13 @@ export const SSE_DONE: SseFrame = 'data: [DONE]\n\n';
 export function renderChatStream(reply: WireReply, body: any): { frames: SseFrame[]; tail: SseFrame[] } {
   const includeUsage = Boolean(body?.stream_options?.include_usage) && reply.usage !== null;
   // With include_usage every chunk carries `usage: null`; the usage itself comes in a last chunk without choices.
-  const chunk = (delta: Record<string, unknown>, finish: 'tool_calls' | 'stop' | null = null) =>
+  const chunk = (delta: Record<string, unknown>, finish: FinishReason | null = null) =>
     sseData(chunkObject(reply, [{ index: 0, delta, logprobs: null, finish_reason: finish }], includeUsage ? { usage: null } : {}));
 
   const frames: SseFrame[] = [];
   const hasText = reply.text !== undefined;
   frames.push(chunk({ role: 'assistant', content: hasText ? '' : null, refusal: null }));
+  for (const piece of splitIntoChunks(reasoningText(reply) ?? '')) frames.push(chunk({ reasoning_content: piece }));
   if (hasText) {
     for (const piece of splitIntoChunks(reply.text!)) frames.push(chunk({ content: piece }));
   }

@@ -47,13 +47,13 @@ function outputTextPart(text: string) {
   return { type: 'output_text', text, annotations: [] as unknown[], logprobs: [] as unknown[] };
 }
 
-function messageItem(reply: WireReply, text: string, status: 'in_progress' | 'completed') {
+function messageItem(reply: WireReply, text: string, status: 'in_progress' | 'completed' | 'incomplete') {
   return {
     type: 'message',
     id: messageItemId(reply),
     status,
     role: 'assistant',
-    content: status === 'completed' ? [outputTextPart(text)] : [],
+    content: status === 'in_progress' ? [] : [outputTextPart(text)],
   };
 }
 
@@ -69,10 +69,21 @@ function functionCallItem(reply: WireReply, i: number, status: 'in_progress' | '
   };
 }
 
-/** The completed output items: the message first (when there is text), then function calls. */
+/** A reasoning output item; its summary and encrypted content appear once it is done. */
+function reasoningItem(reply: WireReply, i: number, done: boolean) {
+  const r = reply.reasoning[i]!;
+  return {
+    type: 'reasoning',
+    id: r.id,
+    summary: done ? [{ type: 'summary_text', text: r.summary }] : [],
+    ...(r.encryptedContent !== null ? { encrypted_content: done ? r.encryptedContent : null } : {}),
+  };
+}
+
+/** The finished output items: reasoning first, then the message (when there is text), then function calls. */
 function outputItems(reply: WireReply): Array<Record<string, unknown>> {
-  const items: Array<Record<string, unknown>> = [];
-  if (reply.text !== undefined) items.push(messageItem(reply, reply.text, 'completed'));
+  const items: Array<Record<string, unknown>> = reply.reasoning.map((_r, i) => reasoningItem(reply, i, true));
+  if (reply.text !== undefined) items.push(messageItem(reply, reply.text, reply.incomplete ? 'incomplete' : 'completed'));
   reply.calls.forEach((_c, i) => items.push(functionCallItem(reply, i, 'completed')));
   return items;
 }
@@ -80,7 +91,7 @@ function outputItems(reply: WireReply): Array<Record<string, unknown>> {
 function responseEnvelope(
   reply: WireReply,
   body: any,
-  status: 'in_progress' | 'completed',
+  status: 'in_progress' | 'completed' | 'incomplete',
   output: Array<Record<string, unknown>>,
 ): Record<string, unknown> {
   const b = body && typeof body === 'object' ? body : {};
@@ -92,7 +103,7 @@ function responseEnvelope(
     background: false,
     completed_at: status === 'completed' ? Math.max(reply.createdAt, Math.floor(Date.now() / 1000)) : null,
     error: null,
-    incomplete_details: null,
+    incomplete_details: status === 'incomplete' ? { reason: reply.incomplete } : null,
     instructions: b.instructions ?? null,
     max_output_tokens: b.max_output_tokens ?? null,
     max_tool_calls: b.max_tool_calls ?? null,
@@ -112,7 +123,7 @@ function responseEnvelope(
     top_logprobs: b.top_logprobs ?? 0,
     top_p: b.top_p ?? 1,
     truncation: b.truncation ?? 'disabled',
-    usage: status === 'completed' ? usageObject(reply) : null,
+    usage: status === 'in_progress' ? null : usageObject(reply),
     user: b.user ?? null,
     metadata: b.metadata ?? {},
   };
@@ -120,7 +131,7 @@ function responseEnvelope(
 
 /** Non-streaming Responses API body. */
 export function renderResponse(reply: WireReply, body: any): Record<string, unknown> {
-  return responseEnvelope(reply, body, 'completed', outputItems(reply));
+  return responseEnvelope(reply, body, reply.incomplete ? 'incomplete' : 'completed', outputItems(reply));
 }
 
 export function sseEvent(type: string, data: unknown): SseFrame {
@@ -145,6 +156,16 @@ export function renderResponseStream(reply: WireReply, body: any): { frames: Sse
   emit('response.in_progress', { response: responseEnvelope(reply, body, 'in_progress', []) });
 
   let outputIndex = 0;
+  reply.reasoning.forEach((r, i) => {
+    const idx = outputIndex++;
+    const at = { item_id: r.id, output_index: idx, summary_index: 0 };
+    emit('response.output_item.added', { output_index: idx, item: reasoningItem(reply, i, false) });
+    emit('response.reasoning_summary_part.added', { ...at, part: { type: 'summary_text', text: '' } });
+    for (const delta of splitIntoChunks(r.summary)) emit('response.reasoning_summary_text.delta', { ...at, delta });
+    emit('response.reasoning_summary_text.done', { ...at, text: r.summary });
+    emit('response.reasoning_summary_part.done', { ...at, part: { type: 'summary_text', text: r.summary } });
+    emit('response.output_item.done', { output_index: idx, item: reasoningItem(reply, i, true) });
+  });
   if (reply.text !== undefined) {
     const text = reply.text;
     const itemId = messageItemId(reply);
@@ -172,7 +193,7 @@ export function renderResponseStream(reply: WireReply, body: any): { frames: Sse
       content_index: 0,
       part: outputTextPart(text),
     });
-    emit('response.output_item.done', { output_index: idx, item: messageItem(reply, text, 'completed') });
+    emit('response.output_item.done', { output_index: idx, item: messageItem(reply, text, reply.incomplete ? 'incomplete' : 'completed') });
   }
 
   reply.calls.forEach((call, i) => {
@@ -191,10 +212,8 @@ export function renderResponseStream(reply: WireReply, body: any): { frames: Sse
     emit('response.output_item.done', { output_index: idx, item: functionCallItem(reply, i, 'completed') });
   });
 
-  const completed = sseEvent('response.completed', {
-    type: 'response.completed',
-    sequence_number: seqNo++,
-    response: renderResponse(reply, body),
-  });
+  // A reply cut short ends with response.incomplete instead of response.completed.
+  const terminal = reply.incomplete ? 'response.incomplete' : 'response.completed';
+  const completed = sseEvent(terminal, { type: terminal, sequence_number: seqNo++, response: renderResponse(reply, body) });
   return { frames, tail: [completed] };
 }

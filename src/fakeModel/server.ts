@@ -10,7 +10,9 @@
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { renderChatCompletion, renderChatStream } from './chatWire';
+import { isCompactPath, serveCompact } from './compactWire';
 import { renderResponse, renderResponseStream } from './responsesWire';
+import { scriptedReasoning } from './reasoning';
 import { validateRequest } from './validate';
 import type {
   FakeModelServer,
@@ -161,7 +163,8 @@ export function toWireReply(rec: RecordedRequest, reply: Extract<ScriptedReply, 
         }))
       : [];
   const text = reply.text;
-  const outputChars = (text ?? '').length + calls.reduce((n, c) => n + c.arguments.length, 0);
+  const reasoningChars = (reply.reasoning ?? []).reduce((n, r) => n + r.length, 0);
+  const outputChars = (text ?? '').length + reasoningChars + calls.reduce((n, c) => n + c.arguments.length, 0);
   return {
     seq: rec.seq,
     model: typeof rec.body?.model === 'string' ? rec.body.model : 'fake-model',
@@ -169,6 +172,8 @@ export function toWireReply(rec: RecordedRequest, reply: Extract<ScriptedReply, 
     text,
     calls,
     usage: reply.omitUsage ? null : resolveUsage(rec.wire, rec.body, outputChars, reply.usage),
+    reasoning: scriptedReasoning(rec, reply.reasoning ?? []),
+    ...(reply.incomplete ? { incomplete: reply.incomplete } : {}),
   };
 }
 
@@ -245,6 +250,7 @@ export async function startFakeModelServer<X extends OtherReply = never>(
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const ex = new Exchange(req, res);
     const pathname = new URL(req.url ?? '/', 'http://fake.invalid').pathname.replace(/\/+$/, '') || '/';
+    if (isCompactPath(pathname)) return serveCompact(ex, opts, (rec) => void requests.push(Object.assign(rec, { seq: ++seq })));
     const route = ROUTES[pathname];
     if (!route || req.method !== 'POST') {
       req.resume();
@@ -285,7 +291,7 @@ export async function startFakeModelServer<X extends OtherReply = never>(
     });
     requests.push(rec);
 
-    const rejection = validateRequest(rec, opts.chatUnsupportedParams);
+    const rejection = validateRequest(rec, opts.chatUnsupportedParams, opts.refuse);
     if (rejection) {
       rec.status = 'fault';
       rec.fault = 'invalid_request';

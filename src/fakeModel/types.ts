@@ -45,12 +45,32 @@ export interface RecordedRequest {
 
 export type ToolCallSpec = { name: string; arguments: Record<string, unknown> | string; callId?: string };
 
-/** `omitUsage`: answer without any usage (as many OpenAI-compatible servers do), even when a stream asks for it. */
+/** Why a reply stopped early: Responses `incomplete_details.reason`; Chat `finish_reason` "length" / "content_filter". */
+export type IncompleteReason = 'max_output_tokens' | 'content_filter';
+
+/**
+ * Options of a successful reply.
+ * `omitUsage`: answer without any usage (as many OpenAI-compatible servers do), even when a stream asks for it.
+ * `reasoning`: reasoning the model "did" before its output, one reasoning item per string (Responses:
+ * `reasoning` output items whose summary is the string, with `encrypted_content` when the request
+ * asked for it; Chat: the message's `reasoning_content`, the strings joined).
+ * `incomplete`: the reply stopped early (Responses `status: "incomplete"`; Chat `finish_reason: "length"`).
+ */
+export interface ReplyOptions {
+  usage?: Partial<Usage>;
+  omitUsage?: boolean;
+  latencyMs?: number;
+  reasoning?: string[];
+  incomplete?: IncompleteReason;
+}
+
 export type ScriptedReply =
-  | { kind: 'message'; text: string; usage?: Partial<Usage>; omitUsage?: boolean; latencyMs?: number }
-  | { kind: 'tool_calls'; calls: ToolCallSpec[]; text?: string; usage?: Partial<Usage>; omitUsage?: boolean; latencyMs?: number }
+  | ({ kind: 'message'; text: string } & ReplyOptions)
+  | ({ kind: 'tool_calls'; calls: ToolCallSpec[]; text?: string } & ReplyOptions)
   /** An OpenAI-style JSON error body {error:{message,type,param,code}} with this HTTP status. */
   | { kind: 'error'; status: number; message: string; code?: string; latencyMs?: number };
+
+export type Refusable = 'include' | 'developer_role' | 'reasoning_content';
 
 /** A reply of a kind the server does not render itself: handed to `answerOther`. */
 export interface OtherReply {
@@ -95,6 +115,14 @@ export interface StartFakeModelServerOptions<X extends OtherReply = never> {
    * responder is asked, as strict OpenAI-compatible servers do.
    */
   chatUnsupportedParams?: string[];
+  /** false: `POST /responses/compact` answers 404, as endpoints without remote compaction do (default true). */
+  responsesCompact?: boolean;
+  /**
+   * Optional features this endpoint refuses with HTTP 400 naming them, as some OpenAI-compatible
+   * servers do: `include` (Responses `include: [...]`), `developer_role`, `reasoning_content` (Chat
+   * assistant messages carrying it).
+   */
+  refuse?: Refusable[];
   /**
    * Answers replies whose kind is not one of ScriptedReply's (after their latency): the tests'
    * fault injection (test/support/fakeModel.ts). Without it such a reply is answered HTTP 500.
@@ -114,6 +142,9 @@ export interface WireReply {
   calls: Array<{ callId: string; name: string; arguments: string }>;
   /** null: the reply reports no usage. */
   usage: Usage | null;
+  /** Reasoning items before the output: summary text, and the opaque content when the request asked for it. */
+  reasoning: Array<{ id: string; summary: string; encryptedContent: string | null }>;
+  incomplete?: IncompleteReason;
 }
 
 /** One server-sent-event frame, already formatted (`event: ...\ndata: ...\n\n`). */

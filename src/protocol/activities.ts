@@ -2,6 +2,7 @@
 import type { DeliverableCheck } from './deliverable';
 import type { ToolCall, TranscriptItem, Usage } from './items';
 import type { OutputSchemaName } from './outputSchemas';
+import type { ReasoningEffort } from './reasoning';
 
 export type InstructionsSource = { kind: 'prompt'; name: 'solver' | 'director' | 'verifier' } | { kind: 'text'; text: string };
 
@@ -13,6 +14,8 @@ export interface ModelStepInput {
   committedLength: number;
   newItems: NewItem[];
   model: string;
+  /** The role's reasoning effort (WireRequest.reasoningEffort); absent: the model's default. */
+  reasoningEffort?: ReasoningEffort;
   /** Used only when the transcript is new (committedLength 0): written as its first line. */
   instructions: InstructionsSource;
   tools: string[];
@@ -40,6 +43,8 @@ export interface ModelStepResult {
   usage: Usage;
   /** The request's input tokens reached the auto-compact limit: compact before the next step. */
   compactionDue: boolean;
+  /** The reply stopped early (e.g. `max_output_tokens`): the turn continues instead of ending. */
+  incomplete?: string;
 }
 
 export interface CompactInput {
@@ -48,6 +53,8 @@ export interface CompactInput {
   generation: number;
   committedLength: number;
   model: string;
+  /** The role's reasoning effort, as for its turns; absent: the model's default. */
+  reasoningEffort?: ReasoningEffort;
   demo: boolean;
   /** The role's tools: offered (but not callable) so the request shares the turns' cached prefix. */
   tools: string[];
@@ -64,7 +71,7 @@ export interface CompactResult {
 export interface CreateRunInput {
   runId: string;
   objective: string;
-  roles: { role: string; model: string | undefined }[];
+  roles: { role: string; model: string | undefined; reasoningEffort?: ReasoningEffort }[];
   sandbox: 'auto' | 'none';
 }
 
@@ -79,7 +86,8 @@ export interface CreateRunResult {
 export interface UpdateRunRecordInput {
   runId: string;
   status?: string;
-  roles?: { role: string; model: string; generation: number }[];
+  /** `reasoningEffort` absent: keep what run.json says (runs started before it was recorded: none). */
+  roles?: { role: string; model: string; generation: number; reasoningEffort?: ReasoningEffort | null }[];
   extra?: Record<string, unknown>;
 }
 
@@ -135,11 +143,26 @@ export interface InftyActivities {
   validateDeliverable(input: { runDir: string; path: string }): Promise<DeliverableCheck>;
 }
 
-export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization' | 'correction' | 'invalid_delivery';
+export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization' | 'correction' | 'invalid_delivery' | 'objective_updated' | 'output_cut';
 
 /**
- * What the workflow appends before a model step: transcript items, or a user message rendered by
- * the activity from a prompt template file (the workflow never embeds prompt text).
+ * The message role each prompt template is sent with. Every template is an orchestrator-injected
+ * instruction, so a `developer` message (docs/behaviour.md §6.3); the objective, steering, directives
+ * and verification feedback are `user` messages the workflow writes as transcript items.
+ */
+export const PROMPT_TEMPLATE_ROLES: Record<PromptTemplateName, 'developer' | 'user'> = {
+  continuation: 'developer',
+  budget_limit: 'developer',
+  finalization: 'developer',
+  correction: 'developer',
+  invalid_delivery: 'developer',
+  objective_updated: 'developer',
+  output_cut: 'developer',
+};
+
+/**
+ * What the workflow appends before a model step: transcript items, or a message rendered by the
+ * activity from a prompt template file (the workflow never embeds prompt text).
  */
 export type NewItem =
   | TranscriptItem

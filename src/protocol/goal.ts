@@ -19,6 +19,21 @@ export interface Goal {
 export interface SetGoalRequest {
   status?: 'active' | 'paused';
   tokenBudget?: number | null;
+  /** A new objective, validated like at start (trimmed, non-empty, at most 4000 characters). */
+  objective?: string;
 }
 
 export const MAX_OBJECTIVE_CHARS = 4000;
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** The objective rule, at start and on `setGoal {objective}`: trimmed, non-empty, at most 4000 characters. */
+export function validateObjective(text: unknown): Checked<string> {
+  if (typeof text !== 'string') return { ok: false, error: 'objective must be a string' };
+  const value = text.trim();
+  if (!value) return { ok: false, error: 'objective must not be empty' };
+  if (value.length > MAX_OBJECTIVE_CHARS) {
+    return { ok: false, error: `objective is ${value.length} characters; at most ${MAX_OBJECTIVE_CHARS} are allowed` };
+  }
+  return { ok: true, value };
+}

@@ -13,3 +13,4 @@ export * from './signals';
 export * from './verdict';
 export * from './plan';
 export * from './tools';
+export * from './reasoning';

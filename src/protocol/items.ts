@@ -1,10 +1,33 @@
 /** One line of a role's transcript (JSONL). Wire-agnostic; converted per API at request time. */
 export type TranscriptItem =
   | { type: 'instructions'; text: string }
-  | { type: 'message'; role: 'user' | 'assistant'; text: string }
+  /** `developer`: orchestrator-injected instructions (continuation, budget limit, corrections, …). */
+  | { type: 'message'; role: 'user' | 'assistant' | 'developer'; text: string }
   | { type: 'function_call'; callId: string; name: string; arguments: string }
   | { type: 'function_call_output'; callId: string; output: string }
+  | ReasoningItem
+  | CompactionItem
   | StepEnd;
+
+/**
+ * A model's reasoning, kept in order so it goes back with later requests (Responses API with
+ * `store: false` and `include: ["reasoning.encrypted_content"]`; Chat servers' `reasoning_content`).
+ */
+export interface ReasoningItem {
+  type: 'reasoning';
+  /** The Responses API item id, when the endpoint gave one. */
+  id?: string;
+  /** Opaque, from `reasoning.encrypted_content` (Responses). */
+  encryptedContent?: string;
+  /** Reasoning summary parts (Responses) or the plain `reasoning_content` text (Chat). */
+  summary: string[];
+}
+
+/** The opaque item a remote compaction (`POST /responses/compact`) returns; sent back as is. */
+export interface CompactionItem {
+  type: 'compaction';
+  encryptedContent: string;
+}
 
 /**
  * The last line of a model step (or of a compacted generation): what a retried attempt needs to
@@ -17,6 +40,8 @@ export interface StepEnd {
   usage: Usage;
   /** Compaction only: items dropped to fit the summary request. */
   dropped_items?: number;
+  /** The reply stopped early (`max_output_tokens`, `content_filter`): kept so a reused step says so too. */
+  incomplete?: string;
 }
 
 export interface ToolCall {

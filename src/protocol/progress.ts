@@ -1,5 +1,6 @@
 import type { Goal } from './goal';
 import type { RunOutcome, TerminalStatus } from './outcome';
+import type { ReasoningEffort } from './reasoning';
 
 export type Phase = 'starting' | 'solving' | 'directing' | 'validating' | 'verifying' | 'paused' | 'finished';
 
@@ -18,6 +19,7 @@ export type EventKind =
   | 'continuation'
   | 'finalization'
   | 'steer'
+  | 'objective_updated'
   | 'paused'
   | 'resumed'
   | 'budget'
@@ -26,6 +28,7 @@ export type EventKind =
   | 'model_error'
   | 'continued_as_new'
   | 'turn_cut'
+  | 'output_cut'
   | 'outcome';
 
 export interface RunEvent {
@@ -65,7 +68,8 @@ export interface Progress {
   runDir: string | null;
   sandbox: 'bwrap' | 'none' | null;
   goal: Goal;
-  roles: Record<string, RoleStats>;
+  /** Per role: statistics, and the reasoning effort requested (null: the model's default). */
+  roles: Record<string, RoleStats & { reasoningEffort: ReasoningEffort | null }>;
   plan: { explanation: string | null; steps: PlanStep[] };
   verificationRounds: number;
   continueAsNewCount: number;

@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import { MAX_OBJECTIVE_CHARS } from './goal';
+import { REASONING_EFFORTS, reasoningEffortError, type ReasoningEffort } from './reasoning';
 import { runIdError } from './runId';
 
 export const DEFAULT_VERIFIERS = ['verifier-alpha', 'verifier-beta', 'verifier-gamma'];
+
+/** One of the `openai` package's ReasoningEffort values; the error lists them. */
+const reasoningEffort = (field: string) =>
+  z.enum(REASONING_EFFORTS, { error: (issue) => reasoningEffortError(field, issue.input) }).optional();
 
 const roleName = z
   .string()
@@ -30,6 +35,11 @@ export const RunInputSchema = z
     solverModel: z.string().min(1).optional(),
     directorModel: z.string().min(1).optional(),
     verifierModel: z.string().min(1).optional(),
+    /** Reasoning effort of every role (else the model's default); the per-role fields override it. */
+    reasoningEffort: reasoningEffort('reasoningEffort'),
+    solverReasoningEffort: reasoningEffort('solverReasoningEffort'),
+    directorReasoningEffort: reasoningEffort('directorReasoningEffort'),
+    verifierReasoningEffort: reasoningEffort('verifierReasoningEffort'),
     /** Instruction overrides by role name, or "verifier" for every verifier. */
     instructions: z.record(z.string(), z.string().min(1)).default({}),
     directorTimeoutSecs: z.number().positive().default(1200),
@@ -68,6 +78,13 @@ export function modelFor(input: RunInput, role: string): string | undefined {
   if (role === 'solver') return input.solverModel ?? input.model;
   if (role === 'director') return input.directorModel ?? input.model;
   return input.verifierModel ?? input.model;
+}
+
+/** The role's reasoning effort; undefined: the model's default (nothing is sent). */
+export function reasoningEffortFor(input: RunInput, role: string): ReasoningEffort | undefined {
+  if (role === 'solver') return input.solverReasoningEffort ?? input.reasoningEffort;
+  if (role === 'director') return input.directorReasoningEffort ?? input.reasoningEffort;
+  return input.verifierReasoningEffort ?? input.reasoningEffort;
 }
 
 export function instructionsOverride(input: RunInput, role: string): string | undefined {

@@ -11,8 +11,9 @@ import type { Usage } from '../protocol/items';
 import { billableTokens } from '../protocol/items';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { EventKind, Phase, Progress } from '../protocol/progress';
+import type { ReasoningEffort } from '../protocol/reasoning';
 import type { RunInput } from '../protocol/runInput';
-import { instructionsOverride, promptNameFor } from '../protocol/runInput';
+import { instructionsOverride, promptNameFor, reasoningEffortFor } from '../protocol/runInput';
 import { MODEL_NON_RETRYABLE, modelActivitiesFor, storeActivities } from './activities';
 import { accountUsage, goalView, isHeld, pause, resume, type GoalState } from './goal';
 import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
@@ -161,6 +162,7 @@ export class RunContext {
   ): Promise<ModelStepResult> {
     const r = this.role(role);
     const override = instructionsOverride(this.input, role);
+    const effort = reasoningEffortFor(this.input, role);
     let compactedForLength = false;
     for (;;) {
       await this.waitWhileHeld();
@@ -173,6 +175,7 @@ export class RunContext {
           committedLength: r.committedLength,
           newItems,
           model: r.stats.model,
+          ...(effort ? { reasoningEffort: effort } : {}),
           instructions: override ? { kind: 'text', text: override } : { kind: 'prompt', name: promptNameFor(role) },
           tools: opts.tools,
           outputSchema: opts.schema,
@@ -216,6 +219,7 @@ export class RunContext {
   /** Summarizes the role's history into a new transcript generation (the old one stays for audit). */
   async compact(role: string, tools: string[]): Promise<void> {
     const r = this.role(role);
+    const effort = reasoningEffortFor(this.input, role);
     this.chargeGraceCall();
     const res = await this.model.compact({
       runId: this.input.runId,
@@ -223,6 +227,7 @@ export class RunContext {
       generation: r.generation,
       committedLength: r.committedLength,
       model: r.stats.model,
+      ...(effort ? { reasoningEffort: effort } : {}),
       demo: this.input.demo,
       tools,
     });
@@ -241,17 +246,44 @@ export class RunContext {
     await this.recordRoles();
   }
 
+  /** run.json's roles: model, reasoning effort (null: the model's default), current generation. */
+  roleRecords(): { role: string; model: string; generation: number; reasoningEffort: ReasoningEffort | null }[] {
+    return Object.entries(this.state.roles).map(([role, r]) => ({
+      role,
+      model: r.stats.model,
+      generation: r.generation,
+      reasoningEffort: reasoningEffortFor(this.input, role) ?? null,
+    }));
+  }
+
   async recordRoles(): Promise<void> {
     await storeActivities.updateRunRecord({
       runId: this.input.runId,
-      roles: Object.entries(this.state.roles).map(([role, r]) => ({ role, model: r.stats.model, generation: r.generation })),
+      roles: this.roleRecords(),
+      extra: { objective: this.state.goal.objective },
     });
+  }
+
+  /**
+   * Writes a changed objective into run.json at once. A failure is reported as an event and does not
+   * fail the update: every later run.json write carries the objective too.
+   */
+  async recordObjective(): Promise<void> {
+    try {
+      await storeActivities.updateRunRecord({ runId: this.input.runId, extra: { objective: this.state.goal.objective } });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      this.event('objective_updated', `run.json not updated yet (${cause instanceof Error ? cause.message : String(cause)}); it will be with the next write`);
+    }
   }
 
   progress(): Progress {
     const s = this.state;
     const roles: Progress['roles'] = {};
-    for (const [name, r] of Object.entries(s.roles)) roles[name] = { ...r.stats, generation: r.generation };
+    for (const [name, r] of Object.entries(s.roles)) {
+      roles[name] = { ...r.stats, generation: r.generation, reasoningEffort: reasoningEffortFor(this.input, name) ?? null };
+    }
     return {
       runId: this.input.runId,
       status: s.outcome ? s.outcome.status : 'running',

@@ -1,19 +1,9 @@
 /** The goal state machine and its accounting (docs/behaviour.md §5). Pure functions: no I/O, no clock. */
 import type { Goal, SetGoalRequest } from '../protocol/goal';
-import { MAX_OBJECTIVE_CHARS } from '../protocol/goal';
+import { validateObjective, type Checked } from '../protocol/goal';
 import { billableTokens, type Usage } from '../protocol/items';
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
-
-export function validateObjective(text: unknown): Checked<string> {
-  if (typeof text !== 'string') return { ok: false, error: 'objective must be a string' };
-  const value = text.trim();
-  if (!value) return { ok: false, error: 'objective must not be empty' };
-  if (value.length > MAX_OBJECTIVE_CHARS) {
-    return { ok: false, error: `objective is ${value.length} characters; at most ${MAX_OBJECTIVE_CHARS} are allowed` };
-  }
-  return { ok: true, value };
-}
+export { validateObjective, type Checked };
 
 export function validateBudget(budget: unknown): Checked<number | null> {
   if (budget === null || budget === undefined) return { ok: true, value: null };
@@ -126,11 +116,11 @@ export function setBudget(g: GoalState, budget: number | null, now: number): Goa
 /** Validates a setGoal update against the current goal; the error says why it is refused. */
 export function checkSetGoal(g: GoalState, req: unknown): Checked<SetGoalRequest> {
   if (typeof req !== 'object' || req === null || Array.isArray(req)) {
-    return { ok: false, error: 'setGoal takes an object {status?: "active"|"paused", tokenBudget?: number|null}' };
+    return { ok: false, error: 'setGoal takes an object {status?: "active"|"paused", tokenBudget?: number|null, objective?: string}' };
   }
   const r = req as Record<string, unknown>;
-  const unknownKeys = Object.keys(r).filter((k) => k !== 'status' && k !== 'tokenBudget');
-  if (unknownKeys.length) return { ok: false, error: `unknown field(s) ${unknownKeys.join(', ')}; allowed: status, tokenBudget` };
+  const unknownKeys = Object.keys(r).filter((k) => !SET_GOAL_FIELDS.includes(k));
+  if (unknownKeys.length) return { ok: false, error: `unknown field(s) ${unknownKeys.join(', ')}; allowed: ${SET_GOAL_FIELDS.join(', ')}` };
   if (r.status !== undefined && r.status !== 'active' && r.status !== 'paused') {
     return { ok: false, error: `status must be "active" or "paused", got ${JSON.stringify(r.status)}` };
   }
@@ -142,11 +132,25 @@ export function checkSetGoal(g: GoalState, req: unknown): Checked<SetGoalRequest
     if (!b.ok) return b;
     out.tokenBudget = b.value;
   }
+  if ('objective' in r) {
+    const o = validateObjective(r.objective);
+    if (!o.ok) return o;
+    out.objective = o.value;
+  }
   return { ok: true, value: out };
+}
+
+const SET_GOAL_FIELDS = ['status', 'tokenBudget', 'objective'];
+
+/** A new objective (already validated); the accounting, status and hold are unchanged. */
+export function setObjective(g: GoalState, objective: string, now: number): GoalState {
+  if (g.status === 'complete' || g.objective === objective) return g;
+  return { ...tick(g, now), objective, updatedAt: now };
 }
 
 export function applySetGoal(g: GoalState, req: SetGoalRequest, now: number): GoalState {
   let next = g;
+  if (req.objective !== undefined) next = setObjective(next, req.objective, now);
   if ('tokenBudget' in req) next = setBudget(next, req.tokenBudget ?? null, now);
   if (req.status === 'paused') next = pause(next, 'paused by the user', now);
   if (req.status === 'active') next = resume(next, now);

@@ -3,7 +3,7 @@ import type { NewItem } from '../protocol/activities';
 import { formatDuration } from '../protocol/duration';
 import type { RunContext } from './context';
 import { goalView } from './goal';
-import type { SolverNext } from './solver';
+import type { SolverNext } from './state';
 
 export function escapeObjective(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -39,6 +39,11 @@ export function budgetLimitItem(ctx: RunContext): NewItem {
       model_calls_allowed: String(ctx.input.budgetGraceModelCalls),
     },
   };
+}
+
+/** Tells the Solver the user changed the objective: the new one, escaped, in `<untrusted_objective>`. */
+export function objectiveUpdatedItem(ctx: RunContext): NewItem {
+  return { type: 'prompt_message', template: 'objective_updated', vars: { objective: escapeObjective(ctx.state.goal.objective) } };
 }
 
 const finalization = (): SolverNext => ({ items: [{ type: 'prompt_message', template: 'finalization', vars: {} }], schema: 'solver_final' });

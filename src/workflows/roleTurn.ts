@@ -75,6 +75,10 @@ export async function roleTurn(
     // The last step the turn may take must end it: tools stay listed (cached prefix) but not callable.
     const last = steps >= ctx.input.maxStepsPerTurn;
     const step = await ctx.modelStep(role, next, { schema, tools, ...(last ? { toolChoice: 'none' as const } : {}) });
+    if (step.incomplete && step.toolCalls.length === 0 && !last) {
+      next = [outputCutItem(ctx, role, step.incomplete)];
+      continue;
+    }
     if (step.toolCalls.length === 0 || last) {
       if (step.toolCalls.length > 0) ctx.event('turn_cut', `the turn reached ${ctx.input.maxStepsPerTurn} model steps; its last tool calls were not run`, role);
       ctx.role(role).stats.turns += 1;
@@ -140,4 +144,10 @@ export async function withTimeout<T>(
 export function abbreviate(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+/** A reply cut short (output-token limit, content filter) does not end the turn: the role is asked to continue. */
+export function outputCutItem(ctx: RunContext, role: string, reason: string): NewItem {
+  ctx.event('output_cut', `the reply stopped early (${reason}); asked to continue`, role);
+  return { type: 'prompt_message', template: 'output_cut', vars: { reason } };
 }

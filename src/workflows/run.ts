@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
-import { RunInputSchema, modelFor, type RunInput, type RunInputRaw } from '../protocol/runInput';
+import { RunInputSchema, modelFor, reasoningEffortFor, type RunInput, type RunInputRaw } from '../protocol/runInput';
 import { formatZodError } from '../protocol/json';
 import { storeActivities } from './activities';
 import { BudgetExhausted, RunContext, RunFailure } from './context';
@@ -56,6 +56,7 @@ function migrateState(carried: CarriedState): RunState {
     goal: migrateGoal(rest.goal, hold),
     graceModelCalls: rest.graceModelCalls ?? 0,
     turnSteps: rest.turnSteps ?? 0,
+    objectiveUpdatePending: rest.objectiveUpdatePending ?? false,
   };
 }
 
@@ -93,6 +94,7 @@ function initialState(input: RunInput): RunState {
     graceModelCalls: 0,
     turnSteps: 0,
     steerQueue: [],
+    objectiveUpdatePending: false,
   };
 }
 
@@ -101,18 +103,28 @@ function installHandlers(ctx: RunContext): void {
   setHandler(goalQuery, () => goalView(ctx.state.goal, ctx.now()));
   setHandler(
     setGoalUpdate,
-    (req) => {
+    async (req) => {
       const checked = checkSetGoal(ctx.state.goal, req);
       if (!checked.ok) throw new Error(checked.error);
-      const before = ctx.state.goal.tokenBudget;
-      ctx.setGoal(applySetGoal(ctx.state.goal, { ...('tokenBudget' in checked.value ? { tokenBudget: checked.value.tokenBudget } : {}) }, ctx.now()));
-      if ('tokenBudget' in checked.value && checked.value.tokenBudget !== before) {
+      const { status, objective } = checked.value;
+      const before = ctx.state.goal;
+      const change = { ...('tokenBudget' in checked.value ? { tokenBudget: checked.value.tokenBudget } : {}), ...(objective !== undefined ? { objective } : {}) };
+      ctx.setGoal(applySetGoal(before, change, ctx.now()));
+      if ('tokenBudget' in checked.value && checked.value.tokenBudget !== before.tokenBudget) {
         ctx.event('budget', `token budget set to ${checked.value.tokenBudget ?? 'none'}`);
       }
-      if (checked.value.status === 'paused' && !ctx.isHeld()) ctx.holdRun('paused by the user');
-      if (checked.value.status === 'active') ctx.releaseRun();
+      const objectiveChanged = ctx.state.goal.objective !== before.objective;
+      if (objectiveChanged) {
+        // The Solver hears it with its next model step; the Director and Verifiers read the goal's objective.
+        ctx.state.objectiveUpdatePending = true;
+        ctx.event('objective_updated', `objective changed to: ${abbreviate(ctx.state.goal.objective, 300)}`);
+      }
+      if (status === 'paused' && !ctx.isHeld()) ctx.holdRun('paused by the user');
+      if (status === 'active') ctx.releaseRun();
       ctx.syncSearchAttributes();
-      return goalView(ctx.state.goal, ctx.now());
+      const goal = goalView(ctx.state.goal, ctx.now());
+      if (objectiveChanged && ctx.state.runDir) await ctx.recordObjective();
+      return goal;
     },
     {
       validator: (req) => {
@@ -147,13 +159,18 @@ async function start(ctx: RunContext): Promise<void> {
   const created = await storeActivities.createRun({
     runId: input.runId,
     objective: input.objective,
-    roles: roles.map((role) => ({ role, model: modelFor(input, role) })),
+    roles: roles.map((role) => {
+      const effort = reasoningEffortFor(input, role);
+      return { role, model: modelFor(input, role), ...(effort ? { reasoningEffort: effort } : {}) };
+    }),
     sandbox: input.sandbox,
   });
   state.runDir = created.runDir;
   state.sandbox = created.sandbox;
   state.models = created.models;
   state.createdAt = created.createdAt;
+  // An objective changed while the run directory was being created (setGoal skips run.json then).
+  if (state.goal.objective !== input.objective) await ctx.recordObjective();
   for (const role of roles) ctx.role(role);
   state.pendingSolverItems = [userMessage(input.objective)];
   ctx.setPhase('solving', 'solver');
@@ -183,8 +200,8 @@ async function finish(ctx: RunContext, outcome: RunOutcome): Promise<RunOutcome>
     await storeActivities.updateRunRecord({
       runId: ctx.input.runId,
       status: outcome.status,
-      roles: Object.entries(state.roles).map(([role, r]) => ({ role, model: r.stats.model, generation: r.generation })),
-      extra: { outcome, continue_as_new_count: state.continueAsNewCount },
+      roles: ctx.roleRecords(),
+      extra: { objective: state.goal.objective, outcome, continue_as_new_count: state.continueAsNewCount },
     });
   }
   return outcome;

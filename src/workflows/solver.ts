@@ -7,18 +7,16 @@ import { patched } from '@temporalio/workflow';
 import type { NewItem } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
-import type { OutputSchemaName } from '../protocol/outputSchemas';
 import { parseSolverSignal, type SolverSignal } from '../protocol/signals';
 import { deliverableActivities, storeActivities } from './activities';
 import { correctionItem } from './ask';
 import { RunFailure, type RunContext } from './context';
 import { askDirector } from './direction';
-import { budgetLimitItem, onIdle } from './idle';
-import { abbreviate, runToolCalls, SOLVER_TOOLS } from './roleTurn';
+import { budgetLimitItem, objectiveUpdatedItem, onIdle } from './idle';
+import { abbreviate, outputCutItem, runToolCalls, SOLVER_TOOLS } from './roleTurn';
+import type { SolverNext } from './state';
 import { verificationRound } from './verification';
 
-/** What the Solver's next model step receives, or how the run ends. */
-export type SolverNext = { items: NewItem[]; schema: OutputSchemaName } | { outcome: RunOutcome };
 
 /** Runs Solver steps until the run has an outcome; `beforeStep` is the continue-as-new point. */
 export async function solverLoop(ctx: RunContext, beforeStep: () => Promise<void>): Promise<RunOutcome> {
@@ -50,6 +48,8 @@ async function afterStep(ctx: RunContext, items: NewItem[]): Promise<SolverNext>
   }
   if (step.toolCalls.length > 0) {
     ctx.event('turn_cut', `the Solver's turn reached ${input.maxStepsPerTurn} model steps; its last tool calls were not run`, 'solver');
+  } else if (step.incomplete && stepsLeft > 1) {
+    return { items: [outputCutItem(ctx, 'solver', step.incomplete)], schema: state.pendingSchema };
   }
   ctx.role('solver').stats.turns += 1;
   const next = await route(ctx, step.text ?? '');
@@ -63,13 +63,24 @@ async function afterStep(ctx: RunContext, items: NewItem[]): Promise<SolverNext>
   return next;
 }
 
-/** Steering messages and the one-time budget-limit message, delivered with the Solver's next step. */
+/**
+ * An objective change, steering messages and the one-time budget-limit message, delivered with the
+ * Solver's next step.
+ */
 function solverInjections(ctx: RunContext): NewItem[] {
   const { state } = ctx;
-  const extra: NewItem[] = state.steerQueue.splice(0).map((m) => {
-    ctx.event('steer', `delivered to the Solver: ${abbreviate(m, 200)}`, 'solver');
-    return userMessage(m);
-  });
+  const extra: NewItem[] = [];
+  if (state.objectiveUpdatePending) {
+    state.objectiveUpdatePending = false;
+    extra.push(objectiveUpdatedItem(ctx));
+    ctx.event('objective_updated', 'delivered the updated objective to the Solver', 'solver');
+  }
+  extra.push(
+    ...state.steerQueue.splice(0).map((m) => {
+      ctx.event('steer', `delivered to the Solver: ${abbreviate(m, 200)}`, 'solver');
+      return userMessage(m);
+    }),
+  );
   if (state.goal.status === 'budget_limited' && !state.budgetNoticeSent) {
     state.budgetNoticeSent = true;
     state.graceTurnsUsed = 0;

@@ -45,11 +45,13 @@ export interface RunState {
   /** Model calls (every role) made since the goal became budget-limited. */
   graceModelCalls: number;
   steerQueue: string[];
+  /** The objective was changed (update setGoal): the Solver hears it with its next model step. */
+  objectiveUpdatePending: boolean;
   outcome?: RunOutcome;
 }
 
 /** What a run started before the goal owned the hold carried into a continue-as-new. */
-export type CarriedState = RunState & { hold?: string | null; graceStepsUsed?: number };
+export type CarriedState = Omit<RunState, 'objectiveUpdatePending'> & { hold?: string | null; graceStepsUsed?: number; objectiveUpdatePending?: boolean };
 
 export const MAX_EVENTS = 200;
 
@@ -69,3 +71,6 @@ export function newRoleStats(model: string): RoleStats {
     lastInputTokens: 0,
   };
 }
+
+/** What the Solver's next model step receives, or how the run ends. */
+export type SolverNext = { items: NewItem[]; schema: OutputSchemaName } | { outcome: RunOutcome };

@@ -297,12 +297,34 @@ describe('checkSetGoal', () => {
   });
 
   it('refuses unknown fields and names them', () => {
-    const r = checkSetGoal(active, { status: 'paused', budget: 10, objective: 'x' });
+    const r = checkSetGoal(active, { status: 'paused', budget: 10, goal: 'x' });
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(r.error).toContain('budget');
-      expect(r.error).toContain('objective');
+      expect(r.error).toContain('unknown field(s) budget, goal; allowed: status, tokenBudget, objective');
     }
+  });
+
+  it.each([
+    ['', 'objective must not be empty'],
+    ['   \n ', 'objective must not be empty'],
+    [42, 'objective must be a string'],
+    [null, 'objective must be a string'],
+    ['x'.repeat(MAX_OBJECTIVE_CHARS + 1), `objective is ${MAX_OBJECTIVE_CHARS + 1} characters; at most ${MAX_OBJECTIVE_CHARS} are allowed`],
+  ])('refuses objective %j with the reason', (objective, reason) => {
+    expect(checkSetGoal(active, { objective, status: 'paused' })).toEqual({ ok: false, error: reason });
+  });
+
+  it('accepts a new objective, trimmed; changing it keeps the accounting, status and hold', () => {
+    expect(checkSetGoal(active, { objective: '  New goal \n' })).toEqual({ ok: true, value: { objective: 'New goal' } });
+    expect(checkSetGoal(active, { objective: 'x'.repeat(MAX_OBJECTIVE_CHARS) }).ok).toBe(true);
+    const limited = goalWith('budget_limited', 500, 100);
+    const next = applySetGoal(limited, { objective: 'Other' }, T0 + 1_000);
+    expect(next).toMatchObject({ objective: 'Other', status: 'budget_limited', tokensUsed: 500, tokenBudget: 100, updatedAt: T0 + 1_000 });
+    const paused = pause(newGoal('o', null, T0), 'paused by the user', T0);
+    expect(applySetGoal(paused, { objective: 'p' }, T0 + 5)).toMatchObject({ objective: 'p', status: 'paused', holdReason: 'paused by the user' });
+    // The same objective changes nothing (not even updatedAt).
+    expect(applySetGoal(paused, { objective: 'o' }, T0 + 5)).toBe(paused);
+    expect(checkSetGoal(goalWith('complete', 0, null), { objective: 'y' })).toMatchObject({ ok: false });
   });
 
   it.each([['complete'], ['budget_limited'], ['ACTIVE'], [1], [null]])('refuses status %j', (status) => {

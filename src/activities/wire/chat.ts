@@ -8,40 +8,66 @@ import type {
   ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions/completions';
 import type { Usage } from '../../protocol/items';
+import { chatOutput, reasoningOf } from './chatReasoning';
 import { ModelWireError } from './errors';
 import { withUsage } from './estimate';
 import { withPromptCacheKeyFallback } from './promptCacheKey';
+import { withFeature } from './refusals';
 import type { CallOptions, ParsedReply, WireRequest, WireResult } from './types';
 
-type AssistantParam = Extract<ChatCompletionMessageParam, { role: 'assistant' }>;
+type AssistantParam = Extract<ChatCompletionMessageParam, { role: 'assistant' }> & { reasoning_content?: string };
 
-export function toChatMessages(req: WireRequest): ChatCompletionMessageParam[] {
+/** What the endpoint accepts, as learned per endpoint (./refusals). */
+export interface ChatFeatures {
+  /** The `developer` role; without it developer messages go as `user` (a `system` message mid-conversation is refused by some templates). */
+  developer: boolean;
+  /** `reasoning_content` on assistant messages (vLLM/DeepSeek convention). */
+  reasoningContent: boolean;
+}
+
+const ALL: ChatFeatures = { developer: true, reasoningContent: true };
+
+/**
+ * The messages. Reasoning items go as `reasoning_content` on the assistant message that follows
+ * them; compaction items (Responses only) are not sent.
+ */
+export function toChatMessages(req: WireRequest, features: ChatFeatures = ALL): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = [];
   if (req.instructions) messages.push({ role: 'system', content: req.instructions });
+  let reasoning: string[] = [];
+  const assistant = (a: AssistantParam): AssistantParam => {
+    if (features.reasoningContent && reasoning.length) a.reasoning_content = [a.reasoning_content, ...reasoning].filter(Boolean).join('\n');
+    reasoning = [];
+    return a;
+  };
   for (const item of req.items) {
-    if (item.type === 'message') {
-      messages.push({ role: item.role, content: item.text });
+    if (item.type === 'reasoning') {
+      reasoning.push(...item.summary);
+    } else if (item.type === 'message') {
+      if (item.role === 'assistant') messages.push(assistant({ role: 'assistant', content: item.text }));
+      else messages.push({ role: item.role === 'developer' && !features.developer ? 'user' : item.role, content: item.text });
     } else if (item.type === 'function_call') {
       const last = messages[messages.length - 1];
       const call = { id: item.callId, type: 'function' as const, function: { name: item.name, arguments: item.arguments } };
       if (last?.role === 'assistant') {
-        const a = last as AssistantParam;
+        const a = assistant(last as AssistantParam);
         a.tool_calls = [...(a.tool_calls ?? []), call];
       } else {
-        messages.push({ role: 'assistant', content: null, tool_calls: [call] });
+        messages.push(assistant({ role: 'assistant', content: null, tool_calls: [call] }));
       }
-    } else {
+    } else if (item.type === 'function_call_output') {
       messages.push({ role: 'tool', tool_call_id: item.callId, content: item.output });
     }
   }
   return messages;
 }
 
-export function chatParams(req: WireRequest): ChatCompletionCreateParamsBase {
+export function chatParams(req: WireRequest, features: ChatFeatures = ALL): ChatCompletionCreateParamsBase {
   return {
     model: req.model,
-    messages: toChatMessages(req),
+    messages: toChatMessages(req, features),
     prompt_cache_key: req.promptCacheKey,
+    ...(req.reasoningEffort ? { reasoning_effort: req.reasoningEffort } : {}),
     ...(req.tools.length
       ? {
           tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })),
@@ -65,18 +91,20 @@ function usageOf(u: ChatCompletion['usage'] | undefined | null): Usage | null {
 }
 
 export function parseChatCompletion(completion: ChatCompletion): ParsedReply {
-  const message = completion.choices?.[0]?.message;
+  const choice = completion.choices?.[0];
+  const message = choice?.message;
   if (!message) throw new ModelWireError('the chat completion has no choices', true);
   const toolCalls = (message.tool_calls ?? [])
     .filter((c): c is Extract<ChatCompletionMessageToolCall, { type: 'function' }> => c.type === 'function')
     .map((c) => ({ callId: c.id, name: c.function.name, arguments: c.function.arguments }));
-  return { reply: { text: message.content ?? null, toolCalls }, usage: usageOf(completion.usage) };
+  return { reply: chatOutput(reasoningOf(message), message.content ?? null, toolCalls, choice.finish_reason), usage: usageOf(completion.usage) };
 }
 
 async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, onData: () => void): Promise<ParsedReply> {
   let text = '';
   let sawText = false;
-  let finished = false;
+  let reasoning = '';
+  let finish: string | null = null;
   let usage: ChatCompletion['usage'] | undefined;
   const calls: { id: string; name: string; arguments: string }[] = [];
   for await (const chunk of stream) {
@@ -84,6 +112,7 @@ async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, onData
     if (chunk.usage) usage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
       const delta = choice.delta;
+      reasoning += reasoningOf(delta) ?? '';
       if (delta?.content) {
         text += delta.content;
         sawText = true;
@@ -94,29 +123,34 @@ async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, onData
         if (tc.function?.name) slot.name += tc.function.name;
         if (tc.function?.arguments) slot.arguments += tc.function.arguments;
       }
-      if (choice.finish_reason) finished = true;
+      if (choice.finish_reason) finish = choice.finish_reason;
     }
   }
-  if (!finished) throw new ModelWireError('the model stream ended before a finish_reason (truncated stream)', true);
-  const reply = {
-    text: sawText ? text : null,
-    toolCalls: calls.filter(Boolean).map((c) => ({ callId: c.id, name: c.name, arguments: c.arguments })),
-  };
-  return { reply, usage: usageOf(usage) };
+  if (!finish) throw new ModelWireError('the model stream ended before a finish_reason (truncated stream)', true);
+  const toolCalls = calls.filter(Boolean).map((c) => ({ callId: c.id, name: c.name, arguments: c.arguments }));
+  return { reply: chatOutput(reasoning || null, sawText ? text : null, toolCalls, finish), usage: usageOf(usage) };
 }
 
 export async function callChat(client: OpenAI, req: WireRequest, opts: CallOptions): Promise<WireResult> {
-  const params = chatParams(req);
   const requestOptions = { headers: opts.headers, signal: opts.signal };
+  const hasDeveloper = req.items.some((i) => i.type === 'message' && i.role === 'developer');
+  const hasReasoning = req.items.some((i) => i.type === 'reasoning' && i.summary.length > 0);
+  const withFeatures = <R>(send: (features: ChatFeatures) => Promise<R>) =>
+    withFeature(client.baseURL, 'developer_role', hasDeveloper, (developer) =>
+      withFeature(client.baseURL, 'chat_reasoning_content', hasReasoning, (reasoningContent) => send({ developer, reasoningContent })),
+    );
   if (!req.stream) {
-    const completion = await withPromptCacheKeyFallback(client.baseURL, params, (p) =>
-      client.chat.completions.create({ ...p, stream: false }, requestOptions),
+    const completion = await withFeatures((features) =>
+      withPromptCacheKeyFallback(client.baseURL, chatParams(req, features), (p) => client.chat.completions.create({ ...p, stream: false }, requestOptions)),
     );
     opts.onData();
     return withUsage(req, parseChatCompletion(completion));
   }
-  const stream = await withPromptCacheKeyFallback(client.baseURL, params, (p) =>
-    client.chat.completions.create({ ...p, stream: true, stream_options: { include_usage: true } }, requestOptions),
-  );
-  return withUsage(req, await readChatStream(stream, opts.onData));
+  const reply = await withFeatures(async (features) => {
+    const stream = await withPromptCacheKeyFallback(client.baseURL, chatParams(req, features), (p) =>
+      client.chat.completions.create({ ...p, stream: true, stream_options: { include_usage: true } }, requestOptions),
+    );
+    return readChatStream(stream, opts.onData);
+  });
+  return withUsage(req, reply);
 }

@@ -25,13 +25,16 @@ function requestText(req: WireRequest): string[] {
   for (const item of req.items) {
     if (item.type === 'message') parts.push(item.text);
     else if (item.type === 'function_call') parts.push(item.name, item.arguments);
-    else parts.push(item.output);
+    else if (item.type === 'function_call_output') parts.push(item.output);
+    else if (item.type === 'reasoning') parts.push(...item.summary, item.encryptedContent ?? '');
+    else parts.push(item.encryptedContent);
   }
   return parts;
 }
 
 function replyText(reply: ParsedReply['reply']): string[] {
-  return [reply.text ?? '', ...reply.toolCalls.flatMap((c) => [c.name, c.arguments])];
+  const reasoning = reply.output.flatMap((i) => (i.type === 'reasoning' ? i.summary : []));
+  return [reply.text ?? '', ...reasoning, ...reply.toolCalls.flatMap((c) => [c.name, c.arguments])];
 }
 
 export async function estimateUsage(req: WireRequest, reply: ParsedReply['reply']): Promise<Usage> {

@@ -8,28 +8,58 @@ import type {
 } from 'openai/resources/responses/responses';
 import { ModelWireError } from './errors';
 import { withUsage } from './estimate';
-import type { CallOptions, ParsedReply, WireRequest, WireResult } from './types';
+import { completeCallsOnly } from './incomplete';
+import { withFeature } from './refusals';
+import type { CallOptions, ParsedReply, WireOutputItem, WireRequest, WireResult } from './types';
 
-export function toResponsesInput(req: WireRequest): ResponseInputItem[] {
-  return req.items.map((item): ResponseInputItem => {
+/** What the endpoint accepts, as learned per endpoint (./refusals). */
+export interface ResponsesFeatures {
+  /** `include: ["reasoning.encrypted_content"]`. */
+  include: boolean;
+  /** The `developer` role; without it developer messages go as `user`. */
+  developer: boolean;
+}
+
+const ALL: ResponsesFeatures = { include: true, developer: true };
+
+/**
+ * The input items. Reasoning goes back only with its encrypted content (with `store: false` the
+ * server cannot look it up by id); a compaction item goes back as is.
+ */
+export function toResponsesInput(req: WireRequest, features: ResponsesFeatures = ALL): ResponseInputItem[] {
+  return req.items.flatMap((item): ResponseInputItem[] => {
     switch (item.type) {
       case 'message':
-        return { role: item.role, content: item.text };
+        return [{ role: item.role === 'developer' && !features.developer ? 'user' : item.role, content: item.text }];
       case 'function_call':
-        return { type: 'function_call', call_id: item.callId, name: item.name, arguments: item.arguments };
+        return [{ type: 'function_call', call_id: item.callId, name: item.name, arguments: item.arguments }];
       case 'function_call_output':
-        return { type: 'function_call_output', call_id: item.callId, output: item.output };
+        return [{ type: 'function_call_output', call_id: item.callId, output: item.output }];
+      case 'reasoning':
+        if (!item.encryptedContent || !item.id) return [];
+        return [
+          {
+            type: 'reasoning',
+            id: item.id,
+            encrypted_content: item.encryptedContent,
+            summary: item.summary.map((text) => ({ type: 'summary_text' as const, text })),
+          },
+        ];
+      case 'compaction':
+        return [{ type: 'compaction', encrypted_content: item.encryptedContent }];
     }
   });
 }
 
-export function responsesParams(req: WireRequest): ResponseCreateParamsBase {
+export function responsesParams(req: WireRequest, features: ResponsesFeatures = ALL): ResponseCreateParamsBase {
   return {
     model: req.model,
     instructions: req.instructions,
-    input: toResponsesInput(req),
+    input: toResponsesInput(req, features),
     store: false,
+    ...(features.include ? { include: ['reasoning.encrypted_content' as const] } : {}),
     prompt_cache_key: req.promptCacheKey,
+    ...(req.reasoningEffort ? { reasoning: { effort: req.reasoningEffort } } : {}),
     ...(req.tools.length
       ? {
           tools: req.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, parameters: t.parameters, strict: false })),
@@ -44,15 +74,26 @@ export function responsesParams(req: WireRequest): ResponseCreateParamsBase {
 }
 
 export function parseResponse(response: OpenAIResponse): ParsedReply {
-  const texts: string[] = [];
-  const toolCalls: WireResult['toolCalls'] = [];
+  let output: WireOutputItem[] = [];
   for (const item of response.output ?? []) {
-    if (item.type === 'message') {
-      for (const part of item.content) if (part.type === 'output_text') texts.push(part.text);
+    if (item.type === 'reasoning') {
+      output.push({
+        type: 'reasoning',
+        ...(item.id ? { id: item.id } : {}),
+        ...(item.encrypted_content ? { encryptedContent: item.encrypted_content } : {}),
+        summary: (item.summary ?? []).map((s) => s.text),
+      });
+    } else if (item.type === 'message') {
+      const text = item.content.flatMap((part) => (part.type === 'output_text' ? [part.text] : [])).join('');
+      if (text) output.push({ type: 'message', role: 'assistant', text });
     } else if (item.type === 'function_call') {
-      toolCalls.push({ callId: item.call_id, name: item.name, arguments: item.arguments });
+      output.push({ type: 'function_call', callId: item.call_id, name: item.name, arguments: item.arguments });
     }
   }
+  const incomplete = response.status === 'incomplete' ? { reason: response.incomplete_details?.reason ?? 'unknown' } : undefined;
+  if (incomplete) output = completeCallsOnly(output);
+  const texts = output.flatMap((i) => (i.type === 'message' ? [i.text] : []));
+  const toolCalls = output.flatMap((i) => (i.type === 'function_call' ? [{ callId: i.callId, name: i.name, arguments: i.arguments }] : []));
   const u = response.usage;
   const usage = u
     ? {
@@ -62,7 +103,7 @@ export function parseResponse(response: OpenAIResponse): ParsedReply {
         reasoningTokens: u.output_tokens_details?.reasoning_tokens ?? 0,
       }
     : null;
-  return { reply: { text: texts.length ? texts.join('') : null, toolCalls }, usage };
+  return { reply: { text: texts.length ? texts.join('') : null, toolCalls, output, ...(incomplete ? { incomplete } : {}) }, usage };
 }
 
 async function readResponseStream(stream: AsyncIterable<ResponseStreamEvent>, onData: () => void): Promise<OpenAIResponse> {
@@ -78,14 +119,18 @@ async function readResponseStream(stream: AsyncIterable<ResponseStreamEvent>, on
 }
 
 export async function callResponses(client: OpenAI, req: WireRequest, opts: CallOptions): Promise<WireResult> {
-  const params = responsesParams(req);
   const requestOptions = { headers: opts.headers, signal: opts.signal };
-  let response: OpenAIResponse;
-  if (req.stream) {
-    response = await readResponseStream(await client.responses.create({ ...params, stream: true }, requestOptions), opts.onData);
-  } else {
-    response = await client.responses.create({ ...params, stream: false }, requestOptions);
+  const send = async (features: ResponsesFeatures): Promise<OpenAIResponse> => {
+    const params = responsesParams(req, features);
+    if (req.stream) return readResponseStream(await client.responses.create({ ...params, stream: true }, requestOptions), opts.onData);
+    const response = await client.responses.create({ ...params, stream: false }, requestOptions);
     opts.onData();
-  }
+    return response;
+  };
+  const hasDeveloper = req.items.some((i) => i.type === 'message' && i.role === 'developer');
+  // Per model too: OpenAI refuses encrypted reasoning for its non-reasoning models only.
+  const response = await withFeature(`${client.baseURL} ${req.model}`, 'include_encrypted_reasoning', true, (include) =>
+    withFeature(client.baseURL, 'developer_role', hasDeveloper, (developer) => send({ include, developer })),
+  );
   return withUsage(req, parseResponse(response));
 }

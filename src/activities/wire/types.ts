@@ -1,4 +1,4 @@
-import type { ToolCall, Usage } from '../../protocol/items';
+import type { ReasoningItem, ToolCall, Usage } from '../../protocol/items';
 import type { ToolDefinition } from '../../protocol/tools';
 import type { ConversationItem } from '../normalize';
 
@@ -12,11 +12,30 @@ export interface WireRequest {
   outputSchema: { name: string; schema: Record<string, unknown> } | null;
   promptCacheKey: string;
   stream: boolean;
+  /** The role's reasoning effort (the `openai` package's ReasoningEffort values); omitted: the model's default. */
+  reasoningEffort?: ReasoningEffortName;
 }
 
+/** The values of the `openai` package's ReasoningEffort type. */
+export type ReasoningEffortName = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+
+/** One output item of a reply, in the order the model produced it. */
+export type WireOutputItem =
+  | ReasoningItem
+  | { type: 'message'; role: 'assistant'; text: string }
+  | ({ type: 'function_call' } & ToolCall);
+
 export interface WireResult {
+  /** All assistant text of the reply, joined (null: none). */
   text: string | null;
   toolCalls: ToolCall[];
+  /** Reasoning, message and function calls in the order the model produced them (what the transcript keeps). */
+  output: WireOutputItem[];
+  /**
+   * Set when the reply stopped early (Responses `status: "incomplete"`, e.g. `max_output_tokens`;
+   * Chat `finish_reason: "length"`): the partial output is kept and the caller may continue the turn.
+   */
+  incomplete?: { reason: string };
   usage: Usage;
 }
 
