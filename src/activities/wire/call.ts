@@ -17,7 +17,8 @@ export interface ModelEndpoint {
 const HEARTBEAT_EVERY_MS = 2_000;
 const clients = new Map<string, OpenAI>();
 
-function clientFor(endpoint: ModelEndpoint): OpenAI {
+/** One `openai` client per endpoint and key, shared by turns and remote compaction. */
+export function clientFor(endpoint: ModelEndpoint): OpenAI {
   const key = `${endpoint.baseURL ?? ''}|${endpoint.apiKey ?? ''}`;
   let client = clients.get(key);
   if (!client) {

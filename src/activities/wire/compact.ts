@@ -9,7 +9,7 @@ import { Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type { CompactedResponse, ResponseInputItem } from 'openai/resources/responses/responses';
 import type { TranscriptItem, Usage } from '../../protocol/items';
-import type { ModelEndpoint, RequestTags } from './call';
+import { clientFor, type ModelEndpoint, type RequestTags } from './call';
 import { classifyModelError } from './errors';
 import { estimateUsage } from './estimate';
 import { toResponsesInput } from './responses';
@@ -23,7 +23,6 @@ const OPENAI_BASE_URL = 'https://api.openai.com/v1';
  * `<base URL> <model>` pairs the endpoint said it cannot compact (a 400 "not supported").
  */
 const unsupported = new Set<string>();
-const clients = new Map<string, OpenAI>();
 
 function endpointKey(endpoint: ModelEndpoint): string {
   return (endpoint.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
@@ -39,17 +38,6 @@ export function mayCompactRemotely(endpoint: ModelEndpoint, model: string): bool
 /** For tests: forget what was learned about endpoints. */
 export function forgetRemoteCompactionSupport(): void {
   unsupported.clear();
-}
-
-function clientFor(endpoint: ModelEndpoint): OpenAI {
-  const key = `${endpoint.baseURL ?? ''}|${endpoint.apiKey ?? ''}`;
-  let client = clients.get(key);
-  if (!client) {
-    // As in call.ts: Temporal owns retries; the SDK must not retry on its own.
-    client = new OpenAI({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? 'unused', maxRetries: 0, timeout: 10 * 60_000 });
-    clients.set(key, client);
-  }
-  return client;
 }
 
 const UNSUPPORTED_MESSAGE = /not supported|unsupported|does not support|not implemented|unknown (url|endpoint|path|route)|invalid url|unrecognized request url|no route|not found/i;
