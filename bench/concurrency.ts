@@ -49,8 +49,8 @@ function workerSettings(worker: Worker) {
 
 async function inftyWave(server: BenchServer, model: BenchModel, home: InftyHome, M: number, K: number, fixture: string) {
   const worker = await inftyWorker(server, uniqueId('tq-conc'), inftyDeps(home, model.server));
-  const tq = worker.options.taskQueue;
-  const settings = workerSettings(worker);
+  const tq = worker.main.options.taskQueue;
+  const settings = workerSettings(worker.main);
   const runIds = Array.from({ length: M }, () => uniqueId('conc'));
   const arrivals = new Map<string, number[]>();
   for (const id of runIds) {

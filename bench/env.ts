@@ -14,7 +14,7 @@ import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type 
 import type { RunInputRaw } from '../src/protocol/runInput';
 import { freePort, startDevServer, type DevServerHandle } from '../src/server';
 import { projectRoot } from '../src/temporalCli';
-import { createInftyWorker, type InftyWorkerOptions } from '../src/worker';
+import { createInftyWorker, type InftyWorker, type InftyWorkerOptions } from '../src/worker';
 import type { NaiveActivities, NaiveItem } from './floorWorkflows';
 
 export const ROOT = projectRoot();
@@ -160,7 +160,7 @@ export async function inftyWorker(
   taskQueue: string,
   deps: ActivityDeps,
   tuning: InftyWorkerOptions['tuning'] = {},
-): Promise<Worker> {
+): Promise<InftyWorker> {
   await inftyBundlePath();
   return createInftyWorker({
     connection: server.native,
@@ -183,7 +183,7 @@ export async function baselineWorker(server: BenchServer, taskQueue: string, act
 }
 
 /** Runs `fn` while `worker` polls, then shuts the worker down. */
-export async function withWorker<T>(worker: Worker, fn: () => Promise<T>): Promise<T> {
+export async function withWorker<T>(worker: Pick<Worker, 'runUntil'>, fn: () => Promise<T>): Promise<T> {
   return worker.runUntil(fn());
 }
 

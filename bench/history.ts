@@ -108,7 +108,7 @@ export async function historyBench(size: HistorySize): Promise<BenchOutput> {
     const worker = await inftyWorker(server, uniqueId('tq-hist'), inftyDeps(home, model.server));
     const t0 = performance.now();
     const inftyEnd = await withWorker(worker, async () => {
-      const handle = await startInfty(server, worker.options.taskQueue, benchRunInput(runId));
+      const handle = await startInfty(server, worker.main.options.taskQueue, benchRunInput(runId));
       const outcome = (await handle.result()) as { status: string; reason?: string };
       if (outcome.status !== 'delivered') throw new Error(`run ${runId} ended ${outcome.status}: ${outcome.reason ?? ''}`);
       const progress = await server.client.workflow.getHandle(runId).query(progressQuery);

@@ -160,7 +160,7 @@ async function onServer(size: OverheadSize, fixture: string, dynamicConfig?: Rec
     const home = newHome();
     // inftyRun on its own worker (warm-up run first: worker start, caches, JIT).
     const worker = await inftyWorker(server, uniqueId('tq-infty'), inftyDeps(home, model.server));
-    const tq = worker.options.taskQueue;
+    const tq = worker.main.options.taskQueue;
     const infty = await withWorker(worker, async () => {
       await inftyRun(server, model, home, tq, size.warmupTurns, fixture);
       return inftyRun(server, model, home, tq, size.turns, fixture);

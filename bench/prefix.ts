@@ -104,7 +104,7 @@ export async function prefixBench(size: PrefixSize): Promise<BenchOutput> {
     const worker = await inftyWorker(server, uniqueId('tq-prefix'), inftyDeps(home, model.server));
     const t0 = performance.now();
     await withWorker(worker, async () => {
-      const handle = await startInfty(server, worker.options.taskQueue, benchRunInput(runId, { contextWindow: size.contextWindow }));
+      const handle = await startInfty(server, worker.main.options.taskQueue, benchRunInput(runId, { contextWindow: size.contextWindow }));
       const outcome = (await handle.result()) as { status: string; reason?: string };
       if (outcome.status !== 'delivered') throw new Error(`run ${runId} ended ${outcome.status}: ${outcome.reason ?? ''}`);
     });

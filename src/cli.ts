@@ -9,10 +9,11 @@ import { runWorkerForever } from './cli/local';
 import { note } from './cli/session';
 import { demo, startRun } from './cli/start';
 import { describeServiceError } from './cli/transient';
-import { loadConfig, type InftyConfig } from './config';
+import { loadConfig, withVersioningFlags, type InftyConfig } from './config';
 import { UnreachableError, UsageError } from './errors';
 import { REASONING_EFFORTS } from './protocol/reasoning';
 import { startDevServer } from './server';
+import { startTracing, type Tracing } from './worker';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -106,12 +107,17 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .argument('<message>')
     .action((id: string, message: string) => run((c) => steer(c, id, message)));
   program.command('cancel').description('cancel the run').argument('<run-id>').action((id: string) => run((c) => cancel(c, id)));
-  program.command('worker').description('run a worker on the task queue').action(() =>
-    run(async (c) => {
-      await runWorkerForever(c);
-      return 0;
-    }),
-  );
+  program
+    .command('worker')
+    .description('run a worker on the task queue')
+    .option('--build-id <id>', 'Worker Versioning: poll as this build of the Worker Deployment (default INFTY_BUILD_ID; unversioned without)')
+    .option('--deployment-name <name>', 'the Worker Deployment (default INFTY_DEPLOYMENT_NAME, else "infty")')
+    .action((f: { buildId?: string; deploymentName?: string }) =>
+      run(async (c) => {
+        await runWorkerForever(withVersioningFlags(c, f));
+        return 0;
+      }),
+    );
   program
     .command('server')
     .description('run the embedded Temporal development server (persistent SQLite)')
@@ -125,14 +131,24 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
+  let command = '';
   const run = async (fn: (config: InftyConfig) => Promise<number>) => {
     try {
-      exitCode = await fn(loadConfig());
+      const config = loadConfig();
+      const tracing = tracingFor(config, command);
+      try {
+        exitCode = await fn(config);
+      } finally {
+        await tracing?.shutdown();
+      }
     } catch (err) {
       exitCode = reportError(err);
     }
   };
   const program = buildProgram(run);
+  program.hook('preAction', (_program, action) => {
+    command = action.name();
+  });
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -142,6 +158,12 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(err);
   }
   return exitCode;
+}
+
+/** Traces when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/interface.md §14), flushed when the command ends. */
+function tracingFor(config: InftyConfig, command: string): Tracing | undefined {
+  if (!config.otlpEndpoint) return undefined;
+  return startTracing({ endpoint: config.otlpEndpoint, serviceName: command === 'worker' ? 'infty-worker' : 'infty-cli' });
 }
 
 function reportError(err: unknown): number {

@@ -11,8 +11,10 @@ import {
   type ConnectionLike,
   type QueryDefinition,
   type SignalDefinition,
+  type TLSConfig,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { validateObjective, type Goal, type SetGoalRequest } from './protocol/goal';
 import {
   GOAL_STATUS_KEY,
@@ -30,6 +32,7 @@ import type { RunOutcome } from './protocol/outcome';
 import type { Progress } from './protocol/progress';
 import { RunInputSchema, type RunInput, type RunInputRaw } from './protocol/runInput';
 import { formatZodError } from './protocol/signals';
+import { runStaticDetails, runStaticSummary } from './protocol/userMetadata';
 import { UnreachableError, UsageError } from './errors';
 import type { inftyRun } from './workflows';
 
@@ -40,6 +43,10 @@ export interface ConnectOptions {
   namespace: string;
   taskQueue: string;
   connectTimeoutMs?: number;
+  /** TLS (server CA, client certificate pair for mTLS, server name); `true`: TLS with the system's roots. Default: on when `apiKey` is set. */
+  tls?: TLSConfig | boolean;
+  /** Temporal API key, sent as `authorization: Bearer <key>` (Temporal Cloud). */
+  apiKey?: string;
 }
 
 export interface RunListEntry {
@@ -70,18 +77,26 @@ export class InftyClient {
   static async connect(options: ConnectOptions): Promise<InftyClient> {
     let connection: Connection | undefined;
     try {
-      connection = await Connection.connect({ address: options.address, connectTimeout: options.connectTimeoutMs ?? 5_000 });
+      connection = await Connection.connect({
+        address: options.address,
+        connectTimeout: options.connectTimeoutMs ?? 5_000,
+        tls: options.tls,
+        apiKey: options.apiKey,
+      });
       await connection.workflowService.getSystemInfo({});
     } catch (err) {
       await connection?.close().catch(() => undefined);
-      throw new UnreachableError(unreachableMessage(options.address, err));
+      throw new UnreachableError(unreachableMessage(options.address, err), { cause: err });
     }
     return InftyClient.over(connection, options);
   }
 
   /** A client over a connection opened elsewhere (e.g. shared with a worker); close() closes it. */
   static over(connection: ConnectionLike, options: ConnectOptions): InftyClient {
-    return new InftyClient(connection, new Client({ connection, namespace: options.namespace }), options);
+    // Spans for start, signal, update and query calls once the process registers an OpenTelemetry
+    // tracer provider (docs/interface.md §14); without one it records nothing.
+    const interceptors = { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
+    return new InftyClient(connection, new Client({ connection, namespace: options.namespace, interceptors }), options);
   }
 
   async close(): Promise<void> {
@@ -101,6 +116,9 @@ export class InftyClient {
         taskQueue: this.options.taskQueue,
         args: [raw],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        // Shown by the Temporal Web UI and CLI: the objective as the run's summary, its setup as details.
+        staticSummary: runStaticSummary(input),
+        staticDetails: runStaticDetails(input),
         typedSearchAttributes: [
           { key: GOAL_STATUS_KEY, value: 'active' },
           { key: PHASE_KEY, value: 'starting' },

@@ -1,7 +1,9 @@
 /** Environment configuration (docs/interface.md §4), read once per process. */
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from './errors';
+import { temporalAuthFromEnv } from './host/temporalTls';
+import type { TLSConfig } from '@temporalio/client';
 
 export const DEFAULT_MODEL = 'gpt-5.1';
 
@@ -21,6 +23,23 @@ export interface InftyConfig {
   contextWindow: number | undefined;
   /** Explicit INFTY_AUTO_COMPACT_LIMIT (else 90% of the context window). */
   autoCompactLimit: number | undefined;
+  /** INFTY_STORAGE: `local` (a run's activities follow the disk of the worker that created it) or `shared` (docs/architecture.md decision 12). */
+  storage: 'local' | 'shared';
+  /** INFTY_WORKER_ID: this worker's identity; in local storage its own task queue is `<INFTY_TASK_QUEUE>@<id>`. */
+  workerId: string;
+  /** INFTY_DEPLOYMENT_NAME and INFTY_BUILD_ID (`infty worker --build-id`): Worker Versioning, on when a build id is set. */
+  deploymentName: string;
+  buildId: string | undefined;
+  /** INFTY_VERSIONING_BEHAVIOR (`pinned`, default, or `auto-upgrade`): the versioned worker's default for its runs (docs/architecture.md "Worker Versioning"). */
+  versioningBehavior: 'PINNED' | 'AUTO_UPGRADE';
+  /** INFTY_METRICS_PORT: the Temporal runtime's Prometheus endpoint (metrics off when unset). */
+  metricsPort: number | undefined;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: OpenTelemetry traces (off when unset). */
+  otlpEndpoint: string | undefined;
+  /** TEMPORAL_TLS, TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME (src/host/temporalTls.ts); undefined: plaintext. */
+  temporalTls: TLSConfig | undefined;
+  /** TEMPORAL_API_KEY, sent as `authorization: Bearer …`; never printed. */
+  temporalApiKey: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
@@ -43,6 +62,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
     stream: env.INFTY_STREAM !== '0' && env.INFTY_STREAM !== 'false',
     contextWindow: positiveInt(env.INFTY_CONTEXT_WINDOW, 'INFTY_CONTEXT_WINDOW'),
     autoCompactLimit: positiveInt(env.INFTY_AUTO_COMPACT_LIMIT, 'INFTY_AUTO_COMPACT_LIMIT'),
+    storage: storageMode(env.INFTY_STORAGE),
+    workerId: workerIdentity(env.INFTY_WORKER_ID),
+    deploymentName: deploymentName(env.INFTY_DEPLOYMENT_NAME || 'infty', 'INFTY_DEPLOYMENT_NAME'),
+    buildId: env.INFTY_BUILD_ID ? buildId(env.INFTY_BUILD_ID, 'INFTY_BUILD_ID') : undefined,
+    versioningBehavior: versioningBehavior(env.INFTY_VERSIONING_BEHAVIOR),
+    metricsPort: port(env.INFTY_METRICS_PORT, 'INFTY_METRICS_PORT'),
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    ...temporalConnectionSettings(env),
   };
 }
 
@@ -51,4 +78,56 @@ function positiveInt(value: string | undefined, name: string): number | undefine
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive whole number, got "${value}"`);
   return n;
+}
+
+function storageMode(value: string | undefined): 'local' | 'shared' {
+  const mode = (value || 'local').toLowerCase();
+  if (mode === 'local' || mode === 'shared') return mode;
+  throw new UsageError(`INFTY_STORAGE must be "local" (each run stays on the disk of the worker that created it) or "shared" (INFTY_HOME and INFTY_RUNS_ROOT on storage every worker mounts), got "${value}"`);
+}
+
+function workerIdentity(value: string | undefined): string {
+  const id = value || hostname();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(id)) {
+    throw new UsageError(`INFTY_WORKER_ID must be 1-100 letters, digits, ".", "_" or "-" (starting with a letter or digit), got "${id}"`);
+  }
+  return id;
+}
+
+function port(value: string | undefined, name: string): number | undefined {
+  const n = positiveInt(value, name);
+  if (n !== undefined && n > 65_535) throw new UsageError(`${name} must be a port number (1-65535), got "${value}"`);
+  return n;
+}
+
+/** `infty worker --build-id/--deployment-name` over the environment's values. */
+export function withVersioningFlags(config: InftyConfig, flags: { buildId?: string; deploymentName?: string }): InftyConfig {
+  return {
+    ...config,
+    buildId: flags.buildId !== undefined ? buildId(flags.buildId, '--build-id') : config.buildId,
+    deploymentName: flags.deploymentName !== undefined ? deploymentName(flags.deploymentName, '--deployment-name') : config.deploymentName,
+  };
+}
+
+/** Temporal refuses a deployment name with "." (it separates name and build id) or starting with "__". */
+function deploymentName(value: string, name: string): string {
+  if (/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(value)) return value;
+  throw new UsageError(`${name} must be 1-100 letters, digits, "_" or "-" (starting with a letter or digit), got "${value}"`);
+}
+
+function buildId(value: string, name: string): string {
+  if (/^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/.test(value)) return value;
+  throw new UsageError(`${name} must be 1-200 letters, digits, ".", "_", "+" or "-" (starting with a letter or digit), got "${value}"`);
+}
+
+function versioningBehavior(value: string | undefined): 'PINNED' | 'AUTO_UPGRADE' {
+  const v = (value || 'pinned').toLowerCase();
+  if (v === 'pinned') return 'PINNED';
+  if (v === 'auto-upgrade') return 'AUTO_UPGRADE';
+  throw new UsageError(`INFTY_VERSIONING_BEHAVIOR must be "pinned" (a run finishes on the build it started on) or "auto-upgrade" (a run moves to the current build at its next workflow task), got "${value}"`);
+}
+
+function temporalConnectionSettings(env: NodeJS.ProcessEnv): Pick<InftyConfig, 'temporalTls' | 'temporalApiKey'> {
+  const { tls, apiKey } = temporalAuthFromEnv(env);
+  return { temporalTls: tls, temporalApiKey: apiKey };
 }

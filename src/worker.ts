@@ -1,24 +1,61 @@
-/** Builds and runs the worker: workflow inftyRun and the activities, on INFTY_TASK_QUEUE. */
+/**
+ * Builds and runs the worker: workflow inftyRun and the activities on INFTY_TASK_QUEUE, and in
+ * local storage also this worker's own queue for the runs whose files it holds (docs/architecture.md
+ * decision 12).
+ */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from './activities';
 import { PayloadGuard } from './activities/payloadGuard';
 import type { ModelEndpoint } from './activities/model';
 import type { InftyConfig } from './config';
 import { startDemoModel } from './demo/demoModel';
+import type { RunOwner } from './protocol/activities';
 import { projectRoot } from './temporalCli';
+import { activityTelemetry } from './telemetry';
 
 /** Whether this host can sandbox the Solver's commands (the CLI checks before it runs a worker here). */
 export { detectSandbox } from './activities/tools/sandbox';
+/** Metrics and traces for processes that install their own Temporal runtime (docs/interface.md §14). */
+export { runtimeTelemetry, startTracing, type Tracing, type TracingOptions } from './telemetry';
+
+export type Tuning = Partial<
+  Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'identity' | 'shutdownGraceTime'>
+>;
+
+export interface StorageOptions {
+  /** `local`: runs this worker creates keep their activities on its own queue; `shared`: any worker serves any activity. */
+  mode: 'local' | 'shared';
+  /** Stable across restarts of the same machine and disk (default: the host name). */
+  workerId: string;
+}
 
 export interface InftyWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  /** Default: local storage, identified by the host name. */
+  storage?: StorageOptions;
   /** Extra worker options (concurrency, identity, ...). */
-  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'identity' | 'shutdownGraceTime'>>;
+  tuning?: Tuning;
+  /** Worker Versioning: every SDK worker (both queues) polls as this version; unversioned when absent. */
+  versioning?: WorkerVersioning;
+}
+
+/** A version of a Worker Deployment and the default behavior of the runs it starts (docs/architecture.md "Worker Versioning"). */
+export interface WorkerVersioning {
+  deploymentName: string;
+  buildId: string;
+  /** PINNED: a run finishes on the build it started on; AUTO_UPGRADE: it moves to the current build. */
+  behavior: 'PINNED' | 'AUTO_UPGRADE';
+}
+
+/** The task queue only the worker `workerId` polls (local storage). */
+export function ownerTaskQueue(taskQueue: string, workerId: string): string {
+  return `${taskQueue}@${workerId}`;
 }
 
 /** Prebuilt workflow bundle (npm run build) when running compiled code; otherwise bundle from source. */
@@ -44,6 +81,16 @@ export function activityDepsFromConfig(config: InftyConfig): ActivityDeps {
   };
 }
 
+export function storageFromConfig(config: InftyConfig): StorageOptions {
+  return { mode: config.storage, workerId: config.workerId };
+}
+
+/** Versioned when INFTY_BUILD_ID (or `infty worker --build-id`) is set. */
+export function versioningFromConfig(config: InftyConfig): WorkerVersioning | undefined {
+  if (!config.buildId) return undefined;
+  return { deploymentName: config.deploymentName, buildId: config.buildId, behavior: config.versioningBehavior };
+}
+
 /** The demo's scripted model endpoint, started inside this worker on first use. */
 function lazyDemoEndpoint(wireApi: 'responses' | 'chat'): () => Promise<ModelEndpoint> {
   let started: Promise<ModelEndpoint> | undefined;
@@ -51,21 +98,81 @@ function lazyDemoEndpoint(wireApi: 'responses' | 'chat'): () => Promise<ModelEnd
     (started ??= startDemoModel().then((server) => ({ baseURL: server.baseUrl, apiKey: 'demo', wireApi, stream: true })));
 }
 
-export async function createInftyWorker(opts: InftyWorkerOptions): Promise<Worker> {
-  return Worker.create({
+/** One or two SDK workers (shared queue, and in local storage the owner queue) run and stop as one. */
+export class InftyWorker {
+  constructor(
+    readonly workers: Worker[],
+    readonly owner: RunOwner | null,
+  ) {}
+
+  /** The worker on the shared task queue (workflows and run creation). */
+  get main(): Worker {
+    return this.workers[0];
+  }
+
+  getState(): ReturnType<Worker['getState']> {
+    return this.main.getState();
+  }
+
+  shutdown(): void {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+
+  /** Runs until shutdown; if one worker fails, the other is stopped and the failure is thrown. */
+  async run(): Promise<void> {
+    const runs = this.workers.map((w) =>
+      w.run().catch((err: unknown) => {
+        this.shutdown();
+        throw err;
+      }),
+    );
+    const results = await Promise.allSettled(runs);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Runs while `work` is pending, then shuts down; `work`'s result (or failure) is returned. */
+  async runUntil<T>(work: Promise<T>): Promise<T> {
+    const running = this.run();
+    try {
+      return await work;
+    } finally {
+      this.shutdown();
+      await running;
+    }
+  }
+}
+
+export async function createInftyWorker(opts: InftyWorkerOptions): Promise<InftyWorker> {
+  const storage = opts.storage ?? { mode: 'local', workerId: hostname() };
+  const owner = storage.mode === 'local' ? { workerId: storage.workerId, taskQueue: ownerTaskQueue(opts.taskQueue, storage.workerId) } : null;
+  const activities = createActivities({ ...opts.deps, owner });
+  const common: WorkerOptions = {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    ...workflowSource(),
-    activities: createActivities(opts.deps),
-    interceptors: { activity: [(ctx) => ({ inbound: new PayloadGuard(ctx) })] },
-    shutdownGraceTime: '5 seconds',
-    // Heartbeats reach the server at least this often, so cancellation reaches a running model
-    // call or command within seconds (the default throttle is 80% of the heartbeat timeout).
-    maxHeartbeatThrottleInterval: '2 seconds',
-    defaultHeartbeatThrottleInterval: '2 seconds',
+    identity: `${storage.workerId}:${process.pid}`,
+    activities,
+    interceptors: { activity: [...activityTelemetry(opts.deps.home), (ctx) => ({ inbound: new PayloadGuard(ctx) })] },
+    // In-flight activities get this long to finish after SIGTERM/SIGINT before they are cancelled.
+    shutdownGraceTime: '10 seconds',
+    // Heartbeats reach the server at least this often, so a dead worker is noticed within the
+    // heartbeat timeout and cancellation reaches a running model call or command within a second.
+    maxHeartbeatThrottleInterval: '1 second',
+    defaultHeartbeatThrottleInterval: '1 second',
     // A workflow task sent to a dead worker's sticky queue goes to any worker after this long.
     stickyQueueScheduleToStartTimeout: '3 seconds',
+    ...(opts.versioning && {
+      workerDeploymentOptions: {
+        useWorkerVersioning: true,
+        version: { deploymentName: opts.versioning.deploymentName, buildId: opts.versioning.buildId },
+        defaultVersioningBehavior: opts.versioning.behavior,
+      },
+    }),
     ...opts.tuning,
-  });
+  };
+  const main = await Worker.create({ ...common, ...workflowSource() });
+  if (!owner) return new InftyWorker([main], null);
+  const own = await Worker.create({ ...common, taskQueue: owner.taskQueue });
+  return new InftyWorker([main, own], owner);
 }

@@ -1,7 +1,7 @@
 /** createActivities(deps): the activity object a worker registers. */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { InftyActivities, ToolActivityInput, ToolCallInput, ToolOutputRef } from '../protocol/activities';
+import type { InftyActivities, RunOwner, ToolActivityInput, ToolCallInput, ToolOutputRef } from '../protocol/activities';
 import { toolSpec } from '../protocol/tools';
 import { compact } from './compaction';
 import { validateDeliverable } from './deliverable';
@@ -22,6 +22,8 @@ export interface ActivityDeps {
   demoEndpoint?: () => Promise<ModelEndpoint>;
   contextWindow?: number;
   autoCompactLimit?: number;
+  /** Local storage: this worker's own task queue, where the runs it creates send their file work (docs/architecture.md decision 12). */
+  owner?: RunOwner | null;
 }
 
 /** Re-running the call after a crash is harmless (the table's `onRetry`); other calls are journaled. */
@@ -80,7 +82,10 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
 export function createActivities(deps: ActivityDeps): InftyActivities {
   const store = { home: deps.home, runsRoot: deps.runsRoot, defaultModel: deps.defaultModel };
   return {
-    createRun: (input) => createRun(input, store, Context.current().info.workflowExecution?.runId ?? ''),
+    createRun: async (input) => {
+      const created = await createRun(input, store, Context.current().info.workflowExecution?.runId ?? '');
+      return deps.owner ? { ...created, owner: deps.owner } : created;
+    },
     updateRunRecord: (input) => updateRunRecord(input, store),
     recordItems: async (input) => {
       const path = transcriptPath(deps.home, input.runId, input.role, input.generation);

@@ -9,7 +9,7 @@ import { validateObjective } from '../protocol/goal';
 import { formatDuration } from '../protocol/duration';
 import type { Progress } from '../protocol/progress';
 import { follow } from './follow';
-import { formatEvent, formatGoal, formatProgress, formatSummary, formatTokens, goalBar } from './render';
+import { formatEvent, formatGoal, formatPhase, formatProgress, formatSummary, formatTokens, goalBar } from './render';
 import { withClient } from './session';
 
 export async function list(config: InftyConfig, flags: { json?: boolean }): Promise<number> {
@@ -103,7 +103,7 @@ export async function goal(config: InftyConfig, runId: string, flags: { json?: b
 function dashboard(p: Progress): string {
   return [
     `\x1b[1mInfty run ${p.runId}\x1b[0m  (${p.status})`,
-    `phase:   ${p.phase}${p.activeRole ? ` — ${p.activeRole}` : ''}`,
+    `phase:   ${formatPhase(p)}`,
     `goal:    ${p.goal.status}${p.goal.statusReason ? ` (${p.goal.statusReason})` : ''}`,
     `tokens:  ${goalBar(p.goal)}`,
     `time:    ${formatDuration(p.goal.timeUsedSeconds)} active   verification rounds: ${p.verificationRounds}`,

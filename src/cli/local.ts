@@ -2,24 +2,59 @@
  * What runs in this process: the embedded dev server when nothing answers on the default address,
  * and a worker when none polls the task queue (run, create, demo), or the `infty worker` command.
  */
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { join } from 'node:path';
 import type { InftyClient } from '../client';
 import type { InftyConfig } from '../config';
 import { UnreachableError } from '../errors';
 import { startDevServer, type DevServerHandle } from '../server';
-import { activityDepsFromConfig, createInftyWorker } from '../worker';
+import { describeRollout, rolloutOnStart, setCurrentCommand } from '../host/deployment';
+import { activityDepsFromConfig, createInftyWorker, storageFromConfig, versioningFromConfig, type InftyWorker } from '../worker';
 import { clientOver, connectNative, note, registerSearchAttributes, shutdownOnSignals } from './session';
 
 interface Session {
   infty: InftyClient;
   /** Set when this process runs the worker. */
-  worker?: Worker;
+  worker?: InftyWorker;
   close(): Promise<void>;
 }
 
-function createWorker(connection: NativeConnection, config: InftyConfig): Promise<Worker> {
-  return createInftyWorker({ connection, namespace: config.namespace, taskQueue: config.taskQueue, deps: activityDepsFromConfig(config) });
+function createWorker(connection: NativeConnection, config: InftyConfig): Promise<InftyWorker> {
+  return createInftyWorker({ connection, namespace: config.namespace, taskQueue: config.taskQueue, deps: activityDepsFromConfig(config), storage: storageFromConfig(config), versioning: versioningFromConfig(config) });
+}
+
+/**
+ * A versioned worker, once polling, checks in the background whether its build is current (and
+ * makes it current when the deployment has none) and says so. Returns a stop that waits for it.
+ */
+function rolloutInBackground(connection: NativeConnection, config: InftyConfig, worker: InftyWorker): () => Promise<void> {
+  const versioning = versioningFromConfig(config);
+  if (!versioning) return async () => undefined;
+  const ref = {
+    namespace: config.namespace,
+    deploymentName: versioning.deploymentName,
+    buildId: versioning.buildId,
+    behavior: versioning.behavior,
+    identity: `${config.workerId}:${process.pid}`,
+    taskQueue: config.taskQueue,
+    taskQueues: [config.taskQueue, ...(worker.owner ? [worker.owner.taskQueue] : [])],
+  };
+  const abort = new AbortController();
+  const done = rolloutOnStart(connection.workflowService, ref, { signal: abort.signal }).then(
+    (outcome) => {
+      if (!abort.signal.aborted) note(describeRollout(outcome, ref));
+    },
+    (err: unknown) => note(`could not check the current version of Worker Deployment "${ref.deploymentName}" (${(err as Error).message}); to promote build ${ref.buildId}: ${setCurrentCommand(ref)}`),
+  );
+  return async () => {
+    abort.abort();
+    await done;
+  };
+}
+
+function versionLabel(config: InftyConfig): string {
+  const v = versioningFromConfig(config);
+  return v ? ` as build ${v.buildId} of Worker Deployment "${v.deploymentName}" (${v.behavior === 'PINNED' ? 'pinned' : 'auto-upgrade'})` : '';
 }
 
 async function hasWorkflowPollers(infty: InftyClient): Promise<boolean> {
@@ -49,7 +84,8 @@ async function startEmbeddedServer(config: InftyConfig): Promise<DevServerHandle
 export async function connectWithEmbedding(config: InftyConfig, opts: { needWorker: boolean }): Promise<Session> {
   let server: DevServerHandle | undefined;
   let connection: NativeConnection;
-  if (config.temporalAddressExplicit) {
+  // TLS or an API key means a real server is meant: its failure is reported, never replaced by the embedded one.
+  if (config.temporalAddressExplicit || config.temporalTls || config.temporalApiKey) {
     connection = await connectNative(config);
   } else {
     try {
@@ -64,12 +100,14 @@ export async function connectWithEmbedding(config: InftyConfig, opts: { needWork
     }
   }
   const infty = clientOver(connection, config);
-  let worker: Worker | undefined;
+  let worker: InftyWorker | undefined;
   let workerDone: Promise<void> | undefined;
   let undoSignals: (() => void) | undefined;
+  let stopRollout: (() => Promise<void>) | undefined;
   const close = async () => {
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone?.catch(() => undefined);
+    await stopRollout?.();
     undoSignals?.();
     await infty.close();
     await server?.stop();
@@ -80,7 +118,8 @@ export async function connectWithEmbedding(config: InftyConfig, opts: { needWork
       worker = await createWorker(connection, config);
       undoSignals = shutdownOnSignals(worker);
       workerDone = worker.run();
-      note(`started a worker in this process on task queue "${config.taskQueue}"`);
+      note(`started a worker in this process on task queue "${config.taskQueue}"${versionLabel(config)}`);
+      stopRollout = rolloutInBackground(connection, config, worker);
     }
   } catch (err) {
     await close();
@@ -96,8 +135,13 @@ export async function runWorkerForever(config: InftyConfig): Promise<void> {
     await registerSearchAttributes(connection, config.namespace);
     const worker = await createWorker(connection, config);
     const undoSignals = shutdownOnSignals(worker);
-    note(`worker polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.namespace}); Ctrl+C stops it`);
-    await worker.run().finally(undoSignals);
+    note(`worker polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.namespace})${versionLabel(config)}; Ctrl+C stops it`);
+    const running = worker.run();
+    const stopRollout = rolloutInBackground(connection, config, worker);
+    await running.finally(async () => {
+      undoSignals();
+      await stopRollout();
+    });
   } finally {
     await connection.close();
   }

@@ -72,11 +72,24 @@ export function formatSummary(p: Progress, outcome: RunOutcome): string {
   return lines.join('\n');
 }
 
+/** The phase line; a run waiting for its owner worker says which worker and how to bring it back. */
+export function formatPhase(p: Progress): string {
+  if (p.waitingForWorker) {
+    return `${p.phase} — worker "${p.waitingForWorker}" holds this run's files and is not taking its work; start \`infty worker\` with INFTY_WORKER_ID=${p.waitingForWorker} on that machine`;
+  }
+  return `${p.phase}${p.activeRole ? ` — ${p.activeRole}` : ''}`;
+}
+
+function formatStorage(p: Progress): string {
+  return p.owner ? `on worker "${p.owner.workerId}" (local storage, task queue ${p.owner.taskQueue})` : 'any worker (shared storage)';
+}
+
 export function formatProgress(p: Progress, lastEvents = 15): string {
   return [
     `run:       ${p.runId} (${p.status})`,
-    `phase:     ${p.phase}${p.activeRole ? ` — ${p.activeRole}` : ''}`,
+    `phase:     ${formatPhase(p)}`,
     `directory: ${p.runDir ?? '(not created)'}  sandbox: ${p.sandbox ?? '-'}`,
+    ...(p.runDir ? [`files:     ${formatStorage(p)}`] : []),
     `goal:      ${p.goal.status}${p.goal.statusReason ? ` (${p.goal.statusReason})` : ''}`,
     `tokens:    ${goalBar(p.goal)}`,
     `time:      ${formatDuration(p.goal.timeUsedSeconds)} active; verification rounds: ${p.verificationRounds}; continued-as-new: ${p.continueAsNewCount}`,

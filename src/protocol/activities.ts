@@ -75,7 +75,15 @@ export interface CreateRunInput {
   sandbox: 'auto' | 'none';
 }
 
+/** The worker whose disk holds a run's files (local storage) and the task queue only it polls. */
+export interface RunOwner {
+  workerId: string;
+  taskQueue: string;
+}
+
 export interface CreateRunResult {
+  /** Set by a worker in local storage: every later activity of the run goes to this queue. */
+  owner?: RunOwner;
   runDir: string;
   sandbox: 'bwrap' | 'none';
   models: Record<string, string>;

@@ -2,7 +2,7 @@ import type { Goal } from './goal';
 import type { RunOutcome, TerminalStatus } from './outcome';
 import type { ReasoningEffort } from './reasoning';
 
-export type Phase = 'starting' | 'solving' | 'directing' | 'validating' | 'verifying' | 'paused' | 'finished';
+export type Phase = 'starting' | 'solving' | 'directing' | 'validating' | 'verifying' | 'paused' | 'waiting_for_worker' | 'finished';
 
 export type EventKind =
   | 'run_started'
@@ -29,6 +29,8 @@ export type EventKind =
   | 'continued_as_new'
   | 'turn_cut'
   | 'output_cut'
+  | 'waiting_for_worker'
+  | 'worker_returned'
   | 'outcome';
 
 export interface RunEvent {
@@ -63,6 +65,10 @@ export interface Progress {
   runId: string;
   status: 'running' | TerminalStatus;
   phase: Phase;
+  /** Local storage: the worker whose disk holds the run's files (null: shared storage, or a run from before). */
+  owner: { workerId: string; taskQueue: string } | null;
+  /** Set while the run waits for its owner worker to come back. */
+  waitingForWorker: string | null;
   activeRole: string | null;
   objective: string;
   runDir: string | null;

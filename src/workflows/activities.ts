@@ -1,36 +1,43 @@
-/** Activity proxies with their timeouts and retry policies (docs/architecture.md decisions 3 and 4). */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { InftyActivities } from '../protocol/activities';
-import { PAYLOAD_TOO_LARGE, payloadTooLarge } from '../protocol/payloadLimits';
-
-/** Workflow side of the payload cap: no activity is scheduled with an input over it. */
-function capped<T extends object>(proxy: T): T {
-  return new Proxy(proxy, {
-    get(target, name, receiver) {
-      const fn = Reflect.get(target, name, receiver) as unknown;
-      if (typeof fn !== 'function') return fn;
-      return (...args: unknown[]) => {
-        const error = payloadTooLarge(`the input of activity ${String(name)}`, args);
-        if (error) return Promise.reject(ApplicationFailure.nonRetryable(error, PAYLOAD_TOO_LARGE));
-        return (fn as (...a: unknown[]) => unknown)(...args);
-      };
-    },
-  });
-}
-
 /**
- * Long activities heartbeat every 2 s; a worker that dies is noticed after this long, and the
- * activity is retried elsewhere (docs/architecture.md decision 3).
+ * Activity proxies with their timeouts and retry policies (docs/architecture.md decisions 3 and 4),
+ * and the one place every activity call of a run passes through: the payload cap, the summary the
+ * Web UI shows, and the task queue of the worker whose disk holds the run (decision 12).
  */
-const HEARTBEAT_TIMEOUT = '10 seconds';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  TimeoutFailure,
+  type ActivityInterfaceFor,
+} from '@temporalio/workflow';
+import type { InftyActivities, RunOwner } from '../protocol/activities';
+import { HEARTBEAT_TIMEOUT_MS } from '../protocol/heartbeat';
+import { PAYLOAD_TOO_LARGE, payloadTooLarge } from '../protocol/payloadLimits';
+import { activitySummary } from './summaries';
 
 export const MODEL_NON_RETRYABLE = ['ModelAuthError', 'ModelInvalidRequest', 'ContextLengthExceeded', 'ModelNotConfigured', PAYLOAD_TOO_LARGE];
 
-/** Model activities with the run's retry bounds (exponential backoff; Retry-After overrides the delay). */
-export function modelActivitiesFor(retry: { maximumAttempts: number; initialIntervalSecs: number }) {
-  return capped(proxyActivities<Pick<InftyActivities, 'modelStep' | 'compact'>>({
+/**
+ * How long an activity may sit on its owner's queue before the run says it waits for that worker;
+ * after that the wait continues in longer slices (each slice adds three events to the history).
+ */
+export const OWNER_NOTICE = '10 seconds';
+const OWNER_RECHECK = '5 minutes';
+
+/** Where a run's activities go and who hears that the owner is not taking them. */
+export interface ActivityRoute {
+  /** The worker whose disk holds the run's files; null: any worker (shared storage, or before the run exists). */
+  owner(): RunOwner | null;
+  /** `owner` has not taken an activity for OWNER_NOTICE; called with null once it has. */
+  waiting(owner: RunOwner | null): void;
+}
+
+type Proxied<K extends keyof InftyActivities> = ActivityInterfaceFor<Pick<InftyActivities, K>>;
+
+function modelProxies(retry: { maximumAttempts: number; initialIntervalSecs: number }): Proxied<'modelStep' | 'compact'> {
+  return proxyActivities<Pick<InftyActivities, 'modelStep' | 'compact'>>({
     startToCloseTimeout: '15 minutes',
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     retry: {
       initialInterval: retry.initialIntervalSecs * 1000,
       backoffCoefficient: 2,
@@ -38,23 +45,23 @@ export function modelActivitiesFor(retry: { maximumAttempts: number; initialInte
       maximumAttempts: retry.maximumAttempts,
       nonRetryableErrorTypes: MODEL_NON_RETRYABLE,
     },
-  }));
+  });
 }
 
-export const toolActivities = capped(proxyActivities<Pick<InftyActivities, 'runTool' | 'runToolCall'>>({
+const toolProxies = proxyActivities<Pick<InftyActivities, 'runTool' | 'runToolCall'>>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [PAYLOAD_TOO_LARGE] },
-}));
+});
 
 /** Deliverable validation hashes every file: large deliverables take a while, so it heartbeats. */
-export const deliverableActivities = capped(proxyActivities<Pick<InftyActivities, 'validateDeliverable'>>({
+const deliverableProxies = proxyActivities<Pick<InftyActivities, 'validateDeliverable'>>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [PAYLOAD_TOO_LARGE] },
-}));
+});
 
-export const storeActivities = capped(proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'recordItems'>>({
+const storeProxies = proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'recordItems'>>({
   // Short file operations: a worker that dies during one is noticed quickly.
   startToCloseTimeout: '20 seconds',
   retry: {
@@ -62,4 +69,57 @@ export const storeActivities = capped(proxyActivities<Pick<InftyActivities, 'cre
     maximumAttempts: 5,
     nonRetryableErrorTypes: ['RunAlreadyExists', 'SandboxUnavailable', 'InvalidRunInput', PAYLOAD_TOO_LARGE],
   },
-}));
+});
+
+function isOwnerAbsent(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
+}
+
+type Callable = { executeWithOptions(options: object, args: unknown[]): Promise<unknown> };
+
+async function call(fn: Callable, name: string, args: unknown[], route: ActivityRoute): Promise<unknown> {
+  const error = payloadTooLarge(`the input of activity ${name}`, args);
+  if (error) throw ApplicationFailure.nonRetryable(error, PAYLOAD_TOO_LARGE);
+  const summary = activitySummary(name, args[0]);
+  const owner = route.owner();
+  if (!owner) return fn.executeWithOptions({ summary }, args);
+  let slice = OWNER_NOTICE;
+  let waited = false;
+  for (;;) {
+    try {
+      const result = await fn.executeWithOptions({ summary, taskQueue: owner.taskQueue, scheduleToStartTimeout: slice }, args);
+      if (waited) route.waiting(null);
+      return result;
+    } catch (err) {
+      if (!isOwnerAbsent(err)) {
+        if (waited) route.waiting(null);
+        throw err;
+      }
+      if (!waited) route.waiting(owner);
+      waited = true;
+      slice = OWNER_RECHECK;
+    }
+  }
+}
+
+function routed<T extends object>(proxies: T, route: ActivityRoute): T {
+  return new Proxy(proxies, {
+    get(target, name, receiver) {
+      const fn = Reflect.get(target, name, receiver) as unknown;
+      if (typeof fn !== 'function') return fn;
+      return (...args: unknown[]) => call(fn as unknown as Callable, String(name), args, route);
+    },
+  });
+}
+
+/** Every activity of one run, routed as `route` says. */
+export function runActivities(route: ActivityRoute, retry: { maximumAttempts: number; initialIntervalSecs: number }) {
+  return {
+    model: routed(modelProxies(retry), route),
+    tools: routed(toolProxies, route),
+    deliverable: routed(deliverableProxies, route),
+    store: routed(storeProxies, route),
+  };
+}
+
+export type RunActivities = ReturnType<typeof runActivities>;

@@ -4,9 +4,10 @@ import {
   ApplicationFailure,
   condition,
   isCancellation,
+  setCurrentDetails,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { ModelStepInput, ModelStepResult, NewItem } from '../protocol/activities';
+import type { ModelStepInput, ModelStepResult, NewItem, RunOwner } from '../protocol/activities';
 import type { Usage } from '../protocol/items';
 import { billableTokens } from '../protocol/items';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
@@ -14,7 +15,8 @@ import type { EventKind, Phase, Progress } from '../protocol/progress';
 import type { ReasoningEffort } from '../protocol/reasoning';
 import type { RunInput } from '../protocol/runInput';
 import { instructionsOverride, promptNameFor, reasoningEffortFor } from '../protocol/runInput';
-import { MODEL_NON_RETRYABLE, modelActivitiesFor, storeActivities } from './activities';
+import { MODEL_NON_RETRYABLE, runActivities, type RunActivities } from './activities';
+import { currentDetails } from './details';
 import { accountUsage, goalView, isHeld, pause, resume, type GoalState } from './goal';
 import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
@@ -30,13 +32,35 @@ const HOLD_ON = ['ModelNotConfigured'];
 
 export class RunContext {
   private lastAttributes = '';
-  private readonly model: ReturnType<typeof modelActivitiesFor>;
+  /** Every activity of the run, sent to the worker whose disk holds it (docs/architecture.md decision 12). */
+  readonly activities: RunActivities;
+  /** Activity calls currently waiting for the owner worker to take them. */
+  private ownerWaits = 0;
 
   constructor(
     readonly input: RunInput,
     readonly state: RunState,
   ) {
-    this.model = modelActivitiesFor({ maximumAttempts: input.modelMaxAttempts, initialIntervalSecs: input.modelRetryInitialSecs });
+    this.activities = runActivities(
+      { owner: () => this.state.owner ?? null, waiting: (owner) => this.ownerWaiting(owner) },
+      { maximumAttempts: input.modelMaxAttempts, initialIntervalSecs: input.modelRetryInitialSecs },
+    );
+  }
+
+  private ownerWaiting(owner: RunOwner | null): void {
+    this.ownerWaits += owner ? 1 : -1;
+    const was = this.state.waitingForWorker ?? null;
+    const now = this.ownerWaits > 0 ? (owner?.workerId ?? was) : null;
+    if (now === was) return;
+    this.state.waitingForWorker = now;
+    if (now) this.event('waiting_for_worker', `waiting for worker "${now}": its disk holds this run's files and it is not taking the run's work (start it again with INFTY_WORKER_ID=${now} on the same disk)`);
+    else this.event('worker_returned', `worker "${was}" is taking the run's work again`);
+    this.syncSearchAttributes();
+  }
+
+  /** The phase users see: waiting for the owner worker overrides what the run is doing. */
+  visiblePhase(): Phase {
+    return this.state.waitingForWorker ? 'waiting_for_worker' : this.state.phase;
   }
 
   now(): number {
@@ -136,8 +160,9 @@ export class RunContext {
   }
 
   syncSearchAttributes(): void {
+    setCurrentDetails(currentDetails(this.state, this.now())); // the Web UI's current details (no command)
     const goalStatus = this.state.goal.status;
-    const phase = this.state.phase;
+    const phase = this.visiblePhase();
     const tokens = this.state.goal.tokensUsed;
     const key = `${goalStatus}|${phase}|${tokens}`;
     if (key === this.lastAttributes) return;
@@ -185,7 +210,7 @@ export class RunContext {
           ...(this.input.autoCompactLimit ? { autoCompactLimit: this.input.autoCompactLimit } : {}),
         };
         this.chargeGraceCall();
-        const result = await this.model.modelStep(req);
+        const result = await this.activities.model.modelStep(req);
         r.committedLength = result.length;
         r.compactionDue = result.compactionDue;
         this.account(role, result.usage);
@@ -221,7 +246,7 @@ export class RunContext {
     const r = this.role(role);
     const effort = reasoningEffortFor(this.input, role);
     this.chargeGraceCall();
-    const res = await this.model.compact({
+    const res = await this.activities.model.compact({
       runId: this.input.runId,
       role,
       generation: r.generation,
@@ -257,7 +282,7 @@ export class RunContext {
   }
 
   async recordRoles(): Promise<void> {
-    await storeActivities.updateRunRecord({
+    await this.activities.store.updateRunRecord({
       runId: this.input.runId,
       roles: this.roleRecords(),
       extra: { objective: this.state.goal.objective },
@@ -270,7 +295,7 @@ export class RunContext {
    */
   async recordObjective(): Promise<void> {
     try {
-      await storeActivities.updateRunRecord({ runId: this.input.runId, extra: { objective: this.state.goal.objective } });
+      await this.activities.store.updateRunRecord({ runId: this.input.runId, extra: { objective: this.state.goal.objective } });
     } catch (err) {
       if (isCancellation(err)) throw err;
       const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -287,7 +312,9 @@ export class RunContext {
     return {
       runId: this.input.runId,
       status: s.outcome ? s.outcome.status : 'running',
-      phase: s.phase,
+      phase: this.visiblePhase(),
+      owner: s.owner ?? null,
+      waitingForWorker: s.waitingForWorker ?? null,
       activeRole: s.activeRole,
       objective: s.goal.objective,
       runDir: s.runDir || null,

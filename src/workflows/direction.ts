@@ -12,7 +12,7 @@ export async function askDirector(ctx: RunContext, prompt: string): Promise<stri
   ctx.event('direction_request', abbreviate(prompt, 300), 'solver');
   const timeoutSecs = ctx.input.directorTimeoutSecs;
   const request = userMessage(directionRequestMessage(prompt, ctx.state.goal.objective));
-  const result = await withTimeout(ctx, timeoutSecs * 1000, () => askForJson(ctx, 'director', [request], 'director_reply'));
+  const result = await withTimeout(ctx, timeoutSecs * 1000, () => askForJson(ctx, 'director', [request], 'director_reply'), `director · timeout (${timeoutSecs} s of active time)`);
   if (!result.ok) throw new RunFailure(`the Director did not reply within ${timeoutSecs} s (director timeout)`);
   const reply = result.value;
   if (!reply.ok) throw new RunFailure(`the Director's reply was not a valid directive after one corrective retry: ${reply.error}`);

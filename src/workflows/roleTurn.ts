@@ -3,7 +3,6 @@ import { CancellationScope, condition, isCancellation, patched } from '@temporal
 import type { NewItem, StepToolCall } from '../protocol/activities';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import { isWorkflowTool, toolSpec, toolsFor } from '../protocol/tools';
-import { toolActivities } from './activities';
 import type { RunContext } from './context';
 import { WORKFLOW_TOOLS } from './workflowTools';
 
@@ -56,8 +55,8 @@ async function runToolCall(ctx: RunContext, role: string, call: StepToolCall): P
   const r = ctx.role(role);
   const journalKey = `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`;
   const common = { runId: ctx.input.runId, journalKey, runDir: ctx.state.runDir, role, sandbox: ctx.state.sandbox, allowNetwork: ctx.input.allowNetwork };
-  if (!patched('tool-output-by-reference')) return inline(await toolActivities.runTool({ ...common, call }));
-  const ref = await toolActivities.runToolCall({ ...common, generation: r.generation, call, passEnv: ctx.input.passEnv });
+  if (!patched('tool-output-by-reference')) return inline(await ctx.activities.tools.runTool({ ...common, call }));
+  const ref = await ctx.activities.tools.runToolCall({ ...common, generation: r.generation, call, passEnv: ctx.input.passEnv });
   return { type: 'tool_output_ref', callId: call.callId, journalKey: ref.journalKey };
 }
 
@@ -93,7 +92,7 @@ export async function roleTurn(
  * Sleeps `ms` of active time: the clock stops while the run is held (paused), so a long pause
  * does not turn into a Director or Verifier timeout.
  */
-export async function activeSleep(ctx: RunContext, ms: number): Promise<void> {
+export async function activeSleep(ctx: RunContext, ms: number, summary?: string): Promise<void> {
   let left = ms;
   while (left > 0) {
     if (ctx.isHeld()) {
@@ -101,7 +100,7 @@ export async function activeSleep(ctx: RunContext, ms: number): Promise<void> {
       continue;
     }
     const started = Date.now();
-    const held = await condition(() => ctx.isHeld(), left);
+    const held = summary ? await condition(() => ctx.isHeld(), left, { summary }) : await condition(() => ctx.isHeld(), left);
     left -= Date.now() - started;
     if (!held) return;
   }
@@ -115,11 +114,13 @@ export async function withTimeout<T>(
   ctx: RunContext,
   ms: number,
   fn: () => Promise<T>,
+  /** The timer's label in the Web UI. */
+  summary?: string,
 ): Promise<{ ok: true; value: T } | { ok: false }> {
   const work = new CancellationScope();
   const timer = new CancellationScope();
   const workPromise = work.run(fn);
-  const timerPromise = timer.run(() => activeSleep(ctx, ms));
+  const timerPromise = timer.run(() => activeSleep(ctx, ms, summary));
   workPromise.catch(() => undefined);
   timerPromise.catch(() => undefined);
   const winner = await Promise.race([

@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -14,7 +15,6 @@ import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
 import { RunInputSchema, modelFor, reasoningEffortFor, type RunInput, type RunInputRaw } from '../protocol/runInput';
 import { formatZodError } from '../protocol/json';
-import { storeActivities } from './activities';
 import { BudgetExhausted, RunContext, RunFailure } from './context';
 import { applySetGoal, checkSetGoal, complete, endUndelivered, goalView, migrateGoal, newGoal } from './goal';
 import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from '../protocol/names';
@@ -156,7 +156,7 @@ async function start(ctx: RunContext): Promise<void> {
   ctx.event('run_started', `run ${input.runId} started`);
   ctx.syncSearchAttributes();
   const roles = ['solver', 'director', ...input.verifiers];
-  const created = await storeActivities.createRun({
+  const created = await ctx.activities.store.createRun({
     runId: input.runId,
     objective: input.objective,
     roles: roles.map((role) => {
@@ -166,6 +166,8 @@ async function start(ctx: RunContext): Promise<void> {
     sandbox: input.sandbox,
   });
   state.runDir = created.runDir;
+  // Versioned: histories from before runs followed their worker's disk replay unchanged.
+  if (patched('storage-follows-run')) state.owner = created.owner ?? null;
   state.sandbox = created.sandbox;
   state.models = created.models;
   state.createdAt = created.createdAt;
@@ -197,7 +199,7 @@ async function finish(ctx: RunContext, outcome: RunOutcome): Promise<RunOutcome>
   ctx.event('outcome', `${outcome.status}: ${abbreviate(detail, 300)}`);
   ctx.syncSearchAttributes();
   if (state.runDir) {
-    await storeActivities.updateRunRecord({
+    await ctx.activities.store.updateRunRecord({
       runId: ctx.input.runId,
       status: outcome.status,
       roles: ctx.roleRecords(),

@@ -8,7 +8,6 @@ import type { NewItem } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
 import { parseSolverSignal, type SolverSignal } from '../protocol/signals';
-import { deliverableActivities, storeActivities } from './activities';
 import { correctionItem } from './ask';
 import { RunFailure, type RunContext } from './context';
 import { askDirector } from './direction';
@@ -132,7 +131,7 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
   const claimed = signal.deliverable_path!.trim();
   ctx.setPhase('validating', 'solver');
   ctx.event('delivery', `final delivery: ${claimed}${signal.summary ? ` — ${abbreviate(signal.summary, 200)}` : ''}`, 'solver');
-  const check = await deliverableActivities.validateDeliverable({ runDir: state.runDir, path: claimed });
+  const check = await ctx.activities.deliverable.validateDeliverable({ runDir: state.runDir, path: claimed });
   if (!check.ok) {
     state.invalidDeliveryStreak += 1;
     ctx.event('delivery_invalid', `refused (${state.invalidDeliveryStreak}/${input.maxConsecutiveErrors}): ${check.reason}`, 'solver');
@@ -148,7 +147,7 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
   // its transcript. Versioned: histories from before this change replay unchanged.
   if (patched('final-feedback-to-solver')) {
     const solver = ctx.role('solver');
-    solver.committedLength = await storeActivities.recordItems({
+    solver.committedLength = await ctx.activities.store.recordItems({
       runId: input.runId,
       role: 'solver',
       generation: solver.generation,

@@ -1,5 +1,5 @@
 /** The small, serializable state of a run: all a continue-as-new carries. */
-import type { NewItem } from '../protocol/activities';
+import type { NewItem, RunOwner } from '../protocol/activities';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { RunOutcome } from '../protocol/outcome';
 import type { Phase, PlanStep, RoleStats, RunEvent } from '../protocol/progress';
@@ -48,6 +48,10 @@ export interface RunState {
   /** The objective was changed (update setGoal): the Solver hears it with its next model step. */
   objectiveUpdatePending: boolean;
   outcome?: RunOutcome;
+  /** Local storage: the worker whose disk holds the run; its activities go to its queue (absent: any worker). */
+  owner?: RunOwner | null;
+  /** The owner has not taken the run's work for a while (set while waiting). */
+  waitingForWorker?: string | null;
 }
 
 /** What a run started before the goal owned the hold carried into a continue-as-new. */

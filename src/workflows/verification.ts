@@ -7,7 +7,7 @@ import { abbreviate, withTimeout } from './roleTurn';
 
 async function verify(ctx: RunContext, role: string, request: string): Promise<RoleVerdict> {
   const timeoutSecs = ctx.input.verifierTimeoutSecs;
-  const result = await withTimeout(ctx, timeoutSecs * 1000, () => askForJson(ctx, role, [userMessage(request)], 'verdict'));
+  const result = await withTimeout(ctx, timeoutSecs * 1000, () => askForJson(ctx, role, [userMessage(request)], 'verdict'), `${role} · timeout (${timeoutSecs} s of active time)`);
   if (!result.ok) {
     return { role, verdict: 'fail', reasons: [`${role} did not answer within ${timeoutSecs} s (verifier timeout)`], suggestions: [] };
   }

@@ -1,6 +1,6 @@
 /** A worker on the suite's real Temporal server, wired to a scripted fake model server. */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { InftyClient } from '../../src/client';
 import { startFakeModelServer, type FakeModelServer, type Responder } from './fakeModel';
 import type { RunInputRaw } from '../../src/protocol/runInput';
-import { createInftyWorker } from '../../src/worker';
+import { createInftyWorker, type InftyWorker } from '../../src/worker';
 
 let runtimeInstalled = false;
 function quietRuntime() {
@@ -29,7 +29,7 @@ export interface Harness {
   model: FakeModelServer;
   client: Client;
   infty: InftyClient;
-  worker: Worker;
+  worker: InftyWorker;
   /** Starts a run and waits for its outcome. */
   run(input: Omit<RunInputRaw, 'runId'> & { runId?: string }): Promise<{ runId: string; outcome: Awaited<ReturnType<InftyClient['result']>> }>;
   close(): Promise<void>;

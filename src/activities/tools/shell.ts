@@ -12,10 +12,10 @@ import { guardCommand } from './processGuard';
 import { wrapCommand } from './sandbox';
 import type { ToolText } from './truncate';
 import { findProgram } from './which';
+import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
 
 export const DEFAULT_SHELL_TIMEOUT_MS = 60_000;
 export const MAX_SHELL_TIMEOUT_MS = 600_000;
-const HEARTBEAT_INTERVAL_MS = 2_000;
 /** After the command exits, how long to wait for background processes still holding its output pipes. */
 const IO_DRAIN_TIMEOUT_MS = 2_000;
 
@@ -116,7 +116,7 @@ export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolRe
       } catch {
         // heartbeat failures are not the command's problem
       }
-    }, HEARTBEAT_INTERVAL_MS);
+    }, HEARTBEAT_EVERY_MS);
     const timeoutTimer = setTimeout(() => {
       timedOut = true;
       killGroup(child);

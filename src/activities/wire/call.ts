@@ -6,6 +6,7 @@ import { callChat } from './chat';
 import { classifyModelError, MODEL_NOT_CONFIGURED } from './errors';
 import { callResponses } from './responses';
 import type { WireRequest, WireResult } from './types';
+import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
 
 export interface ModelEndpoint {
   baseURL: string | undefined;
@@ -14,7 +15,6 @@ export interface ModelEndpoint {
   stream: boolean;
 }
 
-const HEARTBEAT_EVERY_MS = 2_000;
 const clients = new Map<string, OpenAI>();
 
 /** One `openai` client per endpoint and key, shared by turns and remote compaction. */

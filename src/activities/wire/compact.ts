@@ -14,8 +14,8 @@ import { classifyModelError } from './errors';
 import { estimateUsage } from './estimate';
 import { toResponsesInput } from './responses';
 import type { WireRequest } from './types';
+import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
 
-const HEARTBEAT_EVERY_MS = 2_000;
 const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 /**

@@ -1,0 +1,3 @@
+/** Types of deploy/worker-healthcheck.js. */
+export declare function check(env?: NodeJS.ProcessEnv): Promise<string[]>;
+export declare function parseAddress(address: string): { host: string; port: number };

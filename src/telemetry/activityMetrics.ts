@@ -1,0 +1,94 @@
+/**
+ * Infty's per-role metrics (src/telemetry/metricNames.ts), recorded by an activity inbound
+ * interceptor from the activity's type, input and result through the activity's metric meter
+ * (tagged by the SDK with namespace, taskQueue and activityType). Recording never fails an activity.
+ */
+import type { Context } from '@temporalio/activity';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
+import { INTERRUPTED_OUTPUT, journalPath, readJournalOutput } from '../activities/tools/journal';
+import type { ToolCallInput, ToolOutputRef } from '../protocol/activities';
+import { MODEL_ERRORS, MODEL_LATENCY, MODEL_TOKENS, TOOL_ERRORS, TOOL_LATENCY } from './metricNames';
+import { errorType, isCancellation, modelCallOf, tokenKinds, toolCallOf, toolOutputError, usageOf, type ModelCall, type Outcome, type ToolCallSubject } from './observe';
+
+export class ActivityMetrics implements ActivityInboundCallsInterceptor {
+  constructor(
+    private readonly ctx: Context,
+    /** INFTY_HOME: where runToolCall journals the outputs it returns by reference. */
+    private readonly home: string,
+  ) {}
+
+  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    const type = this.ctx.info.activityType;
+    const model = modelCallOf(type, input.args);
+    const tool = model ? undefined : toolCallOf(type, input.args);
+    if (!model && !tool) return next(input);
+    const started = performance.now();
+    let result: unknown;
+    try {
+      result = await next(input);
+    } catch (err) {
+      const ms = elapsed(started);
+      const outcome: Outcome = isCancellation(err, this.ctx.cancellationSignal.aborted) ? 'cancelled' : 'error';
+      this.safely(() => (model ? this.modelDone(model, ms, outcome, undefined, err) : this.toolDone(tool!, ms, outcome, errorType(err))));
+      throw err;
+    }
+    const ms = elapsed(started);
+    if (model) this.safely(() => this.modelDone(model, ms, 'ok', result));
+    else await this.safelyAsync(async () => this.toolDone(tool!, ms, 'ok', await this.toolError(input.args[0], result)));
+    return result;
+  }
+
+  private modelDone(call: ModelCall, ms: number, outcome: Outcome, result: unknown, err?: unknown): void {
+    const meter = this.ctx.metricMeter;
+    const tags = { role: call.role, model: call.model, purpose: call.purpose };
+    meter.createHistogram(MODEL_LATENCY, 'int', 'ms', 'Model call latency per attempt').record(ms, { ...tags, outcome });
+    if (outcome === 'error') meter.createCounter(MODEL_ERRORS, '1', 'Failed model call attempts').add(1, { ...tags, error_type: errorType(err) });
+    const usage = usageOf(result);
+    if (!usage) return;
+    const tokens = meter.createCounter(MODEL_TOKENS, 'tokens', 'Tokens reported by the model endpoint (input includes cached input; output includes reasoning)');
+    for (const [kind, n] of Object.entries(tokenKinds(usage))) if (n > 0) tokens.add(n, { ...tags, kind });
+  }
+
+  /** `error`: why the call failed (a thrown error's type, or the reason its output is an error), if it did. */
+  private toolDone(call: ToolCallSubject, ms: number, outcome: Outcome, error: string | undefined): void {
+    const meter = this.ctx.metricMeter;
+    const tags = { role: call.role, tool: call.tool };
+    const shown: Outcome = outcome === 'ok' && error ? 'error' : outcome;
+    meter.createHistogram(TOOL_LATENCY, 'int', 'ms', 'Tool call latency per attempt').record(ms, { ...tags, outcome: shown });
+    if (shown === 'error' && error) meter.createCounter(TOOL_ERRORS, '1', 'Tool calls that failed or returned an error').add(1, { ...tags, error_type: error });
+  }
+
+  /** Whether a completed tool call's output is an error: runTool returns the text, runToolCall a journal reference. */
+  private async toolError(arg: unknown, result: unknown): Promise<string | undefined> {
+    if (typeof result === 'string') return toolOutputError(result, INTERRUPTED_OUTPUT);
+    const ref = result as Partial<ToolOutputRef> | undefined;
+    const runId = (arg as Partial<ToolCallInput> | undefined)?.runId;
+    if (typeof ref?.journalKey !== 'string' || typeof runId !== 'string') return undefined;
+    return toolOutputError(await readJournalOutput(journalPath(this.home, runId, ref.journalKey)), INTERRUPTED_OUTPUT);
+  }
+
+  private safely(record: () => void): void {
+    try {
+      record();
+    } catch (err) {
+      this.ctx.log.warn('could not record metrics', { error: String(err) });
+    }
+  }
+
+  private async safelyAsync(record: () => Promise<void>): Promise<void> {
+    try {
+      await record();
+    } catch (err) {
+      this.ctx.log.warn('could not record metrics', { error: String(err) });
+    }
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.max(0, Math.round(performance.now() - started));
+}
+
+/** The interceptor for WorkerOptions.interceptors.activity. */
+export function activityMetrics(home: string): ActivityInterceptorsFactory {
+  return (ctx) => ({ inbound: new ActivityMetrics(ctx, home) });
+}

@@ -1,0 +1,5 @@
+/** Metrics and traces (docs/interface.md §14). */
+export { activityTelemetry } from './interceptors';
+export { runtimeTelemetry } from './runtime';
+export { startTracing, tracesUrl, type Tracing, type TracingOptions } from './tracing';
+export { MODEL_ERRORS, MODEL_LATENCY, MODEL_TOKENS, TOOL_ERRORS, TOOL_LATENCY } from './metricNames';
