@@ -3,6 +3,7 @@ import { ServiceError } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
 import { join } from 'node:path';
 import { cancel, budget, setStatus, steer } from './cli/control';
+import { fleet, singleRun, withFleetOptions, type FleetFlags } from './cli/fleet';
 import { goal, list, show, watch } from './cli/inspect';
 import { parsePositiveInt, runInputFromFlags, type CreateFlags } from './cli/flags';
 import { runWorkerForever } from './cli/local';
@@ -12,6 +13,7 @@ import { describeServiceError } from './cli/transient';
 import { loadConfig, withVersioningFlags, type InftyConfig } from './config';
 import { UnreachableError, UsageError } from './errors';
 import { REASONING_EFFORTS } from './protocol/reasoning';
+import { verify } from './cli/verify';
 import { startDevServer } from './server';
 import { startTracing, type Tracing } from './worker';
 
@@ -77,7 +79,12 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
   addCreateFlags(program.command('create').description('start a run (same as run, with --objective)').requiredOption('--objective <text>', 'what the run must achieve')).action(
     (flags: CreateFlags) => run((c) => startRun(c, runInputFromFlags(flags), flags)),
   );
-  program.command('list').description('runs, newest first').option('--json', 'print a JSON array').action((f) => run((c) => list(c, f)));
+  program
+    .command('list')
+    .description('runs, newest first')
+    .option('--where <query>', 'only runs this Temporal visibility query matches')
+    .option('--json', 'print a JSON array')
+    .action((f) => run((c) => list(c, f)));
   program
     .command('show')
     .description('run.json, workflow status, goal, per-role statistics, last events')
@@ -86,27 +93,42 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .action((id: string, f) => run((c) => show(c, id, f)));
   program.command('watch').description('live progress until the run ends').argument('<run-id>').action((id: string) => run((c) => watch(c, id)));
   program
+    .command('verify')
+    .description("check that a delivered run's deliverable on disk is still what the Verifiers passed (exit 0 unchanged, 1 changed)")
+    .argument('<run-id>')
+    .option('--json', 'print {runId, path, kind, verifiedHash, currentHash, unchanged, diff?}')
+    .action((id: string, f) => run((c) => verify(c, id, f)));
+  program
     .command('goal')
     .description("the run's goal; with --objective, change the objective")
     .argument('<run-id>')
     .option('--objective <text>', 'replace the objective (trimmed, 1–4000 characters); the Solver is told with its next model call')
     .option('--json', 'print the goal object')
     .action((id: string, f) => run((c) => goal(c, id, f)));
-  program.command('pause').description('pause the goal (no new model calls)').argument('<run-id>').action((id: string) => run((c) => setStatus(c, id, 'paused')));
-  program.command('resume').description('resume a paused goal').argument('<run-id>').action((id: string) => run((c) => setStatus(c, id, 'active')));
-  program
-    .command('budget')
-    .description('set or clear the token budget')
-    .argument('<run-id>')
-    .argument('<tokens>', 'a positive whole number, or "none"')
-    .action((id: string, value: string) => run((c) => budget(c, id, value)));
+  withFleetOptions(program.command('pause').description('pause the goal (no new model calls)').argument('[run-id]')).action((id: string | undefined, f: FleetFlags) =>
+    run((c) => (f.where === undefined ? setStatus(c, singleRun(id, f, 'pause'), 'paused') : fleet(c, 'pause', [id], f))),
+  );
+  withFleetOptions(program.command('resume').description('resume a paused goal').argument('[run-id]')).action((id: string | undefined, f: FleetFlags) =>
+    run((c) => (f.where === undefined ? setStatus(c, singleRun(id, f, 'resume'), 'active') : fleet(c, 'resume', [id], f))),
+  );
+  withFleetOptions(
+    program
+      .command('budget')
+      .description('set or clear the token budget')
+      .argument('[run-id]', 'the run (omitted with --where)')
+      .argument('[tokens]', 'a positive whole number, or "none"'),
+  ).action((id: string | undefined, value: string | undefined, f: FleetFlags) =>
+    run((c) => (f.where === undefined ? budget(c, singleRun(id, f, 'budget'), value ?? '') : fleet(c, 'budget', [id, value], f))),
+  );
   program
     .command('steer')
     .description("queue a message for the Solver's next turn")
     .argument('<run-id>')
     .argument('<message>')
     .action((id: string, message: string) => run((c) => steer(c, id, message)));
-  program.command('cancel').description('cancel the run').argument('<run-id>').action((id: string) => run((c) => cancel(c, id)));
+  withFleetOptions(program.command('cancel').description('cancel the run').argument('[run-id]')).action((id: string | undefined, f: FleetFlags) =>
+    run((c) => (f.where === undefined ? cancel(c, singleRun(id, f, 'cancel')) : fleet(c, 'cancel', [id], f))),
+  );
   program
     .command('worker')
     .description('run a worker on the task queue')

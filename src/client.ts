@@ -2,6 +2,7 @@
 import {
   CancelledFailure,
   Client,
+  ServiceError,
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -12,6 +13,7 @@ import {
   type QueryDefinition,
   type SignalDefinition,
   type TLSConfig,
+  type WorkflowExecutionInfo,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
@@ -233,23 +235,42 @@ export class InftyClient {
     }
   }
 
-  /** Runs, newest first; one entry per run id (the latest execution after continue-as-new). */
-  async list(limit = 200): Promise<RunListEntry[]> {
+  /**
+   * Runs, newest first; one entry per run id (the latest execution after continue-as-new).
+   * `filter.where`: a Temporal visibility query, ANDed with the workflow type (a query the server
+   * refuses is a UsageError with its reason); `filter.running`: running executions only.
+   */
+  async list(limit = 200, filter: { where?: string; running?: boolean } = {}): Promise<RunListEntry[]> {
     const seen = new Map<string, RunListEntry>();
-    for await (const wf of this.client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}'` })) {
-      if (seen.has(wf.workflowId)) continue;
-      const sa = wf.typedSearchAttributes;
-      seen.set(wf.workflowId, {
-        runId: wf.workflowId,
-        status: wf.status.name.toLowerCase(),
-        goalStatus: sa.get(GOAL_STATUS_KEY) ?? null,
-        phase: sa.get(PHASE_KEY) ?? null,
-        tokensUsed: sa.get(TOKENS_USED_KEY) ?? null,
-        startedAt: wf.startTime?.toISOString() ?? null,
-        closedAt: wf.closeTime?.toISOString() ?? null,
-      });
-      if (seen.size >= limit) break;
+    let query = `WorkflowType = '${WORKFLOW_TYPE}'`;
+    if (filter.running) query += ` AND ExecutionStatus = 'Running'`;
+    if (filter.where !== undefined) query += ` AND (${filter.where})`;
+    try {
+      for await (const wf of this.client.workflow.list({ query })) {
+        if (seen.has(wf.workflowId)) continue;
+        seen.set(wf.workflowId, listEntry(wf));
+        if (seen.size >= limit) break;
+      }
+    } catch (err) {
+      const cause = (err as { cause?: { code?: unknown; details?: unknown } }).cause;
+      if (filter.where !== undefined && err instanceof ServiceError && cause?.code === 3 /* grpc INVALID_ARGUMENT */) {
+        throw new UsageError(`the server refused the query "${filter.where}": ${String(cause.details || err.message)}`);
+      }
+      throw err;
     }
     return [...seen.values()];
   }
+}
+
+function listEntry(wf: WorkflowExecutionInfo): RunListEntry {
+  const sa = wf.typedSearchAttributes;
+  return {
+    runId: wf.workflowId,
+    status: wf.status.name.toLowerCase(),
+    goalStatus: sa.get(GOAL_STATUS_KEY) ?? null,
+    phase: sa.get(PHASE_KEY) ?? null,
+    tokensUsed: sa.get(TOKENS_USED_KEY) ?? null,
+    startedAt: wf.startTime?.toISOString() ?? null,
+    closedAt: wf.closeTime?.toISOString() ?? null,
+  };
 }

@@ -199,6 +199,9 @@ describe('the infty CLI', () => {
       ['budget', runId, '100'],
       ['steer', runId, 'hi'],
       ['cancel', runId],
+      // fleet control: the listing and the action share the command's one connection
+      ['list', '--where', `WorkflowId = '${runId}'`],
+      ['pause', '--where', `WorkflowId = '${runId}'`],
     ];
     for (const args of commands) {
       const r = await runCli(args, counted);

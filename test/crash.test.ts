@@ -20,7 +20,7 @@ import { runCli } from './support/cli';
 import { uniqueId } from './support/harness';
 import { outcomeWithin } from './support/outcome';
 import { CRASH_OBJECTIVE, CRASH_RUN_LABELS, CRASH_VERIFIERS, crashRunStep, SHELL_STEP_LABELS } from './support/stepScript';
-import { killAllStartedWorkers, pinnedWorkflowBundle, removePinnedWorkflowBundle, WorkerGroup, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -47,14 +47,7 @@ function newEnv(address: string, model: FakeModelServer, prefix: string): Env {
   return {
     home,
     taskQueue,
-    env: {
-      TEMPORAL_ADDRESS: address,
-      INFTY_TASK_QUEUE: taskQueue,
-      INFTY_HOME: home,
-      OPENAI_BASE_URL: model.baseUrl,
-      OPENAI_API_KEY: 'test',
-      INFTY_WORKFLOW_BUNDLE: pinnedWorkflowBundle(),
-    },
+    env: workerEnv({ address, taskQueue, home, modelBaseUrl: model.baseUrl }),
   };
 }
 

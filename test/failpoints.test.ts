@@ -28,7 +28,7 @@ import {
 } from './support/failpointScript';
 import { uniqueId } from './support/harness';
 import { outcomeWithin as waitOutcome } from './support/outcome';
-import { killAllStartedWorkers, pinnedWorkflowBundle, removePinnedWorkflowBundle, WorkerGroup, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -59,14 +59,7 @@ function newEnv(prefix: string): Env {
   return {
     home,
     taskQueue,
-    env: {
-      TEMPORAL_ADDRESS: address,
-      INFTY_TASK_QUEUE: taskQueue,
-      INFTY_HOME: home,
-      OPENAI_BASE_URL: model.baseUrl,
-      OPENAI_API_KEY: 'test',
-      INFTY_WORKFLOW_BUNDLE: pinnedWorkflowBundle(),
-    },
+    env: workerEnv({ address, taskQueue, home, modelBaseUrl: model.baseUrl }),
   };
 }
 

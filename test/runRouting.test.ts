@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,13 +32,16 @@ describe('inftyRun routing on a real Temporal server', () => {
     expect(outcome.deliverablePath).toBe(join(h.runsRoot, runId, 'deliverable', 'answer.txt'));
     expect(readFileSync(outcome.deliverablePath, 'utf8')).toBe('42\n');
     expect(readFileSync(join(h.runsRoot, runId, 'artifacts', 'hello.txt'), 'utf8')).toBe('hello\n');
+    // Every verdict is bound to the content hash it judged (docs/behaviour.md §3.3).
+    const verifiedHash = createHash('sha256').update('42\n').digest('hex');
     expect(outcome.verification).toEqual({
       type: 'verification_feedback',
       overall: 'pass',
       verdicts: [
-        { role: 'verifier-alpha', verdict: 'pass', reasons: ['ok'], suggestions: [] },
-        { role: 'verifier-beta', verdict: 'pass', reasons: ['fine'], suggestions: [] },
+        { role: 'verifier-alpha', verdict: 'pass', reasons: ['ok'], suggestions: [], verifiedHash },
+        { role: 'verifier-beta', verdict: 'pass', reasons: ['fine'], suggestions: [], verifiedHash },
       ],
+      verifiedHash,
     });
 
     // The directive reached the Solver as the Director's JSON.

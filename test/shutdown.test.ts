@@ -16,7 +16,7 @@ import { outcomeWithin } from './support/outcome';
 import { deliver, shell, tools, verdict } from './support/replies';
 import { modelReplies } from './support/stepScript';
 import { until } from './support/wait';
-import { killAllStartedWorkers, pinnedWorkflowBundle, removePinnedWorkflowBundle, WorkerGroup, type WorkerEnv } from './support/workerProcess';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv } from './support/workerProcess';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -57,16 +57,7 @@ describe('graceful shutdown', () => {
   });
 
   function env(taskQueue: string, workerId: string): WorkerEnv {
-    return {
-      TEMPORAL_ADDRESS: address,
-      INFTY_TASK_QUEUE: taskQueue,
-      INFTY_HOME: home,
-      OPENAI_BASE_URL: model.baseUrl,
-      OPENAI_API_KEY: 'test',
-      INFTY_WORKFLOW_BUNDLE: pinnedWorkflowBundle(),
-      INFTY_STORAGE: 'shared',
-      INFTY_WORKER_ID: workerId,
-    };
+    return workerEnv({ address, taskQueue, home, modelBaseUrl: model.baseUrl }, { INFTY_STORAGE: 'shared', INFTY_WORKER_ID: workerId });
   }
 
   async function scenario(delayMs: number) {

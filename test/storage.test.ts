@@ -23,7 +23,7 @@ import { outcomeWithin } from './support/outcome';
 import { deliver, shell, tools, verdict } from './support/replies';
 import { modelReplies } from './support/stepScript';
 import { until } from './support/wait';
-import { killAllStartedWorkers, pinnedWorkflowBundle, removePinnedWorkflowBundle, WorkerGroup, type WorkerEnv } from './support/workerProcess';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv } from './support/workerProcess';
 
 const HOLD_FOREVER = new Promise<never>(() => undefined);
 
@@ -102,17 +102,8 @@ describe('several workers', () => {
     for (const h of homes) rmSync(h, { recursive: true, force: true });
   });
 
-  function workerEnv(taskQueue: string, home: string, workerId: string, storage: 'local' | 'shared'): WorkerEnv {
-    return {
-      TEMPORAL_ADDRESS: address,
-      INFTY_TASK_QUEUE: taskQueue,
-      INFTY_HOME: home,
-      OPENAI_BASE_URL: model.baseUrl,
-      OPENAI_API_KEY: 'test',
-      INFTY_WORKFLOW_BUNDLE: pinnedWorkflowBundle(),
-      INFTY_STORAGE: storage,
-      INFTY_WORKER_ID: workerId,
-    };
+  function envFor(taskQueue: string, home: string, workerId: string, storage: 'local' | 'shared'): WorkerEnv {
+    return workerEnv({ address, taskQueue, home, modelBaseUrl: model.baseUrl }, { INFTY_STORAGE: storage, INFTY_WORKER_ID: workerId });
   }
 
   function newHome(): string {
@@ -126,8 +117,8 @@ describe('several workers', () => {
     infty = await InftyClient.connect({ address, namespace: 'default', taskQueue });
     const [homeA, homeB] = [newHome(), newHome()];
     const [idA, idB] = [uniqueId('a'), uniqueId('b')];
-    const envA = workerEnv(taskQueue, homeA, idA, 'local');
-    const envB = workerEnv(taskQueue, homeB, idB, 'local');
+    const envA = envFor(taskQueue, homeA, idA, 'local');
+    const envB = envFor(taskQueue, homeB, idB, 'local');
 
     // A alone creates R1 and R2; they stop before their second Solver step.
     let workerA = await group.start(envA);
@@ -194,7 +185,7 @@ describe('several workers', () => {
       const home = newHome();
       const ids = [uniqueId('s1'), uniqueId('s2')];
       const workers = new Map<string, Awaited<ReturnType<WorkerGroup['start']>>>();
-      for (const id of ids) workers.set(id, await group.start(workerEnv(taskQueue, home, id, 'shared')));
+      for (const id of ids) workers.set(id, await group.start(envFor(taskQueue, home, id, 'shared')));
       const runId = uniqueId('rs');
       holdFirstAttemptOf = new Set([runId]);
       await client.startRun({ runId, objective: 'Write your run id to out.txt and deliver it.', sandbox: 'none', verifiers: ['verifier-alpha'] });

@@ -19,7 +19,7 @@ import { startOtlpCollector, type OtlpCollector } from './support/otlpCollector'
 import { outcomeWithin } from './support/outcome';
 import { deliver, shell, tools, verdict, withUsage } from './support/replies';
 import { until } from './support/wait';
-import { killAllStartedWorkers, pinnedWorkflowBundle, removePinnedWorkflowBundle, WorkerGroup, type WorkerEnv } from './support/workerProcess';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv } from './support/workerProcess';
 
 const SOLVER_TOOLS: Usage = { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 80, reasoningTokens: 25 };
 const SOLVER_DELIVER: Usage = { inputTokens: 1500, cachedInputTokens: 1100, outputTokens: 40, reasoningTokens: 7 };
@@ -97,17 +97,7 @@ describe('telemetry', () => {
   });
 
   function env(taskQueue: string, extra: Record<string, string>): WorkerEnv {
-    return {
-      TEMPORAL_ADDRESS: address,
-      INFTY_TASK_QUEUE: taskQueue,
-      INFTY_HOME: home,
-      OPENAI_BASE_URL: model.baseUrl,
-      OPENAI_API_KEY: 'test',
-      INFTY_WORKFLOW_BUNDLE: pinnedWorkflowBundle(),
-      INFTY_STORAGE: 'shared',
-      INFTY_WORKER_ID: uniqueId('w'),
-      ...extra,
-    };
+    return workerEnv({ address, taskQueue, home, modelBaseUrl: model.baseUrl }, { INFTY_STORAGE: 'shared', INFTY_WORKER_ID: uniqueId('w'), ...extra });
   }
 
   const sum = (runId: string, role: string, key: keyof Usage) => (served.get(`${runId}/${role}`) ?? []).reduce((n, u) => n + (u[key] as number), 0);

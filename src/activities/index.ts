@@ -12,6 +12,7 @@ import { attemptToken } from './durable/fence';
 import { failpoint } from './durable/failpoints';
 import { commitItems, readTranscript, transcriptPath } from './transcripts';
 import { journaled, journalPath } from './tools/journal';
+import { digestToolOutput } from './tools/digest';
 
 export interface ActivityDeps {
   home: string;
@@ -76,7 +77,7 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
     });
   const path = journalPath(deps.home, input.runId, input.journalKey);
   const result = await journaled(path, { name: input.call.name, arguments: args }, execute, { idempotent: rerunsOnRetry(input.call.name) });
-  return { journalKey: input.journalKey, bytes: Buffer.byteLength(result.output, 'utf8') };
+  return { journalKey: input.journalKey, bytes: Buffer.byteLength(result.output, 'utf8'), ...digestToolOutput(result.output) };
 }
 
 export function createActivities(deps: ActivityDeps): InftyActivities {

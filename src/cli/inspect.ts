@@ -12,9 +12,12 @@ import { follow } from './follow';
 import { formatEvent, formatGoal, formatPhase, formatProgress, formatSummary, formatTokens, goalBar } from './render';
 import { withClient } from './session';
 
-export async function list(config: InftyConfig, flags: { json?: boolean }): Promise<number> {
+/** `--where`: only the runs a Temporal visibility query matches (docs/interface.md §1 "Fleet control"). */
+export async function list(config: InftyConfig, flags: { json?: boolean; where?: string }): Promise<number> {
+  const where = flags.where?.trim();
+  if (flags.where !== undefined && !where) throw new UsageError('--where needs a Temporal visibility query');
   return withClient(config, async (infty) => {
-    const runs = await infty.list();
+    const runs = await infty.list(200, { where });
     const rows = await Promise.all(
       runs.map(async (r) => {
         const dir = join(config.runsRoot, r.runId);
@@ -29,6 +32,10 @@ export async function list(config: InftyConfig, flags: { json?: boolean }): Prom
     );
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(rows)}\n`);
+      return 0;
+    }
+    if (rows.length === 0 && where) {
+      process.stdout.write('no runs match\n');
       return 0;
     }
     if (rows.length === 0) {

@@ -45,7 +45,7 @@ function formatRoles(p: Progress): string {
 }
 
 export function formatOutcome(o: RunOutcome): string {
-  if (o.status === 'delivered') return `delivered: ${o.deliverablePath}`;
+  if (o.status === 'delivered') return `delivered: ${o.deliverablePath}${o.verifiedHash ? ` (verified hash ${o.verifiedHash})` : ''}`;
   return `${o.status}: ${o.reason}`;
 }
 
@@ -61,6 +61,7 @@ export function formatSummary(p: Progress, outcome: RunOutcome): string {
   ];
   if (outcome.status === 'delivered') {
     lines.push(`  deliverable: ${outcome.deliverablePath}${outcome.deliverable ? ` (${describeDeliverable(outcome.deliverable)})` : ''}`);
+    if (outcome.verifiedHash) lines.push(`  verified:    ${outcome.verifiedHash} (check it later: infty verify ${outcome.runId})`);
     if (outcome.summary) lines.push(`  summary:     ${outcome.summary}`);
   } else {
     lines.push(`  reason:      ${outcome.reason}`);

@@ -128,6 +128,10 @@ export interface ToolCallInput {
 export interface ToolOutputRef {
   journalKey: string;
   bytes: number;
+  /** The call failed (a non-zero exit code, an error text); absent from results of workers before the convergence watchdog (docs/behaviour.md §3.7). */
+  failed?: boolean;
+  /** 12 hex digits of the output's sha256 (a shell result without its duration); absent as `failed` is. */
+  fingerprint?: string;
 }
 
 export interface RecordItemsInput {

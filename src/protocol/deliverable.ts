@@ -8,6 +8,8 @@ export type DeliverableCheck =
       kind: 'file';
       size: number;
       sha256: string;
+      /** What a verification round is bound to (docs/behaviour.md §4.2): the file's sha256. Absent in histories from before it existed. */
+      contentHash?: string;
     }
   | {
       ok: true;
@@ -18,6 +20,8 @@ export type DeliverableCheck =
       size: number;
       files: number;
       manifest: { path: string; size: number; sha256: string }[];
+      /** sha256 of the canonical JSON of the full manifest, every file (docs/behaviour.md §4.2). */
+      contentHash?: string;
     }
   | { ok: false; reason: string };
 

@@ -13,5 +13,10 @@ export type RunOutcome =
       verification: VerificationFeedback;
       /** What was delivered: size and sha256 (file), or size, file count and manifest (directory). */
       deliverable?: DeliverableReport;
+      /**
+       * The content hash every Verifier passed, which the deliverable still had when the run ended
+       * (docs/behaviour.md §3.3, §4.2): a file's sha256, a directory's manifest hash. Absent in older runs.
+       */
+      verifiedHash?: string;
     }
   | { runId: string; status: Exclude<TerminalStatus, 'delivered'>; reason: string };

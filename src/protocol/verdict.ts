@@ -9,21 +9,27 @@ export type Verdict = z.infer<typeof VerdictSchema>;
 
 export interface RoleVerdict extends Verdict {
   role: string;
+  /** The content hash of the deliverable this verdict judged (docs/behaviour.md §3.3); absent in older runs. */
+  verifiedHash?: string;
 }
 
 export interface VerificationFeedback {
   type: 'verification_feedback';
   overall: 'pass' | 'fail';
   verdicts: RoleVerdict[];
+  /** The content hash of the deliverable the round judged (docs/behaviour.md §3.3); absent in older runs. */
+  verifiedHash?: string;
 }
 
-/** Unanimous: pass only if every verdict passes; no verifiers is a pass. */
-export function aggregateVerdicts(verdicts: RoleVerdict[]): VerificationFeedback {
+/** Unanimous: pass only if every verdict passes; no verifiers is a pass. Every verdict is bound to `verifiedHash`. */
+export function aggregateVerdicts(verdicts: RoleVerdict[], verifiedHash?: string): VerificationFeedback {
   const overall = verdicts.every((v) => v.verdict === 'pass') ? 'pass' : 'fail';
+  const bound = verifiedHash === undefined ? {} : { verifiedHash };
   return {
     type: 'verification_feedback',
     overall,
-    verdicts: verdicts.map(({ role, verdict, reasons, suggestions }) => ({ role, verdict, reasons, suggestions })),
+    verdicts: verdicts.map(({ role, verdict, reasons, suggestions }) => ({ role, verdict, reasons, suggestions, ...bound })),
+    ...bound,
   };
 }
 

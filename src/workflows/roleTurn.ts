@@ -1,12 +1,15 @@
 /** One role turn (docs/behaviour.md §6): model step ⇄ tool calls until a message without tool calls. */
 import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
-import type { NewItem, StepToolCall } from '../protocol/activities';
+import type { NewItem, StepToolCall, ToolOutputRef } from '../protocol/activities';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import { isWorkflowTool, toolSpec, toolsFor } from '../protocol/tools';
 import type { RunContext } from './context';
 import { WORKFLOW_TOOLS } from './workflowTools';
 
 export const SOLVER_TOOLS = toolsFor('solver');
+
+/** Sees each finished call: its inline output, or the reference (with digest) the tool activity returned. */
+export type ToolObserver = (call: StepToolCall, result: string | ToolOutputRef) => void;
 
 export interface TurnResult {
   text: string | null;
@@ -18,12 +21,12 @@ export interface TurnResult {
  * runs alone, in call order (so a read after a write sees the write).
  * Outputs come back in call order.
  */
-export async function runToolCalls(ctx: RunContext, role: string, calls: StepToolCall[]): Promise<NewItem[]> {
+export async function runToolCalls(ctx: RunContext, role: string, calls: StepToolCall[], observe?: ToolObserver): Promise<NewItem[]> {
   ctx.role(role).stats.toolCalls += calls.length;
   for (const call of calls) ctx.event('tool_call', `${call.name} ${abbreviate(call.arguments, 160)}`, role);
   const outputs: NewItem[] = [];
   for (const batch of batches(calls)) {
-    outputs.push(...(await Promise.all(batch.map((call) => runToolCall(ctx, role, call)))));
+    outputs.push(...(await Promise.all(batch.map((call) => runToolCall(ctx, role, call, observe)))));
   }
   return outputs;
 }
@@ -45,8 +48,11 @@ function batches(calls: StepToolCall[]): StepToolCall[][] {
  * activity journals the output and the next model step reads it from the journal, so it is
  * recorded in history once. Versioned: histories from before this change replay unchanged.
  */
-async function runToolCall(ctx: RunContext, role: string, call: StepToolCall): Promise<NewItem> {
-  const inline = (output: string): NewItem => ({ type: 'function_call_output', callId: call.callId, output });
+async function runToolCall(ctx: RunContext, role: string, call: StepToolCall, observe?: ToolObserver): Promise<NewItem> {
+  const inline = (output: string): NewItem => {
+    observe?.(call, output);
+    return { type: 'function_call_output', callId: call.callId, output };
+  };
   const allowed: readonly string[] = toolsFor(role);
   if (!allowed.includes(call.name)) {
     return inline(`tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`);
@@ -57,6 +63,7 @@ async function runToolCall(ctx: RunContext, role: string, call: StepToolCall): P
   const common = { runId: ctx.input.runId, journalKey, runDir: ctx.state.runDir, role, sandbox: ctx.state.sandbox, allowNetwork: ctx.input.allowNetwork };
   if (!patched('tool-output-by-reference')) return inline(await ctx.activities.tools.runTool({ ...common, call }));
   const ref = await ctx.activities.tools.runToolCall({ ...common, generation: r.generation, call, passEnv: ctx.input.passEnv });
+  observe?.(call, ref);
   return { type: 'tool_output_ref', callId: call.callId, journalKey: ref.journalKey };
 }
 

@@ -8,13 +8,16 @@ import type { NewItem } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
 import { parseSolverSignal, type SolverSignal } from '../protocol/signals';
+import type { VerificationFeedback } from '../protocol/verdict';
 import { correctionItem } from './ask';
 import { RunFailure, type RunContext } from './context';
+import { convergenceCheck, watchToolCalls } from './convergence';
 import { askDirector } from './direction';
 import { budgetLimitItem, objectiveUpdatedItem, onIdle } from './idle';
 import { abbreviate, outputCutItem, runToolCalls, SOLVER_TOOLS } from './roleTurn';
 import type { SolverNext } from './state';
 import { verificationRound } from './verification';
+import { changedSincePass, unstableDeliverableMessage } from './verifiedHash';
 
 
 /** Runs Solver steps until the run has an outcome; `beforeStep` is the continue-as-new point. */
@@ -27,7 +30,7 @@ export async function solverLoop(ctx: RunContext, beforeStep: () => Promise<void
     ctx.setPhase('solving', 'solver');
     const next = await afterStep(ctx, items);
     if ('outcome' in next) return next.outcome;
-    state.pendingSolverItems = next.items;
+    state.pendingSolverItems = [...next.items, ...(await convergenceCheck(ctx))]; // docs/behaviour.md §3.7
     state.pendingSchema = next.schema;
   }
 }
@@ -43,7 +46,7 @@ async function afterStep(ctx: RunContext, items: NewItem[]): Promise<SolverNext>
   state.turnSteps += 1;
   if (step.toolCalls.length > 0 && stepsLeft > 1) {
     state.turnToolCalls += step.toolCalls.length;
-    return { items: await runToolCalls(ctx, 'solver', step.toolCalls), schema: state.pendingSchema };
+    return { items: await runToolCalls(ctx, 'solver', step.toolCalls, watchToolCalls(ctx)), schema: state.pendingSchema };
   }
   if (step.toolCalls.length > 0) {
     ctx.event('turn_cut', `the Solver's turn reached ${input.maxStepsPerTurn} model steps; its last tool calls were not run`, 'solver');
@@ -131,18 +134,21 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
   const claimed = signal.deliverable_path!.trim();
   ctx.setPhase('validating', 'solver');
   ctx.event('delivery', `final delivery: ${claimed}${signal.summary ? ` — ${abbreviate(signal.summary, 200)}` : ''}`, 'solver');
-  const check = await ctx.activities.deliverable.validateDeliverable({ runDir: state.runDir, path: claimed });
-  if (!check.ok) {
-    state.invalidDeliveryStreak += 1;
-    ctx.event('delivery_invalid', `refused (${state.invalidDeliveryStreak}/${input.maxConsecutiveErrors}): ${check.reason}`, 'solver');
-    if (state.invalidDeliveryStreak >= input.maxConsecutiveErrors) {
-      throw new RunFailure(`the Solver made ${state.invalidDeliveryStreak} invalid deliveries in a row; last: ${check.reason}`);
-    }
-    return { items: [{ type: 'prompt_message', template: 'invalid_delivery', vars: { reason: check.reason } }], schema: 'solver_signal' };
+  let check = await ctx.activities.deliverable.validateDeliverable({ runDir: state.runDir, path: claimed });
+  let feedback: VerificationFeedback;
+  // A pass is bound to the content it judged (docs/behaviour.md §3.3): content that changed after a
+  // passing round gets a new round, at most maxConsecutiveErrors in a row, then the Solver is told.
+  for (let changes = 0; ; ) {
+    if (!check.ok) return refuseDelivery(ctx, check.reason);
+    state.invalidDeliveryStreak = 0;
+    feedback = await verificationRound(ctx, check.relativePath, signal.summary, check.contentHash);
+    if (feedback.overall !== 'pass') return { items: [userMessage(JSON.stringify(feedback))], schema: 'solver_signal' };
+    const changed = await changedSincePass(ctx, claimed, check);
+    if (!changed) break;
+    changes += 1;
+    if (changes >= input.maxConsecutiveErrors) return { items: [userMessage(unstableDeliverableMessage(claimed, changes))], schema: 'solver_signal' };
+    check = changed;
   }
-  state.invalidDeliveryStreak = 0;
-  const feedback = await verificationRound(ctx, check.relativePath, signal.summary);
-  if (feedback.overall !== 'pass') return { items: [userMessage(JSON.stringify(feedback))], schema: 'solver_signal' };
   // The aggregate always reaches the Solver; on a pass there is no next turn, so it is recorded in
   // its transcript. Versioned: histories from before this change replay unchanged.
   if (patched('final-feedback-to-solver')) {
@@ -155,7 +161,7 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
       items: [userMessage(JSON.stringify(feedback))],
     });
   }
-  const { ok: _ok, path: _path, relativePath: _rel, ...report } = check;
+  const { ok: _ok, path: _path, relativePath: _rel, contentHash, ...report } = check;
   return {
     outcome: {
       runId: input.runId,
@@ -165,6 +171,18 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
       rawMessage,
       verification: feedback,
       deliverable: report,
+      ...(contentHash === undefined ? {} : { verifiedHash: contentHash }),
     },
   };
+}
+
+/** An invalid delivery: the Solver hears why; after maxConsecutiveErrors in a row the run fails (docs/behaviour.md §3.2). */
+function refuseDelivery(ctx: RunContext, reason: string): SolverNext {
+  const { state, input } = ctx;
+  state.invalidDeliveryStreak += 1;
+  ctx.event('delivery_invalid', `refused (${state.invalidDeliveryStreak}/${input.maxConsecutiveErrors}): ${reason}`, 'solver');
+  if (state.invalidDeliveryStreak >= input.maxConsecutiveErrors) {
+    throw new RunFailure(`the Solver made ${state.invalidDeliveryStreak} invalid deliveries in a row; last: ${reason}`);
+  }
+  return { items: [{ type: 'prompt_message', template: 'invalid_delivery', vars: { reason } }], schema: 'solver_signal' };
 }

@@ -4,6 +4,7 @@ import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { RunOutcome } from '../protocol/outcome';
 import type { Phase, PlanStep, RoleStats, RunEvent } from '../protocol/progress';
 import type { GoalState } from './goal';
+import type { WatchdogState } from './watchdog';
 
 export interface RoleState {
   generation: number;
@@ -48,6 +49,8 @@ export interface RunState {
   /** The objective was changed (update setGoal): the Solver hears it with its next model step. */
   objectiveUpdatePending: boolean;
   outcome?: RunOutcome;
+  /** The convergence watchdog (docs/behaviour.md §3.7); absent in runs from before it, created when first needed. */
+  watchdog?: WatchdogState;
   /** Local storage: the worker whose disk holds the run; its activities go to its queue (absent: any worker). */
   owner?: RunOwner | null;
   /** The owner has not taken the run's work for a while (set while waiting). */

@@ -3,6 +3,7 @@ import { userMessage } from '../protocol/items';
 import { aggregateVerdicts, verificationRequestMessage, type RoleVerdict, type VerificationFeedback } from '../protocol/verdict';
 import { askForJson } from './ask';
 import type { RunContext } from './context';
+import { watchVerification } from './convergence';
 import { abbreviate, withTimeout } from './roleTurn';
 
 async function verify(ctx: RunContext, role: string, request: string): Promise<RoleVerdict> {
@@ -16,10 +17,15 @@ async function verify(ctx: RunContext, role: string, request: string): Promise<R
   return { role, verdict: 'fail', reasons: [`${role} gave no valid verdict: ${reply.error}`], suggestions: [] };
 }
 
+/**
+ * One round on the deliverable whose content hash is `contentHash` (validated right before, by the
+ * caller): every verdict and the aggregate carry it as `verifiedHash` (docs/behaviour.md §3.3).
+ */
 export async function verificationRound(
   ctx: RunContext,
   claimPath: string,
   summary: string | null,
+  contentHash?: string,
 ): Promise<VerificationFeedback> {
   const verifiers = ctx.input.verifiers;
   ctx.state.verificationRounds += 1;
@@ -30,8 +36,9 @@ export async function verificationRound(
   for (const v of verdicts) {
     ctx.event('verdict', `${v.verdict}${v.reasons.length ? `: ${abbreviate(v.reasons.join('; '), 240)}` : ''}`, v.role);
   }
-  const feedback = aggregateVerdicts(verdicts);
+  const feedback = aggregateVerdicts(verdicts, contentHash);
   ctx.event('verification', `round ${ctx.state.verificationRounds}: overall ${feedback.overall}`);
+  watchVerification(ctx, feedback); // docs/behaviour.md §3.7
   await rotate(ctx, verdicts);
   return feedback;
 }

@@ -176,3 +176,16 @@ export class WorkerGroup {
     this.members.clear();
   }
 }
+
+/** The environment of an `infty worker` child on `address`, with the scripted model at `modelBaseUrl`. */
+export function workerEnv(o: { address: string; taskQueue: string; home: string; modelBaseUrl: string }, extra: Record<string, string> = {}): WorkerEnv {
+  return {
+    TEMPORAL_ADDRESS: o.address,
+    INFTY_TASK_QUEUE: o.taskQueue,
+    INFTY_HOME: o.home,
+    OPENAI_BASE_URL: o.modelBaseUrl,
+    OPENAI_API_KEY: 'test',
+    INFTY_WORKFLOW_BUNDLE: pinnedWorkflowBundle(),
+    ...extra,
+  };
+}

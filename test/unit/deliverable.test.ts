@@ -43,6 +43,7 @@ describe('validateDeliverable', () => {
       kind: 'file',
       size: 10,
       sha256: sha('forty-two\n'),
+      contentHash: sha('forty-two\n'),
     });
   });
 
@@ -66,6 +67,11 @@ describe('validateDeliverable', () => {
         { path: join('sub', 'c.txt'), size: 3, sha256: sha('sea') },
         { path: 'z.md', size: 0, sha256: sha('') },
       ],
+      // The manifest hash: sha256 of the full manifest's canonical JSON (sorted keys, no whitespace).
+      contentHash: sha(
+        `[{"path":"a.txt","sha256":"${sha('ay!')}","size":3},{"path":"b.txt","sha256":"${sha('bee')}","size":3},` +
+          `{"path":${JSON.stringify(join('sub', 'c.txt'))},"sha256":"${sha('sea')}","size":3},{"path":"z.md","sha256":"${sha('')}","size":0}]`,
+      ),
     });
   });
 

@@ -1,0 +1,32 @@
+/**
+ * The small digest of a tool output the workflow's convergence watchdog sees (docs/behaviour.md
+ * §3.7): whether the call failed and a fingerprint of what it printed. The output itself stays in
+ * the journal (docs/architecture.md decision 9).
+ */
+import { createHash } from 'node:crypto';
+
+export interface ToolOutputDigest {
+  failed: boolean;
+  /** The first 12 hex digits of the sha256 of the output (a shell result: exit code and output, not its duration). */
+  fingerprint: string;
+}
+
+export function digestToolOutput(output: string): ToolOutputDigest {
+  const shell = shellResult(output);
+  const failed = shell ? shell.exitCode !== 0 : output.startsWith('Error:');
+  const stable = shell ? `${shell.exitCode}\n${shell.output}` : output;
+  return { failed, fingerprint: createHash('sha256').update(stable).digest('hex').slice(0, 12) };
+}
+
+/** A shell result `{"output": …, "metadata": {"exit_code": n, …}}`, else undefined. */
+function shellResult(output: string): { exitCode: number; output: string } | undefined {
+  if (!output.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(output) as { output?: unknown; metadata?: { exit_code?: unknown } };
+    const exitCode = parsed.metadata?.exit_code;
+    if (typeof parsed.output !== 'string' || typeof exitCode !== 'number') return undefined;
+    return { exitCode, output: parsed.output };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The convergence watchdog in the run (docs/behaviour.md §3.7): feeds what the Solver does to the
+ * pure detector (./watchdog), and acts on its signals before the Solver's next step — first a
+ * direction request to the Director on the Solver's behalf, then a pause of the goal. Versioned:
+ * histories from before it replay unchanged (nothing is recorded for them).
+ */
+import { patched } from '@temporalio/workflow';
+import type { NewItem, StepToolCall, ToolOutputRef } from '../protocol/activities';
+import { userMessage } from '../protocol/items';
+import type { VerificationFeedback } from '../protocol/verdict';
+import type { RunContext } from './context';
+import { askDirector } from './direction';
+import { abbreviate, type ToolObserver } from './roleTurn';
+import { decide, hash, newWatchdog, noteCall, notePlan, noteVerification, type WatchdogState } from './watchdog';
+
+/** The watchdog's state; created here for runs that started (or continued as new) before it existed. */
+function watchdog(ctx: RunContext): WatchdogState | undefined {
+  if (!patched('convergence-watchdog')) return undefined;
+  return (ctx.state.watchdog ??= newWatchdog());
+}
+
+/** Records each finished Solver tool call (and accepted plan updates). */
+export function watchToolCalls(ctx: RunContext): ToolObserver {
+  return (call: StepToolCall, result: string | ToolOutputRef) => {
+    const w = watchdog(ctx);
+    if (!w) return;
+    const planUpdated = call.name === 'update_plan' && result === 'Plan updated';
+    const seen =
+      typeof result === 'string'
+        ? { failed: call.name === 'update_plan' ? !planUpdated : /^(Error|tool ")/.test(result), fingerprint: hash(result) }
+        : { failed: result.failed === true, ...(result.fingerprint ? { fingerprint: result.fingerprint } : {}) };
+    let next = noteCall(w, { name: call.name, arguments: call.arguments, ...seen }, `${call.name} ${abbreviate(call.arguments, 160)}`);
+    if (planUpdated) next = notePlan(next, ctx.state.plan.steps);
+    ctx.state.watchdog = next;
+  };
+}
+
+/** Records a verification round's aggregate. */
+export function watchVerification(ctx: RunContext, feedback: VerificationFeedback): void {
+  const w = watchdog(ctx);
+  if (w) ctx.state.watchdog = noteVerification(w, feedback);
+}
+
+/**
+ * Acts on a pending signal: asks the Director (its directive goes to the Solver with its next step,
+ * after the tool outputs) or pauses the goal with reason `not_converging: <evidence>`.
+ */
+export async function convergenceCheck(ctx: RunContext): Promise<NewItem[]> {
+  const w = ctx.state.watchdog;
+  if (!w?.pending) return [];
+  const { state, next } = decide(w);
+  ctx.state.watchdog = state;
+  if (next.action === 'none') return [];
+  const { evidence } = next.signal;
+  if (next.action === 'pause') {
+    ctx.event('not_converging', `${evidence}; still not converging after the Director's directive: the goal is paused`, 'solver');
+    ctx.holdRun(`not_converging: ${evidence}`);
+    return [];
+  }
+  ctx.event('not_converging', `${evidence}; asking the Director for a directive`, 'solver');
+  const directive = await askDirector(
+    ctx,
+    `The orchestrator's convergence watchdog asks on the Solver's behalf: the Solver is not converging — ${evidence}. ` +
+      'Give it a directive that breaks this pattern (a different approach, or what to find out first).',
+  );
+  return [userMessage(directive)];
+}
