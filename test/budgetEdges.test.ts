@@ -27,7 +27,9 @@ describe('budget edges', () => {
   afterAll(async () => h?.close());
 
   it('a Solver that never stops calling tools overshoots by at most budgetGraceModelCalls model calls, after one wrap-up message', async () => {
-    responder = () => withUsage(tools(shell('echo more')), USAGE);
+    // Each call differs (the convergence watchdog stays out of it: this test is about the budget).
+    let n = 0;
+    responder = () => withUsage(tools(shell(`echo more ${n++}`)), USAGE);
     const objective = 'Build <b>everything</b> & more';
     const { runId, outcome } = await h.run({ objective, verifiers: [], tokenBudget: 1000 });
     expect(outcome.status).toBe('budget_exhausted');

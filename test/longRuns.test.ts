@@ -60,7 +60,7 @@ describe('long and cancelled runs', () => {
       // Mostly workflow-handled plan updates (cheap), with a real tool activity every tenth turn.
       return turn % 10 === 0
         ? tools({ name: 'read_file', arguments: { path: 'run.json', limit: 3 } })
-        : tools({ name: 'update_plan', arguments: { plan: [{ step: `turn ${turn}`, status: 'in_progress' }] } });
+        : tools({ name: 'update_plan', arguments: { plan: [{ step: `turn ${turn - 1}`, status: 'completed' }, { step: `turn ${turn}`, status: 'in_progress' }] } });
     };
     await h.infty.startRun({ runId, objective: 'A very long run', verifiers: [], sandbox: 'none', continueAsNewAfterEvents: 1_000, contextWindow: 60_000 });
     // Queries work across continue-as-new.

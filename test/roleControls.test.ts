@@ -231,7 +231,8 @@ describe('per-role reasoning effort, developer messages, objective changes', () 
     responder = (req) => {
       if (req.role?.startsWith('verifier')) return verdict('pass');
       if (state.finish) return step++ % 2 === 0 ? tools(addFile(`deliverable/a${step}.txt`, ['a'])) : deliver('deliverable');
-      return { ...(step++ % 2 === 0 ? tools(shell('echo hi')) : say('still working')), latencyMs: 30 };
+      // Each command differs, so the convergence watchdog does not step in.
+      return { ...(step++ % 2 === 0 ? tools(shell(`echo hi ${step}`)) : say('still working')), latencyMs: 30 };
     };
     const runId = uniqueId('objective-refused');
     await h.infty.startRun({ runId, objective: 'Keep me', verifiers: ['verifier-alpha'], sandbox: 'none' });

@@ -36,9 +36,10 @@ export interface WatchdogState {
   calls: string[];
   /** Plan updates that changed the steps since a step last reached `completed`. */
   planChurn: number;
-  /** Hash of the last plan's steps, and how many of them were completed. */
+  /** Hash of the last plan's steps, how many of them were completed, and hashes of the completed steps' texts. */
   planHash: string;
   planDone: number;
+  planDoneSteps?: string[];
   /** Consecutive failed verification rounds, and the normalized reasons all of them share. */
   verifyRounds: number;
   verifyReasons: string[];
@@ -76,16 +77,23 @@ export function noteCall(w: WatchdogState, call: SeenCall, label: string): Watch
   return next;
 }
 
+/** Completed steps remembered (their text hashes) to tell a newly completed step from an old one. */
+const MAX_DONE_STEPS = 50;
+
 /** Records an accepted plan update: a step newly completed is progress; a changed plan without one is churn. */
 export function notePlan(w: WatchdogState, steps: PlanStep[]): WatchdogState {
-  const done = steps.filter((s) => s.status === 'completed').length;
+  const doneSteps = steps.filter((s) => s.status === 'completed').map((s) => hash(s.step)).slice(-MAX_DONE_STEPS);
+  const done = doneSteps.length;
   const planHash = hash(JSON.stringify(steps));
-  if (done > w.planDone) {
+  // A step completed that was not completed before is progress, also when the Solver rewrites its
+  // plan and drops finished steps (the count alone would not grow).
+  const before = w.planDoneSteps ?? [];
+  if (done > w.planDone || doneSteps.some((k) => !before.includes(k))) {
     // Progress by the one measure the plan gives: the Director's earlier directive is forgiven too.
-    return { ...w, planHash, planDone: done, planChurn: 0, escalations: 0, escalatedKind: null };
+    return { ...w, planHash, planDone: done, planDoneSteps: doneSteps, planChurn: 0, escalations: 0, escalatedKind: null };
   }
   const planChurn = planHash === w.planHash ? w.planChurn : w.planChurn + 1;
-  const next = { ...w, planHash, planDone: done, planChurn };
+  const next = { ...w, planHash, planDone: done, planDoneSteps: doneSteps, planChurn };
   if (planChurn >= PLAN_CHURN_THRESHOLD) {
     return raise(next, 'plan_churn', `the plan changed ${planChurn} times with no step completed (now ${steps.length} steps, ${done} completed)`);
   }

@@ -75,6 +75,21 @@ describe('convergence watchdog: plan churn', () => {
     expect(w.planChurn).toBe(0);
   });
 
+  it('a plan rewritten each time with the previous step completed is progress, not churn', () => {
+    let w = newWatchdog();
+    for (let turn = 1; turn <= 20; turn++) {
+      w = notePlan(w, [
+        { step: `turn ${turn - 1}`, status: 'completed' },
+        { step: `turn ${turn}`, status: 'in_progress' },
+      ]);
+      expect(w.pending).toBeNull();
+    }
+    expect(w.planChurn).toBe(0);
+    // The same completed step again, with other pending steps, is churn.
+    for (let i = 0; i < 6; i++) w = notePlan(w, [{ step: 'turn 19', status: 'completed' }, { step: `retry ${i}`, status: 'in_progress' }]);
+    expect(w.pending?.kind).toBe('plan_churn');
+  });
+
   it('an identical plan is not churn; a newly completed step resets it and forgives an escalation', () => {
     let w = notePlan(newWatchdog(), plan(3));
     for (let i = 0; i < 10; i++) w = notePlan(w, plan(3));
