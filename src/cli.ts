@@ -8,6 +8,7 @@ import { goal, list, show, watch } from './cli/inspect';
 import { parsePositiveInt, runInputFromFlags, type CreateFlags } from './cli/flags';
 import { runWorkerForever } from './cli/local';
 import { note } from './cli/session';
+import { fork } from './cli/fork';
 import { demo, startRun } from './cli/start';
 import { describeServiceError } from './cli/transient';
 import { loadConfig, withVersioningFlags, type InftyConfig } from './config';
@@ -79,6 +80,18 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
   addCreateFlags(program.command('create').description('start a run (same as run, with --objective)').requiredOption('--objective <text>', 'what the run must achieve')).action(
     (flags: CreateFlags) => run((c) => startRun(c, runInputFromFlags(flags), flags)),
   );
+  program
+    .command('fork')
+    .description("start a new run from a run's transcripts (shared, not copied) and files as of a Solver turn")
+    .argument('<run-id>', 'the source run (unchanged by the fork)')
+    .requiredOption('--at-turn <k>', 'the Solver turn to fork at (1 … the turns the source has completed)')
+    .option('--run-id <id>', 'the new run id (default: run-<timestamp>)')
+    .option('--model <model>', "every role's model in the fork (default: the source's)")
+    .option('--token-budget <n>', 'token budget of the fork')
+    .option('--objective <text>', "the fork's objective (default: the source's)")
+    .option('--detach', 'start it and return without following')
+    .option('--json', 'print the outcome as JSON')
+    .action((id: string, f) => run((c) => fork(c, id, f)));
   program
     .command('list')
     .description('runs, newest first')

@@ -8,7 +8,7 @@ const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 
 describe('determinism: recorded histories replay against the current workflow code', () => {
   it('has fixtures for the main scenarios', () => {
-    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout']) {
+    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout', 'turn-snapshots', 'fork-delivered']) {
       expect(fixtures).toContain(`${name}.json`);
     }
   });

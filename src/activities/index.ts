@@ -7,6 +7,7 @@ import { compact } from './compaction';
 import { validateDeliverable } from './deliverable';
 import { modelStep, type ModelEndpoint } from './model';
 import { createRun, updateRunRecord } from './runStore';
+import { snapshotTurn } from './snapshots';
 import { executeTool } from './tools';
 import { attemptToken } from './durable/fence';
 import { failpoint } from './durable/failpoints';
@@ -101,6 +102,10 @@ export function createActivities(deps: ActivityDeps): InftyActivities {
     validateDeliverable: (input) => {
       const ctx = Context.current();
       return validateDeliverable(input, () => ctx.heartbeat());
+    },
+    snapshotTurn: (input) => {
+      const ctx = Context.current();
+      return snapshotTurn(input, deps.home, () => ctx.heartbeat());
     },
   };
 }

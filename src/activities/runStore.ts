@@ -11,6 +11,7 @@ import type { CreateRunInput, CreateRunResult, UpdateRunRecordInput } from '../p
 import { runIdError } from '../protocol/runId';
 import { activityAttemptToken, isSupersededAttempt, withFence } from './durable/fence';
 import { writeFileDurable } from './durable/files';
+import { forkManifest, forkPositions, materializeFork } from './forkRun';
 import { detectSandbox } from './tools/sandbox';
 import { transcriptPath } from './transcripts';
 
@@ -80,10 +81,15 @@ async function createRunLocked(input: CreateRunInput, deps: RunStoreDeps, workfl
   const sandbox = await chooseSandbox(input.sandbox);
   const models = Object.fromEntries(input.roles.map((r) => [r.role, r.model ?? deps.defaultModel]));
   const rolloutPaths = Object.fromEntries(input.roles.map((r) => [r.role, transcriptPath(deps.home, input.runId, r.role, 0)]));
+  const roleNames = input.roles.map((r) => r.role);
   if (existing) {
-    return { runDir, sandbox: existing.sandbox, models, rolloutPaths, createdAt: existing.created_at };
+    const roles = input.forkOf ? forkPositions(await forkManifest(deps.home, input.forkOf), roleNames) : undefined;
+    return { runDir, sandbox: existing.sandbox, models, rolloutPaths: forkRollouts(deps, input.runId, rolloutPaths, roles), createdAt: existing.created_at, ...(roles ? { roles } : {}) };
   }
   for (const sub of RUN_SUBDIRS) await mkdir(join(runDir, sub), { recursive: true });
+  // A fork (docs/architecture.md decision 13): its files and transcripts start from the source's turn.
+  const roles = input.forkOf ? await materializeFork(deps.home, runDir, input.runId, input.forkOf, roleNames) : undefined;
+  const forkRolloutPaths = forkRollouts(deps, input.runId, rolloutPaths, roles);
   const now = new Date().toISOString();
   await writeRunJson(runDir, {
     run_id: input.runId,
@@ -92,10 +98,17 @@ async function createRunLocked(input: CreateRunInput, deps: RunStoreDeps, workfl
     objective: input.objective,
     status: 'running',
     sandbox,
-    roles: input.roles.map((r) => roleRecord(r.role, models[r.role]!, rolloutPaths[r.role]!, r.reasoningEffort ?? null)),
+    roles: input.roles.map((r) => roleRecord(r.role, models[r.role]!, forkRolloutPaths[r.role]!, r.reasoningEffort ?? null)),
     workflow_run_id: workflowRunId,
+    ...(input.forkOf ? { fork_of: { run_id: input.forkOf.runId, turn: input.forkOf.turn } } : {}),
   });
-  return { runDir, sandbox, models, rolloutPaths, createdAt: now };
+  return { runDir, sandbox, models, rolloutPaths: forkRolloutPaths, createdAt: now, ...(roles ? { roles } : {}) };
+}
+
+/** A fork's roles continue in the generation they had at the fork turn. */
+function forkRollouts(deps: RunStoreDeps, runId: string, paths: Record<string, string>, roles: Record<string, { generation: number }> | undefined): Record<string, string> {
+  if (!roles) return paths;
+  return Object.fromEntries(Object.entries(paths).map(([role, p]) => [role, roles[role] ? transcriptPath(deps.home, runId, role, roles[role].generation) : p]));
 }
 
 /** One entry of run.json's `roles`; `reasoning_effort` null: the model's default (undefined: not recorded, older runs). */

@@ -1,16 +1,17 @@
 /**
  * Per-role transcripts outside workflow history (docs/architecture.md decision 1): append-only JSONL under
  * INFTY_HOME/transcripts/<run_id>/. Every write is fenced to one activity attempt and fsynced
- * (docs/architecture.md decision 10). A model step ends with a `step_end` line holding its input hash and usage, so a
+ * (docs/architecture.md decision 10). A fork's transcript may start with a shared prefix line (decision 13). A model step ends with a `step_end` line holding its input hash and usage, so a
  * retried step that finds its response already written for the same committed prefix reuses it
  * instead of paying for it again (docs/behaviour.md §8).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { transcriptFileName, type StepEnd, type TranscriptItem } from '../protocol/items';
 import { appendDurable, writeFileDurable } from './durable/files';
 import { withFence } from './durable/fence';
+import { fileText, readTranscriptLines, type TranscriptLines } from './transcriptPrefix';
 
 export function transcriptsDir(home: string, runId: string): string {
   return join(home, 'transcripts', runId);
@@ -18,18 +19,6 @@ export function transcriptsDir(home: string, runId: string): string {
 
 export function transcriptPath(home: string, runId: string, role: string, generation: number): string {
   return join(transcriptsDir(home, runId), transcriptFileName(role, generation));
-}
-
-async function readLines(path: string): Promise<string[]> {
-  try {
-    const text = await readFile(path, 'utf8');
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    return lines;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
 }
 
 function parseLine(path: string, line: string, index: number): TranscriptItem {
@@ -52,16 +41,16 @@ function committedPrefix(path: string, lines: string[], length: number): Transcr
 
 /** The first `length` items of a transcript (lines after them, e.g. a torn write, are ignored). */
 export async function readTranscript(path: string, length?: number): Promise<TranscriptItem[]> {
-  const lines = await readLines(path);
+  const { lines } = await readTranscriptLines(path);
   return committedPrefix(path, lines, length ?? lines.length);
 }
 
 const toLines = (items: TranscriptItem[]): string => items.map((i) => `${JSON.stringify(i)}\n`).join('');
 
 /** Rewrites the file to exactly `lines` + `items` when it holds more than `lines`, else appends `items`. */
-async function truncateAndAppend(path: string, lines: string[], committedLength: number, items: TranscriptItem[]): Promise<void> {
-  if (lines.length > committedLength) {
-    await writeFileDurable(path, lines.slice(0, committedLength).map((l) => `${l}\n`).join('') + toLines(items));
+async function truncateAndAppend(path: string, t: TranscriptLines, committedLength: number, items: TranscriptItem[]): Promise<void> {
+  if (t.lines.length > committedLength) {
+    await writeFileDurable(path, fileText(t, committedLength) + toLines(items));
   } else if (items.length > 0) {
     await appendDurable(path, toLines(items));
   }
@@ -71,9 +60,9 @@ async function truncateAndAppend(path: string, lines: string[], committedLength:
 export async function commitItems(path: string, committedLength: number, items: TranscriptItem[], token: number): Promise<TranscriptItem[]> {
   await mkdir(dirname(path), { recursive: true });
   return withFence(path, token, async () => {
-    const lines = await readLines(path);
-    const kept = committedPrefix(path, lines, committedLength);
-    await truncateAndAppend(path, lines, committedLength, items);
+    const t = await readTranscriptLines(path);
+    const kept = committedPrefix(path, t.lines, committedLength);
+    await truncateAndAppend(path, t, committedLength, items);
     return [...kept, ...items];
   });
 }
@@ -122,14 +111,15 @@ export async function beginStep(
 ): Promise<{ history: TranscriptItem[]; bytes: number; written?: WrittenStep }> {
   await mkdir(dirname(path), { recursive: true });
   return withFence(path, token, async () => {
-    const lines = await readLines(path);
+    const t = await readTranscriptLines(path);
+    const { lines } = t;
     const kept = committedPrefix(path, lines, committedLength);
     const written = writtenStep(lines, committedLength, newItems, inputSha256);
     if (written) {
-      if (lines.length > written.length) await writeFileDurable(path, lines.slice(0, written.length).map((l) => `${l}\n`).join(''));
+      if (lines.length > written.length) await writeFileDurable(path, fileText(t, written.length));
       return { history: [...kept, ...newItems], bytes: (await stat(path)).size, written };
     }
-    await truncateAndAppend(path, lines, committedLength, newItems);
+    await truncateAndAppend(path, t, committedLength, newItems);
     return { history: [...kept, ...newItems], bytes: (await stat(path)).size };
   });
 }

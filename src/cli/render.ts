@@ -88,6 +88,7 @@ function formatStorage(p: Progress): string {
 export function formatProgress(p: Progress, lastEvents = 15): string {
   return [
     `run:       ${p.runId} (${p.status})`,
+    ...(p.forkOf ? [`fork of:   ${p.forkOf.runId} at turn ${p.forkOf.turn}`] : []),
     `phase:     ${formatPhase(p)}`,
     `directory: ${p.runDir ?? '(not created)'}  sandbox: ${p.sandbox ?? '-'}`,
     ...(p.runDir ? [`files:     ${formatStorage(p)}`] : []),

@@ -73,6 +73,27 @@ export interface CreateRunInput {
   objective: string;
   roles: { role: string; model: string | undefined; reasoningEffort?: ReasoningEffort }[];
   sandbox: 'auto' | 'none';
+  /** Create the run as a fork of this run at this Solver turn (docs/architecture.md decision 13). */
+  forkOf?: { runId: string; turn: number };
+}
+
+/** Where each role stands in its transcripts: the generation and the committed lines. */
+export type RolePositions = Record<string, { generation: number; committedLength: number }>;
+
+export interface SnapshotTurnInput {
+  runId: string;
+  runDir: string;
+  /** The Solver turn just completed (1-based). */
+  turn: number;
+  roles: RolePositions;
+}
+
+export interface SnapshotTurnResult {
+  turn: number;
+  files: number;
+  bytes: number;
+  /** Bytes stored as new objects (files unchanged since any snapshot cost nothing). */
+  newBytes: number;
 }
 
 /** The worker whose disk holds a run's files (local storage) and the task queue only it polls. */
@@ -89,6 +110,8 @@ export interface CreateRunResult {
   models: Record<string, string>;
   rolloutPaths: Record<string, string>;
   createdAt: string;
+  /** A fork: where each role of the source stood at the fork turn (its transcripts continue from there). */
+  roles?: RolePositions;
 }
 
 export interface UpdateRunRecordInput {
@@ -153,6 +176,8 @@ export interface InftyActivities {
   runTool(input: ToolActivityInput): Promise<string>;
   runToolCall(input: ToolCallInput): Promise<ToolOutputRef>;
   validateDeliverable(input: { runDir: string; path: string }): Promise<DeliverableCheck>;
+  /** Records the run directory's files after a Solver turn in the content-addressed store (docs/architecture.md decision 13). */
+  snapshotTurn(input: SnapshotTurnInput): Promise<SnapshotTurnResult>;
 }
 
 export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization' | 'correction' | 'invalid_delivery' | 'objective_updated' | 'output_cut';

@@ -33,6 +33,8 @@ export type EventKind =
   | 'output_cut'
   | 'waiting_for_worker'
   | 'worker_returned'
+  | 'forked'
+  | 'snapshot_failed'
   | 'outcome';
 
 export interface RunEvent {
@@ -72,6 +74,8 @@ export interface Progress {
   /** Set while the run waits for its owner worker to come back. */
   waitingForWorker: string | null;
   activeRole: string | null;
+  /** A fork: the source run and the Solver turn it was forked at (docs/architecture.md decision 13); null otherwise. */
+  forkOf: { runId: string; turn: number } | null;
   objective: string;
   runDir: string | null;
   sandbox: 'bwrap' | 'none' | null;

@@ -68,6 +68,22 @@ export const RunInputSchema = z
     continueAsNewAfterEvents: z.number().int().min(100).default(10_000),
     /** Use the worker's built-in scripted model endpoint (the offline demo). */
     demo: z.boolean().default(false),
+    /**
+     * A fork (docs/architecture.md decision 13): the roles start from this run's transcripts as of its
+     * Solver turn `turn`, shared by reference, and the run directory from that turn's snapshot.
+     * `owner`: the source's owner worker in local storage (its disk holds the snapshot).
+     */
+    forkOf: z
+      .object({
+        runId: z.string().superRefine((id, ctx) => {
+          const err = runIdError(id);
+          if (err) ctx.addIssue({ code: 'custom', message: err });
+        }),
+        turn: z.number().int().min(1, 'the fork turn must be at least 1'),
+        owner: z.object({ workerId: z.string(), taskQueue: z.string() }).strict().nullable().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -61,6 +61,13 @@ const deliverableProxies = proxyActivities<Pick<InftyActivities, 'validateDelive
   retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [PAYLOAD_TOO_LARGE] },
 });
 
+/** A turn snapshot reads the run directory (docs/architecture.md decision 13): it heartbeats per file. */
+const snapshotProxies = proxyActivities<Pick<InftyActivities, 'snapshotTurn'>>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+});
+
 const storeProxies = proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'recordItems'>>({
   // Short file operations: a worker that dies during one is noticed quickly.
   startToCloseTimeout: '20 seconds',
@@ -119,6 +126,7 @@ export function runActivities(route: ActivityRoute, retry: { maximumAttempts: nu
     tools: routed(toolProxies, route),
     deliverable: routed(deliverableProxies, route),
     store: routed(storeProxies, route),
+    snapshots: routed(snapshotProxies, route),
   };
 }
 

@@ -316,6 +316,7 @@ export class RunContext {
       owner: s.owner ?? null,
       waitingForWorker: s.waitingForWorker ?? null,
       activeRole: s.activeRole,
+      forkOf: this.input.forkOf ? { runId: this.input.forkOf.runId, turn: this.input.forkOf.turn } : null,
       objective: s.goal.objective,
       runDir: s.runDir || null,
       sandbox: s.runDir ? s.sandbox : null,

@@ -20,6 +20,7 @@ import { applySetGoal, checkSetGoal, complete, endUndelivered, goalView, migrate
 import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from '../protocol/names';
 import { abbreviate } from './roleTurn';
 import { budgetExhaustedOutcome, solverLoop } from './solver';
+import { adoptForkPositions, forkOpening } from './snapshots';
 import type { CarriedState, RunState } from './state';
 
 /** Steering messages longer than this are cut (marked) so one signal cannot bloat every later payload. */
@@ -156,6 +157,8 @@ async function start(ctx: RunContext): Promise<void> {
   ctx.event('run_started', `run ${input.runId} started`);
   ctx.syncSearchAttributes();
   const roles = ['solver', 'director', ...input.verifiers];
+  // A fork is created where the source's snapshot is: on the source's owner worker (docs/architecture.md decision 13).
+  if (input.forkOf?.owner) state.owner = input.forkOf.owner;
   const created = await ctx.activities.store.createRun({
     runId: input.runId,
     objective: input.objective,
@@ -164,6 +167,7 @@ async function start(ctx: RunContext): Promise<void> {
       return { role, model: modelFor(input, role), ...(effort ? { reasoningEffort: effort } : {}) };
     }),
     sandbox: input.sandbox,
+    ...(input.forkOf ? { forkOf: { runId: input.forkOf.runId, turn: input.forkOf.turn } } : {}),
   });
   state.runDir = created.runDir;
   // Versioned: histories from before runs followed their worker's disk replay unchanged.
@@ -174,7 +178,11 @@ async function start(ctx: RunContext): Promise<void> {
   // An objective changed while the run directory was being created (setGoal skips run.json then).
   if (state.goal.objective !== input.objective) await ctx.recordObjective();
   for (const role of roles) ctx.role(role);
-  state.pendingSolverItems = [userMessage(input.objective)];
+  if (input.forkOf) {
+    adoptForkPositions(ctx, created.roles ?? {});
+    ctx.event('forked', `fork of run ${input.forkOf.runId} at Solver turn ${input.forkOf.turn}`);
+  }
+  state.pendingSolverItems = [input.forkOf ? forkOpening(ctx) : userMessage(input.objective)];
   ctx.setPhase('solving', 'solver');
   ctx.event('objective_posted', abbreviate(input.objective, 300), 'solver');
 }

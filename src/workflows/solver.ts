@@ -13,6 +13,7 @@ import { correctionItem } from './ask';
 import { RunFailure, type RunContext } from './context';
 import { convergenceCheck, watchToolCalls } from './convergence';
 import { askDirector } from './direction';
+import { snapshotTurn } from './snapshots';
 import { budgetLimitItem, objectiveUpdatedItem, onIdle } from './idle';
 import { abbreviate, outputCutItem, runToolCalls, SOLVER_TOOLS } from './roleTurn';
 import type { SolverNext } from './state';
@@ -54,6 +55,7 @@ async function afterStep(ctx: RunContext, items: NewItem[]): Promise<SolverNext>
     return { items: [outputCutItem(ctx, 'solver', step.incomplete)], schema: state.pendingSchema };
   }
   ctx.role('solver').stats.turns += 1;
+  await snapshotTurn(ctx); // docs/architecture.md decision 13
   const next = await route(ctx, step.text ?? '');
   state.turnToolCalls = 0;
   state.turnSteps = 0;

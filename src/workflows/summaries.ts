@@ -200,6 +200,8 @@ function summarize(name: string, i: Fields): string {
       return `${roleOf(i)} · record items`;
     case 'createRun':
       return 'run store · create run';
+    case 'snapshotTurn':
+      return `run store · snapshot of Solver turn ${typeof i.turn === 'number' ? i.turn : '?'}`;
     case 'updateRunRecord': {
       const status = text(i.status);
       if (status !== undefined) return `run store · record outcome: ${oneLine(status, 40)}`;

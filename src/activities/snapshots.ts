@@ -1,0 +1,146 @@
+/**
+ * Turn snapshots (docs/architecture.md decision 13): after each Solver turn the run directory's files
+ * go to a content-addressed store, INFTY_HOME/objects/<2 hex>/<sha256> (an object is written once,
+ * never changed), and a manifest INFTY_HOME/snapshots/<run>/turn-<K>.json names them. Files whose
+ * size and mtime match the previous manifest are not read again.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { chmod, copyFile, lstat, mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { RolePositions, SnapshotTurnInput, SnapshotTurnResult } from '../protocol/activities';
+import { writeFileDurable } from './durable/files';
+
+export interface SnapshotFile {
+  path: string;
+  sha256: string;
+  size: number;
+  mode: number;
+  mtimeMs: number;
+}
+
+export interface SnapshotManifest {
+  runId: string;
+  turn: number;
+  files: SnapshotFile[];
+  roles: RolePositions;
+}
+
+/** run.json belongs to the run, not to its workspace: a fork writes its own. */
+const SKIPPED = new Set(['run.json']);
+
+export function objectPath(home: string, sha256: string): string {
+  return join(home, 'objects', sha256.slice(0, 2), sha256);
+}
+
+export function manifestPath(home: string, runId: string, turn: number): string {
+  return join(home, 'snapshots', runId, `turn-${turn}.json`);
+}
+
+export async function readManifest(home: string, runId: string, turn: number): Promise<SnapshotManifest | undefined> {
+  try {
+    return JSON.parse(await readFile(manifestPath(home, runId, turn), 'utf8')) as SnapshotManifest;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Regular files under `dir` (symbolic links and special files are not part of a snapshot). */
+async function* walk(dir: string): AsyncGenerator<string> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) yield* walk(full);
+    else if (e.isFile()) yield full;
+  }
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Copies `file` into the store (a copy-on-write clone where the file system has them); returns its hash and whether it was new. */
+async function store(home: string, file: string): Promise<{ sha256: string; added: boolean }> {
+  const tmp = join(home, 'objects', 'tmp', `${randomBytes(8).toString('hex')}`);
+  await mkdir(dirname(tmp), { recursive: true });
+  await copyFile(file, tmp, constants.COPYFILE_FICLONE);
+  try {
+    const sha256 = await sha256Of(tmp); // the copy's hash: a file changed mid-copy cannot mislabel an object
+    const dest = objectPath(home, sha256);
+    if (await exists(dest)) return { sha256, added: false };
+    await mkdir(dirname(dest), { recursive: true });
+    await chmod(tmp, 0o444);
+    await rename(tmp, dest);
+    return { sha256, added: true };
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** The latest manifest of the run before `turn` (the size/mtime cache). */
+async function previousManifest(home: string, runId: string, turn: number): Promise<SnapshotManifest | undefined> {
+  for (let t = turn - 1; t >= 1 && t >= turn - 50; t--) {
+    const m = await readManifest(home, runId, t);
+    if (m) return m;
+  }
+  return undefined;
+}
+
+export async function snapshotTurn(input: SnapshotTurnInput, home: string, heartbeat: () => void = () => undefined): Promise<SnapshotTurnResult> {
+  const previous = new Map((await previousManifest(home, input.runId, input.turn))?.files.map((f) => [f.path, f]) ?? []);
+  const files: SnapshotFile[] = [];
+  let bytes = 0;
+  let newBytes = 0;
+  for await (const full of walk(input.runDir)) {
+    const path = relative(input.runDir, full).split(sep).join('/');
+    if (SKIPPED.has(path)) continue;
+    heartbeat();
+    const st = await lstat(full);
+    const mode = st.mode & 0o777;
+    const known = previous.get(path);
+    let sha256: string;
+    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs && (await exists(objectPath(home, known.sha256)))) {
+      sha256 = known.sha256;
+    } else {
+      const stored = await store(home, full);
+      sha256 = stored.sha256;
+      if (stored.added) newBytes += st.size;
+    }
+    files.push({ path, sha256, size: st.size, mode, mtimeMs: st.mtimeMs });
+    bytes += st.size;
+  }
+  const manifest: SnapshotManifest = { runId: input.runId, turn: input.turn, files, roles: input.roles };
+  const dest = manifestPath(home, input.runId, input.turn);
+  await mkdir(dirname(dest), { recursive: true });
+  await writeFileDurable(dest, `${JSON.stringify(manifest)}\n`);
+  return { turn: input.turn, files: files.length, bytes, newBytes };
+}
+
+/** Writes a snapshot's files into `runDir` (copies: the fork may change them, the store must not). */
+export async function restoreSnapshot(home: string, manifest: SnapshotManifest, runDir: string): Promise<void> {
+  for (const f of manifest.files) {
+    const dest = join(runDir, ...f.path.split('/'));
+    if (relative(runDir, dest).startsWith('..')) throw ApplicationFailure.nonRetryable(`snapshot path ${f.path} leaves the run directory`, 'ForkSourceMissing');
+    await mkdir(dirname(dest), { recursive: true });
+    await rm(dest, { force: true }); // a retried restore may find its earlier, read-only copy
+    await copyFile(objectPath(home, f.sha256), dest, constants.COPYFILE_FICLONE).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw ApplicationFailure.nonRetryable(`object ${f.sha256} of snapshot file ${f.path} is missing from ${join(home, 'objects')}`, 'ForkSourceMissing');
+      throw err;
+    });
+    await chmod(dest, f.mode);
+  }
+}

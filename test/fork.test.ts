@@ -1,0 +1,129 @@
+/**
+ * Issue 14 item 3: `infty fork RUN --at-turn K` (docs/architecture.md decision 13): the fork's roles
+ * continue from the source's transcripts as of Solver turn K, shared by reference, its run directory
+ * starts from that turn's snapshot, and the source is untouched.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTranscript, transcriptPath } from '../src/activities/transcripts';
+import { runCli } from './support/cli';
+import type { RecordedRequest, Responder } from './support/fakeModel';
+import { startHarness, uniqueId, type Harness } from './support/harness';
+import { scriptByRole } from './support/modelScript';
+import { addFile, askDirection, deliver, directive, tools, verdict } from './support/replies';
+
+/** Every text in a Responses request's input. */
+const inputText = (req: RecordedRequest): string => JSON.stringify(req.body.input);
+
+function transcriptBytes(home: string, runId: string): Record<string, string> {
+  const dir = join(home, 'transcripts', runId);
+  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+}
+
+describe('infty fork', () => {
+  let h: Harness;
+  const scripts = new Map<string, Responder>();
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    h = await startHarness({ responder: (req) => scripts.get(req.runId ?? '')!(req) });
+    env = {
+      TEMPORAL_ADDRESS: h.address,
+      INFTY_TASK_QUEUE: h.taskQueue,
+      INFTY_HOME: h.home,
+      INFTY_RUNS_ROOT: h.runsRoot,
+      OPENAI_BASE_URL: h.model.baseUrl,
+      OPENAI_API_KEY: 'test-key',
+    };
+  });
+  afterAll(async () => h?.close());
+
+  it('forks at turn 2: shared transcript prefix, files of turn 2, another model; the source is unchanged', async () => {
+    const parent = uniqueId('fk-src');
+    scripts.set(
+      parent,
+      scriptByRole({
+        solver: [
+          tools(addFile('a.txt', ['one'])),
+          askDirection('question-of-turn-1'),
+          tools(addFile('b.txt', ['two'])),
+          askDirection('question-of-turn-2'),
+          tools(addFile('deliverable/c.txt', ['three'])),
+          deliver('deliverable/c.txt'),
+        ],
+        director: [directive('directive-one'), directive('directive-two')],
+        'verifier*': [verdict('pass')],
+      }),
+    );
+    const src = await h.run({ runId: parent, objective: 'Write files', verifiers: ['verifier-a'] });
+    expect(src.outcome.status).toBe('delivered');
+    for (const k of [1, 2, 3]) expect(existsSync(join(h.home, 'snapshots', parent, `turn-${k}.json`))).toBe(true);
+    const parentBefore = transcriptBytes(h.home, parent);
+
+    // invalid turns: usage errors, nothing started
+    expect((await runCli(['fork', parent, '--at-turn', '0'], env)).code).toBe(2);
+    const tooLate = await runCli(['fork', parent, '--at-turn', '4', '--run-id', uniqueId('fk-no')], env);
+    expect(tooLate.code).toBe(2);
+    expect(tooLate.stderr).toMatch(/between 1 and 3/);
+
+    const child = uniqueId('fk-dst');
+    scripts.set(
+      child,
+      scriptByRole({
+        solver: [tools(addFile('deliverable/d.txt', ['fork'])), deliver('deliverable/d.txt')],
+        'verifier*': [verdict('pass')],
+      }),
+    );
+    const r = await runCli(['fork', parent, '--at-turn', '2', '--run-id', child, '--model', 'other-model', '--json'], env, 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!).status).toBe('delivered');
+
+    // The fork's first Solver request holds the source's conversation up to turn 2, with the other model.
+    const first = h.model.requests.find((q) => q.runId === child && q.role === 'solver')!;
+    expect(first.body.model).toBe('other-model');
+    const text = inputText(first);
+    expect(text).toContain('question-of-turn-1');
+    expect(text).toContain('directive-one');
+    expect(text).toContain('question-of-turn-2');
+    expect(text).not.toContain('directive-two');
+    expect(text).not.toContain('deliverable/c.txt');
+    expect(text).toContain(`forked from run \\"${parent}\\" after your turn 2`);
+    for (const q of h.model.requests.filter((x) => x.runId === child)) expect(q.body.model).toBe('other-model');
+
+    // Files as of turn 2, not later ones; the fork's own deliverable.
+    const forkDir = join(h.runsRoot, child);
+    expect(readFileSync(join(forkDir, 'a.txt'), 'utf8')).toBe('one\n');
+    expect(readFileSync(join(forkDir, 'b.txt'), 'utf8')).toBe('two\n');
+    expect(existsSync(join(forkDir, 'deliverable', 'c.txt'))).toBe(false);
+    expect(existsSync(join(forkDir, 'deliverable', 'd.txt'))).toBe(true);
+
+    // The prefix is shared by reference: one line on disk, resolved to the source's lines.
+    const forkPath = transcriptPath(h.home, child, 'solver', 0);
+    const parentPath = transcriptPath(h.home, parent, 'solver', 0);
+    const head = JSON.parse(readFileSync(forkPath, 'utf8').split('\n')[0]!) as { type: string; run: string; lines: number };
+    expect(head).toMatchObject({ type: 'prefix', run: parent, role: 'solver', generation: 0 });
+    const prefixBytes = readFileSync(parentPath, 'utf8').split('\n').slice(0, head.lines).join('\n').length;
+    expect(statSync(forkPath).size).toBeLessThan(prefixBytes);
+    const resolved = await readTranscript(forkPath);
+    const parentItems = await readTranscript(parentPath, head.lines);
+    expect(resolved.slice(0, head.lines)).toEqual(parentItems);
+    expect(resolved.length).toBeGreaterThan(head.lines);
+
+    // The source is untouched; show names the fork's source and turn.
+    expect(transcriptBytes(h.home, parent)).toEqual(parentBefore);
+    const show = await runCli(['show', child], env);
+    expect(show.stdout).toContain(`fork of:   ${parent} at turn 2`);
+    const json = JSON.parse((await runCli(['show', child, '--json'], env)).stdout) as { forkOf: unknown; runJson: { fork_of: unknown } };
+    expect(json.forkOf).toEqual({ runId: parent, turn: 2 });
+    expect(json.runJson.fork_of).toEqual({ run_id: parent, turn: 2 });
+  }, 240_000);
+
+  it('a fork of a missing snapshot fails at once with ForkSourceMissing', async () => {
+    const runId = uniqueId('fk-miss');
+    scripts.set(runId, scriptByRole({}));
+    const { outcome } = await h.run({ runId, objective: 'x', verifiers: [], forkOf: { runId: 'no-such-run', turn: 1 } });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.status === 'failed' && outcome.reason).toMatch(/no snapshot of Solver turn 1/);
+  }, 60_000);
+});
