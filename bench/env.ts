@@ -241,7 +241,16 @@ export async function startModel(): Promise<BenchModel> {
 
 export const FIXTURE = 'bench.txt';
 
-export const readFixture = (): ScriptedReply => ({ kind: 'tool_calls', calls: [{ name: 'read_file', arguments: { path: FIXTURE } }] });
+let reads = 0;
+/**
+ * A read of the whole fixture. Each call's arguments differ (a line limit far above the file's
+ * length, so the output is the same): the same call over and over is what the convergence
+ * watchdog stops (docs/behaviour.md §3.7), and the benchmarks measure a Solver that makes progress.
+ */
+export const readFixture = (): ScriptedReply => ({
+  kind: 'tool_calls',
+  calls: [{ name: 'read_file', arguments: { path: FIXTURE, limit: 1_000_000 + (reads++ % 1_000_000) } }],
+});
 
 export const deliverReply = (): ScriptedReply => ({
   kind: 'message',

@@ -198,7 +198,7 @@ describe('several workers', () => {
       expect(p.owner).toBeNull();
       await workers.get(stepWorker)!.kill();
       const survivor = ids.find((id) => id !== stepWorker)!;
-      expect((await outcomeWithin(client, runId, 60_000)).status).toBe('delivered');
+      expect((await outcomeWithin(client, runId, 90_000)).status).toBe('delivered');
       const solverSteps = (await activitiesOf(client.client, runId)).filter((a) => a.type === 'modelStep');
       const first = solverSteps[0]!;
       expect(first.taskQueue).toBe(taskQueue);
@@ -212,5 +212,5 @@ describe('several workers', () => {
     } finally {
       await client.close();
     }
-  }, 120_000);
+  }, 150_000);
 });
