@@ -153,7 +153,7 @@ export async function createInftyWorker(opts: InftyWorkerOptions): Promise<Infty
     taskQueue: opts.taskQueue,
     identity: `${storage.workerId}:${process.pid}`,
     activities,
-    interceptors: { activity: [...activityTelemetry(opts.deps.home), (ctx) => ({ inbound: new PayloadGuard(ctx) })] },
+    interceptors: { activity: [...activityTelemetry(), (ctx) => ({ inbound: new PayloadGuard(ctx) })] },
     // In-flight activities get this long to finish after SIGTERM/SIGINT before they are cancelled.
     shutdownGraceTime: '10 seconds',
     // Heartbeats reach the server at least this often, so a dead worker is noticed within the

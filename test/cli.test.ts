@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scriptByRole, type RoleScriptResponder } from './support/modelScript';
 import { freePort } from '../src/server';
 import { runCli } from './support/cli';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
 import { addFile, deliver, say, tools, verdict } from './support/replies';
 
 /** Preloaded into the CLI: counts the Temporal connections it opens and closes, printed at exit. */
@@ -29,19 +29,12 @@ describe('the infty CLI', () => {
 
   beforeAll(async () => {
     h = await startHarness({ responder: (req) => script(req) });
-    env = {
-      TEMPORAL_ADDRESS: h.address,
-      INFTY_TASK_QUEUE: h.taskQueue,
-      INFTY_HOME: h.home,
-      INFTY_RUNS_ROOT: h.runsRoot,
-      OPENAI_BASE_URL: h.model.baseUrl,
-      OPENAI_API_KEY: 'test-key',
-    };
+    env = cliEnv(h);
   });
   afterAll(async () => h?.close());
 
   it('has --help for every command of docs/interface.md', async () => {
-    for (const cmd of ['run', 'create', 'list', 'show', 'watch', 'goal', 'pause', 'resume', 'budget', 'steer', 'cancel', 'worker', 'server', 'demo']) {
+    for (const cmd of ['run', 'create', 'list', 'show', 'watch', 'goal', 'pause', 'resume', 'budget', 'steer', 'cancel', 'verify', 'fork', 'worker', 'server', 'demo']) {
       const r = await runCli([cmd, '--help'], env);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toContain(`Usage: infty ${cmd}`);

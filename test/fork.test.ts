@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTranscript, transcriptPath } from '../src/activities/transcripts';
 import { runCli } from './support/cli';
 import type { RecordedRequest, Responder } from './support/fakeModel';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
 import { scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, tools, verdict } from './support/replies';
 
@@ -28,14 +28,7 @@ describe('infty fork', () => {
 
   beforeAll(async () => {
     h = await startHarness({ responder: (req) => scripts.get(req.runId ?? '')!(req) });
-    env = {
-      TEMPORAL_ADDRESS: h.address,
-      INFTY_TASK_QUEUE: h.taskQueue,
-      INFTY_HOME: h.home,
-      INFTY_RUNS_ROOT: h.runsRoot,
-      OPENAI_BASE_URL: h.model.baseUrl,
-      OPENAI_API_KEY: 'test-key',
-    };
+    env = cliEnv(h);
   });
   afterAll(async () => h?.close());
 

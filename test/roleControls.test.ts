@@ -14,7 +14,7 @@ import { MAX_OBJECTIVE_CHARS } from '../src/protocol/goal';
 import { requireTemporalCli } from '../src/temporalCli';
 import { runCli } from './support/cli';
 import type { RecordedRequest, Responder } from './support/fakeModel';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
 import { scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, say, shell, tools, verdict } from './support/replies';
 import { until } from './support/wait';
@@ -56,14 +56,7 @@ describe('per-role reasoning effort, developer messages, objective changes', () 
   beforeAll(async () => {
     temporal = await requireTemporalCli();
     h = await startHarness({ responder: (req) => responder(req) });
-    env = {
-      TEMPORAL_ADDRESS: h.address,
-      INFTY_TASK_QUEUE: h.taskQueue,
-      INFTY_HOME: h.home,
-      INFTY_RUNS_ROOT: h.runsRoot,
-      OPENAI_BASE_URL: h.model.baseUrl,
-      OPENAI_API_KEY: 'test-key',
-    };
+    env = cliEnv(h);
   });
   afterAll(async () => h?.close());
 

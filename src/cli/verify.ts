@@ -15,12 +15,17 @@ type Delivered = Extract<RunOutcome, { status: 'delivered' }>;
 
 /** The run's outcome: the workflow's result, or run.json's outcome when the workflow is gone or Temporal is unreachable. */
 async function outcomeOf(config: InftyConfig, runId: string): Promise<RunOutcome> {
-  const fromRunJson = async (why: string): Promise<RunOutcome> => {
+  /** `failure`: why Temporal could not say; it stands (exit 3) when run.json cannot either. */
+  const fromRunJson = async (why: string, failure?: UnreachableError): Promise<RunOutcome> => {
     const dir = join(config.runsRoot, runId);
     const runJson = existsSync(dir) ? await readRunJson(dir).catch(() => undefined) : undefined;
     const outcome = runJson?.outcome as RunOutcome | undefined;
-    if (!outcome) throw new UsageError(`${why}, and ${join(dir, 'run.json')} holds no outcome: nothing to verify`);
-    note(`${why}; using the outcome in ${join(dir, 'run.json')}`);
+    const reason = why.split('\n')[0]!.replace(/\.$/, '');
+    if (!outcome) {
+      if (failure) throw failure;
+      throw new UsageError(`${reason}; ${join(dir, 'run.json')} holds no outcome either: nothing to verify`);
+    }
+    note(`${reason}; using the outcome in ${join(dir, 'run.json')}`);
     return outcome;
   };
   try {
@@ -36,7 +41,7 @@ async function outcomeOf(config: InftyConfig, runId: string): Promise<RunOutcome
       return infty.result(runId);
     });
   } catch (err) {
-    if (err instanceof UnreachableError) return fromRunJson(err.message);
+    if (err instanceof UnreachableError) return fromRunJson(err.message, err);
     throw err;
   }
 }

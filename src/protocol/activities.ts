@@ -155,7 +155,12 @@ export interface ToolOutputRef {
   failed?: boolean;
   /** 12 hex digits of the output's sha256 (a shell result without its duration); absent as `failed` is. */
   fingerprint?: string;
+  /** The tool itself failed (metrics' tool errors, docs/interface.md §14): set only then. */
+  toolError?: ToolErrorKind;
 }
+
+/** A tool call whose tool failed: it was interrupted by a crash, failed inside the worker, or answered an error. */
+export type ToolErrorKind = 'interrupted' | 'internal' | 'error_output';
 
 export interface RecordItemsInput {
   runId: string;

@@ -5,17 +5,13 @@
  */
 import type { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
-import { INTERRUPTED_OUTPUT, journalPath, readJournalOutput } from '../activities/tools/journal';
-import type { ToolCallInput, ToolOutputRef } from '../protocol/activities';
+import { toolOutputError } from '../activities/tools/digest';
+import type { ToolOutputRef } from '../protocol/activities';
 import { MODEL_ERRORS, MODEL_LATENCY, MODEL_TOKENS, TOOL_ERRORS, TOOL_LATENCY } from './metricNames';
-import { errorType, isCancellation, modelCallOf, tokenKinds, toolCallOf, toolOutputError, usageOf, type ModelCall, type Outcome, type ToolCallSubject } from './observe';
+import { errorType, isCancellation, modelCallOf, tokenKinds, toolCallOf, usageOf, type ModelCall, type Outcome, type ToolCallSubject } from './observe';
 
 export class ActivityMetrics implements ActivityInboundCallsInterceptor {
-  constructor(
-    private readonly ctx: Context,
-    /** INFTY_HOME: where runToolCall journals the outputs it returns by reference. */
-    private readonly home: string,
-  ) {}
+  constructor(private readonly ctx: Context) {}
 
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const type = this.ctx.info.activityType;
@@ -34,7 +30,7 @@ export class ActivityMetrics implements ActivityInboundCallsInterceptor {
     }
     const ms = elapsed(started);
     if (model) this.safely(() => this.modelDone(model, ms, 'ok', result));
-    else await this.safelyAsync(async () => this.toolDone(tool!, ms, 'ok', await this.toolError(input.args[0], result)));
+    else this.safely(() => this.toolDone(tool!, ms, 'ok', toolError(result)));
     return result;
   }
 
@@ -58,15 +54,6 @@ export class ActivityMetrics implements ActivityInboundCallsInterceptor {
     if (shown === 'error' && error) meter.createCounter(TOOL_ERRORS, '1', 'Tool calls that failed or returned an error').add(1, { ...tags, error_type: error });
   }
 
-  /** Whether a completed tool call's output is an error: runTool returns the text, runToolCall a journal reference. */
-  private async toolError(arg: unknown, result: unknown): Promise<string | undefined> {
-    if (typeof result === 'string') return toolOutputError(result, INTERRUPTED_OUTPUT);
-    const ref = result as Partial<ToolOutputRef> | undefined;
-    const runId = (arg as Partial<ToolCallInput> | undefined)?.runId;
-    if (typeof ref?.journalKey !== 'string' || typeof runId !== 'string') return undefined;
-    return toolOutputError(await readJournalOutput(journalPath(this.home, runId, ref.journalKey)), INTERRUPTED_OUTPUT);
-  }
-
   private safely(record: () => void): void {
     try {
       record();
@@ -74,14 +61,12 @@ export class ActivityMetrics implements ActivityInboundCallsInterceptor {
       this.ctx.log.warn('could not record metrics', { error: String(err) });
     }
   }
+}
 
-  private async safelyAsync(record: () => Promise<void>): Promise<void> {
-    try {
-      await record();
-    } catch (err) {
-      this.ctx.log.warn('could not record metrics', { error: String(err) });
-    }
-  }
+/** Whether a completed tool call's tool failed: runTool returns the output, runToolCall a reference that says so. */
+function toolError(result: unknown): string | undefined {
+  if (typeof result === 'string') return toolOutputError(result);
+  return (result as Partial<ToolOutputRef> | undefined)?.toolError;
 }
 
 function elapsed(started: number): number {
@@ -89,6 +74,6 @@ function elapsed(started: number): number {
 }
 
 /** The interceptor for WorkerOptions.interceptors.activity. */
-export function activityMetrics(home: string): ActivityInterceptorsFactory {
-  return (ctx) => ({ inbound: new ActivityMetrics(ctx, home) });
+export function activityMetrics(): ActivityInterceptorsFactory {
+  return (ctx) => ({ inbound: new ActivityMetrics(ctx) });
 }

@@ -8,9 +8,9 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { activityMetrics } from './activityMetrics';
 
 /** Outermost first: the span covers the metrics and every interceptor after these. */
-export function activityTelemetry(home: string): ActivityInterceptorsFactory[] {
+export function activityTelemetry(): ActivityInterceptorsFactory[] {
   return [
     (ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) }),
-    activityMetrics(home),
+    activityMetrics(),
   ];
 }

@@ -52,20 +52,6 @@ export function tokenKinds(usage: Usage): Record<'input' | 'cached_input' | 'out
   };
 }
 
-/**
- * Why a tool's output counts as an error, or undefined. Tools report the model's mistakes and
- * their own failures as output text, not as thrown errors (src/activities/tools/index.ts): text
- * starting "Error:" is `error_output` (an internal failure recorded as output, "Error: the tool
- * failed inside the worker", is `internal`), and the journal's crash text is `interrupted`
- * (docs/architecture.md decision 2). A shell command that ran and exited non-zero is not a tool error.
- */
-export function toolOutputError(output: string, interruptedText: string): string | undefined {
-  if (output === interruptedText) return 'interrupted';
-  if (output.startsWith('Error: the tool failed inside the worker')) return 'internal';
-  if (output.startsWith('Error:')) return 'error_output';
-  return undefined;
-}
-
 export type Outcome = 'ok' | 'error' | 'cancelled';
 
 /** The error_type attribute of a thrown error: the failure type (e.g. ModelRateLimited), else the error's name. */

@@ -1,7 +1,7 @@
 /**
  * Activity proxies with their timeouts and retry policies (docs/architecture.md decisions 3 and 4),
  * and the one place every activity call of a run passes through: the payload cap, the summary the
- * Web UI shows, and the task queue of the worker whose disk holds the run (decision 12).
+ * Web UI shows, and the task queue of the worker whose disk holds the run (docs/architecture.md decision 12).
  */
 import {
   ActivityFailure,

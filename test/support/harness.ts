@@ -99,3 +99,15 @@ export async function startHarness(opts: {
     },
   };
 }
+
+/** The environment of an `infty` CLI child talking to the harness's server, queue, disk and model. */
+export function cliEnv(h: Harness): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: h.address,
+    INFTY_TASK_QUEUE: h.taskQueue,
+    INFTY_HOME: h.home,
+    INFTY_RUNS_ROOT: h.runsRoot,
+    OPENAI_BASE_URL: h.model.baseUrl,
+    OPENAI_API_KEY: 'test-key',
+  };
+}

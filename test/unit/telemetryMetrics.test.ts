@@ -2,13 +2,11 @@
 import type { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure, type MetricMeter, type MetricTags } from '@temporalio/common';
 import type { ActivityExecuteInput } from '@temporalio/worker';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { INTERRUPTED_OUTPUT, journalPath } from '../../src/activities/tools/journal';
+import { describe, expect, it } from 'vitest';
+import { INTERRUPTED_OUTPUT } from '../../src/activities/tools/journal';
 import { ActivityMetrics } from '../../src/telemetry/activityMetrics';
-import { errorType, toolOutputError } from '../../src/telemetry/observe';
+import { digestToolOutput, toolOutputError } from '../../src/activities/tools/digest';
+import { errorType } from '../../src/telemetry/observe';
 import { runtimeTelemetry } from '../../src/telemetry/runtime';
 import { tracesUrl } from '../../src/telemetry/tracing';
 
@@ -35,8 +33,6 @@ function fakeMeter(recorded: Recorded[], failing = false): MetricMeter {
   } as unknown as MetricMeter;
 }
 
-const home = mkdtempSync(`${tmpdir()}/infty-telemetry-unit-`);
-afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 async function execute(activityType: string, arg: unknown, run: () => Promise<unknown>, opts: { aborted?: boolean; failingMeter?: boolean } = {}) {
   const recorded: Recorded[] = [];
@@ -53,7 +49,7 @@ async function execute(activityType: string, arg: unknown, run: () => Promise<un
   let result: unknown;
   let error: unknown;
   try {
-    result = await new ActivityMetrics(ctx, home).execute(input, run);
+    result = await new ActivityMetrics(ctx).execute(input, run);
   } catch (err) {
     error = err;
   }
@@ -113,19 +109,13 @@ describe('activity metrics', () => {
   });
 
   it('a tool whose output is an error counts as a tool error; its latency is labelled by tool', async () => {
-    const runId = 'r1';
-    const write = (key: string, output: string) => {
-      const path = journalPath(home, runId, key);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, JSON.stringify({ state: 'completed', name: 'read_file', arguments: '{}', startedAt: '', output }));
-    };
-    write('k-missing', 'Error: file not found: missing.txt');
-    write('k-ok', 'line 1');
-    const call = (key: string) => execute('runToolCall', { runId, role: 'solver', call: { name: 'read_file' } }, async () => ({ journalKey: key, bytes: 10 }));
-    const missing = await call('k-missing');
+    // The tool activity's result says whether the tool failed (its digest of the output).
+    const call = (output: string) =>
+      execute('runToolCall', { runId: 'r1', role: 'solver', call: { name: 'read_file' } }, async () => ({ journalKey: 'k', bytes: 10, ...digestToolOutput(output) }));
+    const missing = await call('Error: file not found: missing.txt');
     expect(named(missing.recorded, 'infty_tool_errors')).toEqual([{ value: 1, tags: { role: 'solver', tool: 'read_file', error_type: 'error_output' } }]);
     expect(named(missing.recorded, 'infty_tool_latency')).toEqual([{ value: expect.any(Number), tags: { role: 'solver', tool: 'read_file', outcome: 'error' } }]);
-    const ok = await call('k-ok');
+    const ok = await call('line 1');
     expect(named(ok.recorded, 'infty_tool_errors')).toEqual([]);
     expect(named(ok.recorded, 'infty_tool_latency')[0]!.tags.outcome).toBe('ok');
   });
@@ -149,9 +139,9 @@ describe('activity metrics', () => {
 
 describe('telemetry helpers', () => {
   it('classifies tool outputs and thrown errors', () => {
-    expect(toolOutputError('Error: the tool failed inside the worker: EIO', INTERRUPTED_OUTPUT)).toBe('internal');
-    expect(toolOutputError('Error: workdir refused', INTERRUPTED_OUTPUT)).toBe('error_output');
-    expect(toolOutputError('{"output":"x","metadata":{"exit_code":1,"duration_seconds":0}}', INTERRUPTED_OUTPUT)).toBeUndefined();
+    expect(toolOutputError('Error: the tool failed inside the worker: EIO')).toBe('internal');
+    expect(toolOutputError('Error: workdir refused')).toBe('error_output');
+    expect(toolOutputError('{"output":"x","metadata":{"exit_code":1,"duration_seconds":0}}')).toBeUndefined();
     expect(errorType(ApplicationFailure.retryable('x', 'ModelUnavailable'))).toBe('ModelUnavailable');
     expect(errorType(new TypeError('x'))).toBe('TypeError');
     expect(errorType('x')).toBe('unknown');
