@@ -189,6 +189,9 @@ describe('several workers', () => {
       const runId = uniqueId('rs');
       holdFirstAttemptOf = new Set([runId]);
       await client.startRun({ runId, objective: 'Write your run id to out.txt and deliver it.', sandbox: 'none', verifiers: ['verifier-alpha'] });
+      // Kill only once the held request reached the model: killed earlier, the retry's request would
+      // be the first one the model sees, and it is the first request that is held.
+      await until('the Solver request at the model', () => (attempts.get(`${runId}#0`) === 1 ? true : undefined), 30_000);
       const stepWorker = await until('the Solver step in flight', async () => {
         const d = await client.handle(runId).describe();
         const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'modelStep' && a.lastWorkerIdentity);
