@@ -15,6 +15,7 @@ import type { RunInputRaw } from '../src/protocol/runInput';
 import { freePort, startDevServer, type DevServerHandle } from '../src/server';
 import { projectRoot } from '../src/temporalCli';
 import { createInftyWorker, type InftyWorker, type InftyWorkerOptions } from '../src/worker';
+import { workflowInterceptorModules, workflowsPath as inftyWorkflowsPath } from '../src/workflowBundle';
 import type { NaiveActivities, NaiveItem } from './floorWorkflows';
 
 export const ROOT = projectRoot();
@@ -57,9 +58,9 @@ export function removeScratch(): void {
 let inftyBundle: Promise<{ path: string; ms: number }> | undefined;
 let baselineBundle: Promise<{ path: string; ms: number }> | undefined;
 
-async function bundleTo(workflowsPath: string, name: string): Promise<{ path: string; ms: number }> {
+async function bundleTo(workflowsPath: string, name: string, workflowInterceptorModules?: string[]): Promise<{ path: string; ms: number }> {
   const t0 = performance.now();
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietLogger });
   const path = join(scratch('bundle'), name);
   writeFileSync(path, code);
   return { path, ms: performance.now() - t0 };
@@ -67,7 +68,7 @@ async function bundleTo(workflowsPath: string, name: string): Promise<{ path: st
 
 /** The inftyRun bundle (from the compiled workflows in dist/src), also handed to child workers. */
 export async function inftyBundlePath(): Promise<string> {
-  inftyBundle ??= bundleTo(join(ROOT, 'dist', 'src', 'workflows', 'index.js'), 'infty-workflow-bundle.js');
+  inftyBundle ??= bundleTo(inftyWorkflowsPath(), 'infty-workflow-bundle.js', workflowInterceptorModules());
   const { path } = await inftyBundle;
   // createInftyWorker takes its workflow code from here.
   process.env.INFTY_WORKFLOW_BUNDLE = path;

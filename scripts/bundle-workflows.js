@@ -4,10 +4,11 @@
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { bundleWorkflowCode } = require('@temporalio/worker');
+const { workflowsPath, workflowInterceptorModules } = require('../dist/src/workflowBundle');
 
 const root = join(__dirname, '..');
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
-bundleWorkflowCode({ workflowsPath: join(root, 'dist', 'src', 'workflows', 'index.js'), logger: quiet }).then(
+bundleWorkflowCode({ workflowsPath: workflowsPath(), workflowInterceptorModules: workflowInterceptorModules(), logger: quiet }).then(
   ({ code }) => writeFileSync(join(root, 'dist', 'workflow-bundle.js'), code),
   (err) => {
     console.error(`infty: could not bundle the workflows: ${err.message}`);

@@ -4,22 +4,22 @@
  * decision 12).
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from './activities';
 import { PayloadGuard } from './activities/payloadGuard';
 import type { ModelEndpoint } from './activities/model';
 import type { InftyConfig } from './config';
 import { startDemoModel } from './demo/demoModel';
 import type { RunOwner } from './protocol/activities';
-import { projectRoot } from './temporalCli';
-import { activityTelemetry } from './telemetry';
+import { activityTelemetry, workflowSpanSinks } from './telemetry';
+import { workflowSource } from './workflowBundle';
 
 /** Whether this host can sandbox the Solver's commands (the CLI checks before it runs a worker here). */
 export { detectSandbox } from './activities/tools/sandbox';
 /** Metrics and traces for processes that install their own Temporal runtime (docs/interface.md §14). */
-export { runtimeTelemetry, startTracing, type Tracing, type TracingOptions } from './telemetry';
+export { runtimeTelemetry, startTracing, workflowSpanSinks, type Tracing, type TracingOptions } from './telemetry';
+/** Infty's workflow code and the interceptor modules its bundle carries (docs/architecture.md, "Workflow tracing"). */
+export { workflowInterceptorModules, workflowSource, workflowsPath } from './workflowBundle';
 
 export type Tuning = Partial<
   Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'identity' | 'shutdownGraceTime'>
@@ -59,15 +59,6 @@ export function ownerTaskQueue(taskQueue: string, workerId: string): string {
 }
 
 /** Prebuilt workflow bundle (npm run build) when running compiled code; otherwise bundle from source. */
-export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  const explicit = process.env.INFTY_WORKFLOW_BUNDLE;
-  if (explicit) return { workflowBundle: { codePath: explicit } };
-  const compiled = __filename.endsWith('.js');
-  const bundle = join(projectRoot(), 'dist', 'workflow-bundle.js');
-  if (compiled && existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
-  return { workflowsPath: join(__dirname, 'workflows', compiled ? 'index.js' : 'index.ts') };
-}
-
 export function activityDepsFromConfig(config: InftyConfig): ActivityDeps {
   const endpoint: ModelEndpoint = { baseURL: config.baseURL, apiKey: config.apiKey, wireApi: config.wireApi, stream: config.stream };
   return {
@@ -171,7 +162,13 @@ export async function createInftyWorker(opts: InftyWorkerOptions): Promise<Infty
     }),
     ...opts.tuning,
   };
-  const main = await Worker.create({ ...common, ...workflowSource() });
+  const { workflowModules, ...source } = workflowSource();
+  const main = await Worker.create({
+    ...common,
+    ...source,
+    interceptors: { ...common.interceptors, ...(workflowModules && { workflowModules }) },
+    sinks: workflowSpanSinks(),
+  });
   if (!owner) return new InftyWorker([main], null);
   const own = await Worker.create({ ...common, taskQueue: owner.taskQueue });
   return new InftyWorker([main, own], owner);

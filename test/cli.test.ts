@@ -71,9 +71,11 @@ describe('the infty CLI', () => {
     expect(progress.runJson).toMatchObject({ run_id: runId, status: 'delivered' });
     expect(progress.roles.solver.turns).toBe(1);
     expect(progress.events.map((e: { kind: string }) => e.kind)).toContain('verdict');
+    expect(progress.versioning).toBeNull();
 
     const human = await runCli(['show', runId], env);
     expect(human.stdout).toMatch(/phase:\s+finished/);
+    expect(human.stdout).toContain('version:   unversioned\n');
 
     const list = await runCli(['list', '--json'], env);
     expect(list.code).toBe(0);

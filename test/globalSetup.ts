@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePort, startDevServer } from '../src/server';
+import { workflowInterceptorModules, workflowsPath } from '../src/workflowBundle';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,7 +20,8 @@ export default async function setup(project: TestProject) {
   // In-memory: the suite measures behaviour, not SQLite fsyncs (persistence has its own tests).
   const server = await startDevServer({ port, headless: true });
   const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../src/workflows/index.ts'),
+    workflowsPath: workflowsPath(),
+    workflowInterceptorModules: workflowInterceptorModules(),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   const bundlePath = join(dir, 'workflow-bundle.js');

@@ -2,9 +2,17 @@ import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { workflowSpanSinks } from '../src/telemetry';
+import { WORKFLOW_TRACING_PATCH } from '../src/workflows/tracing';
+import { patchIds } from './support/history';
 
 const DIR = join(__dirname, 'fixtures', 'histories');
 const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+
+/** The patch ids a fixture records. */
+function fixturePatchIds(file: string): string[] {
+  return patchIds((JSON.parse(readFileSync(join(DIR, file), 'utf8')) as { events: Parameters<typeof patchIds>[0] }).events);
+}
 
 describe('determinism: recorded histories replay against the current workflow code', () => {
   it('has fixtures for the main scenarios', () => {
@@ -13,9 +21,18 @@ describe('determinism: recorded histories replay against the current workflow co
     }
   });
 
+  it('the -workflow-tracing fixtures were recorded with the workflow spans switched on', () => {
+    const traced = fixtures.filter((f) => f.endsWith('-workflow-tracing.json'));
+    expect(traced.length).toBeGreaterThanOrEqual(10);
+    for (const file of traced) expect(fixturePatchIds(file), file).toContain(WORKFLOW_TRACING_PATCH);
+    // …and the older ones without: replaying them proves the patch keeps them untraced.
+    expect(fixturePatchIds('stalled-resumed.json')).not.toContain(WORKFLOW_TRACING_PATCH);
+  });
+
   it.each(fixtures)('%s replays without nondeterminism', async (file) => {
     // The worker converts the proto JSON written by `temporal workflow show --output json`.
     const history: unknown = JSON.parse(readFileSync(join(DIR, file), 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file);
+    // With the sink every worker registers for workflow spans (never called while replaying).
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workflowSpanSinks() }, history, file);
   });
 });

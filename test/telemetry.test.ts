@@ -204,12 +204,26 @@ describe('telemetry', () => {
       expect(ofRun.filter((s) => s.name === 'RunActivity:modelStep' && s.statusCode === 2)).toHaveLength(1);
       expect(count('RunActivity:runToolCall')).toBe(2);
       expect(count('RunActivity:createRun')).toBe(1);
-      // No workflow interceptors (docs/interface.md §14): activity spans are roots of
-      // their own traces, tied to the run by temporalWorkflowId, not children of StartWorkflow.
+      // One trace from the CLI's StartWorkflow through the workflow to each activity attempt:
+      // StartWorkflow → RunWorkflow:inftyRun → StartActivity:X → RunActivity:X.
+      const traceId = start[0]!.traceId;
+      const byId = new Map(spans.map((s) => [s.spanId, s]));
+      // Workflow spans carry the SDK's workflow info as attributes (workflowId, not temporalWorkflowId).
+      const runWorkflow = spans.filter((s) => s.name === 'RunWorkflow:inftyRun' && s.attributes.workflowId === runId);
+      expect(runWorkflow, spans.map((s) => s.name).join(', ')).toHaveLength(1);
+      expect(runWorkflow[0]!.service).toBe('infty-worker');
+      expect(runWorkflow[0]!.parentSpanId).toBe(start[0]!.spanId);
+      expect(spans.filter((s) => s.name === 'StartActivity:createRun' && s.traceId === traceId)).toHaveLength(1);
       for (const s of ofRun) {
-        expect(s.parentSpanId).toBeUndefined();
-        expect(s.traceId).not.toBe(start[0]!.traceId);
+        expect(s.traceId, s.name).toBe(traceId);
+        if (!s.name.startsWith('RunActivity:')) continue;
+        const parent = byId.get(s.parentSpanId ?? '');
+        expect(parent?.name, s.name).toBe(s.name.replace('RunActivity:', 'StartActivity:'));
+        expect(byId.get(parent!.parentSpanId ?? '')?.name).toBe('RunWorkflow:inftyRun');
       }
+      // A retried attempt runs under the same StartActivity span as the attempt that failed.
+      const failed = ofRun.find((s) => s.name === 'RunActivity:modelStep' && s.statusCode === 2)!;
+      expect(ofRun.filter((s) => s.parentSpanId === failed.parentSpanId)).toHaveLength(2);
     } finally {
       await collector.close();
     }

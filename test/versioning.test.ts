@@ -119,6 +119,15 @@ describe('Worker Versioning: a run finishes on the build it started on', () => {
     const pinned = (await infty.handle(r1).describe()).raw.workflowExecutionInfo?.versioningInfo;
     expect(pinned?.behavior).toBe(1); // VERSIONING_BEHAVIOR_PINNED
     expect(pinned?.deploymentVersion).toMatchObject({ deploymentName, buildId: BUILD_A });
+    // `infty show` says which build a run is pinned to, as text and as JSON.
+    const showEnv = { TEMPORAL_ADDRESS: address, INFTY_TASK_QUEUE: taskQueue };
+    for (const [runId, build] of [[r1, BUILD_A], [r2, BUILD_B]] as const) {
+      const shown = await runCli(['show', runId], showEnv);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain(`version:   pinned to ${deploymentName}/${build}\n`);
+      const json = await runCli(['show', runId, '--json'], showEnv);
+      expect(JSON.parse(json.stdout).versioning).toEqual({ behavior: 'pinned', deploymentName, buildId: build, override: false });
+    }
 
     release();
     const o1 = await outcomeWithin(infty, r1, 60_000, () => a.output());

@@ -58,13 +58,44 @@ async function progressOrRecord(config: InftyConfig, infty: InftyClient, runId: 
   const described = await infty.describe(runId);
   const dir = join(config.runsRoot, runId);
   const runJson = existsSync(dir) ? ((await readRunJson(dir).catch(() => undefined)) ?? null) : null;
+  const versioning = versioningOf(described.raw.workflowExecutionInfo?.versioningInfo);
+  const workflowStatus = described.status.name.toLowerCase();
   try {
     const progress = await infty.liveProgress(runId, 5_000);
-    return { progress, runJson, workflowStatus: described.status.name.toLowerCase() };
+    return { progress, runJson, workflowStatus, versioning };
   } catch (err) {
     const outcome = described.status.name === 'RUNNING' ? undefined : await infty.result(runId);
-    return { progress: undefined, runJson, workflowStatus: described.status.name.toLowerCase(), outcome, queryError: (err as Error).message };
+    return { progress: undefined, runJson, workflowStatus, versioning, outcome, queryError: (err as Error).message };
   }
+}
+
+/** Which Worker Deployment version runs the workflow (docs/architecture.md "Worker Versioning"); null when unversioned. */
+export interface RunVersioning {
+  behavior: 'pinned' | 'auto-upgrade' | 'unspecified';
+  deploymentName: string;
+  buildId: string;
+  /** Set by `temporal workflow update-options`: it wins over the behavior the worker set. */
+  override: boolean;
+}
+
+interface VersioningInfo {
+  behavior?: number | null;
+  deploymentVersion?: { deploymentName?: string | null; buildId?: string | null } | null;
+  versioningOverride?: object | null;
+}
+
+/** The API's VersioningBehavior: 1 PINNED, 2 AUTO_UPGRADE. */
+function versioningOf(info: VersioningInfo | null | undefined): RunVersioning | null {
+  const version = info?.deploymentVersion;
+  if (!version?.buildId) return null;
+  const behavior = info?.behavior === 1 ? 'pinned' : info?.behavior === 2 ? 'auto-upgrade' : 'unspecified';
+  return { behavior, deploymentName: version.deploymentName ?? '', buildId: version.buildId, override: Boolean(info?.versioningOverride) };
+}
+
+function formatVersioning(v: RunVersioning | null): string {
+  if (!v) return 'version:   unversioned\n';
+  const how = v.behavior === 'pinned' ? 'pinned to' : v.behavior === 'auto-upgrade' ? 'auto-upgrade, now on' : 'on';
+  return `version:   ${how} ${v.deploymentName}/${v.buildId}${v.override ? ' (override set with temporal workflow update-options)' : ''}\n`;
 }
 
 export async function show(config: InftyConfig, runId: string, flags: { json?: boolean }): Promise<number> {
@@ -72,16 +103,17 @@ export async function show(config: InftyConfig, runId: string, flags: { json?: b
     const r = await progressOrRecord(config, infty, runId);
     if (flags.json) {
       const doc = r.progress
-        ? { ...r.progress, workflowStatus: r.workflowStatus, runJson: r.runJson }
-        : { runId, status: r.outcome?.status ?? 'running', workflowStatus: r.workflowStatus, outcome: r.outcome, runJson: r.runJson, note: `live progress unavailable: ${r.queryError}` };
+        ? { ...r.progress, workflowStatus: r.workflowStatus, versioning: r.versioning, runJson: r.runJson }
+        : { runId, status: r.outcome?.status ?? 'running', workflowStatus: r.workflowStatus, versioning: r.versioning, outcome: r.outcome, runJson: r.runJson, note: `live progress unavailable: ${r.queryError}` };
       process.stdout.write(`${JSON.stringify(doc)}\n`);
       return 0;
     }
     if (r.progress) {
-      process.stdout.write(`${formatProgress(r.progress)}\nworkflow:  ${r.workflowStatus}\n`);
+      process.stdout.write(`${formatProgress(r.progress)}\nworkflow:  ${r.workflowStatus}\n${formatVersioning(r.versioning)}`);
     } else {
       process.stdout.write(
         `run:       ${runId} (${r.workflowStatus})\n` +
+          formatVersioning(r.versioning) +
           (r.outcome ? `outcome:   ${JSON.stringify(r.outcome)}\n` : '') +
           (r.runJson ? `run.json:  ${JSON.stringify(r.runJson, null, 2)}\n` : '') +
           `(live progress needs a worker: ${r.queryError?.split('\n')[0]})\n`,

@@ -39,3 +39,21 @@ export function countOccurrences(haystack: string, needle: string): number {
   for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + needle.length)) n++;
   return n;
 }
+
+interface PatchMarkerEvent {
+  markerRecordedEventAttributes?: {
+    markerName?: string | null;
+    details?: Record<string, { payloads?: { data?: Uint8Array | string | null }[] | null }> | null;
+  } | null;
+}
+
+/** The patch ids of a history's `core_patch` markers: from the client (bytes) or a fixture's proto JSON (base64). */
+export function patchIds(events: PatchMarkerEvent[]): string[] {
+  return events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    if (!data) return [];
+    const text = typeof data === 'string' ? Buffer.from(data, 'base64').toString('utf8') : Buffer.from(data).toString('utf8');
+    return [(JSON.parse(text) as { id: string }).id];
+  });
+}

@@ -1,0 +1,29 @@
+/**
+ * Where a worker gets Infty's workflow code: the prebuilt bundle, or the sources bundled at start.
+ * Every bundle carries the same workflow interceptor modules (workflow spans, docs/interface.md §14).
+ */
+import type { WorkerOptions } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from './temporalCli';
+
+const compiled = __filename.endsWith('.js');
+
+/** The workflows module (compiled or TypeScript, whichever this process runs). */
+export function workflowsPath(): string {
+  return join(__dirname, 'workflows', compiled ? 'index.js' : 'index.ts');
+}
+
+/** The modules passed as bundleWorkflowCode's workflowInterceptorModules. */
+export function workflowInterceptorModules(): string[] {
+  return [join(__dirname, 'workflows', compiled ? 'tracing.js' : 'tracing.ts')];
+}
+
+/** INFTY_WORKFLOW_BUNDLE, else the bundle `npm run build` writes, else the sources (bundled now). */
+export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> & { workflowModules?: string[] } {
+  const explicit = process.env.INFTY_WORKFLOW_BUNDLE;
+  if (explicit) return { workflowBundle: { codePath: explicit } };
+  const bundle = join(projectRoot(), 'dist', 'workflow-bundle.js');
+  if (compiled && existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
+  return { workflowsPath: workflowsPath(), workflowModules: workflowInterceptorModules() };
+}
