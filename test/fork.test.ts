@@ -12,6 +12,7 @@ import type { RecordedRequest, Responder } from './support/fakeModel';
 import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
 import { scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, tools, verdict } from './support/replies';
+import { until } from './support/wait';
 
 /** Every text in a Responses request's input. */
 const inputText = (req: RecordedRequest): string => JSON.stringify(req.body.input);
@@ -110,6 +111,54 @@ describe('infty fork', () => {
     const json = JSON.parse((await runCli(['show', child, '--json'], env)).stdout) as { forkOf: unknown; runJson: { fork_of: unknown } };
     expect(json.forkOf).toEqual({ runId: parent, turn: 2 });
     expect(json.runJson.fork_of).toEqual({ run_id: parent, turn: 2 });
+  }, 240_000);
+
+  it('forks a source that is still running; both finish, and the source only ever grows its transcripts', async () => {
+    const parent = uniqueId('fk-live');
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let heldAtTurn2 = false;
+    scripts.set(
+      parent,
+      scriptByRole({
+        solver: [
+          tools(addFile('a.txt', ['one'])),
+          askDirection('live-question-1'),
+          async () => {
+            heldAtTurn2 = true;
+            await released;
+            return tools(addFile('deliverable/c.txt', ['source']));
+          },
+          deliver('deliverable/c.txt'),
+        ],
+        director: [directive('live-directive-1')],
+        'verifier*': [verdict('pass')],
+      }),
+    );
+    const source = h.run({ runId: parent, objective: 'Write files', verifiers: ['verifier-a'] });
+    await until('the source in its second turn', () => (heldAtTurn2 ? true : undefined), 60_000);
+    expect(existsSync(join(h.home, 'snapshots', parent, 'turn-1.json'))).toBe(true);
+    const atFork = transcriptBytes(h.home, parent);
+
+    const child = uniqueId('fk-live-dst');
+    scripts.set(child, scriptByRole({ solver: [tools(addFile('deliverable/d.txt', ['fork'])), deliver('deliverable/d.txt')], 'verifier*': [verdict('pass')] }));
+    const r = await runCli(['fork', parent, '--at-turn', '1', '--run-id', child, '--model', 'other-model', '--json'], env, 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!).status).toBe('delivered');
+    expect(readFileSync(join(h.runsRoot, child, 'a.txt'), 'utf8')).toBe('one\n');
+
+    release();
+    const { outcome } = await source;
+    expect(outcome.status).toBe('delivered');
+    expect(readFileSync(join(h.runsRoot, parent, 'deliverable', 'c.txt'), 'utf8')).toBe('source\n');
+    expect(existsSync(join(h.runsRoot, parent, 'deliverable', 'd.txt'))).toBe(false);
+    // Every transcript of the source was only appended to after the fork, so the fork's prefix still resolves to what it shared.
+    const after = transcriptBytes(h.home, parent);
+    for (const [file, bytes] of Object.entries(atFork)) expect(after[file]!.startsWith(bytes), file).toBe(true);
+    const forkPath = transcriptPath(h.home, child, 'solver', 0);
+    const head = JSON.parse(readFileSync(forkPath, 'utf8').split('\n')[0]!) as { lines: number };
+    expect((await readTranscript(forkPath)).slice(0, head.lines)).toEqual(await readTranscript(transcriptPath(h.home, parent, 'solver', 0), head.lines));
+    expect(h.model.requests.filter((q) => q.runId === parent).every((q) => q.body.model !== 'other-model')).toBe(true);
   }, 240_000);
 
   it('a fork of a missing snapshot fails at once with ForkSourceMissing', async () => {

@@ -2,7 +2,8 @@
  * Workflow spans across an upgrade (docs/architecture.md, "Workflow tracing"): a run begun by a
  * worker whose bundle has no workflow interceptors (the code before workflow tracing) moves, mid-step,
  * to a worker with them and a signal arrives there; it finishes without a workflow task failure and
- * never starts tracing halfway. A run begun on the new worker is one trace, signal included.
+ * never starts tracing halfway. A run a traced `infty` command starts on the new worker is one trace,
+ * signal included; a run started by a client that does not trace has no workflow spans.
  */
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,7 +75,7 @@ describe('workflow tracing across an upgrade', () => {
     return gate;
   }
 
-  it('a run begun before workflow tracing finishes untraced on a tracing worker; a new run is one trace', async () => {
+  it('a run begun before workflow tracing finishes untraced on a tracing worker; a traced start is one trace, an untraced one has no workflow spans', async () => {
     const taskQueue = uniqueId('tq-wftrace');
     const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint };
     const env = (extra: Record<string, string>) =>
@@ -117,6 +118,11 @@ describe('workflow tracing across an upgrade', () => {
       afterGate.release();
       expect((await outcomeWithin(infty, after, 60_000)).status).toBe('delivered');
 
+      // A run started by a client that does not trace (no sampled trace context): no workflow spans.
+      const plain = uniqueId('plain');
+      await infty.startRun({ runId: plain, objective: 'Write your run id to out.txt and deliver it.', sandbox: 'none', verifiers: ['verifier-alpha'] });
+      expect((await outcomeWithin(infty, plain, 60_000)).status).toBe('delivered');
+
       const history = async (runId: string) => (await infty.client.workflow.getHandle(runId).fetchHistory()).events ?? [];
       const beforeEvents = await history(before);
       const afterEvents = await history(after);
@@ -124,6 +130,7 @@ describe('workflow tracing across an upgrade', () => {
       for (const events of [beforeEvents, afterEvents]) expect(events.filter((e) => e.workflowTaskFailedEventAttributes).map((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
       expect(patchIds(beforeEvents)).not.toContain(WORKFLOW_TRACING_PATCH);
       expect(patchIds(afterEvents)).toContain(WORKFLOW_TRACING_PATCH);
+      expect(patchIds(await history(plain))).not.toContain(WORKFLOW_TRACING_PATCH);
 
       // The worker flushes its spans when it stops; the CLI flushed its own when each command ended.
       await current.stop();
@@ -138,6 +145,12 @@ describe('workflow tracing across an upgrade', () => {
       // The old worker was SIGKILLed with its spans unsent; the new one ran the retried step and the Verifier.
       expect(beforeActivities.filter((s) => s.name === 'RunActivity:modelStep').length).toBeGreaterThanOrEqual(2);
       for (const s of beforeActivities) expect(s.parentSpanId, s.name).toBeUndefined();
+
+      // Plain: the tracing worker still sends its activity spans, each the root of its own trace.
+      expect(ofWorkflow(plain).map((s) => s.name)).toEqual([]);
+      const plainActivities = spans.filter((s) => s.attributes.temporalWorkflowId === plain && s.name.startsWith('RunActivity:'));
+      expect(plainActivities.length).toBeGreaterThanOrEqual(4);
+      for (const s of plainActivities) expect(s.parentSpanId, s.name).toBeUndefined();
 
       // After: StartWorkflow → RunWorkflow → StartActivity → RunActivity, and the signal under the CLI's SignalWorkflow.
       const [start] = client(after, 'StartWorkflow:inftyRun');

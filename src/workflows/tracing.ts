@@ -1,25 +1,32 @@
 /**
- * Workflow spans (docs/interface.md §14): Temporal's OpenTelemetry workflow interceptors, switched on
- * per run by `patched('workflow-tracing')` (docs/architecture.md, "Workflow tracing").
+ * Workflow spans (docs/interface.md §14): Temporal's OpenTelemetry workflow interceptors, for the runs
+ * a traced client started, behind `patched('workflow-tracing')` (docs/architecture.md, "Workflow
+ * tracing").
  *
- * Runs recorded before this patch replay without them: on a history that carries none of the SDK's
- * OpenTelemetry flags the interceptors add the extra yields of their oldest release, which reorders
- * the workflow's commands. The decision is taken once per run, at the first inbound call that may
- * record a marker (execute, a signal or an update), and kept, so a run replayed from before the
- * patch never switches tracing on halfway when it reaches new events.
+ * The decision is taken once per execution, when it starts, from what its history holds: the start
+ * request's trace context (sampled or not) and the patch marker. Runs recorded before the patch replay
+ * without the interceptors: on a history without the SDK's OpenTelemetry flags they would add the
+ * extra yields of their oldest release, which reorders the workflow's commands. A run that replays
+ * from before the patch keeps that decision when it reaches new events.
  *
- * Not a workflow: listed in the bundle's workflow interceptor modules (src/worker.ts).
+ * Not a workflow: listed in the bundle's workflow interceptor modules (src/workflowBundle.ts).
  */
+// First: loading it gives the sandbox the globals OpenTelemetry's packages read when they load (`performance`).
 import {
   OpenTelemetryInboundInterceptor,
   OpenTelemetryInternalsInterceptor,
   OpenTelemetryOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
+import { defaultTextMapGetter, isSpanContextValid, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
+  defaultPayloadConverter,
   patched,
   type ActivityInput,
   type ContinueAsNewInput,
   type Next,
+  type Payload,
   type SignalInput,
   type SignalWorkflowInput,
   type UpdateInput,
@@ -31,31 +38,43 @@ import {
 
 export const WORKFLOW_TRACING_PATCH = 'workflow-tracing';
 
-/** One run's decision, and the SDK's interceptors once it is yes. */
+/** Whether the start request carried a sampled W3C trace context (a traced client started the run). */
+export function startedTraced(headers: Record<string, Payload>): boolean {
+  const header = headers[TRACE_HEADER];
+  if (!header) return false;
+  let carrier: unknown;
+  try {
+    carrier = defaultPayloadConverter.fromPayload(header);
+  } catch {
+    return false;
+  }
+  if (typeof carrier !== 'object' || carrier === null) return false;
+  const span = trace.getSpanContext(new W3CTraceContextPropagator().extract(ROOT_CONTEXT, carrier, defaultTextMapGetter));
+  return span !== undefined && isSpanContextValid(span) && (span.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+}
+
+/** One execution's decision, and the SDK's interceptors once it is yes. */
 class TracingSwitch {
-  private on: boolean | undefined;
   private inboundOtel: OpenTelemetryInboundInterceptor | undefined;
   private outboundOtel: OpenTelemetryOutboundInterceptor | undefined;
 
-  /** Decides on the first call (a marker command in a new run); later calls return that decision. */
-  decide(): boolean {
-    if (this.on === undefined) {
-      this.on = patched(WORKFLOW_TRACING_PATCH);
-      if (this.on) {
-        this.inboundOtel = new OpenTelemetryInboundInterceptor();
-        this.outboundOtel = new OpenTelemetryOutboundInterceptor();
-      }
+  /**
+   * At the execution's start. An untraced start records no marker; a traced one records it, and
+   * only a history holding it (every run since the patch) is traced on replay.
+   */
+  decide(input: WorkflowExecuteInput): void {
+    if (startedTraced(input.headers) && patched(WORKFLOW_TRACING_PATCH)) {
+      this.inboundOtel = new OpenTelemetryInboundInterceptor();
+      this.outboundOtel = new OpenTelemetryOutboundInterceptor();
     }
-    return this.on;
   }
 
-  /** Read-only calls (queries, update validators) never decide: they may not record a marker. */
   get inbound(): OpenTelemetryInboundInterceptor | undefined {
-    return this.on ? this.inboundOtel : undefined;
+    return this.inboundOtel;
   }
 
   get outbound(): OpenTelemetryOutboundInterceptor | undefined {
-    return this.on ? this.outboundOtel : undefined;
+    return this.outboundOtel;
   }
 }
 
@@ -63,15 +82,19 @@ class TracingInbound implements WorkflowInboundCallsInterceptor {
   constructor(private readonly tracing: TracingSwitch) {}
 
   execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-    return this.tracing.decide() ? this.tracing.inbound!.execute(input, next) : next(input);
+    this.tracing.decide(input);
+    const otel = this.tracing.inbound;
+    return otel ? otel.execute(input, next) : next(input);
   }
 
   handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>): Promise<void> {
-    return this.tracing.decide() ? this.tracing.inbound!.handleSignal(input, next) : next(input);
+    const otel = this.tracing.inbound;
+    return otel ? otel.handleSignal(input, next) : next(input);
   }
 
   handleUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>): Promise<unknown> {
-    return this.tracing.decide() ? this.tracing.inbound!.handleUpdate(input, next) : next(input);
+    const otel = this.tracing.inbound;
+    return otel ? otel.handleUpdate(input, next) : next(input);
   }
 
   validateUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'validateUpdate'>): void {

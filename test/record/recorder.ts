@@ -3,8 +3,10 @@
  * current `responder`, and `save`, which writes a run's histories (every execution of a
  * continue-as-new chain, oldest first) as replay fixtures. Never re-record an old fixture: record
  * into a scratch folder (INFTY_RECORD_OUT=/tmp/x npm run record-histories) and add new histories
- * under new names (docs/architecture.md, Testing strategy).
+ * under new names (docs/architecture.md, Testing strategy). INFTY_RECORD_TRACED=1 records runs started
+ * by a traced client.
  */
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,6 +49,9 @@ export function useRecorder(): Recorder {
     },
   };
   beforeAll(async () => {
+    // INFTY_RECORD_TRACED=1: runs start with a sampled trace context, as from an `infty` command with
+    // OTEL_EXPORTER_OTLP_ENDPOINT set, so the histories hold the workflow's tracing decisions.
+    if (process.env.INFTY_RECORD_TRACED) new NodeTracerProvider().register();
     temporal = await requireTemporalCli();
     harness = await startHarness({ responder: (req) => rec.responder(req) });
   });
