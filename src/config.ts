@@ -57,7 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
     runsRoot: resolve(env.INFTY_RUNS_ROOT || join(home, 'runs')),
     model: env.INFTY_MODEL || DEFAULT_MODEL,
     wireApi: wire,
-    baseURL: env.OPENAI_BASE_URL || undefined,
+    baseURL: httpUrl(env.OPENAI_BASE_URL, 'OPENAI_BASE_URL', "the model endpoint's base URL, e.g. http://localhost:8000/v1", 'unset it for the default endpoint'),
     apiKey: env.OPENAI_API_KEY || undefined,
     stream: env.INFTY_STREAM !== '0' && env.INFTY_STREAM !== 'false',
     contextWindow: positiveInt(env.INFTY_CONTEXT_WINDOW, 'INFTY_CONTEXT_WINDOW'),
@@ -68,7 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
     buildId: env.INFTY_BUILD_ID ? buildId(env.INFTY_BUILD_ID, 'INFTY_BUILD_ID') : undefined,
     versioningBehavior: versioningBehavior(env.INFTY_VERSIONING_BEHAVIOR),
     metricsPort: port(env.INFTY_METRICS_PORT, 'INFTY_METRICS_PORT'),
-    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    otlpEndpoint: httpUrl(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT', "the collector's OTLP/HTTP base URL, e.g. http://collector:4318 (spans go to <endpoint>/v1/traces)", 'unset it to turn traces off'),
     ...temporalConnectionSettings(env),
   };
 }
@@ -98,6 +98,19 @@ function port(value: string | undefined, name: string): number | undefined {
   const n = positiveInt(value, name);
   if (n !== undefined && n > 65_535) throw new UsageError(`${name} must be a port number (1-65535), got "${value}"`);
   return n;
+}
+
+/** An http(s) URL from the environment (OPENAI_BASE_URL, OTEL_EXPORTER_OTLP_ENDPOINT); unset: undefined. */
+function httpUrl(value: string | undefined, name: string, what: string, otherwise: string): string | undefined {
+  if (!value) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:')) return value;
+  throw new UsageError(`${name} must be ${what}, got "${value}"; ${otherwise}`);
 }
 
 /** `infty worker --build-id/--deployment-name` over the environment's values. */

@@ -173,6 +173,23 @@ describe('telemetry', () => {
     expect(second.stderr).toContain(`metrics are off in this process`);
   });
 
+  it('refuses a malformed OTEL_EXPORTER_OTLP_ENDPOINT, INFTY_METRICS_PORT or OPENAI_BASE_URL with exit 2, before connecting', async () => {
+    const env = { TEMPORAL_ADDRESS: '127.0.0.1:1', INFTY_HOME: home };
+    const cases: [string[], Record<string, string>, string][] = [
+      [['list'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'not-a-url' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be the collector\'s OTLP/HTTP base URL'],
+      [['worker'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' }, 'got "grpc://collector:4317"'],
+      [['worker'], { INFTY_METRICS_PORT: '70000' }, 'INFTY_METRICS_PORT must be a port number'],
+      [['worker'], { INFTY_METRICS_PORT: 'nine' }, 'INFTY_METRICS_PORT must be a positive whole number'],
+      [['create', '--objective', 'x'], { OPENAI_BASE_URL: 'localhost:8000/v1' }, 'OPENAI_BASE_URL must be the model endpoint\'s base URL'],
+    ];
+    for (const [args, extra, message] of cases) {
+      const r = await runCli(args, { ...env, ...extra }, 20_000);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).not.toContain('unexpected error');
+    }
+  });
+
   it('with OTEL_EXPORTER_OTLP_ENDPOINT the CLI and the worker send their spans to the collector', async () => {
     const collector: OtlpCollector = await startOtlpCollector();
     try {
