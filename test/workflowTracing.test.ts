@@ -85,12 +85,13 @@ describe('workflow tracing across an upgrade', () => {
       const r = await runCli(['create', '--objective', 'Write your run id to out.txt and deliver it.', '--run-id', runId, '--sandbox', 'none', '--verifier', 'alpha', '--detach'], cliEnv);
       expect(r.code, r.stderr).toBe(0);
     };
+    const infty = await InftyClient.connect({ address, namespace: 'default', taskQueue });
+    /** Sends a steer signal through the traced CLI and waits until the workflow handled it. */
     const steer = async (runId: string) => {
       const r = await runCli(['steer', runId, 'Keep out.txt to one line.'], cliEnv);
       expect(r.code, r.stderr).toBe(0);
+      await until('the signal handled', async () => ((await infty.progress(runId)).events.some((e) => e.kind === 'steer') ? true : undefined), 30_000);
     };
-
-    const infty = await InftyClient.connect({ address, namespace: 'default', taskQueue });
     try {
       // The old worker starts the run; its Solver's second step is in flight when it dies.
       const old = await group.start(env({ INFTY_WORKFLOW_BUNDLE: untracedBundle }));
@@ -104,7 +105,6 @@ describe('workflow tracing across an upgrade', () => {
       const current = await group.start(env({}));
       await until('the step retried on the new worker', () => (beforeGate.requests === 2 ? true : undefined), 30_000);
       await steer(before);
-      await until('the signal handled', async () => ((await infty.progress(before)).events.some((e) => e.kind === 'steer') ? true : undefined), 30_000);
       beforeGate.release();
       expect((await outcomeWithin(infty, before, 60_000)).status).toBe('delivered');
 
@@ -114,7 +114,6 @@ describe('workflow tracing across an upgrade', () => {
       await create(after);
       await until('the new run at step 1', () => (afterGate.requests === 1 ? true : undefined), 30_000);
       await steer(after);
-      await until('the signal handled', async () => ((await infty.progress(after)).events.some((e) => e.kind === 'steer') ? true : undefined), 30_000);
       afterGate.release();
       expect((await outcomeWithin(infty, after, 60_000)).status).toBe('delivered');
 

@@ -53,10 +53,10 @@ export function startedTraced(headers: Record<string, Payload>): boolean {
   return span !== undefined && isSpanContextValid(span) && (span.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
 }
 
-/** One execution's decision, and the SDK's interceptors once it is yes. */
+/** One execution's decision: the SDK's interceptors once it is yes, none otherwise. */
 class TracingSwitch {
-  private inboundOtel: OpenTelemetryInboundInterceptor | undefined;
-  private outboundOtel: OpenTelemetryOutboundInterceptor | undefined;
+  inbound: OpenTelemetryInboundInterceptor | undefined;
+  outbound: OpenTelemetryOutboundInterceptor | undefined;
 
   /**
    * At the execution's start. An untraced start records no marker; a traced one records it, and
@@ -64,17 +64,9 @@ class TracingSwitch {
    */
   decide(input: WorkflowExecuteInput): void {
     if (startedTraced(input.headers) && patched(WORKFLOW_TRACING_PATCH)) {
-      this.inboundOtel = new OpenTelemetryInboundInterceptor();
-      this.outboundOtel = new OpenTelemetryOutboundInterceptor();
+      this.inbound = new OpenTelemetryInboundInterceptor();
+      this.outbound = new OpenTelemetryOutboundInterceptor();
     }
-  }
-
-  get inbound(): OpenTelemetryInboundInterceptor | undefined {
-    return this.inboundOtel;
-  }
-
-  get outbound(): OpenTelemetryOutboundInterceptor | undefined {
-    return this.outboundOtel;
   }
 }
 
