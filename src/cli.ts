@@ -15,6 +15,7 @@ import { loadConfig, withVersioningFlags, type InftyConfig } from './config';
 import { UnreachableError, UsageError } from './errors';
 import { REASONING_EFFORTS } from './protocol/reasoning';
 import { verify } from './cli/verify';
+import { apply, diff } from './cli/project';
 import { startDevServer } from './server';
 import { startTracing, type Tracing } from './worker';
 
@@ -40,6 +41,10 @@ function addCreateFlags(cmd: Command): Command {
     .option('--verifier-timeout-secs <s>', 'how long to wait for each Verifier (default 1800)')
     .option('--pass-env <name>', 'pass this worker environment variable to the Solver\'s commands (repeatable; all others are withheld)', collect)
     .addOption(new Option('--sandbox <mode>', 'shell sandbox: auto (bubblewrap, refuse without it) or none').choices(['auto', 'none']))
+    .option('--from <path>', "start from a copy of this project directory (a git work tree: the files git lists, uncommitted changes included); `infty diff` / `infty apply` hand the change back")
+    .option('--from-git <url[#ref]>', 'start from a clone of this git repository at ref (branch, tag or commit; default its HEAD), made by the worker')
+    .option('--deliver <mode>', 'with --from/--from-git: path (what the Solver delivers, default) or diff (the patch of the change is the deliverable)')
+    .option('--no-project-docs', 'read no AGENTS.md ($INFTY_HOME/AGENTS.md and the project\'s)')
     .option('--detach', 'start the run and return at once')
     .option('--json', 'print exactly one JSON document (the outcome, or {runId, status} with --detach)');
 }
@@ -111,6 +116,20 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .argument('<run-id>')
     .option('--json', 'print {runId, path, kind, verifiedHash, currentHash, unchanged, diff?}')
     .action((id: string, f) => run((c) => verify(c, id, f)));
+  program
+    .command('diff')
+    .description("a project run's change against its starting tree, as a unified git diff (renames detected, binary files named)")
+    .argument('<run-id>')
+    .option('--stat', 'a diffstat instead of the patch')
+    .option('--at-turn <k>', 'the change as of Solver turn K (from its snapshot)')
+    .action((id: string, f) => run((c) => diff(c, id, f)));
+  program
+    .command('apply')
+    .description("apply a project run's change to a git checkout with a three-way merge (on a conflict nothing changes, exit 1)")
+    .argument('<run-id>')
+    .option('--to <path>', 'the checkout to change (default: the run\'s --from directory)')
+    .option('--check', 'only say whether it applies cleanly; change nothing')
+    .action((id: string, f) => run((c) => apply(c, id, f)));
   program
     .command('goal')
     .description("the run's goal; with --objective, change the objective")

@@ -5,6 +5,7 @@ import type { InftyActivities, RunOwner, ToolActivityInput, ToolCallInput, ToolO
 import { toolSpec } from '../protocol/tools';
 import { compact } from './compaction';
 import { validateDeliverable } from './deliverable';
+import { projectChange } from './project/projectChange';
 import { modelStep, type ModelEndpoint } from './model';
 import { createRun, updateRunRecord } from './runStore';
 import { snapshotTurn } from './snapshots';
@@ -73,6 +74,7 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
       sandbox: input.sandbox,
       allowNetwork: input.allowNetwork,
       passEnv: input.passEnv,
+      ...(input.workdir ? { workdir: input.workdir } : {}),
       signal: ctx.cancellationSignal,
       heartbeat: () => ctx.heartbeat(),
     });
@@ -82,10 +84,11 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
 }
 
 export function createActivities(deps: ActivityDeps): InftyActivities {
-  const store = { home: deps.home, runsRoot: deps.runsRoot, defaultModel: deps.defaultModel };
+  const store = { home: deps.home, runsRoot: deps.runsRoot, defaultModel: deps.defaultModel, localStorage: !!deps.owner, workerId: deps.owner?.workerId };
   return {
     createRun: async (input) => {
-      const created = await createRun(input, store, Context.current().info.workflowExecution?.runId ?? '');
+      const ctx = Context.current();
+      const created = await createRun(input, { ...store, heartbeat: () => ctx.heartbeat() }, ctx.info.workflowExecution?.runId ?? '');
       return deps.owner ? { ...created, owner: deps.owner } : created;
     },
     updateRunRecord: (input) => updateRunRecord(input, store),
@@ -102,6 +105,10 @@ export function createActivities(deps: ActivityDeps): InftyActivities {
     validateDeliverable: (input) => {
       const ctx = Context.current();
       return validateDeliverable(input, () => ctx.heartbeat());
+    },
+    projectChange: (input) => {
+      const ctx = Context.current();
+      return projectChange(input, deps.home, () => ctx.heartbeat());
     },
     snapshotTurn: (input) => {
       const ctx = Context.current();

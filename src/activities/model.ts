@@ -10,6 +10,7 @@ import type { StepEnd, TranscriptItem } from '../protocol/items';
 import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
 import { autoCompactLimitOf } from './contextWindows';
 import { loadPrompt, renderTemplate } from './prompts';
+import { projectDocsFor } from './project/projectDocs';
 import { toolDefinitions } from '../protocol/tools';
 import { normalizeHistory } from './normalize';
 import { attemptToken } from './durable/fence';
@@ -50,6 +51,18 @@ export async function renderNewItem(item: NewItem, runId: string, deps: Pick<Mod
 
 function instructionsText(input: ModelStepInput, promptsDir?: string): string {
   return input.instructions.kind === 'text' ? input.instructions.text : loadPrompt(input.instructions.name, promptsDir);
+}
+
+/**
+ * The first lines of a new conversation: the role's instructions, then, for the Solver and the
+ * Verifiers, the run's AGENTS.md text (docs/behaviour.md §4.4) — instructions too, so they are part
+ * of the cached prefix and survive compaction.
+ */
+async function freshInstructions(input: ModelStepInput, deps: ModelDeps): Promise<TranscriptItem[]> {
+  const items: TranscriptItem[] = [{ type: 'instructions', text: instructionsText(input, deps.promptsDir) }];
+  const docs = await projectDocsFor(deps.home, input.runId, input.role);
+  if (docs) items.push({ type: 'instructions', text: docs });
+  return items;
 }
 
 export function buildWireRequest(input: ModelStepInput, history: TranscriptItem[], stream: boolean): WireRequest {
@@ -95,7 +108,7 @@ function inputSha256(input: ModelStepInput, newItems: TranscriptItem[]): string 
 export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise<ModelStepResult> {
   const token = attemptToken();
   const path = transcriptPath(deps.home, input.runId, input.role, input.generation);
-  const fresh: TranscriptItem[] = input.committedLength === 0 ? [{ type: 'instructions', text: instructionsText(input, deps.promptsDir) }] : [];
+  const fresh: TranscriptItem[] = input.committedLength === 0 ? await freshInstructions(input, deps) : [];
   const rendered = await Promise.all(input.newItems.map((i) => renderNewItem(i, input.runId, deps)));
   const newItems = [...fresh, ...rendered];
   const sha = inputSha256(input, newItems);

@@ -4,14 +4,18 @@
  * newer one).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { readRunJson, type RunJson } from '../host/runJson';
 import type { CreateRunInput, CreateRunResult, UpdateRunRecordInput } from '../protocol/activities';
 import { runIdError } from '../protocol/runId';
 import { activityAttemptToken, isSupersededAttempt, withFence } from './durable/fence';
 import { writeFileDurable } from './durable/files';
 import { forkManifest, forkPositions, materializeFork } from './forkRun';
+import { importProject } from './project/importProject';
+import { inheritProject, inheritProjectDocs, writeBase } from './project/baseStore';
+import { collectProjectDocs } from './project/projectDocs';
+import type { ProjectRecord } from '../protocol/project';
 import { detectSandbox } from './tools/sandbox';
 import { transcriptPath } from './transcripts';
 
@@ -19,6 +23,11 @@ export interface RunStoreDeps {
   home: string;
   runsRoot: string;
   defaultModel: string;
+  /** This worker keeps runs on its own disk (local storage): a project path must be on it. */
+  localStorage?: boolean;
+  workerId?: string;
+  /** Long work (a project copy) reports liveness through it (the activity heartbeat). */
+  heartbeat?: () => void;
 }
 
 /** The reader lives in host/runJson (the CLI reads run.json too); kept here for the store's callers and tests. */
@@ -84,25 +93,78 @@ async function createRunLocked(input: CreateRunInput, deps: RunStoreDeps, workfl
   const roleNames = input.roles.map((r) => r.role);
   if (existing) {
     const roles = input.forkOf ? forkPositions(await forkManifest(deps.home, input.forkOf), roleNames) : undefined;
-    return { runDir, sandbox: existing.sandbox, models, rolloutPaths: forkRollouts(deps, input.runId, rolloutPaths, roles), createdAt: existing.created_at, ...(roles ? { roles } : {}) };
+    return {
+      runDir,
+      sandbox: existing.sandbox,
+      models,
+      rolloutPaths: forkRollouts(deps, input.runId, rolloutPaths, roles),
+      createdAt: existing.created_at,
+      ...(roles ? { roles } : {}),
+      ...projectResult(existing.project as ProjectRecord | undefined),
+    };
   }
-  for (const sub of RUN_SUBDIRS) await mkdir(join(runDir, sub), { recursive: true });
-  // A fork (docs/architecture.md decision 13): its files and transcripts start from the source's turn.
-  const roles = input.forkOf ? await materializeFork(deps.home, runDir, input.runId, input.forkOf, roleNames) : undefined;
-  const forkRolloutPaths = forkRollouts(deps, input.runId, rolloutPaths, roles);
-  const now = new Date().toISOString();
-  await writeRunJson(runDir, {
-    run_id: input.runId,
-    created_at: now,
-    updated_at: now,
-    objective: input.objective,
-    status: 'running',
-    sandbox,
-    roles: input.roles.map((r) => roleRecord(r.role, models[r.role]!, forkRolloutPaths[r.role]!, r.reasoningEffort ?? null)),
-    workflow_run_id: workflowRunId,
-    ...(input.forkOf ? { fork_of: { run_id: input.forkOf.runId, turn: input.forkOf.turn } } : {}),
-  });
-  return { runDir, sandbox, models, rolloutPaths: forkRolloutPaths, createdAt: now, ...(roles ? { roles } : {}) };
+  // A project run's directory is made whole in a staging directory and renamed into place, so a
+  // refused or interrupted copy leaves nothing half-created (docs/behaviour.md §4.3).
+  const staging = input.project ? join(deps.runsRoot, '.staging', input.runId) : runDir;
+  if (input.project) {
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true });
+  }
+  try {
+    for (const sub of RUN_SUBDIRS) await mkdir(join(staging, sub), { recursive: true });
+    const project = input.project
+      ? await importProject(input.project, {
+          home: deps.home,
+          runId: input.runId,
+          stagingDir: staging,
+          runDir,
+          localStorage: deps.localStorage ?? false,
+          workerId: deps.workerId ?? 'this worker',
+          tick: deps.heartbeat ?? (() => undefined),
+        })
+      : undefined;
+    // A fork (docs/architecture.md decision 13): its files and transcripts start from the source's turn.
+    const roles = input.forkOf ? await materializeFork(deps.home, runDir, input.runId, input.forkOf, roleNames) : undefined;
+    const record = project?.record ?? (input.forkOf ? await inheritProject(deps.home, input.forkOf.runId, input.runId, runDir) : undefined);
+    if (project) await writeBase(deps.home, input.runId, project.record, project.files);
+    const docs = input.forkOf
+      ? await inheritProjectDocs(deps.home, input.forkOf.runId, input.runId)
+      : input.projectDocs === false
+        ? undefined
+        : await collectProjectDocs(deps.home, input.runId, record ? docsScope(record, staging, runDir) : null);
+    const forkRolloutPaths = forkRollouts(deps, input.runId, rolloutPaths, roles);
+    const now = new Date().toISOString();
+    await writeRunJson(staging, {
+      run_id: input.runId,
+      created_at: now,
+      updated_at: now,
+      objective: input.objective,
+      status: 'running',
+      sandbox,
+      roles: input.roles.map((r) => roleRecord(r.role, models[r.role]!, forkRolloutPaths[r.role]!, r.reasoningEffort ?? null)),
+      workflow_run_id: workflowRunId,
+      ...(input.forkOf ? { fork_of: { run_id: input.forkOf.runId, turn: input.forkOf.turn } } : {}),
+      ...(record ? { project: record } : {}),
+      ...(docs ? { project_docs: docs } : {}),
+    });
+    if (staging !== runDir) await rename(staging, runDir);
+    return { runDir, sandbox, models, rolloutPaths: forkRolloutPaths, createdAt: now, ...(roles ? { roles } : {}), ...projectResult(record) };
+  } catch (err) {
+    if (staging !== runDir) await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** What the workflow keeps of a project run: where the Solver works and how it delivers. */
+function projectResult(record: ProjectRecord | undefined): Pick<CreateRunResult, 'project'> {
+  return record ? { project: { root: record.root, workdir: record.workdir, deliver: record.deliver } } : {};
+}
+
+/** AGENTS.md files are read from the staging copy; they are named by their place in the project. */
+function docsScope(record: ProjectRecord, staging: string, runDir: string) {
+  const inStaging = (p: string) => join(staging, relative(runDir, p));
+  const root = inStaging(record.root);
+  return { root, workdir: inStaging(record.workdir), label: (dir: string) => relative(root, dir) || '(project root)' };
 }
 
 /** A fork's roles continue in the generation they had at the fork turn. */

@@ -7,17 +7,23 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { isInside } from './tools/paths';
 import type { RolePositions, SnapshotTurnInput, SnapshotTurnResult } from '../protocol/activities';
 import { writeFileDurable } from './durable/files';
+import { readBaseManifest } from '../host/project/base';
+import { objectPathIn } from '../host/project/objects';
 
 export interface SnapshotFile {
   path: string;
+  /** A regular file's sha256 (its object); for a symbolic link, the sha256 of its target text. */
   sha256: string;
   size: number;
   mode: number;
   mtimeMs: number;
+  /** A symbolic link's target (no object is stored for it). */
+  link?: string;
 }
 
 export interface SnapshotManifest {
@@ -30,9 +36,7 @@ export interface SnapshotManifest {
 /** run.json belongs to the run, not to its workspace: a fork writes its own. */
 const SKIPPED = new Set(['run.json']);
 
-export function objectPath(home: string, sha256: string): string {
-  return join(home, 'objects', sha256.slice(0, 2), sha256);
-}
+export const objectPath = objectPathIn;
 
 export function manifestPath(home: string, runId: string, turn: number): string {
   return join(home, 'snapshots', runId, `turn-${turn}.json`);
@@ -47,7 +51,7 @@ export async function readManifest(home: string, runId: string, turn: number): P
   }
 }
 
-/** Regular files under `dir` (symbolic links and special files are not part of a snapshot). */
+/** Regular files and symbolic links under `dir` (special files are not part of a snapshot). */
 async function* walk(dir: string): AsyncGenerator<string> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
@@ -56,7 +60,7 @@ async function* walk(dir: string): AsyncGenerator<string> {
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const full = join(dir, e.name);
     if (e.isDirectory()) yield* walk(full);
-    else if (e.isFile()) yield full;
+    else if (e.isFile() || e.isSymbolicLink()) yield full;
   }
 }
 
@@ -73,8 +77,28 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Puts bytes already in memory into the store (what is hashed is what is written); returns whether the object was new. */
+export async function storeBuffer(home: string, data: Uint8Array, sha256 = sha256Hex(data)): Promise<{ sha256: string; added: boolean }> {
+  const dest = objectPath(home, sha256);
+  if (await exists(dest)) return { sha256, added: false };
+  const tmp = join(home, 'objects', 'tmp', `${randomBytes(8).toString('hex')}`);
+  await mkdir(dirname(tmp), { recursive: true });
+  try {
+    await writeFile(tmp, data, { mode: 0o444 });
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(tmp, dest);
+    return { sha256, added: true };
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
 /** Copies `file` into the store (a copy-on-write clone where the file system has them); returns its hash and whether it was new. */
-async function store(home: string, file: string): Promise<{ sha256: string; added: boolean }> {
+export async function store(home: string, file: string): Promise<{ sha256: string; added: boolean }> {
   const tmp = join(home, 'objects', 'tmp', `${randomBytes(8).toString('hex')}`);
   await mkdir(dirname(tmp), { recursive: true });
   await copyFile(file, tmp, constants.COPYFILE_FICLONE);
@@ -91,13 +115,17 @@ async function store(home: string, file: string): Promise<{ sha256: string; adde
   }
 }
 
-/** The latest manifest of the run before `turn` (the size/mtime cache). */
-async function previousManifest(home: string, runId: string, turn: number): Promise<SnapshotManifest | undefined> {
+/**
+ * The latest manifest of the run before `turn` (the size/mtime cache); before the first turn of a
+ * project run, its base (the copy's files, whose mtimes were recorded when they were written).
+ */
+async function previousManifest(home: string, runId: string, turn: number): Promise<Pick<SnapshotManifest, 'files'> | undefined> {
   for (let t = turn - 1; t >= 1 && t >= turn - 50; t--) {
     const m = await readManifest(home, runId, t);
     if (m) return m;
   }
-  return undefined;
+  const base = await readBaseManifest(home, runId);
+  return base ? { files: base.files.map((f) => ({ ...f, path: `${base.projectDir}/${f.path}` })) } : undefined;
 }
 
 export async function snapshotTurn(input: SnapshotTurnInput, home: string, heartbeat: () => void = () => undefined): Promise<SnapshotTurnResult> {
@@ -110,10 +138,15 @@ export async function snapshotTurn(input: SnapshotTurnInput, home: string, heart
     if (SKIPPED.has(path)) continue;
     heartbeat();
     const st = await lstat(full);
+    if (st.isSymbolicLink()) {
+      const link = await readlink(full);
+      files.push({ path, sha256: sha256Hex(link), size: Buffer.byteLength(link), mode: 0o777, mtimeMs: st.mtimeMs, link });
+      continue;
+    }
     const mode = st.mode & 0o777;
     const known = previous.get(path);
     let sha256: string;
-    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs && (await exists(objectPath(home, known.sha256)))) {
+    if (!known?.link && known && known.size === st.size && known.mtimeMs === st.mtimeMs && (await exists(objectPath(home, known.sha256)))) {
       sha256 = known.sha256;
     } else {
       const stored = await store(home, full);
@@ -130,13 +163,20 @@ export async function snapshotTurn(input: SnapshotTurnInput, home: string, heart
   return { turn: input.turn, files: files.length, bytes, newBytes };
 }
 
-/** Writes a snapshot's files into `runDir` (copies: the fork may change them, the store must not). */
-export async function restoreSnapshot(home: string, manifest: SnapshotManifest, runDir: string): Promise<void> {
+/**
+ * Writes a snapshot's files into `runDir` (copies: the fork may change them, the store must not).
+ * A symbolic link is recreated only when it points inside `runDir`.
+ */
+export async function restoreSnapshot(home: string, manifest: Pick<SnapshotManifest, 'files'>, runDir: string): Promise<void> {
   for (const f of manifest.files) {
     const dest = join(runDir, ...f.path.split('/'));
     if (relative(runDir, dest).startsWith('..')) throw ApplicationFailure.nonRetryable(`snapshot path ${f.path} leaves the run directory`, 'ForkSourceMissing');
     await mkdir(dirname(dest), { recursive: true });
     await rm(dest, { force: true }); // a retried restore may find its earlier, read-only copy
+    if (f.link !== undefined) {
+      if (!f.link.startsWith('/') && isInside(resolve(runDir), resolve(dirname(dest), f.link))) await symlink(f.link, dest);
+      continue;
+    }
     await copyFile(objectPath(home, f.sha256), dest, constants.COPYFILE_FICLONE).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw ApplicationFailure.nonRetryable(`object ${f.sha256} of snapshot file ${f.path} is missing from ${join(home, 'objects')}`, 'ForkSourceMissing');
       throw err;

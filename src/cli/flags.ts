@@ -3,6 +3,10 @@ import { UsageError } from '../errors';
 import { defaultRunId, runIdError } from '../protocol/runId';
 import { isReasoningEffort, reasoningEffortError, type ReasoningEffort } from '../protocol/reasoning';
 import type { RunInputRaw } from '../protocol/runInput';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { DELIVER_MODES, splitGitSource, type DeliverMode, type ProjectSource } from '../protocol/project';
 
 export interface CreateFlags {
   objective?: string;
@@ -22,6 +26,10 @@ export interface CreateFlags {
   verifierTimeoutSecs?: string;
   sandbox?: string;
   passEnv?: string[];
+  from?: string;
+  fromGit?: string;
+  deliver?: string;
+  projectDocs?: boolean;
   detach?: boolean;
   json?: boolean;
 }
@@ -85,5 +93,45 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInpu
     if (bad.length) throw new UsageError(`--pass-env takes environment variable names (letters, digits, "_"), got ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
     input.passEnv = flags.passEnv;
   }
+  const project = projectFromFlags(flags);
+  if (project) input.project = project;
+  if (flags.projectDocs === false) input.projectDocs = false;
   return input;
+}
+
+/**
+ * `--from PATH` / `--from-git URL[#REF]` / `--deliver` → the run's project (docs/behaviour.md §4.3).
+ * A path is checked here, where it was typed; the worker that owns the run checks it again.
+ */
+function projectFromFlags(flags: CreateFlags): ProjectSource | undefined {
+  if (flags.deliver !== undefined && !(DELIVER_MODES as readonly string[]).includes(flags.deliver)) {
+    throw new UsageError(`--deliver must be ${DELIVER_MODES.map((m) => `"${m}"`).join(' or ')}, got "${flags.deliver}" (nothing was started)`);
+  }
+  const deliver = (flags.deliver ?? 'path') as DeliverMode;
+  if (flags.from !== undefined && flags.fromGit !== undefined) throw new UsageError('--from and --from-git cannot be combined: start from a directory or from a repository (nothing was started)');
+  if (flags.from !== undefined) return { path: checkedProjectPath(flags.from), host: hostname(), deliver };
+  if (flags.fromGit !== undefined) {
+    const { url, ref } = splitGitSource(flags.fromGit.trim());
+    if (!url) throw new UsageError('--from-git needs a repository URL, e.g. --from-git https://example.com/repo.git#v1.2 (nothing was started)');
+    return { gitUrl: url, ...(ref ? { ref } : {}), deliver };
+  }
+  if (flags.deliver !== undefined) throw new UsageError('--deliver goes with --from or --from-git: only a project run has a change to deliver (nothing was started)');
+  return undefined;
+}
+
+function checkedProjectPath(given: string): string {
+  const abs = resolve(given);
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    throw new UsageError(`--from ${given}: no such directory (${abs}); give the project's directory (nothing was started)`);
+  }
+  if (!statSync(real).isDirectory()) throw new UsageError(`--from ${given}: not a directory; give the project's directory, not a file in it (nothing was started)`);
+  try {
+    accessSync(real, constants.R_OK | constants.X_OK);
+  } catch {
+    throw new UsageError(`--from ${given}: the directory cannot be read (permission denied) (nothing was started)`);
+  }
+  return real;
 }

@@ -37,6 +37,12 @@ export async function startRun(config: InftyConfig, input: RunInputRaw, flags: {
     }
     out(`run ${input.runId} started; following its progress (Ctrl+C stops following and, with an embedded worker, pauses execution until a worker runs)`);
     const { progress, outcome } = await follow(session.infty, input.runId, { print: out });
+    if (outcome.status === 'failed' && outcome.errorType === 'InvalidProjectSource') {
+      // Refused by the worker before the run directory existed: bad input, nothing was created (docs/interface.md §2).
+      if (flags.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
+      process.stderr.write(`infty: ${outcome.reason} (nothing was created; run ${input.runId} ended failed)\n`);
+      return 2;
+    }
     if (flags.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
     else if (progress) out(`\n${formatSummary(progress, outcome)}`);
     if (flags.demo && outcome.status === 'delivered' && !flags.json) printDemoDeliverable(outcome.deliverablePath);

@@ -1,5 +1,6 @@
 /** The activity interface the workflow calls (implemented in src/activities). Pure types. */
 import type { DeliverableCheck } from './deliverable';
+import type { ChangeSummary, DeliverMode, ProjectSource } from './project';
 import type { ToolCall, TranscriptItem, Usage } from './items';
 import type { OutputSchemaName } from './outputSchemas';
 import type { ReasoningEffort } from './reasoning';
@@ -75,6 +76,10 @@ export interface CreateRunInput {
   sandbox: 'auto' | 'none';
   /** Create the run as a fork of this run at this Solver turn (docs/architecture.md decision 13). */
   forkOf?: { runId: string; turn: number };
+  /** Start the run directory from this project (docs/behaviour.md §4.3). */
+  project?: ProjectSource;
+  /** false: read no AGENTS.md (docs/behaviour.md §4.4). */
+  projectDocs?: boolean;
 }
 
 /** Where each role stands in its transcripts: the generation and the committed lines. */
@@ -112,6 +117,28 @@ export interface CreateRunResult {
   createdAt: string;
   /** A fork: where each role of the source stood at the fork turn (its transcripts continue from there). */
   roles?: RolePositions;
+  /** A project run: the project's root and the Solver's working directory (absolute), and how it delivers. */
+  project?: RunProject;
+}
+
+export interface RunProject {
+  root: string;
+  workdir: string;
+  deliver: DeliverMode;
+}
+
+export interface ProjectChangeInput {
+  runId: string;
+  runDir: string;
+  project: RunProject;
+  /** Also write the change as a patch to deliverable/changes.patch. */
+  writePatch: boolean;
+}
+
+export interface ProjectChangeResult {
+  summary: ChangeSummary;
+  /** The patch, relative to the run directory (writePatch only). */
+  patchPath?: string;
 }
 
 export interface UpdateRunRecordInput {
@@ -145,6 +172,8 @@ export interface ToolCallInput {
   sandbox: 'bwrap' | 'none';
   allowNetwork: boolean;
   passEnv: string[];
+  /** Where relative paths and commands start (a project run's working directory); absent: the run directory. */
+  workdir?: string;
 }
 
 /** Where a tool's output is: the next model step reads it from the journal. */
@@ -180,12 +209,15 @@ export interface InftyActivities {
   /** Before tool outputs went by reference; kept for activity tasks scheduled by older workers. */
   runTool(input: ToolActivityInput): Promise<string>;
   runToolCall(input: ToolCallInput): Promise<ToolOutputRef>;
-  validateDeliverable(input: { runDir: string; path: string }): Promise<DeliverableCheck>;
+  /** `workdir`: where a relative path starts (a project run's working directory); absent: the run directory. */
+  validateDeliverable(input: { runDir: string; path: string; workdir?: string }): Promise<DeliverableCheck>;
+  /** A project run's change against its base (docs/behaviour.md §4.3): its summary, and the patch when asked. */
+  projectChange(input: ProjectChangeInput): Promise<ProjectChangeResult>;
   /** Records the run directory's files after a Solver turn in the content-addressed store (docs/architecture.md decision 13). */
   snapshotTurn(input: SnapshotTurnInput): Promise<SnapshotTurnResult>;
 }
 
-export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization' | 'correction' | 'invalid_delivery' | 'objective_updated' | 'output_cut';
+export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization' | 'correction' | 'invalid_delivery' | 'objective_updated' | 'output_cut' | 'project_start';
 
 /**
  * The message role each prompt template is sent with. Every template is an orchestrator-injected
@@ -200,6 +232,7 @@ export const PROMPT_TEMPLATE_ROLES: Record<PromptTemplateName, 'developer' | 'us
   invalid_delivery: 'developer',
   objective_updated: 'developer',
   output_cut: 'developer',
+  project_start: 'developer',
 };
 
 /**

@@ -19,4 +19,10 @@ export type RunOutcome =
        */
       verifiedHash?: string;
     }
-  | { runId: string; status: Exclude<TerminalStatus, 'delivered'>; reason: string };
+  | {
+      runId: string;
+      status: Exclude<TerminalStatus, 'delivered'>;
+      reason: string;
+      /** Set when the run never started because its input was refused (`InvalidProjectSource`). */
+      errorType?: string;
+    };

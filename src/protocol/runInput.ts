@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_OBJECTIVE_CHARS } from './goal';
+import { ProjectSourceSchema } from './project';
 import { REASONING_EFFORTS, reasoningEffortError, type ReasoningEffort } from './reasoning';
 import { runIdError } from './runId';
 
@@ -66,6 +67,10 @@ export const RunInputSchema = z
     modelRetryInitialSecs: z.number().positive().default(1),
     /** Continue-as-new after this many history events (besides Temporal's own suggestion). */
     continueAsNewAfterEvents: z.number().int().min(100).default(10_000),
+    /** Start the run directory from a project (docs/behaviour.md §4.3): a path (`--from`) or a git repository (`--from-git`). */
+    project: ProjectSourceSchema.optional(),
+    /** Read AGENTS.md ($INFTY_HOME's, then the project's from its root down to the working directory; docs/behaviour.md §4.4). */
+    projectDocs: z.boolean().default(true),
     /** Use the worker's built-in scripted model endpoint (the offline demo). */
     demo: z.boolean().default(false),
     /**

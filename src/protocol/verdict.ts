@@ -33,9 +33,11 @@ export function aggregateVerdicts(verdicts: RoleVerdict[], verifiedHash?: string
   };
 }
 
-export function verificationRequestMessage(claimPath: string, notes: string | null, objective: string): string {
-  const msg: Record<string, string> = { type: 'verification_request', claim_path: claimPath };
+/** `change`: a project run's change against its base (docs/behaviour.md §4.3), judged against the objective. */
+export function verificationRequestMessage(claimPath: string, notes: string | null, objective: string, change?: Record<string, unknown>): string {
+  const msg: Record<string, unknown> = { type: 'verification_request', claim_path: claimPath };
   if (notes?.trim()) msg.notes = notes;
   if (objective.trim()) msg.objective = objective;
+  if (change) msg.change = change;
   return JSON.stringify(msg);
 }

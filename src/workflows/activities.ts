@@ -78,6 +78,20 @@ const storeProxies = proxyActivities<Pick<InftyActivities, 'createRun' | 'update
   },
 });
 
+/**
+ * Creating a project run copies the project (docs/behaviour.md §4.3): as long as the tree needs, so
+ * it heartbeats; a refused source is final.
+ */
+const projectProxies = proxyActivities<Pick<InftyActivities, 'createRun' | 'projectChange'>>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+  retry: {
+    initialInterval: '1 second',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['RunAlreadyExists', 'SandboxUnavailable', 'InvalidRunInput', 'InvalidProjectSource', 'ProjectBaseMissing', PAYLOAD_TOO_LARGE],
+  },
+});
+
 function isOwnerAbsent(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
 }
@@ -127,6 +141,7 @@ export function runActivities(route: ActivityRoute, retry: { maximumAttempts: nu
     deliverable: routed(deliverableProxies, route),
     store: routed(storeProxies, route),
     snapshots: routed(snapshotProxies, route),
+    project: routed(projectProxies, route),
   };
 }
 

@@ -4,6 +4,7 @@ import { userMessage } from '../protocol/items';
 import { askForJson } from './ask';
 import { RunFailure, type RunContext } from './context';
 import { abbreviate, withTimeout } from './roleTurn';
+import { changeView, currentChange } from './project';
 
 /** Asks the Director; returns the directive JSON to forward to the Solver. Fails the run on timeout or a second invalid reply. */
 export async function askDirector(ctx: RunContext, prompt: string): Promise<string> {
@@ -11,7 +12,8 @@ export async function askDirector(ctx: RunContext, prompt: string): Promise<stri
   ctx.syncSearchAttributes();
   ctx.event('direction_request', abbreviate(prompt, 300), 'solver');
   const timeoutSecs = ctx.input.directorTimeoutSecs;
-  const request = userMessage(directionRequestMessage(prompt, ctx.state.goal.objective));
+  const change = await currentChange(ctx, false);
+  const request = userMessage(directionRequestMessage(prompt, ctx.state.goal.objective, change ? changeView(ctx, change.summary) : undefined));
   const result = await withTimeout(ctx, timeoutSecs * 1000, () => askForJson(ctx, 'director', [request], 'director_reply'), `director · timeout (${timeoutSecs} s of active time)`);
   if (!result.ok) throw new RunFailure(`the Director did not reply within ${timeoutSecs} s (director timeout)`);
   const reply = result.value;

@@ -21,6 +21,7 @@ import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, ste
 import { abbreviate } from './roleTurn';
 import { budgetExhaustedOutcome, solverLoop } from './solver';
 import { adoptForkPositions, forkOpening } from './snapshots';
+import { projectOpening } from './project';
 import type { CarriedState, RunState } from './state';
 
 /** Steering messages longer than this are cut (marked) so one signal cannot bloat every later payload. */
@@ -45,7 +46,7 @@ export async function inftyRun(rawInput: RunInputRaw, carried?: CarriedState): P
     if (err instanceof BudgetExhausted) return finish(ctx, budgetExhaustedOutcome(ctx, err.message));
     const reason = failureReason(err);
     if (reason === undefined) throw err;
-    return finish(ctx, { runId: input.runId, status: 'failed', reason });
+    return finish(ctx, { runId: input.runId, status: 'failed', reason, ...failureType(err) });
   }
 }
 
@@ -59,6 +60,12 @@ function migrateState(carried: CarriedState): RunState {
     turnSteps: rest.turnSteps ?? 0,
     objectiveUpdatePending: rest.objectiveUpdatePending ?? false,
   };
+}
+
+/** A project the worker refused (docs/behaviour.md §4.3) is bad input: the outcome says so, and the CLI exits 2. */
+function failureType(err: unknown): { errorType: string } | Record<string, never> {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.type === 'InvalidProjectSource' ? { errorType: cause.type } : {};
 }
 
 function failureReason(err: unknown): string | undefined {
@@ -159,7 +166,7 @@ async function start(ctx: RunContext): Promise<void> {
   const roles = ['solver', 'director', ...input.verifiers];
   // A fork is created where the source's snapshot is: on the source's owner worker (docs/architecture.md decision 13).
   if (input.forkOf?.owner) state.owner = input.forkOf.owner;
-  const created = await ctx.activities.store.createRun({
+  const createInput = {
     runId: input.runId,
     objective: input.objective,
     roles: roles.map((role) => {
@@ -168,8 +175,13 @@ async function start(ctx: RunContext): Promise<void> {
     }),
     sandbox: input.sandbox,
     ...(input.forkOf ? { forkOf: { runId: input.forkOf.runId, turn: input.forkOf.turn } } : {}),
-  });
+    ...(input.project ? { project: input.project } : {}),
+    ...(input.projectDocs ? {} : { projectDocs: false }),
+  };
+  // A project's copy takes as long as the tree needs (docs/behaviour.md §4.3): the long, heartbeating proxy.
+  const created = input.project ? await ctx.activities.project.createRun(createInput) : await ctx.activities.store.createRun(createInput);
   state.runDir = created.runDir;
+  if (created.project) state.project = created.project;
   // Versioned: histories from before runs followed their worker's disk replay unchanged.
   if (patched('storage-follows-run')) state.owner = created.owner ?? null;
   state.sandbox = created.sandbox;
@@ -182,7 +194,7 @@ async function start(ctx: RunContext): Promise<void> {
     adoptForkPositions(ctx, created.roles ?? {});
     ctx.event('forked', `fork of run ${input.forkOf.runId} at Solver turn ${input.forkOf.turn}`);
   }
-  state.pendingSolverItems = [input.forkOf ? forkOpening(ctx) : userMessage(input.objective)];
+  state.pendingSolverItems = input.forkOf ? [forkOpening(ctx)] : [...(state.project ? [projectOpening(state.runDir, state.project)] : []), userMessage(input.objective)];
   ctx.setPhase('solving', 'solver');
   ctx.event('objective_posted', abbreviate(input.objective, 300), 'solver');
 }

@@ -19,6 +19,7 @@ import { abbreviate, outputCutItem, runToolCalls, SOLVER_TOOLS } from './roleTur
 import type { SolverNext } from './state';
 import { verificationRound } from './verification';
 import { changedSincePass, unstableDeliverableMessage } from './verifiedHash';
+import { currentChange } from './project';
 
 
 /** Runs Solver steps until the run has an outcome; `beforeStep` is the continue-as-new point. */
@@ -133,17 +134,21 @@ async function route(ctx: RunContext, text: string): Promise<SolverNext> {
 
 async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string): Promise<SolverNext> {
   const { state, input } = ctx;
-  const claimed = signal.deliverable_path!.trim();
+  let claimed = signal.deliverable_path!.trim();
   ctx.setPhase('validating', 'solver');
   ctx.event('delivery', `final delivery: ${claimed}${signal.summary ? ` — ${abbreviate(signal.summary, 200)}` : ''}`, 'solver');
-  let check = await ctx.activities.deliverable.validateDeliverable({ runDir: state.runDir, path: claimed });
+  // A project run's delivery carries its change (docs/behaviour.md §4.3); with --deliver diff the patch is the deliverable.
+  const change = await currentChange(ctx, state.project?.deliver === 'diff');
+  if (change?.patchPath) claimed = `${state.runDir}/${change.patchPath}`;
+  const workdir = state.project?.workdir;
+  let check = await ctx.activities.deliverable.validateDeliverable({ runDir: state.runDir, path: claimed, ...(workdir ? { workdir } : {}) });
   let feedback: VerificationFeedback;
   // A pass is bound to the content it judged (docs/behaviour.md §3.3): content that changed after a
   // passing round gets a new round, at most maxConsecutiveErrors in a row, then the Solver is told.
   for (let changes = 0; ; ) {
     if (!check.ok) return refuseDelivery(ctx, check.reason);
     state.invalidDeliveryStreak = 0;
-    feedback = await verificationRound(ctx, check.relativePath, signal.summary, check.contentHash);
+    feedback = await verificationRound(ctx, check.relativePath, signal.summary, check.contentHash, change?.summary);
     if (feedback.overall !== 'pass') return { items: [userMessage(JSON.stringify(feedback))], schema: 'solver_signal' };
     const changed = await changedSincePass(ctx, claimed, check);
     if (!changed) break;

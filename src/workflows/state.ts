@@ -1,5 +1,5 @@
 /** The small, serializable state of a run: all a continue-as-new carries. */
-import type { NewItem, RunOwner } from '../protocol/activities';
+import type { NewItem, RunOwner, RunProject } from '../protocol/activities';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { RunOutcome } from '../protocol/outcome';
 import type { Phase, PlanStep, RoleStats, RunEvent } from '../protocol/progress';
@@ -55,6 +55,8 @@ export interface RunState {
   owner?: RunOwner | null;
   /** The owner has not taken the run's work for a while (set while waiting). */
   waitingForWorker?: string | null;
+  /** A project run (docs/behaviour.md §4.3): where the project is and the Solver works, how it delivers. */
+  project?: RunProject;
 }
 
 /** What a run started before the goal owned the hold carried into a continue-as-new. */

@@ -4,6 +4,8 @@ import { aggregateVerdicts, verificationRequestMessage, type RoleVerdict, type V
 import { askForJson } from './ask';
 import type { RunContext } from './context';
 import { watchVerification } from './convergence';
+import { changeView } from './project';
+import type { ChangeSummary } from '../protocol/project';
 import { abbreviate, withTimeout } from './roleTurn';
 
 async function verify(ctx: RunContext, role: string, request: string): Promise<RoleVerdict> {
@@ -26,12 +28,13 @@ export async function verificationRound(
   claimPath: string,
   summary: string | null,
   contentHash?: string,
+  change?: ChangeSummary,
 ): Promise<VerificationFeedback> {
   const verifiers = ctx.input.verifiers;
   ctx.state.verificationRounds += 1;
   ctx.setPhase('verifying', verifiers.length === 1 ? verifiers[0]! : null);
   ctx.syncSearchAttributes();
-  const request = verificationRequestMessage(claimPath, summary, ctx.state.goal.objective);
+  const request = verificationRequestMessage(claimPath, summary, ctx.state.goal.objective, change ? changeView(ctx, change) : undefined);
   const verdicts = await Promise.all(verifiers.map((role) => verify(ctx, role, request)));
   for (const v of verdicts) {
     ctx.event('verdict', `${v.verdict}${v.reasons.length ? `: ${abbreviate(v.reasons.join('; '), 240)}` : ''}`, v.role);

@@ -13,7 +13,8 @@ type ValidCheck = Extract<DeliverableCheck, { ok: true }>;
 export async function changedSincePass(ctx: RunContext, claimed: string, judged: ValidCheck): Promise<DeliverableCheck | undefined> {
   if (!patched('verified-hash')) return undefined;
   ctx.setPhase('validating', 'solver');
-  const now = await ctx.activities.deliverable.validateDeliverable({ runDir: ctx.state.runDir, path: claimed });
+  const workdir = ctx.state.project?.workdir;
+  const now = await ctx.activities.deliverable.validateDeliverable({ runDir: ctx.state.runDir, path: claimed, ...(workdir ? { workdir } : {}) });
   if (now.ok && now.contentHash === judged.contentHash) return undefined;
   const after = now.ok ? now.contentHash : `none (${now.reason})`;
   ctx.event('deliverable_changed', `${judged.relativePath} changed after verification passed: verified ${judged.contentHash}, now ${after}`);

@@ -331,11 +331,11 @@ class PendingChanges {
   }
 }
 
-async function resolvePatchPath(runDir: string, p: string): Promise<string> {
+async function resolvePatchPath(ctx: ToolContext, p: string): Promise<string> {
   if (path.isAbsolute(p)) {
-    throw new PatchApplyError(`'${p}' is an absolute path; apply_patch paths must be relative to the run directory`);
+    throw new PatchApplyError(`'${p}' is an absolute path; apply_patch paths must be relative to the ${ctx.workdir ? 'working directory' : 'run directory'}`);
   }
-  return resolveInsideRunDir(runDir, p);
+  return resolveInsideRunDir(ctx.runDir, p, ctx.workdir);
 }
 
 /** Applies a Codex-format patch inside the run directory: all hunks are verified in memory before any file is written. */
@@ -355,7 +355,7 @@ export async function applyPatch(args: unknown, ctx: ToolContext): Promise<strin
   const summary: string[] = [];
   try {
     for (const hunk of patch.hunks) {
-      const abs = await resolvePatchPath(ctx.runDir, hunk.path);
+      const abs = await resolvePatchPath(ctx, hunk.path);
       if (hunk.type === 'add') {
         await pending.assertWritable(abs, hunk.path);
         pending.files.set(abs, hunk.contents);
@@ -370,7 +370,7 @@ export async function applyPatch(args: unknown, ctx: ToolContext): Promise<strin
         if (current === null) throw new PatchApplyError(`cannot update '${hunk.path}' (patch line ${hunk.line}): the file does not exist`);
         const updated = applyChunks(current, hunk.chunks, hunk.path);
         if (hunk.movePath !== null) {
-          const dest = await resolvePatchPath(ctx.runDir, hunk.movePath);
+          const dest = await resolvePatchPath(ctx, hunk.movePath);
           if (dest !== abs) {
             await pending.assertWritable(dest, hunk.movePath);
             try {

@@ -5,6 +5,8 @@ import type { SandboxMode } from './sandbox';
 export interface ToolContext {
   /** The run directory every tool is confined to. */
   runDir: string;
+  /** Where relative paths and commands start (a project run's working directory, inside runDir); absent: runDir. */
+  workdir?: string;
   sandbox: SandboxMode;
   allowNetwork: boolean;
   /** Aborts a running tool (e.g. activity cancellation). */

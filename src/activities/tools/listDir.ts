@@ -50,7 +50,7 @@ export async function listDir(args: unknown, ctx: ToolContext): Promise<string> 
   const { path: p } = parsed.data;
   const depth = Math.min(parsed.data.depth ?? DEFAULT_LIST_DEPTH, MAX_LIST_DEPTH);
   try {
-    const root = await resolveInsideRunDir(ctx.runDir, p);
+    const root = await resolveInsideRunDir(ctx.runDir, p, ctx.workdir);
     let st;
     try {
       st = await fs.stat(root);

@@ -70,13 +70,15 @@ export async function canonicalRunDir(runDir: string): Promise<string> {
 
 /**
  * Resolves a model-supplied path against the run directory and returns its canonical absolute
- * form. Relative paths resolve against runDir; absolute paths are allowed only if inside it.
+ * form. Relative paths resolve against `workdir` (default runDir); absolute paths are allowed only if inside runDir.
  * Throws PathOutsideRunDirError when the canonical result escapes the canonical run directory.
  */
-export async function resolveInsideRunDir(runDir: string, p: string): Promise<string> {
+export async function resolveInsideRunDir(runDir: string, p: string, workdir?: string): Promise<string> {
   const root = await canonicalRunDir(runDir);
   if (p.includes('\0')) throw new PathOutsideRunDirError(p.replace(/\0/g, '\\0'), '(invalid path containing a NUL byte)');
-  const candidate = path.isAbsolute(p) ? path.resolve(p) : path.resolve(root, p);
+  // A project run's relative paths start in its working directory (docs/behaviour.md §4.3); confinement stays the run directory.
+  const start = workdir ? await canonicalize(path.resolve(workdir)) : root;
+  const candidate = path.isAbsolute(p) ? path.resolve(p) : path.resolve(start, p);
   // An absolute path spelled with the non-canonical run dir (e.g. through a symlinked /tmp) is fine.
   const canonical = await canonicalize(candidate);
   if (!isInside(root, canonical)) throw new PathOutsideRunDirError(p, canonical);

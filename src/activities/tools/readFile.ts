@@ -103,7 +103,7 @@ export async function readFile(args: unknown, ctx: ToolContext): Promise<string>
   const offset = parsed.data.offset ?? 1;
   const limit = parsed.data.limit ?? DEFAULT_READ_LIMIT;
   try {
-    const abs = await resolveInsideRunDir(ctx.runDir, p);
+    const abs = await resolveInsideRunDir(ctx.runDir, p, ctx.workdir);
     let st;
     try {
       st = await fs.stat(abs);

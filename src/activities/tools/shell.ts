@@ -70,7 +70,7 @@ export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolRe
   const runDir = await canonicalRunDir(ctx.runDir);
   let cwd: string;
   try {
-    cwd = await resolveInsideRunDir(runDir, workdir ?? '.');
+    cwd = await resolveInsideRunDir(runDir, workdir ?? '.', ctx.workdir);
   } catch (e) {
     if (e instanceof PathOutsideRunDirError) return `Error: workdir refused: ${e.message}`;
     throw e;

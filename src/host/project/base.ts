@@ -1,0 +1,61 @@
+/**
+ * A project run's base (docs/behaviour.md §4.3): the starting tree, recorded at run start under
+ * INFTY_HOME (hidden from the Solver's sandbox, so the Solver cannot change it). Its files are
+ * objects of the content-addressed store; `infty diff` compares the project against it.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ProjectDocsRecord, ProjectRecord } from '../../protocol/project';
+
+export interface BaseFile {
+  path: string;
+  sha256: string;
+  size: number;
+  mode: number;
+  mtimeMs: number;
+  link?: string;
+}
+
+export interface BaseManifest {
+  runId: string;
+  /** The project's directory inside the run directory (relative: "project"). */
+  projectDir: string;
+  record: ProjectRecord;
+  /** Paths relative to the project root. */
+  files: BaseFile[];
+}
+
+export function projectMetaDir(home: string, runId: string): string {
+  return join(home, 'projects', runId);
+}
+
+export function baseManifestPath(home: string, runId: string): string {
+  return join(projectMetaDir(home, runId), 'base.json');
+}
+
+/** The AGENTS.md text given to the Solver and the Verifiers (absent: none). */
+export function projectDocsPath(home: string, runId: string): string {
+  return join(projectMetaDir(home, runId), 'agents.md');
+}
+
+export function projectDocsRecordPath(home: string, runId: string): string {
+  return join(projectMetaDir(home, runId), 'agents.json');
+}
+
+export async function readBaseManifest(home: string, runId: string): Promise<BaseManifest | undefined> {
+  try {
+    return JSON.parse(await readFile(baseManifestPath(home, runId), 'utf8')) as BaseManifest;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function readProjectDocsRecord(home: string, runId: string): Promise<ProjectDocsRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(projectDocsRecordPath(home, runId), 'utf8')) as ProjectDocsRecord;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
