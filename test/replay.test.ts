@@ -16,7 +16,7 @@ function fixturePatchIds(file: string): string[] {
 
 describe('determinism: recorded histories replay against the current workflow code', () => {
   it('has fixtures for the main scenarios', () => {
-    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout', 'turn-snapshots', 'fork-delivered']) {
+    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout', 'turn-snapshots', 'fork-delivered', 'project-delivered', 'project-diff-delivered']) {
       expect(fixtures).toContain(`${name}.json`);
     }
   });

@@ -55,7 +55,7 @@ function instructionsText(input: ModelStepInput, promptsDir?: string): string {
 
 /**
  * The first lines of a new conversation: the role's instructions, then, for the Solver and the
- * Verifiers, the run's AGENTS.md text (docs/behaviour.md §4.4) — instructions too, so they are part
+ * Verifiers, the run's AGENTS.md text (docs/behaviour.md §4.5) — instructions too, so they are part
  * of the cached prefix and survive compaction.
  */
 async function freshInstructions(input: ModelStepInput, deps: ModelDeps): Promise<TranscriptItem[]> {

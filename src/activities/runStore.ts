@@ -104,7 +104,7 @@ async function createRunLocked(input: CreateRunInput, deps: RunStoreDeps, workfl
     };
   }
   // A project run's directory is made whole in a staging directory and renamed into place, so a
-  // refused or interrupted copy leaves nothing half-created (docs/behaviour.md §4.3).
+  // refused or interrupted copy leaves nothing half-created (docs/behaviour.md §4.4).
   const staging = input.project ? join(deps.runsRoot, '.staging', input.runId) : runDir;
   if (input.project) {
     await rm(staging, { recursive: true, force: true });

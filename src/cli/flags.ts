@@ -100,7 +100,7 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInpu
 }
 
 /**
- * `--from PATH` / `--from-git URL[#REF]` / `--deliver` → the run's project (docs/behaviour.md §4.3).
+ * `--from PATH` / `--from-git URL[#REF]` / `--deliver` → the run's project (docs/behaviour.md §4.4).
  * A path is checked here, where it was typed; the worker that owns the run checks it again.
  */
 function projectFromFlags(flags: CreateFlags): ProjectSource | undefined {

@@ -9,7 +9,7 @@ import { validateObjective } from '../protocol/goal';
 import { formatDuration } from '../protocol/duration';
 import type { Progress } from '../protocol/progress';
 import { follow } from './follow';
-import { formatEvent, formatGoal, formatPhase, formatProgress, formatSummary, formatTokens, goalBar } from './render';
+import { formatEvent, formatGoal, formatPhase, formatProgress, formatProjectLines, formatSummary, formatTokens, goalBar } from './render';
 import { withClient } from './session';
 
 /** `--where`: only the runs a Temporal visibility query matches (docs/interface.md §1 "Fleet control"). */
@@ -109,11 +109,12 @@ export async function show(config: InftyConfig, runId: string, flags: { json?: b
       return 0;
     }
     if (r.progress) {
-      process.stdout.write(`${formatProgress(r.progress)}\nworkflow:  ${r.workflowStatus}\n${formatVersioning(r.versioning)}`);
+      process.stdout.write(`${formatProgress(r.progress)}\nworkflow:  ${r.workflowStatus}\n${formatVersioning(r.versioning)}${formatProjectLines(r.runJson)}`);
     } else {
       process.stdout.write(
         `run:       ${runId} (${r.workflowStatus})\n` +
           formatVersioning(r.versioning) +
+          formatProjectLines(r.runJson) +
           (r.outcome ? `outcome:   ${JSON.stringify(r.outcome)}\n` : '') +
           (r.runJson ? `run.json:  ${JSON.stringify(r.runJson, null, 2)}\n` : '') +
           `(live progress needs a worker: ${r.queryError?.split('\n')[0]})\n`,

@@ -1,4 +1,5 @@
 /** Human-readable rendering of events, goals, progress and outcomes. */
+import type { ProjectDocsRecord, ProjectRecord } from '../protocol/project';
 import type { Goal } from '../protocol/goal';
 import type { DeliverableReport } from '../protocol/deliverable';
 import type { RunOutcome } from '../protocol/outcome';
@@ -102,4 +103,21 @@ export function formatProgress(p: Progress, lastEvents = 15): string {
     'last events:',
     ...p.events.slice(-lastEvents).map((e) => `  ${formatEvent(e)}`),
   ].join('\n');
+}
+
+/** A project run's lines of `infty show` (docs/behaviour.md §4.4–4.5), from run.json; empty for other runs. */
+export function formatProjectLines(runJson: Record<string, unknown> | null | undefined): string {
+  const lines: string[] = [];
+  const project = runJson?.project as ProjectRecord | undefined;
+  if (project) {
+    const src = project.source;
+    const from = src.kind === 'path' ? src.path : `${src.url}${src.ref ? `#${src.ref}` : ''}`;
+    const at = project.commit ? ` at ${project.commit.slice(0, 12)}${project.branch ? ` (${project.branch})` : ''}` : '';
+    lines.push(`project:   ${from}${at}; ${project.files} files, ${project.bytes} bytes; delivers ${project.deliver}`);
+    lines.push(`workdir:   ${project.workdir}`);
+    if (project.skippedLinks.length) lines.push(`skipped:   ${project.skippedLinks.length} link(s) pointing outside the project: ${project.skippedLinks.slice(0, 5).join(', ')}`);
+  }
+  const docs = runJson?.project_docs as ProjectDocsRecord | undefined;
+  if (docs) lines.push(`AGENTS.md: ${docs.files.join(', ')}; ${docs.bytes} bytes, sha256 ${docs.sha256.slice(0, 16)}${docs.truncated ? ' (cut at 32 KiB)' : ''}`);
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }

@@ -76,9 +76,9 @@ export interface CreateRunInput {
   sandbox: 'auto' | 'none';
   /** Create the run as a fork of this run at this Solver turn (docs/architecture.md decision 13). */
   forkOf?: { runId: string; turn: number };
-  /** Start the run directory from this project (docs/behaviour.md §4.3). */
+  /** Start the run directory from this project (docs/behaviour.md §4.4). */
   project?: ProjectSource;
-  /** false: read no AGENTS.md (docs/behaviour.md §4.4). */
+  /** false: read no AGENTS.md (docs/behaviour.md §4.5). */
   projectDocs?: boolean;
 }
 
@@ -211,7 +211,7 @@ export interface InftyActivities {
   runToolCall(input: ToolCallInput): Promise<ToolOutputRef>;
   /** `workdir`: where a relative path starts (a project run's working directory); absent: the run directory. */
   validateDeliverable(input: { runDir: string; path: string; workdir?: string }): Promise<DeliverableCheck>;
-  /** A project run's change against its base (docs/behaviour.md §4.3): its summary, and the patch when asked. */
+  /** A project run's change against its base (docs/behaviour.md §4.4): its summary, and the patch when asked. */
   projectChange(input: ProjectChangeInput): Promise<ProjectChangeResult>;
   /** Records the run directory's files after a Solver turn in the content-addressed store (docs/architecture.md decision 13). */
   snapshotTurn(input: SnapshotTurnInput): Promise<SnapshotTurnResult>;

@@ -11,7 +11,7 @@ export const DirectorReplySchema = z.object({
 });
 export type DirectorReply = z.output<typeof DirectorReplySchema>;
 
-/** `change`: a project run's change so far (docs/behaviour.md §4.3). */
+/** `change`: a project run's change so far (docs/behaviour.md §4.4). */
 export function directionRequestMessage(prompt: string, objective: string, change?: Record<string, unknown>): string {
   return JSON.stringify({ type: 'direction_request', prompt, objective, ...(change ? { change } : {}) });
 }

@@ -1,5 +1,5 @@
 /**
- * A project run (docs/behaviour.md §4.3): the run directory starts as a copy of the user's project
+ * A project run (docs/behaviour.md §4.4): the run directory starts as a copy of the user's project
  * (a directory, a git work tree, or a git repository the owner worker clones), the Solver works in
  * it, and the change against the starting tree (the base) is handed back as a diff.
  */
@@ -50,7 +50,7 @@ export interface ProjectRecord {
   deliver: DeliverMode;
 }
 
-/** The AGENTS.md text a run read at its start (docs/behaviour.md §4.4). */
+/** The AGENTS.md text a run read at its start (docs/behaviour.md §4.5). */
 export interface ProjectDocsRecord {
   files: string[];
   bytes: number;

@@ -67,9 +67,9 @@ export const RunInputSchema = z
     modelRetryInitialSecs: z.number().positive().default(1),
     /** Continue-as-new after this many history events (besides Temporal's own suggestion). */
     continueAsNewAfterEvents: z.number().int().min(100).default(10_000),
-    /** Start the run directory from a project (docs/behaviour.md §4.3): a path (`--from`) or a git repository (`--from-git`). */
+    /** Start the run directory from a project (docs/behaviour.md §4.4): a path (`--from`) or a git repository (`--from-git`). */
     project: ProjectSourceSchema.optional(),
-    /** Read AGENTS.md ($INFTY_HOME's, then the project's from its root down to the working directory; docs/behaviour.md §4.4). */
+    /** Read AGENTS.md ($INFTY_HOME's, then the project's from its root down to the working directory; docs/behaviour.md §4.5). */
     projectDocs: z.boolean().default(true),
     /** Use the worker's built-in scripted model endpoint (the offline demo). */
     demo: z.boolean().default(false),

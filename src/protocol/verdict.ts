@@ -33,7 +33,7 @@ export function aggregateVerdicts(verdicts: RoleVerdict[], verifiedHash?: string
   };
 }
 
-/** `change`: a project run's change against its base (docs/behaviour.md §4.3), judged against the objective. */
+/** `change`: a project run's change against its base (docs/behaviour.md §4.4), judged against the objective. */
 export function verificationRequestMessage(claimPath: string, notes: string | null, objective: string, change?: Record<string, unknown>): string {
   const msg: Record<string, unknown> = { type: 'verification_request', claim_path: claimPath };
   if (notes?.trim()) msg.notes = notes;

@@ -79,7 +79,7 @@ const storeProxies = proxyActivities<Pick<InftyActivities, 'createRun' | 'update
 });
 
 /**
- * Creating a project run copies the project (docs/behaviour.md §4.3): as long as the tree needs, so
+ * Creating a project run copies the project (docs/behaviour.md §4.4): as long as the tree needs, so
  * it heartbeats; a refused source is final.
  */
 const projectProxies = proxyActivities<Pick<InftyActivities, 'createRun' | 'projectChange'>>({

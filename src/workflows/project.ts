@@ -1,4 +1,4 @@
-/** A project run in the workflow (docs/behaviour.md §4.3): the Solver's opening, and the change Verifiers and the Director see. */
+/** A project run in the workflow (docs/behaviour.md §4.4): the Solver's opening, and the change Verifiers and the Director see. */
 import type { NewItem, RunProject } from '../protocol/activities';
 import type { ChangeSummary } from '../protocol/project';
 import type { RunContext } from './context';
@@ -7,6 +7,12 @@ import type { RunContext } from './context';
 export function below(dir: string, path: string): string {
   if (path === dir) return '.';
   return path.startsWith(`${dir}/`) ? path.slice(dir.length + 1) : path;
+}
+
+/** The project root as a path relative to the working directory ('.', '..', '../..'). */
+function rootFromWorkdir(project: RunProject): string {
+  const rel = below(project.root, project.workdir);
+  return rel === '.' ? '.' : rel.split('/').map(() => '..').join('/');
 }
 
 /** What the Solver is told before the objective: where the project is, and how its work is handed back. */
@@ -21,8 +27,8 @@ export function projectOpening(runDir: string, project: RunProject): NewItem {
       run_dir: runDir,
       delivery:
         project.deliver === 'diff'
-          ? 'When the work is done, deliver the project root (deliverable_path "' + below(project.workdir, project.root) + '"): Infty writes the change as a patch to deliverable/changes.patch, and that patch is the deliverable the Verifiers judge.'
-          : 'When the work is done, deliver the project root (deliverable_path "' + below(project.workdir, project.root) + '"), or the part of it the objective asks for.',
+          ? 'When the work is done, deliver the project root (deliverable_path "' + rootFromWorkdir(project) + '"): Infty writes the change as a patch to deliverable/changes.patch, and that patch is the deliverable the Verifiers judge.'
+          : 'When the work is done, deliver the project root (deliverable_path "' + rootFromWorkdir(project) + '"), or the part of it the objective asks for.',
     },
   };
 }

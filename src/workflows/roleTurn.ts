@@ -62,7 +62,7 @@ async function runToolCall(ctx: RunContext, role: string, call: StepToolCall, ob
   const journalKey = `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`;
   const common = { runId: ctx.input.runId, journalKey, runDir: ctx.state.runDir, role, sandbox: ctx.state.sandbox, allowNetwork: ctx.input.allowNetwork };
   if (!patched('tool-output-by-reference')) return inline(await ctx.activities.tools.runTool({ ...common, call }));
-  // The Solver of a project run works in the project (docs/behaviour.md §4.3); Verifiers read from the run directory, where claim paths start.
+  // The Solver of a project run works in the project (docs/behaviour.md §4.4); Verifiers read from the run directory, where claim paths start.
   const workdir = role === 'solver' ? ctx.state.project?.workdir : undefined;
   const ref = await ctx.activities.tools.runToolCall({ ...common, generation: r.generation, call, passEnv: ctx.input.passEnv, ...(workdir ? { workdir } : {}) });
   observe?.(call, ref);

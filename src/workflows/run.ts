@@ -62,7 +62,7 @@ function migrateState(carried: CarriedState): RunState {
   };
 }
 
-/** A project the worker refused (docs/behaviour.md §4.3) is bad input: the outcome says so, and the CLI exits 2. */
+/** A project the worker refused (docs/behaviour.md §4.4) is bad input: the outcome says so, and the CLI exits 2. */
 function failureType(err: unknown): { errorType: string } | Record<string, never> {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure && cause.type === 'InvalidProjectSource' ? { errorType: cause.type } : {};
@@ -178,7 +178,7 @@ async function start(ctx: RunContext): Promise<void> {
     ...(input.project ? { project: input.project } : {}),
     ...(input.projectDocs ? {} : { projectDocs: false }),
   };
-  // A project's copy takes as long as the tree needs (docs/behaviour.md §4.3): the long, heartbeating proxy.
+  // A project's copy takes as long as the tree needs (docs/behaviour.md §4.4): the long, heartbeating proxy.
   const created = input.project ? await ctx.activities.project.createRun(createInput) : await ctx.activities.store.createRun(createInput);
   state.runDir = created.runDir;
   if (created.project) state.project = created.project;

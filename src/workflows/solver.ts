@@ -137,7 +137,7 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
   let claimed = signal.deliverable_path!.trim();
   ctx.setPhase('validating', 'solver');
   ctx.event('delivery', `final delivery: ${claimed}${signal.summary ? ` — ${abbreviate(signal.summary, 200)}` : ''}`, 'solver');
-  // A project run's delivery carries its change (docs/behaviour.md §4.3); with --deliver diff the patch is the deliverable.
+  // A project run's delivery carries its change (docs/behaviour.md §4.4); with --deliver diff the patch is the deliverable.
   const change = await currentChange(ctx, state.project?.deliver === 'diff');
   if (change?.patchPath) claimed = `${state.runDir}/${change.patchPath}`;
   const workdir = state.project?.workdir;

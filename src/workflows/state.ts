@@ -55,7 +55,7 @@ export interface RunState {
   owner?: RunOwner | null;
   /** The owner has not taken the run's work for a while (set while waiting). */
   waitingForWorker?: string | null;
-  /** A project run (docs/behaviour.md §4.3): where the project is and the Solver works, how it delivers. */
+  /** A project run (docs/behaviour.md §4.4): where the project is and the Solver works, how it delivers. */
   project?: RunProject;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Issue 18: a run that starts from the user's git repository (docs/behaviour.md §4.3–4.4). The
+ * Issue 18: a run that starts from the user's git repository (docs/behaviour.md §4.4–4.5). The
  * scripted Solver fixes a failing test in a copy of a real repository (git status/log/commit in
  * its working directory); `infty diff` shows exactly that change, `infty apply` makes a clean
  * clone's test pass, a conflicting clone is left untouched (exit 1), and the user's repository,
@@ -134,6 +134,12 @@ describe('a run started from a git repository', () => {
     const stat = await runCli(['diff', runId, '--stat'], env);
     expect(stat.stdout).toMatch(/calc\.js \| 2 \+-/);
     expect(stat.stdout).toContain('1 file changed');
+
+    // infty show names the project, its commit and the AGENTS.md it read.
+    const shown = await runCli(['show', runId], env);
+    expect(shown.stdout).toContain(`project:   ${repo} at ${head.slice(0, 12)} (main)`);
+    expect(shown.stdout).toContain(`workdir:   ${project}`);
+    expect(shown.stdout).toMatch(/AGENTS\.md: \(project root\); \d+ bytes, sha256 [0-9a-f]{16}/);
 
     // The user's repository, .git included, is byte-for-byte unchanged.
     expect(treeFingerprint(repo)).toEqual(userBefore);

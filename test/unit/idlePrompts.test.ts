@@ -18,6 +18,7 @@ const WORKFLOW_VARS: Record<string, string[]> = {
   finalization: [],
   correction: ['error', 'schema'],
   invalid_delivery: ['reason'],
+  project_start: ['workdir', 'root', 'project_dir', 'run_dir', 'delivery'],
 };
 
 const T0 = Date.UTC(2025, 4, 6, 7, 8, 9);

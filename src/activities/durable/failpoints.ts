@@ -19,7 +19,7 @@ export const FAILPOINTS = [
   'compaction.afterWrite',
   /** recordItems appended its items; the activity has not completed. */
   'recordItems.afterAppend',
-  /** A project copy has written some of its files (docs/behaviour.md §4.3); the run directory does not exist yet. */
+  /** A project copy has written some of its files (docs/behaviour.md §4.4); the run directory does not exist yet. */
   'project.midCopy',
 ] as const;
 

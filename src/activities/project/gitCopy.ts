@@ -1,5 +1,5 @@
 /**
- * The project copy's own git repository (docs/behaviour.md §4.3): the Solver can log, diff, commit
+ * The project copy's own git repository (docs/behaviour.md §4.4): the Solver can log, diff, commit
  * as in the user's checkout, and nothing reaches the user's repository. The copy gets a clone of
  * the user's repository (objects copied, never hard-linked, so no write through the copy can reach
  * them), HEAD where the user's HEAD is, an index matching HEAD (so the user's uncommitted changes

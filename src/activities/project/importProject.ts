@@ -1,5 +1,5 @@
 /**
- * Creating a project run's copy (docs/behaviour.md §4.3) inside a staging run directory: the
+ * Creating a project run's copy (docs/behaviour.md §4.4) inside a staging run directory: the
  * source's files through the content-addressed store, the copy's git repository, and the base
  * record. Every refusal is an `InvalidProjectSource` failure with what to do; the caller removes
  * the staging directory, so nothing is left half-created.
@@ -17,7 +17,7 @@ import { listSource, type SourceListing } from './listing';
 
 export const INVALID_PROJECT_SOURCE = 'InvalidProjectSource';
 
-/** Documented limits of a project copy (docs/behaviour.md §4.3); the environment can raise them. */
+/** Documented limits of a project copy (docs/behaviour.md §4.4); the environment can raise them. */
 export function projectLimits(env: NodeJS.ProcessEnv = process.env): { files: number; bytes: number } {
   const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
   return { files: num(env.INFTY_PROJECT_MAX_FILES, 250_000), bytes: num(env.INFTY_PROJECT_MAX_BYTES, 4 * 1024 ** 3) };

@@ -1,5 +1,5 @@
 /**
- * Which files a project copy takes (docs/behaviour.md §4.3): in a git work tree exactly the files
+ * Which files a project copy takes (docs/behaviour.md §4.4): in a git work tree exactly the files
  * git lists (tracked, plus untracked ones that are not ignored), as they are on disk; elsewhere the
  * whole tree less the default ignore list.
  */

@@ -1,5 +1,5 @@
 /**
- * AGENTS.md (docs/behaviour.md §4.4), as Codex reads it: $INFTY_HOME/AGENTS.md for every run, then
+ * AGENTS.md (docs/behaviour.md §4.5), as Codex reads it: $INFTY_HOME/AGENTS.md for every run, then
  * the AGENTS.md files from the project root down to the run's working directory, concatenated in
  * that order and capped at PROJECT_DOCS_MAX_BYTES. Read once when the run is created; the text is
  * kept under INFTY_HOME and given to the Solver and the Verifiers as part of their instructions.

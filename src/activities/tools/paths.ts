@@ -76,7 +76,7 @@ export async function canonicalRunDir(runDir: string): Promise<string> {
 export async function resolveInsideRunDir(runDir: string, p: string, workdir?: string): Promise<string> {
   const root = await canonicalRunDir(runDir);
   if (p.includes('\0')) throw new PathOutsideRunDirError(p.replace(/\0/g, '\\0'), '(invalid path containing a NUL byte)');
-  // A project run's relative paths start in its working directory (docs/behaviour.md §4.3); confinement stays the run directory.
+  // A project run's relative paths start in its working directory (docs/behaviour.md §4.4); confinement stays the run directory.
   const start = workdir ? await canonicalize(path.resolve(workdir)) : root;
   const candidate = path.isAbsolute(p) ? path.resolve(p) : path.resolve(start, p);
   // An absolute path spelled with the non-canonical run dir (e.g. through a symlinked /tmp) is fine.

@@ -1,5 +1,5 @@
 /**
- * A project run's base (docs/behaviour.md §4.3): the starting tree, recorded at run start under
+ * A project run's base (docs/behaviour.md §4.4): the starting tree, recorded at run start under
  * INFTY_HOME (hidden from the Solver's sandbox, so the Solver cannot change it). Its files are
  * objects of the content-addressed store; `infty diff` compares the project against it.
  */

@@ -1,5 +1,5 @@
 /**
- * A project run's change (docs/behaviour.md §4.3), computed with real git in a private repository
+ * A project run's change (docs/behaviour.md §4.4), computed with real git in a private repository
  * under INFTY_HOME (never the project's own .git): the base tree from the base record, the
  * project's current tree (git's ignore rules apply; the base's files stay tracked), and a unified
  * diff between them (renames detected, binary files named).

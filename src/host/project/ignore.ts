@@ -1,5 +1,5 @@
 /**
- * What a project copy leaves out when the source is not a git work tree (docs/behaviour.md §4.3):
+ * What a project copy leaves out when the source is not a git work tree (docs/behaviour.md §4.4):
  * version-control metadata, dependency folders, caches and build output that tools recreate. In a
  * git work tree git's own rules (.gitignore, info/exclude, the global excludes file) decide instead.
  */
