@@ -2,7 +2,8 @@
  * npm run bench [-- --smoke] [-- --only=1,3] [-- --out=path] [-- --dynamic-config KEY=VALUE ...]
  *
  * Runs the benchmarks, each on its own Temporal dev server started here (headless, free port,
- * in-memory) with a zero-latency scripted model server and in-process workers, prints a table
+ * in-memory) with a zero-latency scripted model server and in-process workers (6, the project
+ * copy, calls the worker's copy functions directly and needs neither), prints a table
  * and writes the figures as JSON (bench/results.json; bench/results.smoke.json with --smoke).
  * Every figure is a ratio against a baseline measured in the same run. The smoke size asserts
  * nothing about speed: it exits 1 only when a benchmark failed or did not produce its figures.
@@ -17,6 +18,7 @@ import { bundleTimes, globalDynamicConfig, removeScratch, ROOT } from './env';
 import { historyBench } from './history';
 import { overheadBench } from './overhead';
 import { prefixBench } from './prefix';
+import { projectCopyBench } from './projectCopy';
 import { recoveryBench } from './recovery';
 import { missingFigures, renderTable, type BenchOutput, type BenchResult } from './report';
 
@@ -26,6 +28,7 @@ interface Sizes {
   concurrency: Parameters<typeof concurrencyBench>[0];
   recovery: Parameters<typeof recoveryBench>[0];
   prefix: Parameters<typeof prefixBench>[0];
+  projectCopy: Parameters<typeof projectCopyBench>[0];
 }
 
 const FULL: Sizes = {
@@ -34,6 +37,14 @@ const FULL: Sizes = {
   concurrency: { runs: [50, 200], turnsPerRun: 5, fixtureBytes: 256 },
   recovery: { kills: 5, fixtureBytes: 256 },
   prefix: { turns: 300, contextWindow: 40_000, fixtureBytes: 8192 },
+  projectCopy: {
+    trees: [
+      { files: 10_000, repeats: 3, storeImports: 10 },
+      // One import of 100,000 files takes minutes on a small machine: one timed pair, and the store after two imports.
+      { files: 100_000, repeats: 1, storeImports: 2 },
+    ],
+    dirs: 1_000,
+  },
 };
 
 const SMOKE: Sizes = {
@@ -42,6 +53,7 @@ const SMOKE: Sizes = {
   concurrency: { runs: [5], turnsPerRun: 2, fixtureBytes: 256 },
   recovery: { kills: 1, fixtureBytes: 256 },
   prefix: { turns: 12, contextWindow: 6_000, fixtureBytes: 4096 },
+  projectCopy: { trees: [{ files: 500, repeats: 1, storeImports: 10 }], dirs: 1_000 },
 };
 
 function arg(name: string): string | undefined {
@@ -105,6 +117,7 @@ async function main(): Promise<number> {
     { id: '3', title: 'Concurrency: many runs on one in-process worker', run: () => concurrencyBench(sizes.concurrency) },
     { id: '4', title: 'Recovery after SIGKILL of the worker during a model call', run: () => recoveryBench(sizes.recovery) },
     { id: '5', title: 'Prompt-cache prefix ratio over a long run with compactions', run: () => prefixBench(sizes.prefix) },
+    { id: '6', title: 'Project copy: import through the content-addressed store vs cp -r', run: () => projectCopyBench(sizes.projectCopy) },
   ];
 
   const results: BenchResult[] = [];

@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { RolePositions } from '../protocol/activities';
 import { writeFileDurable } from './durable/files';
 import { readManifest, restoreSnapshot, type SnapshotManifest } from './snapshots';
@@ -37,6 +37,7 @@ export function forkPositions(manifest: SnapshotManifest, roles: string[]): Role
 export async function materializeFork(home: string, runDir: string, runId: string, source: ForkSource, roles: string[]): Promise<RolePositions> {
   const manifest = await forkManifest(home, source);
   await restoreSnapshot(home, manifest, runDir);
+  await completeGitDirs(runDir, manifest);
   const positions = forkPositions(manifest, roles);
   for (const [role, p] of Object.entries(positions)) {
     const path = transcriptPath(home, runId, role, p.generation);
@@ -44,4 +45,18 @@ export async function materializeFork(home: string, runDir: string, runId: strin
     await writeFileDurable(path, `${prefixLine({ run: source.runId, role, generation: p.generation, lines: p.committedLength })}\n`);
   }
   return positions;
+}
+
+/**
+ * A snapshot holds files and links, not directories: a git repository's refs/ may have held no file
+ * at the fork turn (a detached HEAD that no branch names, refs packed by `git gc`), and git does not
+ * take a .git without refs/ for a repository. Each restored .git gets the directories `git init`
+ * makes (a project copy's .git in particular, so git works in the fork as in the source).
+ */
+async function completeGitDirs(runDir: string, manifest: SnapshotManifest): Promise<void> {
+  for (const f of manifest.files) {
+    if (f.path !== '.git/HEAD' && !f.path.endsWith('/.git/HEAD')) continue;
+    const gitDir = join(runDir, ...dirname(f.path).split('/'));
+    for (const sub of ['refs/heads', 'refs/tags', 'objects/info', 'objects/pack']) await mkdir(join(gitDir, ...sub.split('/')), { recursive: true });
+  }
 }

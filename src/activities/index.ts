@@ -88,8 +88,14 @@ export function createActivities(deps: ActivityDeps): InftyActivities {
   return {
     createRun: async (input) => {
       const ctx = Context.current();
-      const created = await createRun(input, { ...store, heartbeat: () => ctx.heartbeat() }, ctx.info.workflowExecution?.runId ?? '');
-      return deps.owner ? { ...created, owner: deps.owner } : created;
+      // A project copy can spend long on one large file: liveness is reported by the clock, not per file.
+      const timer = input.project ? setInterval(() => ctx.heartbeat(), 1000) : undefined;
+      try {
+        const created = await createRun(input, { ...store, heartbeat: () => ctx.heartbeat() }, ctx.info.workflowExecution?.runId ?? '');
+        return deps.owner ? { ...created, owner: deps.owner } : created;
+      } finally {
+        if (timer) clearInterval(timer);
+      }
     },
     updateRunRecord: (input) => updateRunRecord(input, store),
     recordItems: async (input) => {
@@ -110,9 +116,15 @@ export function createActivities(deps: ActivityDeps): InftyActivities {
       const ctx = Context.current();
       return projectChange(input, deps.home, () => ctx.heartbeat());
     },
-    snapshotTurn: (input) => {
+    snapshotTurn: async (input) => {
       const ctx = Context.current();
-      return snapshotTurn(input, deps.home, () => ctx.heartbeat());
+      // One large file (a project's) can take longer than the heartbeat timeout to store.
+      const timer = setInterval(() => ctx.heartbeat(), 1000);
+      try {
+        return await snapshotTurn(input, deps.home, () => ctx.heartbeat());
+      } finally {
+        clearInterval(timer);
+      }
     },
   };
 }

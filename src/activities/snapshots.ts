@@ -12,19 +12,10 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isInside } from './tools/paths';
 import type { RolePositions, SnapshotTurnInput, SnapshotTurnResult } from '../protocol/activities';
 import { writeFileDurable } from './durable/files';
-import { readBaseManifest } from '../host/project/base';
+import { readBaseManifest, type BaseFile } from '../host/project/base';
 import { objectPathIn } from '../host/project/objects';
 
-export interface SnapshotFile {
-  path: string;
-  /** A regular file's sha256 (its object); for a symbolic link, the sha256 of its target text. */
-  sha256: string;
-  size: number;
-  mode: number;
-  mtimeMs: number;
-  /** A symbolic link's target (no object is stored for it). */
-  link?: string;
-}
+export type SnapshotFile = BaseFile;
 
 export interface SnapshotManifest {
   runId: string;

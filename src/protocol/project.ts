@@ -70,7 +70,7 @@ export interface ChangeSummary {
 /** `--from-git URL#REF` → url and ref. */
 export function splitGitSource(spec: string): { url: string; ref?: string } {
   const hash = spec.lastIndexOf('#');
-  if (hash <= 0) return { url: spec };
+  if (hash < 0) return { url: spec };
   const ref = spec.slice(hash + 1);
   return ref ? { url: spec.slice(0, hash), ref } : { url: spec.slice(0, hash) };
 }

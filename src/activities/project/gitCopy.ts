@@ -16,9 +16,30 @@ export interface GitState {
 
 /** Clones the repository at `sourceTop` into `dest` (which must not exist yet) without a work tree. */
 export async function cloneForCopy(sourceTop: string, dest: string, tick: () => void): Promise<GitState> {
+  const source: GitState = { commit: await headCommit(sourceTop), branch: await headBranch(sourceTop) };
   await git(['clone', '--quiet', '--no-checkout', '--no-hardlinks', '--', sourceTop, dest], { onTick: tick });
+  await keepBranches(dest);
+  // HEAD as the user's: on the same branch, or detached at the same commit (a clone would pick a branch).
+  if (source.branch !== null) await git(['symbolic-ref', 'HEAD', `refs/heads/${source.branch}`], { cwd: dest });
+  else if (source.commit !== null) await git(['update-ref', '--no-deref', 'HEAD', source.commit], { cwd: dest });
   await detach(dest);
   return { commit: await headCommit(dest), branch: await headBranch(dest) };
+}
+
+/**
+ * Every branch of the source as a local branch of the copy: a clone has them only as
+ * remote-tracking refs, which go with the remote (and `git log feature-x` must work as in the
+ * user's checkout).
+ */
+async function keepBranches(dir: string): Promise<void> {
+  const refs = (await git(['for-each-ref', '--format=%(refname:strip=3) %(objectname)', 'refs/remotes/origin'], { cwd: dir })).stdout.toString('utf8');
+  const updates = refs
+    .split('\n')
+    .map((l) => l.trim().split(' '))
+    .filter(([name, sha]) => name && sha && name !== 'HEAD')
+    .map(([name, sha]) => `update refs/heads/${name} ${sha}\n`)
+    .join('');
+  if (updates) await git(['update-ref', '--stdin'], { cwd: dir, input: updates });
 }
 
 /** After the work tree is in place: the index follows HEAD, so `git status` shows what differs from it. */
@@ -28,10 +49,17 @@ export async function indexFromHead(dir: string, tick: () => void): Promise<void
   await git(['update-index', '-q', '--refresh'], { cwd: dir, okCodes: [1], onTick: tick });
 }
 
-/** No way back to the source: the remote is removed (a push has nowhere to go), and its hooks were never copied. */
+/**
+ * No way back to the source: the remote is removed (a push has nowhere to go), and its hooks were
+ * never copied. Where no identity is configured (a worker without a global git config), the copy
+ * gets one, so the Solver's `git commit` works as in a configured checkout.
+ */
 async function detach(dir: string): Promise<void> {
   await git(['remote', 'remove', 'origin'], { cwd: dir, okCodes: [2] });
   await rm(join(dir, '.git', 'FETCH_HEAD'), { force: true });
+  for (const [key, value] of [['user.name', 'Infty Solver'], ['user.email', 'solver@infty.invalid']]) {
+    if ((await git(['config', '--get', key!], { cwd: dir, okCodes: [1] })).code === 1) await git(['config', key!, value!], { cwd: dir });
+  }
 }
 
 export class RefNotFound extends Error {}
@@ -59,8 +87,9 @@ export async function cloneFromUrl(url: string, ref: string | undefined, dest: s
     }
     if (commit === null) throw new RefNotFound(`"${ref}" is not a branch, tag or commit of the repository`);
   }
+  await keepBranches(dest);
   if (commit !== null) {
-    if (branch !== null) await git(['checkout', '--quiet', '--force', '-B', branch, commit], { cwd: dest, onTick: tick });
+    if (branch !== null) await git(['checkout', '--quiet', '--force', branch], { cwd: dest, onTick: tick });
     else await git(['checkout', '--quiet', '--force', '--detach', commit], { cwd: dest, onTick: tick });
   }
   await detach(dest);

@@ -5,11 +5,11 @@
  * the staging directory, so nothing is left half-created.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import type { BaseFile } from '../../host/project/base';
-import { GitError, gitTopLevel } from '../../host/project/git';
+import { git, GitError, gitTopLevel } from '../../host/project/git';
 import { PROJECT_DIR, redactUrl, type ProjectRecord, type ProjectSource } from '../../protocol/project';
 import { copyTree } from './copyTree';
 import { cloneForCopy, cloneFromUrl, indexFromHead, RefNotFound, type GitState } from './gitCopy';
@@ -46,12 +46,17 @@ const refuse = (message: string) => ApplicationFailure.nonRetryable(message, INV
 
 function checkLimits(listing: SourceListing, what: string): void {
   const limits = projectLimits();
-  const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  // Exact bytes, so a size just over the limit never reads as equal to it (nor a small limit as "0.00 GiB").
+  const size = (n: number) => {
+    if (n < 1024 ** 2) return `${n} bytes`;
+    const human = n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`;
+    return `${human} (${n} bytes)`;
+  };
   if (listing.entries.length > limits.files) {
     throw refuse(`${what} has ${listing.entries.length} files, over the limit of ${limits.files} (INFTY_PROJECT_MAX_FILES on the worker); start from a smaller directory or raise the limit`);
   }
   if (listing.bytes > limits.bytes) {
-    throw refuse(`${what} holds ${gib(listing.bytes)}, over the limit of ${gib(limits.bytes)} (INFTY_PROJECT_MAX_BYTES on the worker); start from a smaller directory or raise the limit`);
+    throw refuse(`${what} holds ${size(listing.bytes)}, over the limit of ${size(limits.bytes)} (INFTY_PROJECT_MAX_BYTES on the worker); start from a smaller directory or raise the limit`);
   }
 }
 
@@ -78,7 +83,7 @@ async function fromPath(source: ProjectSource & { path: string }, ctx: ImportCon
     if (code === 'EACCES') throw refuse(`--from ${source.path} cannot be read on ${here} (permission denied)`);
     throw err;
   }
-  const top = await gitTopLevel(real);
+  const top = await workTreeTop(real, source.path);
   const root = top ?? real;
   const listing = await listSource(root, top !== null, ctx.tick).catch((err: Error & { unreadable?: string }) => {
     if (err.unreadable !== undefined) throw refuse(`cannot read the directory ${join(root, err.unreadable)} of the project (permission denied); fix its permissions${top ? ' or add it to .gitignore' : ''}`);
@@ -105,6 +110,25 @@ async function fromPath(source: ProjectSource & { path: string }, ctx: ImportCon
   };
 }
 
+/**
+ * The top of the git work tree holding `dir` (null: none). A repository git refuses to read
+ * because another user owns it is refused too: copied as a plain directory, it would lose git's
+ * rules (its ignored files, secrets included, would be copied) and its history.
+ */
+async function workTreeTop(dir: string, given: string): Promise<string | null> {
+  const top = await gitTopLevel(dir);
+  if (top !== null) return top;
+  const probe = await git(['rev-parse', '--git-dir'], { cwd: dir, okCodes: [128] }).catch(() => undefined);
+  const foreign = probe?.stderr.match(/dubious ownership in repository at '([^']*)'/);
+  if (foreign) {
+    throw refuse(
+      `--from ${given}: git refuses to read the repository at ${foreign[1]}: it belongs to another user than the one the worker runs as; ` +
+        `run the worker as its owner, or mark it safe for the worker's user: git config --global --add safe.directory ${foreign[1]}`,
+    );
+  }
+  return null;
+}
+
 async function fromGit(source: ProjectSource & { gitUrl: string }, ctx: ImportContext): Promise<ImportedProject> {
   const dest = join(ctx.stagingDir, PROJECT_DIR);
   const shown = redactUrl(source.gitUrl);
@@ -113,17 +137,26 @@ async function fromGit(source: ProjectSource & { gitUrl: string }, ctx: ImportCo
     gitState = await cloneFromUrl(source.gitUrl, source.ref, dest, ctx.tick);
   } catch (err) {
     if (err instanceof RefNotFound) throw refuse(`--from-git ${shown}#${source.ref}: ${err.message}; name an existing branch, tag or commit`);
-    if (err instanceof GitError) throw refuse(`--from-git ${shown}: the repository could not be cloned (${err.stderr.trim().split('\n').pop() ?? 'no message'}); check the URL and that the worker can reach it`);
+    if (err instanceof GitError) throw refuse(`--from-git ${shown}: the repository could not be cloned (${gitComplaint(err.stderr)}); check the URL and that the worker can reach it`);
     throw err;
   }
   const listing = await listSource(dest, true, ctx.tick);
   checkLimits(listing, `the repository ${shown}`);
+  // The clone checked out every link; those pointing outside the project leave the copy, as with --from.
+  for (const link of listing.skippedLinks) await rm(join(dest, link), { force: true });
   const copied = await copyTree(ctx.home, dest, null, listing.entries, ctx.tick);
   return {
     record: record(ctx, { kind: 'git', url: shown, ref: source.ref ?? null }, '', gitState, listing, copied.files, source.deliver),
     files: copied.files,
     newBytes: copied.newBytes,
   };
+}
+
+/** What git said went wrong: its `fatal:`/`error:` lines (its last line is often advice, e.g. "and the repository exists."). */
+function gitComplaint(stderr: string): string {
+  const lines = stderr.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /^(fatal|error):/.test(l));
+  return (errors.length > 0 ? errors : lines.slice(-1)).join('; ') || 'no message';
 }
 
 function record(

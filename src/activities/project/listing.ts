@@ -3,9 +3,9 @@
  * git lists (tracked, plus untracked ones that are not ignored), as they are on disk; elsewhere the
  * whole tree less the default ignore list.
  */
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { lstatSync, type Dirent } from 'node:fs';
+import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { git, nulList } from '../../host/project/git';
 import { isIgnoredDir, isIgnoredFile } from '../../host/project/ignore';
 import { isInside } from '../tools/paths';
@@ -40,6 +40,9 @@ async function walkPlain(root: string, dir: string, out: string[], tick: () => v
   }
   for (const e of entries) {
     tick();
+    // A repository's metadata, never project files: a .git directory, or a submodule's .git file
+    // (it names a directory the copy does not have, and would break git in the copy).
+    if (e.name === '.git') continue;
     if (e.isDirectory()) {
       if (!isIgnoredDir(e.name)) await walkPlain(root, join(dir, e.name), out, tick);
     } else if (!isIgnoredFile(e.name)) {
@@ -62,11 +65,17 @@ async function gitPaths(root: string, tick: () => void): Promise<string[]> {
 
 /**
  * A link is kept when it points inside the project: a relative target as it is, an absolute one
- * inside the project made relative; any other is left out.
+ * inside the project made relative; any other is left out. `root` is canonical; an absolute target
+ * may name the project through another path to it (a symlinked ancestor, /tmp → /private/tmp on
+ * macOS), so its directory is canonicalized before it is judged.
  */
-function linkInside(root: string, path: string, target: string): string | undefined {
+async function linkInside(root: string, path: string, target: string): Promise<string | undefined> {
   const at = resolve(root, dirname(path));
-  const dest = resolve(at, target);
+  let dest = resolve(at, target);
+  if (!isInside(root, dest) && isAbsolute(target)) {
+    const dir = await realpath(dirname(dest)).catch(() => undefined);
+    if (dir !== undefined) dest = join(dir, basename(dest));
+  }
   if (!isInside(root, dest)) return undefined;
   return isAbsolute(target) ? relative(at, dest) || '.' : target;
 }
@@ -77,16 +86,19 @@ export async function listSource(root: string, isGit: boolean, tick: () => void)
   const entries: SourceEntry[] = [];
   const skippedLinks: string[] = [];
   let bytes = 0;
+  let sliceStart = Date.now();
   for (const path of paths) {
-    tick();
+    // Synchronous stats in short slices (as copyTree.ts does, for the same reason).
+    if (Date.now() - sliceStart >= 20) {
+      tick();
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = Date.now();
+    }
     const abs = join(root, path);
-    const st = await lstat(abs).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined; // tracked but deleted in the work tree: an uncommitted change
-      throw err;
-    });
+    const st = lstatSync(abs, { throwIfNoEntry: false }); // absent: tracked but deleted in the work tree, an uncommitted change
     if (!st) continue;
     if (st.isSymbolicLink()) {
-      const link = linkInside(root, path, await readlink(abs));
+      const link = await linkInside(root, path, await readlink(abs));
       if (link === undefined) skippedLinks.push(path);
       else entries.push({ path, kind: 'link', size: 0, mode: 0o777, link });
     } else if (st.isFile()) {

@@ -7,12 +7,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProjectDocsRecord, ProjectRecord } from '../../protocol/project';
 
+/** One file of a base or a turn snapshot (docs/architecture.md decision 13). */
 export interface BaseFile {
   path: string;
+  /** A regular file's sha256 (its object); for a symbolic link, the sha256 of its target text. */
   sha256: string;
   size: number;
   mode: number;
   mtimeMs: number;
+  /** A symbolic link's target (no object is stored for it). */
   link?: string;
 }
 
@@ -42,20 +45,19 @@ export function projectDocsRecordPath(home: string, runId: string): string {
   return join(projectMetaDir(home, runId), 'agents.json');
 }
 
-export async function readBaseManifest(home: string, runId: string): Promise<BaseManifest | undefined> {
+async function readJsonIfPresent<T>(path: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(baseManifestPath(home, runId), 'utf8')) as BaseManifest;
+    return JSON.parse(await readFile(path, 'utf8')) as T;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
 }
 
-export async function readProjectDocsRecord(home: string, runId: string): Promise<ProjectDocsRecord | undefined> {
-  try {
-    return JSON.parse(await readFile(projectDocsRecordPath(home, runId), 'utf8')) as ProjectDocsRecord;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+export function readBaseManifest(home: string, runId: string): Promise<BaseManifest | undefined> {
+  return readJsonIfPresent(baseManifestPath(home, runId));
+}
+
+export function readProjectDocsRecord(home: string, runId: string): Promise<ProjectDocsRecord | undefined> {
+  return readJsonIfPresent(projectDocsRecordPath(home, runId));
 }

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import type { ChangeSummary } from '../../protocol/project';
 import { objectPathIn } from './objects';
 import { type BaseFile, type BaseManifest, projectMetaDir } from './base';
-import { git, gitText } from './git';
+import { git, gitText, nulList } from './git';
 import { defaultExcludesText } from './ignore';
 
 /** The private repository holding base and work trees of every run (objects shared: one repository, many runs). */
@@ -54,8 +54,9 @@ export async function baseTree(home: string, base: BaseManifest): Promise<string
   }
   const index = tmpName(repo, 'base-index');
   try {
-    const info = base.files.map((f) => `${gitMode(f)} ${blobOf.get(f.path)}\t${f.path}`).join('\n') + '\n';
-    await git(['update-index', '--add', '--index-info'], { env: { ...env, GIT_INDEX_FILE: index }, input: info });
+    // NUL-terminated: a file name may hold a newline.
+    const info = base.files.map((f) => `${gitMode(f)} ${blobOf.get(f.path)}\t${f.path}\0`).join('');
+    await git(['update-index', '-z', '--add', '--index-info'], { env: { ...env, GIT_INDEX_FILE: index }, input: info });
     const tree = await gitText(['write-tree'], { env: { ...env, GIT_INDEX_FILE: index } });
     await mkdir(dirname(cache), { recursive: true });
     await writeFile(cache, `${tree}\n`);
@@ -80,12 +81,35 @@ export async function workTree(home: string, base: BaseManifest, dir: string, ca
   try {
     if (kept && existsSync(kept)) await copyFile(kept, index);
     else await git(['read-tree', start], { env });
+    await adoptNestedRepositories([...PLAIN, ...excludes], env, dir);
     await git([...PLAIN, ...excludes, 'add', '-A', '--', '.'], { env, cwd: dir });
     const tree = await gitText(['write-tree'], { env });
     if (kept) await rename(index, kept).catch(() => undefined);
     return tree;
   } finally {
     await rm(index, { force: true });
+  }
+}
+
+/** The name of the placeholder entry that makes git walk a nested repository as a directory (never a file of the tree: `add -A` drops it). */
+const NESTED_PLACEHOLDER = '.infty-nested-repository';
+
+/**
+ * Directories holding a repository of their own that the index does not know (a `git init` or a
+ * clone made inside the project): `git add` would record a gitlink for each, without its files, or
+ * fail outright when it has no commit yet. A placeholder entry under each makes git walk it as a
+ * plain directory (its files count, git's ignore rules apply, its .git is skipped as every .git
+ * is); the `add -A` that follows drops the placeholders, whose files do not exist. Level by level,
+ * for repositories inside those.
+ */
+async function adoptNestedRepositories(flags: string[], env: Record<string, string>, dir: string): Promise<void> {
+  let empty: string | undefined;
+  for (let level = 0; level < 64; level++) {
+    const listed = nulList((await git([...flags, 'ls-files', '-z', '--others', '--exclude-standard', '--', '.'], { env, cwd: dir })).stdout);
+    const nested = listed.filter((p) => p.endsWith('/'));
+    if (nested.length === 0) return;
+    empty ??= await gitText(['hash-object', '-w', '--stdin'], { env });
+    await git(['update-index', '-z', '--add', '--index-info'], { env, cwd: dir, input: nested.map((d) => `100644 ${empty}\t${d}${NESTED_PLACEHOLDER}\0`).join('') });
   }
 }
 
