@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 export interface ManifestEntry {
@@ -49,6 +49,8 @@ export function manifestHash(entries: ManifestEntry[]): string {
   return createHash('sha256').update(`[${entries.map(canonicalEntry).join(',')}]`).digest('hex');
 }
 
+const SMALL_FILE = 256 * 1024;
+
 const byCodeUnit = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** Walks `root`, hashing every regular file; yields entries in sorted walk order. */
@@ -60,7 +62,9 @@ async function* walk(root: string, dir: string, progress: () => void): AsyncGene
     if (e.isDirectory()) yield* walk(root, full, progress);
     else if (e.isFile()) {
       const size = (await lstat(full)).size;
-      yield { path: relative(root, full), size, sha256: await fileSha256(full, progress) };
+      // A small file is read whole: a stream (and its 1 MiB buffer) per file made a tree of many small files slow.
+      const sha256 = size <= SMALL_FILE ? createHash('sha256').update(await readFile(full)).digest('hex') : await fileSha256(full, progress);
+      yield { path: relative(root, full), size, sha256 };
     }
   }
 }

@@ -54,3 +54,34 @@ describe("the copy's repository", () => {
     expect(gitIn(dest, 'remote')).toBe('');
   });
 });
+
+describe('the change summary', () => {
+  it('lists renames, binary files and names with newlines and tabs as one entry each', async () => {
+    const { summarizeChange } = await import('../../src/host/project/changes');
+    const { writeFileSync, renameSync } = await import('node:fs');
+    const dir = join(work, 'summary');
+    makeRepo(dir, { 'old name.txt': 'a\nb\nc\nd\ne\n', 'keep.txt': 'x\n' });
+    writeFileSync(join(dir, 'bin.dat'), Buffer.from([0, 1, 2, 0, 3]));
+    gitIn(dir, 'add', '-A');
+    gitIn(dir, 'commit', '-qm', 'two');
+    const from = gitIn(dir, 'rev-parse', 'HEAD^{tree}');
+    renameSync(join(dir, 'old name.txt'), join(dir, 'new\nname.txt'));
+    writeFileSync(join(dir, 'bin.dat'), Buffer.from([0, 9, 9, 0]));
+    writeFileSync(join(dir, 'tab\there.txt'), 'one\ntwo\n');
+    gitIn(dir, 'add', '-A');
+    gitIn(dir, 'commit', '-qm', 'three');
+    const to = gitIn(dir, 'rev-parse', 'HEAD^{tree}');
+    const home = join(work, 'summary-home');
+    gitIn(work, 'clone', '-q', '--bare', dir, join(home, 'git'));
+    const summary = await summarizeChange(home, from, to);
+    expect(summary.files).toEqual(
+      expect.arrayContaining([
+        { path: 'bin.dat', status: 'modified', added: null, removed: null },
+        { path: 'old name.txt → new\nname.txt', status: 'renamed', added: 0, removed: 0 },
+        { path: 'tab\there.txt', status: 'added', added: 2, removed: 0 },
+      ]),
+    );
+    expect(summary.files).toHaveLength(3);
+    expect(summary).toMatchObject({ added: 2, removed: 0, more: 0 });
+  });
+});

@@ -129,22 +129,27 @@ const SUMMARY_FILES = 200;
 /** Files changed with lines added and removed (null for binary files), as Verifiers see it. */
 export async function summarizeChange(home: string, from: string, to: string): Promise<ChangeSummary> {
   const env = { GIT_DIR: changesRepo(home) };
-  const numstat = (await gitText(['diff', '--numstat', '-M', from, to], { env })).split('\n').filter(Boolean);
-  const status = (await gitText(['diff', '--name-status', '-M', from, to], { env })).split('\n').filter(Boolean);
+  // NUL-separated (-z): any file name, newlines included, stays one entry.
+  const counts = nulList((await git(['diff', '--numstat', '-z', '-M', from, to], { env })).stdout);
+  const statuses = nulList((await git(['diff', '--name-status', '-z', '-M', from, to], { env })).stdout);
   const files: ChangeSummary['files'] = [];
   let added = 0;
   let removed = 0;
-  numstat.forEach((line, i) => {
-    const [a, r, ...rest] = line.split('\t');
-    const st = status[i]?.split('\t') ?? [];
-    const path = st.length > 2 ? `${st[1]} → ${st[2]}` : (st[1] ?? rest.join('\t'));
+  let total = 0;
+  for (let c = 0, s = 0; c < counts.length && s < statuses.length; total++) {
+    const [a, r, path] = counts[c]!.split('\t');
+    c += path === '' ? 3 : 1; // a rename: "a\tr\t", then the old and the new path
+    const code = statuses[s]!;
+    const twoPaths = code.startsWith('R') || code.startsWith('C');
+    const shown = twoPaths ? `${statuses[s + 1]} → ${statuses[s + 2]}` : statuses[s + 1]!;
+    s += twoPaths ? 3 : 2;
     const add = a === '-' ? null : Number(a);
     const rem = r === '-' ? null : Number(r);
     added += add ?? 0;
     removed += rem ?? 0;
-    if (files.length < SUMMARY_FILES) files.push({ path, added: add, removed: rem, status: statusWord(st[0] ?? 'M') });
-  });
-  return { files, added, removed, more: Math.max(0, numstat.length - files.length) };
+    if (files.length < SUMMARY_FILES) files.push({ path: shown, added: add, removed: rem, status: statusWord(code) });
+  }
+  return { files, added, removed, more: Math.max(0, total - files.length) };
 }
 
 function statusWord(code: string): string {
