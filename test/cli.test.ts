@@ -127,9 +127,10 @@ describe('the infty CLI', () => {
     });
     const runId = uniqueId('watch');
     await h.infty.startRun({ runId, objective: 'Watch me', verifiers: [], sandbox: 'none', tokenBudget: 1_000_000 });
-    const watching = runCli(['watch', runId], env);
-    setTimeout(release, 1_500);
-    const r = await watching;
+    // The Solver's second step waits until watch has shown the run in progress (a fixed delay lost that race on a loaded machine).
+    const r = await runCli(['watch', runId], env, 60_000, (out) => {
+      if (out.includes('-- phase solving')) release();
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('\x1b['); // no terminal redraws when piped
     expect(r.stdout).toMatch(/-- phase solving \(solver\); goal active; \[#*\.*\] [\d,]+ \/ 1,000,000 tokens/);

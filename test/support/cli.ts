@@ -10,7 +10,8 @@ export interface CliResult {
 
 const BIN = join(__dirname, '..', '..', 'bin', 'infty.js');
 
-export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<CliResult> {
+/** `onStdout` sees the output as it arrives (e.g. to act once the command has printed something). */
+export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000, onStdout?: (soFar: string) => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI: process.env.TEMPORAL_CLI, ...env },
@@ -18,7 +19,10 @@ export function runCli(args: string[], env: Record<string, string | undefined>, 
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      onStdout?.(stdout);
+    });
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
