@@ -128,8 +128,10 @@ describe('the infty CLI', () => {
     const runId = uniqueId('watch');
     await h.infty.startRun({ runId, objective: 'Watch me', verifiers: [], sandbox: 'none', tokenBudget: 1_000_000 });
     // The Solver's second step waits until watch has shown the run in progress (a fixed delay lost that race on a loaded machine).
-    const r = await runCli(['watch', runId], env, 60_000, (out) => {
-      if (out.includes('-- phase solving')) release();
+    const r = await runCli(['watch', runId], env, 60_000, {
+      onStdout: (out) => {
+        if (out.includes('-- phase solving')) release();
+      },
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('\x1b['); // no terminal redraws when piped

@@ -5,7 +5,7 @@
  * ref selects, every refusal (exit 2, a message saying what to do, nothing left behind: no run
  * directory, no staging directory, no base record), and a 50,000-file tree stored once.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -35,7 +35,6 @@ import { cliEnv, startHarness, uniqueId, type Harness } from '../support/harness
 import { scriptByRole, type ScriptEntry } from '../support/modelScript';
 import { deliver, shell, tools, verdict } from '../support/replies';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'infty.js');
 const IS_ROOT = process.getuid?.() === 0;
 /** An unprivileged account for the permission cases (root reads a mode-000 file). */
 const NOBODY = 65534;
@@ -101,25 +100,7 @@ function isLink(path: string): boolean {
  * mode-000 file really is unreadable to it.
  */
 function runCliUnprivileged(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, TEMPORAL_CLI: process.env.TEMPORAL_CLI, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(IS_ROOT ? { uid: NOBODY, gid: NOBODY } : {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`infty ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, env, timeoutMs, IS_ROOT ? { asUser: NOBODY } : {});
 }
 
 interface StartedRun {

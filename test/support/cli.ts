@@ -10,18 +10,25 @@ export interface CliResult {
 
 const BIN = join(__dirname, '..', '..', 'bin', 'infty.js');
 
-/** `onStdout` sees the output as it arrives (e.g. to act once the command has printed something). */
-export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000, onStdout?: (soFar: string) => void): Promise<CliResult> {
+export interface CliOptions {
+  /** Sees the output as it arrives (e.g. to act once the command has printed something). */
+  onStdout?: (soFar: string) => void;
+  /** Run as this user and group id (HOME is then not passed on: it is the caller's). */
+  asUser?: number;
+}
+
+export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000, opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI: process.env.TEMPORAL_CLI, ...env },
+      env: { PATH: process.env.PATH, ...(opts.asUser === undefined ? { HOME: process.env.HOME } : {}), TEMPORAL_CLI: process.env.TEMPORAL_CLI, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.asUser === undefined ? {} : { uid: opts.asUser, gid: opts.asUser }),
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
       stdout += d;
-      onStdout?.(stdout);
+      opts.onStdout?.(stdout);
     });
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
