@@ -1,15 +1,15 @@
 /** The `infty` command (docs/interface.md). Exit codes: 0 ok, 1 run not delivered, 2 usage/input, 3 unreachable. */
 import { ServiceError } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cancel, budget, setStatus, steer } from './cli/control';
 import { fleet, singleRun, withFleetOptions, type FleetFlags } from './cli/fleet';
 import { goal, list, show, watch } from './cli/inspect';
 import { parsePositiveInt, runInputFromFlags, type CreateFlags } from './cli/flags';
-import { runWorkerForever } from './cli/local';
 import { note } from './cli/session';
-import { fork } from './cli/fork';
-import { demo, startRun } from './cli/start';
+import { addHelpTexts } from './cli/helpText';
+import { projectRoot } from './temporalCli';
 import { describeServiceError } from './cli/transient';
 import { loadConfig, withVersioningFlags, type InftyConfig } from './config';
 import { UnreachableError, UsageError } from './errors';
@@ -17,7 +17,17 @@ import { REASONING_EFFORTS } from './protocol/reasoning';
 import { verify } from './cli/verify';
 import { apply, diff } from './cli/project';
 import { startDevServer } from './server';
-import { startTracing, type Tracing } from './worker';
+import type * as StartCommands from './cli/start';
+import type * as ForkCommand from './cli/fork';
+import type * as LocalProcesses from './cli/local';
+import type * as WorkerModule from './worker';
+import type { Tracing } from './worker';
+
+// Commands that may run a worker load its modules (@temporalio/worker, the activities) only when
+// they run: the others start about half a second sooner.
+const starting = async () => require('./cli/start') as typeof StartCommands;
+const forking = async () => require('./cli/fork') as typeof ForkCommand;
+const local = async () => require('./cli/local') as typeof LocalProcesses;
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -41,12 +51,14 @@ function addCreateFlags(cmd: Command): Command {
     .option('--verifier-timeout-secs <s>', 'how long to wait for each Verifier (default 1800)')
     .option('--pass-env <name>', 'pass this worker environment variable to the Solver\'s commands (repeatable; all others are withheld)', collect)
     .addOption(new Option('--sandbox <mode>', 'shell sandbox: auto (bubblewrap, refuse without it) or none').choices(['auto', 'none']))
+    .option('--network <on|off>', 'network inside the shell sandbox (default off; with --sandbox none commands always have the network)')
     .option('--from <path>', "start from a copy of this project directory (a git work tree: the files git lists, uncommitted changes included); `infty diff` / `infty apply` hand the change back")
     .option('--from-git <url[#ref]>', 'start from a clone of this git repository at ref (branch, tag or commit; default its HEAD), made by the worker')
     .option('--deliver <mode>', 'with --from/--from-git: path (what the Solver delivers, default) or diff (the patch of the change is the deliverable)')
     .option('--no-project-docs', 'read no AGENTS.md ($INFTY_HOME/AGENTS.md and the project\'s)')
     .option('--detach', 'start the run and return at once')
-    .option('--json', 'print exactly one JSON document (the outcome, or {runId, status} with --detach)');
+    .option('--json', 'print exactly one JSON document (the outcome, or {runId, status} with --detach)')
+    .option('--exit-on-hold', 'stop following and exit 4 when the run is held (paused with a reason, e.g. a failing model endpoint); the run stays durable');
 }
 
 async function serve(config: InftyConfig, opts: { port: string; uiPort?: string; db?: string }): Promise<number> {
@@ -73,17 +85,23 @@ async function serve(config: InftyConfig, opts: { port: string; uiPort?: string;
   return code === 0 || code === null ? 0 : 1;
 }
 
+/** The version in this package's package.json (`infty --version`). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Promise<void>): Command {
   const program = new Command('infty')
     .description('Infty on Temporal: durable Solver / Director / Verifier runs, each a Temporal workflow')
+    .version(packageVersion(), '-V, --version', 'print the version of infty')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride(); // inherited by the subcommands below: usage errors exit 2, not commander's 1
 
   addCreateFlags(program.command('run').description('the main job: start a run for an objective and follow it').argument('<objective>', 'what the run must achieve')).action(
-    (objective: string, flags: CreateFlags) => run((c) => startRun(c, runInputFromFlags({ ...flags, objective }), flags)),
+    (objective: string, flags: CreateFlags) => run(async (c) => (await starting()).startRun(c, runInputFromFlags({ ...flags, objective }), flags)),
   );
   addCreateFlags(program.command('create').description('start a run (same as run, with --objective)').requiredOption('--objective <text>', 'what the run must achieve')).action(
-    (flags: CreateFlags) => run((c) => startRun(c, runInputFromFlags(flags), flags)),
+    (flags: CreateFlags) => run(async (c) => (await starting()).startRun(c, runInputFromFlags(flags), flags)),
   );
   program
     .command('fork')
@@ -96,7 +114,7 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .option('--objective <text>', "the fork's objective (default: the source's)")
     .option('--detach', 'start it and return without following')
     .option('--json', 'print the outcome as JSON')
-    .action((id: string, f) => run((c) => fork(c, id, f)));
+    .action((id: string, f) => run(async (c) => (await forking()).fork(c, id, f)));
   program
     .command('list')
     .description('runs, newest first')
@@ -109,7 +127,12 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .argument('<run-id>')
     .option('--json', 'print the progress object')
     .action((id: string, f) => run((c) => show(c, id, f)));
-  program.command('watch').description('live progress until the run ends').argument('<run-id>').action((id: string) => run((c) => watch(c, id)));
+  program
+    .command('watch')
+    .description('live progress until the run ends')
+    .argument('<run-id>')
+    .option('--exit-on-hold', 'stop following and exit 4 when the run is held (paused with a reason, e.g. a failing model endpoint); the run stays durable')
+    .action((id: string, f) => run((c) => watch(c, id, f)));
   program
     .command('verify')
     .description("check that a delivered run's deliverable on disk is still what the Verifiers passed (exit 0 unchanged, 1 changed)")
@@ -168,7 +191,7 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .option('--deployment-name <name>', 'the Worker Deployment (default INFTY_DEPLOYMENT_NAME, else "infty")')
     .action((f: { buildId?: string; deploymentName?: string }) =>
       run(async (c) => {
-        await runWorkerForever(withVersioningFlags(c, f));
+        await (await local()).runWorkerForever(withVersioningFlags(c, f));
         return 0;
       }),
     );
@@ -179,7 +202,8 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .option('--ui-port <port>', 'Web UI port (default port + 1000)')
     .option('--db <file>', 'SQLite database file (default $INFTY_HOME/temporal.db)')
     .action((f) => run((c) => serve(c, f)));
-  program.command('demo').description('a complete run end to end, offline, with a scripted model').option('--json', 'print the outcome as JSON').action((f) => run((c) => demo(c, f)));
+  program.command('demo').description('a complete run end to end, offline, with a scripted model').option('--json', 'print the outcome as JSON').action((f) => run(async (c) => (await starting()).demo(c, f)));
+  addHelpTexts(program);
   return program;
 }
 
@@ -189,7 +213,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = async (fn: (config: InftyConfig) => Promise<number>) => {
     try {
       const config = loadConfig();
-      const tracing = tracingFor(config, command);
+      const tracing = await tracingFor(config, command);
       try {
         exitCode = await fn(config);
       } finally {
@@ -215,8 +239,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Traces when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/interface.md §14), flushed when the command ends. */
-function tracingFor(config: InftyConfig, command: string): Tracing | undefined {
+async function tracingFor(config: InftyConfig, command: string): Promise<Tracing | undefined> {
   if (!config.otlpEndpoint) return undefined;
+  const { startTracing } = require('./worker') as typeof WorkerModule;
   return startTracing({ endpoint: config.otlpEndpoint, serviceName: command === 'worker' ? 'infty-worker' : 'infty-cli' });
 }
 

@@ -19,6 +19,7 @@ import {
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { validateObjective, type Goal, type SetGoalRequest } from './protocol/goal';
 import {
+  GOAL_MEMO_KEY,
   GOAL_STATUS_KEY,
   goalQuery,
   pauseSignal,
@@ -49,6 +50,8 @@ export interface ConnectOptions {
   tls?: TLSConfig | boolean;
   /** Temporal API key, sent as `authorization: Bearer <key>` (Temporal Cloud). */
   apiKey?: string;
+  /** This machine's INFTY_WORKER_ID: a poller it lists whose process is gone is not a worker (hasWorkflowPoller). */
+  localWorkerId?: string;
 }
 
 export interface RunListEntry {
@@ -121,6 +124,8 @@ export class InftyClient {
         // Shown by the Temporal Web UI and CLI: the objective as the run's summary, its setup as details.
         staticSummary: runStaticSummary(input),
         staticDetails: runStaticDetails(input),
+        // The goal as it starts, for `infty goal` before any worker has run the workflow (its own upserts follow).
+        memo: { [GOAL_MEMO_KEY]: startingGoal(input, new Date()) },
         typedSearchAttributes: [
           { key: GOAL_STATUS_KEY, value: 'active' },
           { key: PHASE_KEY, value: 'starting' },
@@ -172,6 +177,27 @@ export class InftyClient {
     return this.queryKnown(runId, goalQuery);
   }
 
+  /** The goal query alone (no describe), given up after `timeoutMs` when no worker answers. */
+  async liveGoal(runId: string, timeoutMs: number): Promise<Goal> {
+    return this.connection.withDeadline(Date.now() + timeoutMs, () => this.handle(runId).query(goalQuery));
+  }
+
+  /**
+   * Whether any worker polls the task queue for workflow tasks (queries and updates need one).
+   * The server keeps listing a poller for about a minute after it stopped, so true is a hint; a
+   * poller of this machine (`options.localWorkerId`; identities are `<INFTY_WORKER_ID>:<pid>`)
+   * whose process is gone does not count.
+   */
+  async hasWorkflowPoller(): Promise<boolean> {
+    const localWorkerId = this.options.localWorkerId;
+    const res = await this.connection.workflowService.describeTaskQueue({
+      namespace: this.options.namespace,
+      taskQueue: { name: this.options.taskQueue },
+      taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    });
+    return (res.pollers ?? []).some((p) => localWorkerId === undefined || !isGoneLocalProcess(p.identity ?? '', localWorkerId));
+  }
+
   private async queryKnown<T>(runId: string, query: QueryDefinition<T>): Promise<T> {
     await this.describe(runId);
     return this.handle(runId).query(query);
@@ -184,6 +210,11 @@ export class InftyClient {
       if (!checked.ok) throw new UsageError(`refused: ${checked.error}`);
     }
     await this.requireRunning(runId);
+    if (!(await this.hasWorkflowPoller())) {
+      throw new UnreachableError(
+        `no worker polls task queue "${this.options.taskQueue}", and a goal change is a Temporal update that a worker must accept (nothing was changed); start one with \`infty worker\`, then retry`,
+      );
+    }
     try {
       return await this.handle(runId).executeUpdate(setGoalUpdate, { args: [request] });
     } catch (err) {
@@ -260,6 +291,33 @@ export class InftyClient {
     }
     return [...seen.values()];
   }
+}
+
+function isGoneLocalProcess(identity: string, workerId: string): boolean {
+  const m = /^(.*):(\d+)$/.exec(identity);
+  if (!m || m[1] !== workerId) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function startingGoal(input: RunInput, now: Date): Goal {
+  const at = now.toISOString();
+  return {
+    objective: input.objective,
+    status: 'active',
+    tokenBudget: input.tokenBudget,
+    tokensUsed: 0,
+    tokensEstimated: false,
+    timeUsedSeconds: 0,
+    remainingTokens: input.tokenBudget,
+    createdAt: at,
+    updatedAt: at,
+    statusReason: null,
+  };
 }
 
 function listEntry(wf: WorkflowExecutionInfo): RunListEntry {

@@ -49,7 +49,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
     throw new UsageError(`INFTY_WIRE_API must be "responses" or "chat", got "${env.INFTY_WIRE_API}"`);
   }
   return {
-    temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+    // INFTY_EMBEDDED_PORT: where the embedded default listens (its Web UI 1000 above), e.g. beside another server on 7233.
+    temporalAddress: env.TEMPORAL_ADDRESS || `127.0.0.1:${port(env.INFTY_EMBEDDED_PORT, 'INFTY_EMBEDDED_PORT') ?? 7233}`,
     temporalAddressExplicit: Boolean(env.TEMPORAL_ADDRESS),
     namespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.INFTY_TASK_QUEUE || 'infty',

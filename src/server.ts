@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { findProgram } from './activities/tools/which';
 import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from './protocol/names';
 import { requireTemporalCli } from './temporalCli';
 
@@ -44,8 +45,8 @@ export interface DevServerHandle {
   address: string;
   uiUrl?: string;
   pid: number;
-  /** SIGTERM, then SIGKILL after 10 s; resolves once the process has exited. Idempotent. */
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 10 s); resolves once the process has exited. Idempotent. */
+  stop(graceMs?: number): Promise<void>;
   /** Resolves with the exit code (null when killed by a signal). */
   exited: Promise<number | null>;
 }
@@ -177,7 +178,12 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const cli = opts.temporalCli ?? (await requireTemporalCli());
 
   const args = startDevArgs({ ip, port, uiPort, dbFile, namespace, headless, dynamicConfig: { ...DEFAULT_DYNAMIC_CONFIG, ...opts.dynamicConfig } });
-  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  // Its own session: the terminal's Ctrl+C (or a closed terminal's SIGHUP) reaches only the CLI,
+  // which stops the server itself after its worker (docs/interface.md §1 "Signals"). With
+  // setpriv, the kernel sends it SIGTERM if the CLI dies without stopping it (even by SIGKILL).
+  const setpriv = findProgram('setpriv', process.env.PATH, '/');
+  const [file, argv] = 'path' in setpriv ? [setpriv.path, ['--pdeathsig', 'TERM', '--', cli, ...args]] : [cli, args];
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: true });
   const stderrTail: string[] = [];
   forEachLine(child.stdout!, (line) => opts.log?.(line));
   forEachLine(child.stderr!, (line) => {
@@ -207,11 +213,11 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   });
 
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  const stop = (graceMs = STOP_GRACE_MS): Promise<void> => {
     stopping ??= (async () => {
       if (hasExited) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       try {
         await exited;
       } finally {

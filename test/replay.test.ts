@@ -16,7 +16,7 @@ function fixturePatchIds(file: string): string[] {
 
 describe('determinism: recorded histories replay against the current workflow code', () => {
   it('has fixtures for the main scenarios', () => {
-    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout', 'turn-snapshots', 'fork-delivered', 'project-delivered', 'project-diff-delivered']) {
+    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout', 'turn-snapshots', 'fork-delivered', 'project-delivered', 'project-diff-delivered', 'goal-memo-paused-resumed']) {
       expect(fixtures).toContain(`${name}.json`);
     }
   });
@@ -27,6 +27,11 @@ describe('determinism: recorded histories replay against the current workflow co
     for (const file of traced) expect(fixturePatchIds(file), file).toContain(WORKFLOW_TRACING_PATCH);
     // …and the older ones without: replaying them proves the patch keeps them untraced.
     expect(fixturePatchIds('stalled-resumed.json')).not.toContain(WORKFLOW_TRACING_PATCH);
+  });
+
+  it('the goal-memo fixture records the patch that keeps the goal in the memo; older ones do not', () => {
+    expect(fixturePatchIds('goal-memo-paused-resumed.json')).toContain('goal-memo');
+    expect(fixturePatchIds('delivered.json')).not.toContain('goal-memo');
   });
 
   it.each(fixtures)('%s replays without nondeterminism', async (file) => {

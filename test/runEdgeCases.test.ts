@@ -88,7 +88,9 @@ describe('inftyRun orchestration rules', () => {
     expect(feedback.verdicts).toHaveLength(2);
     const runJson = JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8'));
     const alphaRole = runJson.roles.find((r: { role: string }) => r.role === 'verifier-alpha');
-    expect(alphaRole.rollout_path).toMatch(/verifier-alpha\.2\.jsonl$/);
+    // The fresh conversation alpha would start after passing is never written: run.json names the last one that exists.
+    expect(alphaRole.rollout_path).toMatch(/verifier-alpha\.1\.jsonl$/);
+    expect(existsSync(alphaRole.rollout_path)).toBe(true);
     expect(existsSync(join(h.home, 'transcripts', runId, 'verifier-alpha.jsonl'))).toBe(true);
   });
 

@@ -125,7 +125,13 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
   const result = await callModel(endpoint, request, { runId: input.runId, role: input.role, purpose: 'turn' });
   failpoint('model.afterResponse');
   const outputs = outputItems(result);
-  const end: StepEnd = { type: 'step_end', input_sha256: sha, usage: result.usage, ...(result.incomplete ? { incomplete: result.incomplete.reason } : {}) };
+  const end: StepEnd = {
+    type: 'step_end',
+    input_sha256: sha,
+    usage: result.usage,
+    ...(result.incomplete ? { incomplete: result.incomplete.reason } : {}),
+    ...(result.model ? { model: result.model } : {}),
+  };
   const length = await endStep(path, { lines: history.length, bytes }, outputs, end, token);
   failpoint('model.afterAppend');
   return stepResult(outputs, end, length, limit);

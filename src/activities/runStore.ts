@@ -4,7 +4,7 @@
  * newer one).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { readRunJson, type RunJson } from '../host/runJson';
 import type { CreateRunInput, CreateRunResult, UpdateRunRecordInput } from '../protocol/activities';
@@ -173,8 +173,34 @@ function forkRollouts(deps: RunStoreDeps, runId: string, paths: Record<string, s
   return Object.fromEntries(Object.entries(paths).map(([role, p]) => [role, roles[role] ? transcriptPath(deps.home, runId, role, roles[role].generation) : p]));
 }
 
-/** One entry of run.json's `roles`; `reasoning_effort` null: the model's default (undefined: not recorded, older runs). */
-function roleRecord(role: string, model: string, rolloutPath: string, effort: string | null | undefined): RunJson['roles'][number] {
+/**
+ * The role's newest transcript file that exists, at `generation` or below; null when it has none.
+ * A generation is named before its first model step writes it (a Verifier that passed starts the
+ * next round fresh, a Director may never be asked): run.json names only files that exist, so such
+ * a role keeps naming the conversation it last had.
+ */
+async function writtenTranscript(home: string, runId: string, role: string, generation: number): Promise<string | null> {
+  for (let g = generation; g >= 0; g--) {
+    const path = transcriptPath(home, runId, role, g);
+    if (await exists(path)) return path;
+  }
+  return null;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One entry of run.json's `roles`; `reasoning_effort` null: the model's default (undefined: not
+ * recorded, older runs); `rollout_path` null: the role has no transcript yet.
+ */
+function roleRecord(role: string, model: string, rolloutPath: string | null, effort: string | null | undefined): RunJson['roles'][number] {
   const record: RunJson['roles'][number] & { reasoning_effort?: string | null } = { role, model, rollout_path: rolloutPath };
   if (effort !== undefined) record.reasoning_effort = effort;
   return record;
@@ -205,14 +231,8 @@ export async function updateRunRecord(
     if (input.status) next.status = input.status;
     if (input.roles) {
       const known = new Map(current.roles.map((r) => [r.role, (r as { reasoning_effort?: string | null }).reasoning_effort]));
-      next.roles = input.roles.map((r) =>
-        roleRecord(
-          r.role,
-          r.model,
-          transcriptPath(deps.home, input.runId, r.role, r.generation),
-          r.reasoningEffort !== undefined ? r.reasoningEffort : known.get(r.role),
-        ),
-      );
+      const paths = await Promise.all(input.roles.map((r) => writtenTranscript(deps.home, input.runId, r.role, r.generation)));
+      next.roles = input.roles.map((r, i) => roleRecord(r.role, r.model, paths[i]!, r.reasoningEffort !== undefined ? r.reasoningEffort : known.get(r.role)));
     }
     await writeRunJson(runDir, next);
   }).catch((err) => {

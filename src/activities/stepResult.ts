@@ -33,5 +33,6 @@ export function stepResult(outputs: TranscriptItem[], end: StepEnd, length: numb
     usage: end.usage,
     compactionDue: end.usage.inputTokens >= autoCompactLimit,
     ...(end.incomplete ? { incomplete: end.incomplete } : {}),
+    ...(end.model ? { answeringModel: end.model } : {}),
   };
 }

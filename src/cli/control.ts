@@ -2,7 +2,7 @@
 import type { InftyConfig } from '../config';
 import { formatGoal, formatOutcome } from './render';
 import { parseBudget } from './flags';
-import { withClient } from './session';
+import { withClient } from './embedded';
 
 export async function setStatus(config: InftyConfig, runId: string, status: 'active' | 'paused'): Promise<number> {
   return withClient(config, async (infty) => {

@@ -25,6 +25,7 @@ export interface CreateFlags {
   directorTimeoutSecs?: string;
   verifierTimeoutSecs?: string;
   sandbox?: string;
+  network?: string;
   passEnv?: string[];
   from?: string;
   fromGit?: string;
@@ -32,6 +33,8 @@ export interface CreateFlags {
   projectDocs?: boolean;
   detach?: boolean;
   json?: boolean;
+  /** Stop following and exit 4 when the run is held (implemented in the follow loop). */
+  exitOnHold?: boolean;
 }
 
 export function parsePositiveInt(value: string, flag: string): number {
@@ -44,7 +47,17 @@ export function parsePositiveInt(value: string, flag: string): number {
 
 export function parseBudget(value: string, flag = '--token-budget'): number | null {
   if (value.trim().toLowerCase() === 'none') return null;
-  return parsePositiveInt(value, flag);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) <= 0) {
+    throw new UsageError(`${flag} must be a positive whole number of tokens, or "none" for no budget; got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** `--network on|off` → allowNetwork (network inside the bubblewrap sandbox). */
+export function parseNetwork(value: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new UsageError(`--network must be "on" or "off" (network inside the shell sandbox), got "${value}" (nothing was started)`);
 }
 
 export function parseReasoningEffort(value: string, flag: string): ReasoningEffort {
@@ -88,6 +101,7 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInpu
   if (flags.directorTimeoutSecs) input.directorTimeoutSecs = parsePositiveInt(flags.directorTimeoutSecs, '--director-timeout-secs');
   if (flags.verifierTimeoutSecs) input.verifierTimeoutSecs = parsePositiveInt(flags.verifierTimeoutSecs, '--verifier-timeout-secs');
   if (flags.sandbox) input.sandbox = flags.sandbox as 'auto' | 'none';
+  if (flags.network !== undefined) input.allowNetwork = parseNetwork(flags.network);
   if (flags.passEnv?.length) {
     const bad = flags.passEnv.filter((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
     if (bad.length) throw new UsageError(`--pass-env takes environment variable names (letters, digits, "_"), got ${bad.map((b) => JSON.stringify(b)).join(', ')}`);

@@ -13,7 +13,7 @@ import { pauseSignal, resumeSignal } from '../protocol/names';
 import { batch, forEachRun, type ActionResults } from './batch';
 import { parseBudget } from './flags';
 import { formatTokens } from './render';
-import { withClient } from './session';
+import { withClient } from './embedded';
 
 /** More matching runs than this need `--yes` (or a "y" on a terminal). */
 export const CONFIRM_ABOVE = 10;

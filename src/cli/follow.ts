@@ -1,4 +1,7 @@
-/** Following a run: poll the progress query, print new events, return the outcome when it ends. */
+/**
+ * Following a run: poll the progress query, print new events, say when the run is held and what
+ * to do, return the outcome when it ends (or the hold, with `exitOnHold`).
+ */
 import type { InftyClient } from '../client';
 import type { RunOutcome } from '../protocol/outcome';
 import type { Progress } from '../protocol/progress';
@@ -9,14 +12,81 @@ import { retryTransient } from './transient';
 const POLL_MS = 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function follow(
-  infty: InftyClient,
-  runId: string,
-  opts: { print: (line: string) => void; onProgress?: (p: Progress) => void },
-): Promise<{ progress: Progress | undefined; outcome: RunOutcome }> {
+/** Why a running run waits for someone (docs/behaviour.md §5.4). */
+export interface Hold {
+  reason: string;
+  /** `user`: `infty pause`; `endpoint`: model retries ran out or no endpoint is configured; `steer`: stalled or not converging. */
+  kind: 'user' | 'endpoint' | 'steer' | 'other';
+}
+
+export interface FollowOptions {
+  print: (line: string) => void;
+  onProgress?: (p: Progress) => void;
+  /** This process runs the worker (an embedded worker of run/create/demo): the endpoint settings are this process's. */
+  embeddedWorker?: boolean;
+  /** Return as soon as the run is held, after printing the hold (`--exit-on-hold`). */
+  exitOnHold?: boolean;
+}
+
+export type Followed = { progress: Progress | undefined; outcome: RunOutcome; held?: undefined } | { progress: Progress; held: Hold; outcome?: undefined };
+
+/**
+ * The hold of a running run, from its goal: a held goal is `paused`, or stays `budget_limited`
+ * with the hold's reason in place of the budget's (src/workflows/goal.ts `settle`).
+ */
+export function holdOf(p: Progress): Hold | undefined {
+  const { status, statusReason: reason, tokenBudget } = p.goal;
+  if (p.status !== 'running' || !reason) return undefined;
+  if (status !== 'paused' && !(status === 'budget_limited' && reason !== `token budget of ${tokenBudget} reached`)) return undefined;
+  if (reason === 'paused by the user') return { reason, kind: 'user' };
+  if (/^model endpoint failing|^no model endpoint is configured/.test(reason)) return { reason, kind: 'endpoint' };
+  if (/^(stalled|not_converging):/.test(reason)) return { reason, kind: 'steer' };
+  return { reason, kind: 'other' };
+}
+
+/** What a held run needs, as lines: the reason and the exact next commands. */
+export function holdNotice(runId: string, hold: Hold, opts: { embeddedWorker?: boolean; exitOnHold?: boolean } = {}): string[] {
+  const resume = `infty resume ${runId}`;
+  const lines =
+    hold.kind === 'user'
+      ? [`run ${runId} is paused by the user; \`${resume}\` resumes it`]
+      : [`run ${runId} is held: ${hold.reason}`, '  the run is durable and waits; nothing is lost. To go on:', ...nextSteps(runId, hold, opts)];
+  lines.push(
+    opts.exitOnHold
+      ? '  (--exit-on-hold: stopped following, exit code 4; the run stays held until resumed)'
+      : `  (still following; Ctrl+C stops following and leaves the run held)`,
+  );
+  return lines;
+}
+
+function nextSteps(runId: string, hold: Hold, opts: { embeddedWorker?: boolean; exitOnHold?: boolean }): string[] {
+  const resume = `infty resume ${runId}`;
+  if (hold.kind === 'steer') return [`    infty steer ${runId} "<what the Solver should do>"`, `    ${resume}`];
+  if (hold.kind !== 'endpoint') return [`    ${resume}`];
+  if (opts.embeddedWorker) {
+    return [
+      '    1. fix the endpoint: this process runs the worker, so OPENAI_BASE_URL / OPENAI_API_KEY are read from',
+      opts.exitOnHold
+        ? '       this process\'s environment, and its worker stops with it. In a shell with them fixed, start one:'
+        : '       this process\'s environment. Press Ctrl+C (the run stays held), then in a shell with them fixed:',
+      '       infty worker',
+      `    2. ${resume}`,
+      `    3. infty watch ${runId}`,
+    ];
+  }
+  return [
+    '    1. fix the endpoint: OPENAI_BASE_URL / OPENAI_API_KEY are read by the worker — the process running',
+    '       `infty worker` (or the `infty run` that started one), not this command: set them there and restart it',
+    `    2. ${resume}`,
+  ];
+}
+
+export async function follow(infty: InftyClient, runId: string, opts: FollowOptions): Promise<Followed> {
   let lastSeq = 0;
   let last: Progress | undefined;
   let warned = false;
+  /** The reason of the hold last announced; null: not held. */
+  let announced: string | null = null;
   for (;;) {
     const described = await retryTransient(() => infty.describe(runId));
     const running = described.status.name === 'RUNNING';
@@ -24,10 +94,20 @@ export async function follow(
       const p = await infty.liveProgress(runId, 10_000);
       last = p;
       if (p.lastEventSeq - p.events.length > lastSeq && lastSeq > 0) opts.print(`… ${p.lastEventSeq - p.events.length - lastSeq} earlier event(s) not shown`);
-      for (const e of p.events) if (e.seq > lastSeq) opts.print(formatEvent(e));
+      const fresh = p.events.filter((e) => e.seq > lastSeq);
+      for (const e of fresh) opts.print(formatEvent(e));
       lastSeq = Math.max(lastSeq, p.lastEventSeq);
       opts.onProgress?.(p);
       warned = false;
+      const hold = holdOf(p);
+      // Once per hold: a new reason, or a new `paused` event (held again after a resume between two polls).
+      if (hold && (hold.reason !== announced || fresh.some((e) => e.kind === 'paused'))) {
+        for (const line of holdNotice(runId, hold, opts)) opts.print(line);
+      } else if (!hold && announced !== null && p.status === 'running') {
+        opts.print(`run ${runId} is no longer held (resumed); following it`);
+      }
+      announced = hold ? hold.reason : null;
+      if (hold && opts.exitOnHold) return { progress: p, held: hold };
     } catch (err) {
       if (!running) break;
       if (!warned) note(`waiting for a worker to answer (${(err as Error).message.split('\n')[0]}); is \`infty worker\` running?`);

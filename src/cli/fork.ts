@@ -5,7 +5,7 @@ import { defaultRunId, runIdError } from '../protocol/runId';
 import type { Progress } from '../protocol/progress';
 import type { RunInputRaw } from '../protocol/runInput';
 import { parseBudget, parsePositiveInt } from './flags';
-import { withClient } from './session';
+import { withClient } from './embedded';
 import { startRun } from './start';
 
 export interface ForkFlags {

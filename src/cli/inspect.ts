@@ -3,14 +3,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InftyClient } from '../client';
 import type { InftyConfig } from '../config';
-import { UsageError } from '../errors';
-import { readRunJson } from '../host/runJson';
-import { validateObjective } from '../protocol/goal';
+import { UnreachableError, UsageError } from '../errors';
+import { readRunJson, type RunJson } from '../host/runJson';
+import { validateObjective, type Goal } from '../protocol/goal';
 import { formatDuration } from '../protocol/duration';
 import type { Progress } from '../protocol/progress';
-import { follow } from './follow';
-import { formatEvent, formatGoal, formatPhase, formatProgress, formatProjectLines, formatSummary, formatTokens, goalBar } from './render';
-import { withClient } from './session';
+import { follow, holdNotice, holdOf } from './follow';
+import { formatEvent, formatGoal, formatOutcome, formatPhase, formatPlan, formatProgress, formatProjectLines, formatSummary, formatTokens, goalBar, listedGoalStatus } from './render';
+import { withClient } from './embedded';
+import { afterInterruptHint, catchInterrupts, exitCodeOf, type Interrupt } from './interrupt';
+import { note } from './session';
+import { STORED_NOTE, storedView } from './storedView';
 
 /** `--where`: only the runs a Temporal visibility query matches (docs/interface.md §1 "Fleet control"). */
 export async function list(config: InftyConfig, flags: { json?: boolean; where?: string }): Promise<number> {
@@ -46,27 +49,37 @@ export async function list(config: InftyConfig, flags: { json?: boolean; where?:
     process.stdout.write(`${header}\n`);
     for (const r of rows) {
       process.stdout.write(
-        `${r.runId.padEnd(32)} ${r.runStatus.padEnd(17)} ${(r.goalStatus ?? '-').padEnd(15)} ${(r.tokensUsed === null ? '-' : formatTokens(r.tokensUsed)).padStart(10)}  ${(r.updatedAt ?? '-').padEnd(24)} ${r.path ?? '-'}\n`,
+        `${r.runId.padEnd(32)} ${r.runStatus.padEnd(17)} ${(listedGoalStatus(r.goalStatus, r.status, r.runStatus) ?? '-').padEnd(15)} ${(r.tokensUsed === null ? '-' : formatTokens(r.tokensUsed)).padStart(10)}  ${(r.updatedAt ?? '-').padEnd(24)} ${r.path ?? '-'}\n`,
       );
     }
     return 0;
   });
 }
 
-/** The progress query when a worker can answer it; otherwise what run.json and the history say. */
+/** How long a query waits for a worker before the answer comes from what Temporal stores. */
+const LIVE_QUERY_MS = 1_200;
+
+/** A query when a worker polls and answers within LIVE_QUERY_MS; undefined (with the reason) otherwise. */
+async function live<T>(infty: InftyClient, query: () => Promise<T>): Promise<{ value?: T; why: string }> {
+  if (!(await infty.hasWorkflowPoller())) return { why: `no worker polls task queue "${infty.options.taskQueue}"` };
+  try {
+    return { value: await query(), why: '' };
+  } catch (err) {
+    return { why: `no worker answered within ${LIVE_QUERY_MS / 1000} s (${(err as Error).message.split('\n')[0]})` };
+  }
+}
+
+/** The progress query when a worker can answer it; otherwise what run.json and Temporal store. */
 async function progressOrRecord(config: InftyConfig, infty: InftyClient, runId: string) {
   const described = await infty.describe(runId);
   const dir = join(config.runsRoot, runId);
   const runJson = existsSync(dir) ? ((await readRunJson(dir).catch(() => undefined)) ?? null) : null;
   const versioning = versioningOf(described.raw.workflowExecutionInfo?.versioningInfo);
   const workflowStatus = described.status.name.toLowerCase();
-  try {
-    const progress = await infty.liveProgress(runId, 5_000);
-    return { progress, runJson, workflowStatus, versioning };
-  } catch (err) {
-    const outcome = described.status.name === 'RUNNING' ? undefined : await infty.result(runId);
-    return { progress: undefined, runJson, workflowStatus, versioning, outcome, queryError: (err as Error).message };
-  }
+  const { value: progress, why } = await live(infty, () => infty.liveProgress(runId, LIVE_QUERY_MS));
+  if (progress) return { progress, runJson, workflowStatus, versioning };
+  const outcome = described.status.name === 'RUNNING' ? undefined : await infty.result(runId);
+  return { progress: undefined, runJson, workflowStatus, versioning, outcome, stored: storedView(described), queryError: why };
 }
 
 /** Which Worker Deployment version runs the workflow (docs/architecture.md "Worker Versioning"); null when unversioned. */
@@ -104,24 +117,43 @@ export async function show(config: InftyConfig, runId: string, flags: { json?: b
     if (flags.json) {
       const doc = r.progress
         ? { ...r.progress, workflowStatus: r.workflowStatus, versioning: r.versioning, runJson: r.runJson }
-        : { runId, status: r.outcome?.status ?? 'running', workflowStatus: r.workflowStatus, versioning: r.versioning, outcome: r.outcome, runJson: r.runJson, note: `live progress unavailable: ${r.queryError}` };
+        : {
+            runId,
+            status: r.outcome?.status ?? 'running',
+            workflowStatus: r.workflowStatus,
+            versioning: r.versioning,
+            outcome: r.outcome,
+            runJson: r.runJson,
+            goal: r.stored?.goal ?? null,
+            phase: r.stored?.phase ?? null,
+            note: `${r.queryError}; ${STORED_NOTE}`,
+          };
       process.stdout.write(`${JSON.stringify(doc)}\n`);
       return 0;
     }
     if (r.progress) {
       process.stdout.write(`${formatProgress(r.progress)}\nworkflow:  ${r.workflowStatus}\n${formatVersioning(r.versioning)}${formatProjectLines(r.runJson)}`);
     } else {
+      const goal = r.stored?.goal;
       process.stdout.write(
         `run:       ${runId} (${r.workflowStatus})\n` +
+          (r.stored?.phase ? `phase:     ${r.stored.phase}\n` : '') +
+          (goal ? `${formatGoal(goal)}\n` : '') +
+          (r.runJson ? formatRunJsonLines(join(config.runsRoot, runId), r.runJson) : '') +
           formatVersioning(r.versioning) +
           formatProjectLines(r.runJson) +
-          (r.outcome ? `outcome:   ${JSON.stringify(r.outcome)}\n` : '') +
-          (r.runJson ? `run.json:  ${JSON.stringify(r.runJson, null, 2)}\n` : '') +
-          `(live progress needs a worker: ${r.queryError?.split('\n')[0]})\n`,
+          (r.outcome ? `outcome:   ${formatOutcome(r.outcome)}\n` : '') +
+          `(${r.queryError}; ${STORED_NOTE})\n`,
       );
     }
     return 0;
   });
+}
+
+/** run.json's essentials: where the run lives, its state on disk and who played which role. */
+function formatRunJsonLines(dir: string, runJson: RunJson): string {
+  const roles = runJson.roles.map((r) => `${r.role} (${r.model})`).join(', ');
+  return `directory: ${dir}\nrun.json:  status ${runJson.status}, updated ${runJson.updated_at}, sandbox ${runJson.sandbox}\nroles:     ${roles}\n`;
 }
 
 /** `infty goal RUN [--objective TEXT]`: the goal, or the goal after changing its objective. */
@@ -133,11 +165,22 @@ export async function goal(config: InftyConfig, runId: string, flags: { json?: b
     objective = checked.value;
   }
   return withClient(config, async (infty) => {
-    const g = objective === undefined ? await infty.goal(runId) : await infty.setGoal(runId, { objective });
+    const g = objective === undefined ? await readGoal(infty, runId) : await infty.setGoal(runId, { objective });
     if (flags.json) process.stdout.write(`${JSON.stringify(g)}\n`);
     else process.stdout.write(`${objective === undefined ? '' : `objective of ${runId} updated; the Solver hears it with its next model call\n`}${formatGoal(g)}\n`);
     return 0;
   });
+}
+
+/** The goal query, or without a worker the goal Temporal stores (with a note on stderr). */
+async function readGoal(infty: InftyClient, runId: string): Promise<Goal> {
+  const described = await infty.describe(runId);
+  const { value, why } = await live(infty, () => infty.liveGoal(runId, LIVE_QUERY_MS));
+  if (value) return value;
+  const stored = storedView(described).goal;
+  if (!stored) throw new UnreachableError(`${why}, and run ${runId} was started before goals were stored in Temporal; start \`infty worker\` to see its goal`);
+  note(`${why}; ${STORED_NOTE}`);
+  return stored;
 }
 
 function dashboard(p: Progress): string {
@@ -147,33 +190,54 @@ function dashboard(p: Progress): string {
     `goal:    ${p.goal.status}${p.goal.statusReason ? ` (${p.goal.statusReason})` : ''}`,
     `tokens:  ${goalBar(p.goal)}`,
     `time:    ${formatDuration(p.goal.timeUsedSeconds)} active   verification rounds: ${p.verificationRounds}`,
-    ...(p.plan.steps.length ? ['plan:', ...p.plan.steps.map((s) => `  [${s.status === 'completed' ? 'x' : s.status === 'in_progress' ? '>' : ' '}] ${s.step}`)] : []),
+    ...formatPlan(p),
     'last events:',
     ...p.events.slice(-12).map((e) => `  ${formatEvent(e)}`),
   ].join('\n');
 }
 
 /** A live view: redraws in place on a terminal, plain lines otherwise; exits when the run ends. */
-export async function watch(config: InftyConfig, runId: string): Promise<number> {
-  return withClient(config, async (infty) => {
+export async function watch(config: InftyConfig, runId: string, flags: { exitOnHold?: boolean } = {}): Promise<number> {
+  const interrupt = catchInterrupts();
+  try {
+    return await withClient(config, (infty) => watchWith(infty, runId, flags, interrupt));
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function watchWith(infty: InftyClient, runId: string, flags: { exitOnHold?: boolean }, interrupt: Interrupt): Promise<number> {
+  {
     await infty.describe(runId);
     const tty = process.stdout.isTTY;
     let lastPhase = '';
-    const { progress, outcome } = await follow(infty, runId, {
+    const followed = follow(infty, runId, {
       print: (line) => {
         if (!tty) process.stdout.write(`${line}\n`);
       },
       onProgress: (p) => {
         if (tty) {
-          process.stdout.write(`\x1b[H\x1b[2J${dashboard(p)}\n`);
+          // Redrawn every poll: the hold and its next commands are part of the picture.
+          const hold = holdOf(p);
+          const advice = hold ? `\n\n${holdNotice(runId, hold, { exitOnHold: flags.exitOnHold }).join('\n')}` : '';
+          process.stdout.write(`\x1b[H\x1b[2J${dashboard(p)}${advice}\n`);
         } else {
           const phase = `${p.phase}|${p.goal.status}|${p.goal.tokensUsed}`;
           if (phase !== lastPhase) process.stdout.write(`-- phase ${p.phase}${p.activeRole ? ` (${p.activeRole})` : ''}; goal ${p.goal.status}; ${goalBar(p.goal)}\n`);
           lastPhase = phase;
         }
       },
+      exitOnHold: flags.exitOnHold,
     });
+    followed.catch(() => undefined); // after an interrupt it fails once the connection closes
+    const ended = await Promise.race([followed, interrupt.first]);
+    if (typeof ended === 'string') {
+      note(afterInterruptHint(runId, false));
+      return exitCodeOf(ended);
+    }
+    if (ended.held) return 4; // --exit-on-hold: the hold was printed; the run stays held (docs/interface.md §3)
+    const { progress, outcome } = ended;
     if (progress) process.stdout.write(`\n${formatSummary(progress, outcome)}\n`);
     return outcome.status === 'delivered' ? 0 : 1;
-  });
+  }
 }

@@ -3,24 +3,39 @@
  * and a worker when none polls the task queue (run, create, demo), or the `infty worker` command.
  */
 import type { NativeConnection } from '@temporalio/worker';
-import { join } from 'node:path';
 import type { InftyClient } from '../client';
 import type { InftyConfig } from '../config';
-import { UnreachableError } from '../errors';
-import { startDevServer, type DevServerHandle } from '../server';
+import type { DevServerHandle } from '../server';
 import { describeRollout, rolloutOnStart, setCurrentCommand } from '../host/deployment';
-import { activityDepsFromConfig, createInftyWorker, storageFromConfig, versioningFromConfig, type InftyWorker } from '../worker';
-import { clientOver, connectNative, note, registerSearchAttributes, shutdownOnSignals } from './session';
+import { activityDepsFromConfig, createInftyWorker, storageFromConfig, versioningFromConfig, type InftyWorker, type Tuning } from '../worker';
+import { existsSync } from 'node:fs';
+import { UnreachableError } from '../errors';
+import { embeddedDatabase, startEmbeddedServer, usesEmbeddedDefault } from './embedded';
+import { clientOver, connectNative, registerSearchAttributes, shutdownOnSignals, workerLogToFile } from './native';
+import { note } from './session';
 
 interface Session {
   infty: InftyClient;
   /** Set when this process runs the worker. */
   worker?: InftyWorker;
-  close(): Promise<void>;
+  /** Set when this process started the embedded server. */
+  server?: DevServerHandle;
+  /** Worker drained, then the server stopped; `interrupted`: within about 2 s (in-flight work is retried later). */
+  close(how?: { interrupted?: boolean }): Promise<void>;
 }
 
-function createWorker(connection: NativeConnection, config: InftyConfig): Promise<InftyWorker> {
-  return createInftyWorker({ connection, namespace: config.namespace, taskQueue: config.taskQueue, deps: activityDepsFromConfig(config), storage: storageFromConfig(config), versioning: versioningFromConfig(config) });
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function createWorker(connection: NativeConnection, config: InftyConfig, tuning?: Tuning): Promise<InftyWorker> {
+  return createInftyWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    deps: activityDepsFromConfig(config),
+    storage: storageFromConfig(config),
+    versioning: versioningFromConfig(config),
+    tuning,
+  });
 }
 
 /**
@@ -57,82 +72,75 @@ function versionLabel(config: InftyConfig): string {
   return v ? ` as build ${v.buildId} of Worker Deployment "${v.deploymentName}" (${v.behavior === 'PINNED' ? 'pinned' : 'auto-upgrade'})` : '';
 }
 
-async function hasWorkflowPollers(infty: InftyClient): Promise<boolean> {
-  const res = await infty.connection.workflowService.describeTaskQueue({
-    namespace: infty.options.namespace,
-    taskQueue: { name: infty.options.taskQueue },
-    taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
-  });
-  return (res.pollers ?? []).length > 0;
+/**
+ * A connection to Temporal; on the embedded default, when nothing answers, the embedded dev server
+ * is started first (`ifDatabase`: only when its database exists, i.e. runs were made with it).
+ */
+export async function connectOrEmbed(config: InftyConfig, embed: 'always' | 'ifDatabase'): Promise<{ connection: NativeConnection; server?: DevServerHandle }> {
+  // TLS or an API key means a real server is meant: its failure is reported, never replaced by the embedded one.
+  if (!usesEmbeddedDefault(config)) return { connection: await connectNative(config) };
+  try {
+    return { connection: await connectNative(config, 1_500) };
+  } catch (err) {
+    if (!(err instanceof UnreachableError) || (embed === 'ifDatabase' && !existsSync(embeddedDatabase(config)))) throw err;
+  }
+  const server = await startEmbeddedServer(config);
+  try {
+    return { connection: await connectNative(config), server };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
 }
 
-async function startEmbeddedServer(config: InftyConfig): Promise<DevServerHandle> {
-  const [host, portText] = config.temporalAddress.split(':');
-  const dbFile = join(config.home, 'temporal.db');
-  let server: DevServerHandle;
-  try {
-    server = await startDevServer({ ip: host, port: Number(portText), uiPort: Number(portText) + 1000, dbFile });
-  } catch (err) {
-    throw new UnreachableError(`no Temporal server answers on ${config.temporalAddress} and the embedded one could not start: ${(err as Error).message}`);
-  }
-  note(`no Temporal server on ${config.temporalAddress}; started the embedded dev server (SQLite ${dbFile})`);
-  if (server.uiUrl) note(`Temporal Web UI: ${server.uiUrl}`);
-  return server;
-}
+/**
+ * After Ctrl+C: an orderly shutdown within 2 s. In-flight activities get a moment to finish, then
+ * are cancelled and reported failed (the next worker retries them); the dev server then needs
+ * about 1.2 s to stop on SIGTERM.
+ */
+const EMBEDDED_WORKER_GRACE_MS = 100;
+const INTERRUPTED_WORKER_DRAIN_MS = 500;
+const INTERRUPTED_SERVER_STOP_MS = 1_200;
 
 /** For run/create/demo: the embedded server if needed, and a worker in this process if none polls. */
 export async function connectWithEmbedding(config: InftyConfig, opts: { needWorker: boolean }): Promise<Session> {
-  let server: DevServerHandle | undefined;
-  let connection: NativeConnection;
-  // TLS or an API key means a real server is meant: its failure is reported, never replaced by the embedded one.
-  if (config.temporalAddressExplicit || config.temporalTls || config.temporalApiKey) {
-    connection = await connectNative(config);
-  } else {
-    try {
-      connection = await connectNative(config, 1_500);
-    } catch (err) {
-      if (!(err instanceof UnreachableError)) throw err;
-      server = await startEmbeddedServer(config);
-      connection = await connectNative(config).catch(async (e: unknown) => {
-        await server?.stop();
-        throw e;
-      });
-    }
-  }
+  const { connection, server } = await connectOrEmbed(config, 'always');
   const infty = clientOver(connection, config);
   let worker: InftyWorker | undefined;
   let workerDone: Promise<void> | undefined;
-  let undoSignals: (() => void) | undefined;
   let stopRollout: (() => Promise<void>) | undefined;
-  const close = async () => {
+  const close = async (how: { interrupted?: boolean } = {}) => {
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-    await workerDone?.catch(() => undefined);
+    const drained = workerDone?.catch(() => undefined);
+    // Interrupted: in-flight work that does not finish at once is retried by the next worker.
+    await (how.interrupted ? Promise.race([drained, sleep(INTERRUPTED_WORKER_DRAIN_MS)]) : drained);
     await stopRollout?.();
-    undoSignals?.();
-    await infty.close();
-    await server?.stop();
+    await infty.close().catch(() => undefined);
+    await server?.stop(how.interrupted ? INTERRUPTED_SERVER_STOP_MS : undefined);
   };
   try {
     if (!server) await registerSearchAttributes(connection, config.namespace);
-    if (opts.needWorker && (server || !(await hasWorkflowPollers(infty)))) {
-      worker = await createWorker(connection, config);
-      undoSignals = shutdownOnSignals(worker);
+    if (opts.needWorker && (server || !(await infty.hasWorkflowPoller()))) {
+      // The command owns the signals (interrupt.ts) and shuts this worker down itself.
+      const logFile = workerLogToFile(config); // the SDK's warnings, stack traces included, go there; one line each here
+      worker = await createWorker(connection, config, { shutdownGraceTime: EMBEDDED_WORKER_GRACE_MS });
       workerDone = worker.run();
       note(`started a worker in this process on task queue "${config.taskQueue}"${versionLabel(config)}`);
+      if (logFile) note(`worker logs: ${logFile}`);
       stopRollout = rolloutInBackground(connection, config, worker);
     }
   } catch (err) {
     await close();
     throw err;
   }
-  return { infty, worker, close };
+  return { infty, worker, server, close };
 }
 
-/** `infty worker`: polls the task queue until Ctrl+C. */
+/** `infty worker`: polls the task queue until Ctrl+C (with the embedded server when none answers on the default). */
 export async function runWorkerForever(config: InftyConfig): Promise<void> {
-  const connection = await connectNative(config);
+  const { connection, server } = await connectOrEmbed(config, 'always');
   try {
-    await registerSearchAttributes(connection, config.namespace);
+    if (!server) await registerSearchAttributes(connection, config.namespace);
     const worker = await createWorker(connection, config);
     const undoSignals = shutdownOnSignals(worker);
     note(`worker polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.namespace})${versionLabel(config)}; Ctrl+C stops it`);
@@ -144,6 +152,7 @@ export async function runWorkerForever(config: InftyConfig): Promise<void> {
     });
   } finally {
     await connection.close();
+    await server?.stop();
   }
   note('worker stopped');
 }

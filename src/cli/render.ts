@@ -36,11 +36,16 @@ export function formatGoal(goal: Goal): string {
   ].join('\n');
 }
 
+/** The model asked for, and the one the endpoint said answered when that differs (absent in runs from before it was recorded). */
+export function formatRoleModel(s: { model: string; answeringModel?: string }): string {
+  return s.answeringModel && s.answeringModel !== s.model ? `${s.model} (answered: ${s.answeringModel})` : s.model;
+}
+
 function formatRoles(p: Progress): string {
   const rows = Object.entries(p.roles).map(
     ([role, s]) =>
       // reasoningEffort is absent from workers older than the field: shown as the model's default.
-      `  ${role.padEnd(16)} ${String(s.turns).padStart(5)} ${String(s.modelCalls).padStart(6)} ${String(s.toolCalls).padStart(6)} ${formatTokens(s.tokensUsed).padStart(10)} ${String(s.compactions).padStart(5)}  ${(s.reasoningEffort ?? 'default').padEnd(8)} ${s.model}`,
+      `  ${role.padEnd(16)} ${String(s.turns).padStart(5)} ${String(s.modelCalls).padStart(6)} ${String(s.toolCalls).padStart(6)} ${formatTokens(s.tokensUsed).padStart(10)} ${String(s.compactions).padStart(5)}  ${(s.reasoningEffort ?? 'default').padEnd(8)} ${formatRoleModel(s)}`,
   );
   return [`  ${'role'.padEnd(16)} ${'turns'.padStart(5)} ${'calls'.padStart(6)} ${'tools'.padStart(6)} ${'tokens'.padStart(10)} ${'comp.'.padStart(5)}  ${'effort'.padEnd(8)} model`, ...rows].join('\n');
 }
@@ -86,6 +91,32 @@ function formatStorage(p: Progress): string {
   return p.owner ? `on worker "${p.owner.workerId}" (local storage, task queue ${p.owner.taskQueue})` : 'any worker (shared storage)';
 }
 
+/**
+ * The plan as the Solver last reported it (update_plan): the model may never mark its steps done, so
+ * it is labelled as reported, and an ended run says so (its open steps are not current work).
+ */
+export function formatPlan(p: Progress): string[] {
+  if (!p.plan.steps.length) return [];
+  const ended = p.status === 'running' ? '' : p.status === 'delivered' ? '; the run has since been delivered' : `; the run has since ended ${p.status}`;
+  return [`plan (as last reported by the Solver${ended}):`, ...p.plan.steps.map((s) => `  [${s.status === 'completed' ? 'x' : s.status === 'in_progress' ? '>' : ' '}] ${s.step}`)];
+}
+
+/** Workflow statuses (lower case) of an execution that has ended. */
+const CLOSED_WORKFLOW = ['completed', 'failed', 'cancelled', 'terminated', 'timed_out'];
+
+/**
+ * The GOAL column of `infty list`. A run that ended without delivering keeps the goal status its
+ * workflow last set (`paused`, or `active` when it was terminated), which reads as a run that is
+ * still waiting; for an ended workflow such a status is replaced by how the run ended: run.json's
+ * status when it names an end, else the workflow's (`cancelled`, `terminated`, `timed_out`, …).
+ */
+export function listedGoalStatus(goalStatus: string | null, workflowStatus: string, runStatus?: string | null): string | null {
+  if (goalStatus !== 'active' && goalStatus !== 'paused') return goalStatus;
+  if (!CLOSED_WORKFLOW.includes(workflowStatus)) return goalStatus;
+  if (workflowStatus === 'completed') return runStatus && runStatus !== 'running' && runStatus !== 'completed' ? runStatus : 'ended';
+  return workflowStatus;
+}
+
 export function formatProgress(p: Progress, lastEvents = 15): string {
   return [
     `run:       ${p.runId} (${p.status})`,
@@ -96,7 +127,7 @@ export function formatProgress(p: Progress, lastEvents = 15): string {
     `goal:      ${p.goal.status}${p.goal.statusReason ? ` (${p.goal.statusReason})` : ''}`,
     `tokens:    ${goalBar(p.goal)}`,
     `time:      ${formatDuration(p.goal.timeUsedSeconds)} active; verification rounds: ${p.verificationRounds}; continued-as-new: ${p.continueAsNewCount}`,
-    ...(p.plan.steps.length ? ['plan:', ...p.plan.steps.map((s) => `  [${s.status === 'completed' ? 'x' : s.status === 'in_progress' ? '>' : ' '}] ${s.step}`)] : []),
+    ...formatPlan(p),
     'roles:',
     formatRoles(p),
     ...(p.outcome ? [`outcome:   ${formatOutcome(p.outcome)}`] : []),

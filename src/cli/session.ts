@@ -1,120 +1,18 @@
-/**
- * The CLI's Temporal connection, exactly one per command, closed when the command ends. Commands
- * that only talk to Temporal use a client connection; those that may run a worker in this process
- * (run, create, demo, worker) open one NativeConnection, which the client and the worker share.
- */
-import { NativeConnection, Runtime } from '@temporalio/worker';
-import { SdkLogger } from '../host/sdkLogger';
-import { InftyClient, unreachableMessage, type ConnectOptions } from '../client';
+/** What every command shares: its notes on stderr and the connection options from the configuration. */
+import type { ConnectOptions } from '../client';
 import type { InftyConfig } from '../config';
-import { UnreachableError } from '../errors';
-import { ignoreIpServerNameWarning } from '../host/ipServerNameWarning';
-import { temporalConnectFailure } from '../host/temporalConnectFailure';
-import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
-import { ensureSearchAttributes } from '../server';
-import { runtimeTelemetry, type InftyWorker } from '../worker';
 
 export function note(message: string): void {
   process.stderr.write(`infty: ${message}\n`);
 }
 
-function connectOptions(config: InftyConfig): ConnectOptions {
+export function connectOptions(config: InftyConfig): ConnectOptions {
   return {
     address: config.temporalAddress,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     tls: config.temporalTls ?? false,
     apiKey: config.temporalApiKey,
+    localWorkerId: config.workerId,
   };
-}
-
-/** Runs `fn` with a client connection to Temporal, closed afterwards. */
-export async function withClient<T>(config: InftyConfig, fn: (infty: InftyClient) => Promise<T>): Promise<T> {
-  if (config.temporalTls) ignoreIpServerNameWarning();
-  const infty = await InftyClient.connect(connectOptions(config)).catch(async (err: unknown) => {
-    throw err instanceof UnreachableError ? await temporalConnectFailure(config, err.cause, err.message) : err;
-  });
-  try {
-    return await fn(infty);
-  } finally {
-    await infty.close();
-  }
-}
-
-/** The typed client over a connection from connectNative (closing the client closes it). */
-export function clientOver(connection: NativeConnection, config: InftyConfig): InftyClient {
-  return InftyClient.over(connection, connectOptions(config));
-}
-
-/** A connection a worker can run on; an UnreachableError when Temporal does not answer within `timeoutMs`. */
-export async function connectNative(config: InftyConfig, timeoutMs = 5_000): Promise<NativeConnection> {
-  quietRuntime(config);
-  const connecting = NativeConnection.connect({ address: config.temporalAddress, tls: config.temporalTls ?? false, apiKey: config.temporalApiKey });
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('Failed to connect before the deadline')), timeoutMs);
-  });
-  try {
-    return await Promise.race([connecting, deadline]);
-  } catch (err) {
-    connecting.then((late) => late.close(), () => undefined); // a connection that comes too late is closed
-    throw await temporalConnectFailure(config, err, unreachableMessage(config.temporalAddress, transportReason(err)));
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The OS's words in a native transport error (e.g. "Connection refused"), not its Rust debug dump. */
-function transportReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  if (!message.startsWith('tonic::')) return message;
-  return [...message.matchAll(/"([^"]+)"/g)].pop()?.[1] ?? message;
-}
-
-/** Registers the search attributes the namespace lacks; a failure only loses `infty list` columns, so it is a note. */
-export async function registerSearchAttributes(connection: NativeConnection, namespace: string): Promise<void> {
-  try {
-    await ensureSearchAttributes(connection, namespace);
-  } catch (err) {
-    note(
-      `could not register search attributes (${(err as Error).message}); ` +
-        `register ${GOAL_STATUS_KEY.name} and ${PHASE_KEY.name} (Keyword) and ${TOKENS_USED_KEY.name} (Int) on the namespace`,
-    );
-  }
-}
-
-let runtimeReady = false;
-/**
- * Warnings only (debug with INFTY_LOG_LEVEL=debug), no signal handling until a worker runs here,
- * and with INFTY_METRICS_PORT the Prometheus endpoint (docs/interface.md §14); a
- * port already taken (e.g. by a worker on this host) turns metrics off for this process, with a note.
- */
-function quietRuntime(config: InftyConfig): void {
-  if (runtimeReady) return;
-  runtimeReady = true;
-  const options = () => ({ logger: new SdkLogger(process.env.INFTY_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'), shutdownSignals: [] });
-  const telemetryOptions = runtimeTelemetry({ metricsPort: config.metricsPort });
-  if (!telemetryOptions) {
-    Runtime.install(options());
-    return;
-  }
-  try {
-    Runtime.install({ ...options(), telemetryOptions });
-  } catch (err) {
-    note(`metrics are off in this process: ${(err as Error).message} (INFTY_METRICS_PORT=${config.metricsPort})`);
-    Runtime.install(options());
-  }
-}
-
-const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'];
-
-/** The SDK's default for a worker: the first Ctrl+C (or SIGTERM, ...) shuts it down gracefully. Returns the undo. */
-export function shutdownOnSignals(worker: InftyWorker): () => void {
-  const off = () => SHUTDOWN_SIGNALS.forEach((s) => process.off(s, stop));
-  const stop = () => {
-    off();
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-  };
-  SHUTDOWN_SIGNALS.forEach((s) => process.on(s, stop));
-  return off;
 }

@@ -8,6 +8,7 @@ import { defaultRunId } from '../protocol/runId';
 import type { RunInputRaw } from '../protocol/runInput';
 import { detectSandbox } from '../worker';
 import { follow } from './follow';
+import { afterInterruptHint, catchInterrupts, exitCodeOf } from './interrupt';
 import { connectWithEmbedding } from './local';
 import { requireModelEndpoint, requireSandbox } from './preflight';
 import { formatSummary } from './render';
@@ -21,10 +22,15 @@ function refuseLocalDuplicate(config: InftyConfig, runId: string): void {
 }
 
 /** Starts a run; returns the process exit code (docs/interface.md). */
-export async function startRun(config: InftyConfig, input: RunInputRaw, flags: { detach?: boolean; json?: boolean; demo?: boolean }): Promise<number> {
+export async function startRun(config: InftyConfig, input: RunInputRaw, flags: { detach?: boolean; json?: boolean; demo?: boolean; exitOnHold?: boolean }): Promise<number> {
   refuseLocalDuplicate(config, input.runId);
-  const session = await connectWithEmbedding(config, { needWorker: true });
+  const interrupt = catchInterrupts();
+  const session = await connectWithEmbedding(config, { needWorker: true }).catch((err: unknown) => {
+    interrupt.dispose();
+    throw err;
+  });
   try {
+    if (interrupt.received) return exitCodeOf(interrupt.received); // before anything started
     if (session.worker && !flags.demo) await requireModelEndpoint(config);
     if (session.worker && input.sandbox !== 'none') await requireSandbox();
     const { handle } = await session.infty.startRun(input);
@@ -35,8 +41,20 @@ export async function startRun(config: InftyConfig, input: RunInputRaw, flags: {
       if (session.worker) note('this process runs the worker and exits now: run `infty worker` (and `infty server` if it was embedded) to make progress');
       return 0;
     }
-    out(`run ${input.runId} started; following its progress (Ctrl+C stops following and, with an embedded worker, pauses execution until a worker runs)`);
-    const { progress, outcome } = await follow(session.infty, input.runId, { print: out });
+    out(`run ${input.runId} started; following its progress (Ctrl+C stops following; the run is durable and goes on${session.worker ? ' when a worker runs' : ''})`);
+    const followed = follow(session.infty, input.runId, { print: out, embeddedWorker: session.worker !== undefined, exitOnHold: flags.exitOnHold });
+    followed.catch(() => undefined); // after an interrupt it fails once the connection closes
+    const ended = await Promise.race([followed, interrupt.first]);
+    if (typeof ended === 'string') {
+      note(afterInterruptHint(input.runId, session.worker !== undefined));
+      return exitCodeOf(ended);
+    }
+    if (ended.held) {
+      // --exit-on-hold: the hold and the next commands are printed; the run stays durable, held (docs/interface.md §3).
+      if (flags.json) process.stdout.write(`${JSON.stringify({ runId: input.runId, status: 'held', reason: ended.held.reason, goal: ended.progress.goal })}\n`);
+      return 4;
+    }
+    const { progress, outcome } = ended;
     if (outcome.status === 'failed' && outcome.errorType === 'InvalidProjectSource') {
       // Refused by the worker before the run directory existed: bad input, nothing was created (docs/interface.md §2).
       if (flags.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
@@ -48,7 +66,8 @@ export async function startRun(config: InftyConfig, input: RunInputRaw, flags: {
     if (flags.demo && outcome.status === 'delivered' && !flags.json) printDemoDeliverable(outcome.deliverablePath);
     return outcome.status === 'delivered' ? 0 : 1;
   } finally {
-    await session.close();
+    await session.close({ interrupted: interrupt.received !== undefined });
+    interrupt.dispose();
   }
 }
 
@@ -70,5 +89,17 @@ export async function demo(config: InftyConfig, flags: { json?: boolean }): Prom
   say(`Run directory: ${join(config.runsRoot, runId)}`);
   say(`If this process is killed, the run is not lost: start \`infty server\` (if the server stopped) and \`infty worker\`, then \`infty watch ${runId}\`.`);
   const input: RunInputRaw = { runId, objective: DEMO_OBJECTIVE, demo: true, sandbox: sandbox.available ? 'auto' : 'none' };
-  return startRun(config, input, { json: flags.json, demo: true });
+  const code = await startRun(config, input, { json: flags.json, demo: true });
+  if (code === 0) {
+    say(
+      [
+        '',
+        'Next:',
+        `  infty show ${runId}              what happened, from Temporal (starts the embedded server again when none runs)`,
+        '  infty server                     keep a server and its Web UI up to browse the run\'s history',
+        '  infty run --from . "<objective>"  a run on your own project, with OPENAI_API_KEY or OPENAI_BASE_URL set',
+      ].join('\n'),
+    );
+  }
+  return code;
 }

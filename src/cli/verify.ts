@@ -9,7 +9,8 @@ import { UnreachableError, UsageError } from '../errors';
 import { hashContent, type HashedContent, type ManifestEntry } from '../host/contentHash';
 import { readRunJson } from '../host/runJson';
 import type { RunOutcome } from '../protocol/outcome';
-import { note, withClient } from './session';
+import { withClient } from './embedded';
+import { note } from './session';
 
 type Delivered = Extract<RunOutcome, { status: 'delivered' }>;
 

@@ -84,13 +84,21 @@ function verifier(role: string, turns: Turn[]): ScriptedReply {
   return { kind: 'message', text: JSON.stringify(verdict) };
 }
 
-export function demoResponder(req: RecordedRequest): ScriptedReply {
+/** The `model` every demo reply names: `infty show` lists it as the model that answered, so no one mistakes the demo for a real model. */
+export const DEMO_ANSWERING_MODEL = 'infty-demo-scripted';
+
+function scripted(req: RecordedRequest): ScriptedReply {
   const turns = conversationOf(req);
   const role = req.role ?? '';
   if (role === 'solver') return solver(turns);
   if (role === 'director') return director();
   if (role.startsWith('verifier')) return verifier(role, turns);
   return { kind: 'error', status: 400, message: `the demo model has no script for role "${role}"` };
+}
+
+export function demoResponder(req: RecordedRequest): ScriptedReply {
+  const reply = scripted(req);
+  return reply.kind === 'error' ? reply : { ...reply, model: DEMO_ANSWERING_MODEL };
 }
 
 export function startDemoModel(): Promise<FakeModelServer> {

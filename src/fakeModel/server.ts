@@ -167,7 +167,7 @@ export function toWireReply(rec: RecordedRequest, reply: Extract<ScriptedReply, 
   const outputChars = (text ?? '').length + reasoningChars + calls.reduce((n, c) => n + c.arguments.length, 0);
   return {
     seq: rec.seq,
-    model: typeof rec.body?.model === 'string' ? rec.body.model : 'fake-model',
+    model: reply.model ?? (typeof rec.body?.model === 'string' ? rec.body.model : 'fake-model'),
     createdAt: Math.floor(Date.now() / 1000),
     text,
     calls,

@@ -55,6 +55,7 @@ export type IncompleteReason = 'max_output_tokens' | 'content_filter';
  * `reasoning` output items whose summary is the string, with `encrypted_content` when the request
  * asked for it; Chat: the message's `reasoning_content`, the strings joined).
  * `incomplete`: the reply stopped early (Responses `status: "incomplete"`; Chat `finish_reason: "length"`).
+ * `model`: the response's `model` (the model that answered); default the request's.
  */
 export interface ReplyOptions {
   usage?: Partial<Usage>;
@@ -62,6 +63,7 @@ export interface ReplyOptions {
   latencyMs?: number;
   reasoning?: string[];
   incomplete?: IncompleteReason;
+  model?: string;
 }
 
 export type ScriptedReply =
@@ -133,7 +135,7 @@ export interface StartFakeModelServerOptions<X extends OtherReply = never> {
 /** A successful reply normalised for the wire renderers. */
 export interface WireReply {
   seq: number;
-  /** body.model, or 'fake-model' when the request named none. */
+  /** The reply's `model` option, else body.model, or 'fake-model' when the request named none. */
   model: string;
   /** unix seconds */
   createdAt: number;

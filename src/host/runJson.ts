@@ -9,7 +9,8 @@ export interface RunJson {
   objective: string;
   status: string;
   sandbox: 'bwrap' | 'none';
-  roles: { role: string; model: string; rollout_path: string }[];
+  /** rollout_path: the role's newest transcript that exists; null before its first model step. */
+  roles: { role: string; model: string; rollout_path: string | null }[];
   /** The Temporal execution that owns this run (makes createRun idempotent on retry). */
   workflow_run_id?: string;
   [extra: string]: unknown;

@@ -46,6 +46,8 @@ export interface ModelStepResult {
   compactionDue: boolean;
   /** The reply stopped early (e.g. `max_output_tokens`): the turn continues instead of ending. */
   incomplete?: string;
+  /** The model the endpoint said answered (its response's `model`); absent when it named none, and from older workers. */
+  answeringModel?: string;
 }
 
 export interface CompactInput {

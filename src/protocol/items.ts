@@ -42,6 +42,8 @@ export interface StepEnd {
   dropped_items?: number;
   /** The reply stopped early (`max_output_tokens`, `content_filter`): kept so a reused step says so too. */
   incomplete?: string;
+  /** The model the endpoint said answered (its response's `model`), when it named one. */
+  model?: string;
 }
 
 export interface ToolCall {

@@ -18,4 +18,7 @@ export const resumeSignal = defineSignal('resume');
 
 export const GOAL_STATUS_KEY = defineSearchAttributeKey('InftyGoalStatus', SearchAttributeType.KEYWORD);
 export const PHASE_KEY = defineSearchAttributeKey('InftyPhase', SearchAttributeType.KEYWORD);
+
+/** Memo field holding the goal (docs/interface.md §11) as of its last change of objective, status or budget. */
+export const GOAL_MEMO_KEY = 'inftyGoal';
 export const TOKENS_USED_KEY = defineSearchAttributeKey('InftyTokensUsed', SearchAttributeType.INT);

@@ -56,8 +56,11 @@ export interface RoleStats {
   reasoningTokens: number;
   compactions: number;
   generation: number;
+  /** The model requested for the role. */
   model: string;
   lastInputTokens: number;
+  /** The model the endpoint said answered the role's last model step (its response's `model`); absent until known, and in older runs. */
+  answeringModel?: string;
 }
 
 export interface PlanStep {

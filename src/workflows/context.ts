@@ -4,7 +4,9 @@ import {
   ApplicationFailure,
   condition,
   isCancellation,
+  patched,
   setCurrentDetails,
+  upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { ModelStepInput, ModelStepResult, NewItem, RunOwner } from '../protocol/activities';
@@ -18,7 +20,7 @@ import { instructionsOverride, promptNameFor, reasoningEffortFor } from '../prot
 import { MODEL_NON_RETRYABLE, runActivities, type RunActivities } from './activities';
 import { currentDetails } from './details';
 import { accountUsage, goalView, isHeld, pause, resume, type GoalState } from './goal';
-import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
+import { GOAL_MEMO_KEY, GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
 
 /** Ends the run with status `failed` and this reason. */
@@ -32,6 +34,7 @@ const HOLD_ON = ['ModelNotConfigured'];
 
 export class RunContext {
   private lastAttributes = '';
+  private lastGoalMemo = '';
   /** Every activity of the run, sent to the worker whose disk holds it (docs/architecture.md decision 12). */
   readonly activities: RunActivities;
   /** Activity calls currently waiting for the owner worker to take them. */
@@ -164,6 +167,7 @@ export class RunContext {
     const goalStatus = this.state.goal.status;
     const phase = this.visiblePhase();
     const tokens = this.state.goal.tokensUsed;
+    this.syncGoalMemo();
     const key = `${goalStatus}|${phase}|${tokens}`;
     if (key === this.lastAttributes) return;
     this.lastAttributes = key;
@@ -172,6 +176,19 @@ export class RunContext {
       { key: PHASE_KEY, value: phase },
       { key: TOKENS_USED_KEY, value: tokens },
     ]);
+  }
+
+  /**
+   * The goal as of its last change of objective, status or budget, in the execution's memo, so
+   * `infty goal` and `infty show` can answer without a worker (docs/architecture.md decision 15).
+   * Token counts change with every model call and are the search attributes' job.
+   */
+  private syncGoalMemo(): void {
+    const g = this.state.goal;
+    const key = JSON.stringify([g.objective, g.status, g.statusReason, g.tokenBudget]);
+    if (key === this.lastGoalMemo) return;
+    this.lastGoalMemo = key;
+    if (patched('goal-memo')) upsertMemo({ [GOAL_MEMO_KEY]: goalView(g, this.now()) });
   }
 
   /**
@@ -213,6 +230,7 @@ export class RunContext {
         const result = await this.activities.model.modelStep(req);
         r.committedLength = result.length;
         r.compactionDue = result.compactionDue;
+        if (result.answeringModel) r.stats.answeringModel = result.answeringModel;
         this.account(role, result.usage);
         this.syncSearchAttributes();
         return result;

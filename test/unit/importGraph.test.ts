@@ -70,10 +70,10 @@ const workflowType = (target: string, typeOnly: boolean) => target === 'workflow
 
 const cliRule: Rule = (target, typeOnly) => {
   const allowed =
-    ['client', 'errors', 'config', 'server', 'worker', 'cli'].includes(target) ||
+    ['client', 'errors', 'config', 'server', 'temporalCli', 'worker', 'cli'].includes(target) ||
     ['protocol', 'host', 'cli'].some((dir) => under(target, dir)) ||
     workflowType(target, typeOnly);
-  return allowed ? undefined : 'the CLI may import only client, protocol/**, errors, config, server, worker, host/** and cli/**';
+  return allowed ? undefined : 'the CLI may import only client, protocol/**, errors, config, server, temporalCli, worker, host/** and cli/**';
 };
 
 const clientRule: Rule = (target, typeOnly) =>

@@ -90,6 +90,11 @@ function usageOf(u: ChatCompletion['usage'] | undefined | null): Usage | null {
   };
 }
 
+/** The completion's `model`: the model the endpoint says answered. */
+function answeredBy(model: unknown): { model?: string } {
+  return typeof model === 'string' && model ? { model } : {};
+}
+
 export function parseChatCompletion(completion: ChatCompletion): ParsedReply {
   const choice = completion.choices?.[0];
   const message = choice?.message;
@@ -97,7 +102,7 @@ export function parseChatCompletion(completion: ChatCompletion): ParsedReply {
   const toolCalls = (message.tool_calls ?? [])
     .filter((c): c is Extract<ChatCompletionMessageToolCall, { type: 'function' }> => c.type === 'function')
     .map((c) => ({ callId: c.id, name: c.function.name, arguments: c.function.arguments }));
-  return { reply: chatOutput(reasoningOf(message), message.content ?? null, toolCalls, choice.finish_reason), usage: usageOf(completion.usage) };
+  return { reply: { ...chatOutput(reasoningOf(message), message.content ?? null, toolCalls, choice.finish_reason), ...answeredBy(completion.model) }, usage: usageOf(completion.usage) };
 }
 
 async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, onData: () => void): Promise<ParsedReply> {
@@ -106,10 +111,12 @@ async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, onData
   let reasoning = '';
   let finish: string | null = null;
   let usage: ChatCompletion['usage'] | undefined;
+  let model: string | undefined;
   const calls: { id: string; name: string; arguments: string }[] = [];
   for await (const chunk of stream) {
     onData();
     if (chunk.usage) usage = chunk.usage;
+    if (typeof chunk.model === 'string' && chunk.model) model = chunk.model;
     for (const choice of chunk.choices ?? []) {
       const delta = choice.delta;
       reasoning += reasoningOf(delta) ?? '';
@@ -128,7 +135,7 @@ async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, onData
   }
   if (!finish) throw new ModelWireError('the model stream ended before a finish_reason (truncated stream)', true);
   const toolCalls = calls.filter(Boolean).map((c) => ({ callId: c.id, name: c.name, arguments: c.arguments }));
-  return { reply: chatOutput(reasoning || null, sawText ? text : null, toolCalls, finish), usage: usageOf(usage) };
+  return { reply: { ...chatOutput(reasoning || null, sawText ? text : null, toolCalls, finish), ...answeredBy(model) }, usage: usageOf(usage) };
 }
 
 export async function callChat(client: OpenAI, req: WireRequest, opts: CallOptions): Promise<WireResult> {

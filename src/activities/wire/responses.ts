@@ -103,7 +103,8 @@ export function parseResponse(response: OpenAIResponse): ParsedReply {
         reasoningTokens: u.output_tokens_details?.reasoning_tokens ?? 0,
       }
     : null;
-  return { reply: { text: texts.length ? texts.join('') : null, toolCalls, output, ...(incomplete ? { incomplete } : {}) }, usage };
+  const model = typeof response.model === 'string' && response.model ? { model: response.model } : {};
+  return { reply: { text: texts.length ? texts.join('') : null, toolCalls, output, ...(incomplete ? { incomplete } : {}), ...model }, usage };
 }
 
 async function readResponseStream(stream: AsyncIterable<ResponseStreamEvent>, onData: () => void): Promise<OpenAIResponse> {

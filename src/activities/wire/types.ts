@@ -37,6 +37,8 @@ export interface WireResult {
    */
   incomplete?: { reason: string };
   usage: Usage;
+  /** The model the endpoint says answered (the response's `model` field), when it named one. */
+  model?: string;
 }
 
 /** A parsed reply before usage is settled: `usage` is null when the endpoint reported none. */

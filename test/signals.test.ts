@@ -1,0 +1,231 @@
+/**
+ * Ctrl+C, a second Ctrl+C, SIGTERM and SIGHUP on `infty run` in a real pseudo-terminal (util-linux
+ * `script`), on the embedded default: the CLI starts the Temporal server and a worker itself. The
+ * signal is the user's: the command exits with 128+signal within 2 s, leaves no process behind,
+ * and the run stays in Temporal, inspectable with the server stopped and resumable by a worker.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'vitest';
+import { freePort } from '../src/server';
+import { startFakeModelServer, type FakeModelServer } from './support/fakeModel';
+import { runCli } from './support/cli';
+import { uniqueId } from './support/harness';
+import { addFile, deliver, tools } from './support/replies';
+
+const BIN = join(__dirname, '..', 'bin', 'infty.js');
+const CTRL_C = '\x03';
+
+/** A port P with P + 1000 (the embedded Web UI) free too. */
+async function embeddedPort(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p + 1000 > 65_535) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(p + 1000, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) return p;
+  }
+}
+
+interface Terminal {
+  child: ChildProcess;
+  output(): string;
+  type(text: string): void;
+  exited: Promise<{ code: number | null; at: number }>;
+  /** The infty process (the direct child of `script`, which execs it). */
+  inftyPid(): number | undefined;
+}
+
+/** `infty ARGS` as the foreground job of a new pseudo-terminal. */
+function inTerminal(args: string[], env: Record<string, string>): Terminal {
+  const command = ['exec', process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI: process.env.TEMPORAL_CLI, SHELL: '/bin/sh', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('close', (code) => resolve({ code, at: Date.now() })));
+  return {
+    child,
+    output: () => out,
+    type: (text) => child.stdin!.write(text),
+    exited,
+    inftyPid: () => childrenOf(child.pid!)[0],
+  };
+}
+
+function childrenOf(pid: number): number[] {
+  const kids: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`, { withFileTypes: true })) {
+    const file = `/proc/${pid}/task/${task.name}/children`;
+    if (existsSync(file)) kids.push(...readFileSync(file, 'utf8').split(/\s+/).filter(Boolean).map(Number));
+  }
+  return kids;
+}
+
+/** Processes whose command line mentions `text` (the embedded server's names INFTY_HOME's database). */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(text)) found.push(`${entry}: ${cmd}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+async function until(what: string, check: () => boolean, timeoutMs: number, detail: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms\n${detail()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface Setup {
+  home: string;
+  env: Record<string, string>;
+  model: FakeModelServer;
+  /** While true, every Solver request is answered only after a minute (a model call in flight). */
+  holding: { on: boolean };
+  close(): Promise<void>;
+}
+
+async function setup(): Promise<Setup> {
+  const home = mkdtempSync(join(tmpdir(), 'infty-signals-'));
+  const holding = { on: true };
+  let served = 0;
+  const model = await startFakeModelServer({
+    responder: () => {
+      if (holding.on) return { ...deliver('deliverable/never.txt'), latencyMs: 60_000 };
+      served += 1;
+      return served === 1 ? tools(addFile('deliverable/out.txt', ['resumed'])) : deliver('deliverable/out.txt', 'written after the interrupt');
+    },
+  });
+  const env = {
+    INFTY_HOME: home,
+    INFTY_EMBEDDED_PORT: String(await embeddedPort()),
+    INFTY_TASK_QUEUE: uniqueId('tq-signals'),
+    OPENAI_BASE_URL: model.baseUrl,
+    OPENAI_API_KEY: 'test-key',
+  };
+  return {
+    home,
+    env,
+    model,
+    holding,
+    async close() {
+      await model.close();
+      for (const p of processesMentioning(home)) process.kill(Number(p.split(':')[0]), 'SIGKILL');
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts `infty run` in a terminal and waits until its Solver's first model call is in flight. */
+async function runUntilModelCall(s: Setup, runId: string): Promise<Terminal> {
+  const t = inTerminal(['run', '--sandbox', 'none', '--no-verifiers', '--run-id', runId, 'write out.txt'], s.env);
+  await until('the first model call', () => s.model.requests.some((r) => r.runId === runId), 90_000, t.output);
+  return t;
+}
+
+// One at a time: each brings up its own Temporal server, and exit times are measured.
+describe.sequential('signals on a followed run (real pseudo-terminal, embedded server and worker)', () => {
+  it('Ctrl+C once: exit 130 within 2 s, what to do next printed, no process left; the run is inspectable with the server stopped and a worker finishes it', async ({ expect, onTestFinished }) => {
+    const s = await setup();
+    onTestFinished(() => s.close());
+    const runId = uniqueId('ctrlc');
+    const t = await runUntilModelCall(s, runId);
+
+    const sentAt = Date.now();
+    t.type(CTRL_C);
+    const { code, at } = await t.exited;
+    const exitMs = at - sentAt;
+    console.log(`signals: Ctrl+C → exit ${code} after ${exitMs} ms`);
+    expect(code, t.output()).toBe(130);
+    expect(exitMs).toBeLessThan(2_000);
+    expect(t.output()).toContain(`stopped following run ${runId}`);
+    expect(t.output()).toContain(`infty watch ${runId}`);
+    expect(t.output()).toContain(`infty cancel ${runId}`);
+    expect(t.output()).not.toMatch(/Connection refused|temporalio_client::retry/);
+    expect(processesMentioning(s.home)).toEqual([]);
+
+    // With no server running: `show` starts the embedded one, answers from what Temporal stores, and stops it again.
+    const shownAt = Date.now();
+    const shown = await runCli(['show', runId], s.env, 30_000);
+    const showMs = Date.now() - shownAt;
+    console.log(`signals: show with the server stopped and no worker: ${showMs} ms`);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`run:       ${runId} (running)`);
+    expect(shown.stdout).toMatch(/status: +active/);
+    expect(shown.stdout).toContain('live progress needs a worker');
+    expect(shown.stdout).not.toMatch(/^\s*\{/m); // rendered, not raw JSON
+    const goal = await runCli(['goal', runId, '--json'], s.env, 30_000);
+    expect(goal.code, goal.stderr).toBe(0);
+    expect(JSON.parse(goal.stdout)).toMatchObject({ objective: 'write out.txt', status: 'active', tokenBudget: null });
+    expect(goal.stderr).toContain('no worker');
+    expect(processesMentioning(s.home)).toEqual([]);
+
+    // Resumable: a worker (which starts the embedded server) finishes the run.
+    s.holding.on = false;
+    const worker = spawn(process.execPath, [BIN, 'worker'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI: process.env.TEMPORAL_CLI, ...s.env }, stdio: 'ignore' });
+    onTestFinished(() => {
+      worker.kill('SIGKILL');
+    });
+    await until('the server the worker started', () => processesMentioning(s.home).length > 0, 30_000, () => '');
+    const watched = await runCli(['watch', runId], s.env, 120_000);
+    expect(watched.code, watched.stdout + watched.stderr).toBe(0);
+    expect(readFileSync(join(s.home, 'runs', runId, 'deliverable', 'out.txt'), 'utf8')).toBe('resumed\n');
+    worker.kill('SIGINT');
+    await new Promise((r) => worker.once('close', r));
+    await until('the worker\'s server to stop', () => processesMentioning(s.home).length === 0, 15_000, () => processesMentioning(s.home).join('\n'));
+  }, 240_000);
+
+  it('Ctrl+C twice: exit 130 at once, no process left', async ({ expect, onTestFinished }) => {
+    const s = await setup();
+    onTestFinished(() => s.close());
+    const t = await runUntilModelCall(s, uniqueId('ctrlc2'));
+    const sentAt = Date.now();
+    t.type(CTRL_C);
+    t.type(CTRL_C);
+    const { code, at } = await t.exited;
+    expect(code, t.output()).toBe(130);
+    expect(at - sentAt).toBeLessThan(2_000);
+    await until('no process left', () => processesMentioning(s.home).length === 0, 2_000, () => processesMentioning(s.home).join('\n'));
+  }, 120_000);
+
+  for (const [signal, expected] of [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    it(`${signal}: exit ${expected} within 2 s, the server it started stopped, no process left`, async ({ expect, onTestFinished }) => {
+      const s = await setup();
+      onTestFinished(() => s.close());
+      const runId = uniqueId(signal.toLowerCase());
+      const t = await runUntilModelCall(s, runId);
+      const pid = t.inftyPid();
+      expect(pid).toBeDefined();
+      expect(processesMentioning(s.home).length).toBeGreaterThan(0); // the embedded server runs
+      const sentAt = Date.now();
+      process.kill(pid!, signal);
+      const { code, at } = await t.exited;
+      console.log(`signals: ${signal} → exit ${code} after ${at - sentAt} ms`);
+      expect(code, t.output()).toBe(expected);
+      expect(at - sentAt).toBeLessThan(2_000);
+      expect(t.output()).not.toMatch(/waiting for a worker|Connection refused/);
+      expect(processesMentioning(s.home)).toEqual([]);
+    }, 120_000);
+  }
+});
