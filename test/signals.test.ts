@@ -178,6 +178,18 @@ describe.sequential('signals on a followed run (real pseudo-terminal, embedded s
     expect(goal.stderr).toContain('no worker');
     expect(processesMentioning(s.home)).toEqual([]);
 
+    // `watch` (which starts the embedded server again, and finds no worker) is left the same way.
+    const w = inTerminal(['watch', runId], s.env);
+    await until('watch to follow', () => processesMentioning(s.home).length > 0 && /waiting for a worker/.test(w.output()), 60_000, w.output);
+    const watchSentAt = Date.now();
+    w.type(CTRL_C);
+    const watchExit = await w.exited;
+    console.log(`signals: Ctrl+C on watch → exit ${watchExit.code} after ${watchExit.at - watchSentAt} ms`);
+    expect(watchExit.code, w.output()).toBe(130);
+    expect(watchExit.at - watchSentAt).toBeLessThan(2_000);
+    expect(w.output()).toContain(`stopped following run ${runId}`);
+    expect(processesMentioning(s.home)).toEqual([]);
+
     // Resumable: a worker (which starts the embedded server) finishes the run.
     s.holding.on = false;
     const worker = spawn(process.execPath, [BIN, 'worker'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI: process.env.TEMPORAL_CLI, ...s.env }, stdio: 'ignore' });

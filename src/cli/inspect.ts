@@ -207,37 +207,35 @@ export async function watch(config: InftyConfig, runId: string, flags: { exitOnH
 }
 
 async function watchWith(infty: InftyClient, runId: string, flags: { exitOnHold?: boolean }, interrupt: Interrupt): Promise<number> {
-  {
-    await infty.describe(runId);
-    const tty = process.stdout.isTTY;
-    let lastPhase = '';
-    const followed = follow(infty, runId, {
-      print: (line) => {
-        if (!tty) process.stdout.write(`${line}\n`);
-      },
-      onProgress: (p) => {
-        if (tty) {
-          // Redrawn every poll: the hold and its next commands are part of the picture.
-          const hold = holdOf(p);
-          const advice = hold ? `\n\n${holdNotice(runId, hold, { exitOnHold: flags.exitOnHold }).join('\n')}` : '';
-          process.stdout.write(`\x1b[H\x1b[2J${dashboard(p)}${advice}\n`);
-        } else {
-          const phase = `${p.phase}|${p.goal.status}|${p.goal.tokensUsed}`;
-          if (phase !== lastPhase) process.stdout.write(`-- phase ${p.phase}${p.activeRole ? ` (${p.activeRole})` : ''}; goal ${p.goal.status}; ${goalBar(p.goal)}\n`);
-          lastPhase = phase;
-        }
-      },
-      exitOnHold: flags.exitOnHold,
-    });
-    followed.catch(() => undefined); // after an interrupt it fails once the connection closes
-    const ended = await Promise.race([followed, interrupt.first]);
-    if (typeof ended === 'string') {
-      note(afterInterruptHint(runId, false));
-      return exitCodeOf(ended);
-    }
-    if (ended.held) return 4; // --exit-on-hold: the hold was printed; the run stays held (docs/interface.md §3)
-    const { progress, outcome } = ended;
-    if (progress) process.stdout.write(`\n${formatSummary(progress, outcome)}\n`);
-    return outcome.status === 'delivered' ? 0 : 1;
+  await infty.describe(runId);
+  const tty = process.stdout.isTTY;
+  let lastPhase = '';
+  const followed = follow(infty, runId, {
+    print: (line) => {
+      if (!tty) process.stdout.write(`${line}\n`);
+    },
+    onProgress: (p) => {
+      if (tty) {
+        // Redrawn every poll: the hold and its next commands are part of the picture.
+        const hold = holdOf(p);
+        const advice = hold ? `\n\n${holdNotice(runId, hold, { exitOnHold: flags.exitOnHold }).join('\n')}` : '';
+        process.stdout.write(`\x1b[H\x1b[2J${dashboard(p)}${advice}\n`);
+      } else {
+        const phase = `${p.phase}|${p.goal.status}|${p.goal.tokensUsed}`;
+        if (phase !== lastPhase) process.stdout.write(`-- phase ${p.phase}${p.activeRole ? ` (${p.activeRole})` : ''}; goal ${p.goal.status}; ${goalBar(p.goal)}\n`);
+        lastPhase = phase;
+      }
+    },
+    exitOnHold: flags.exitOnHold,
+  });
+  followed.catch(() => undefined); // after an interrupt it fails once the connection closes
+  const ended = await Promise.race([followed, interrupt.first]);
+  if (typeof ended === 'string') {
+    note(afterInterruptHint(runId, false));
+    return exitCodeOf(ended);
   }
+  if (ended.held) return 4; // --exit-on-hold: the hold was printed; the run stays held (docs/interface.md §3)
+  const { progress, outcome } = ended;
+  if (progress) process.stdout.write(`\n${formatSummary(progress, outcome)}\n`);
+  return outcome.status === 'delivered' ? 0 : 1;
 }
