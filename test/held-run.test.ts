@@ -136,7 +136,7 @@ describe('a held run says what to do', () => {
     expect(block).toContain('(still following; Ctrl+C stops following and leaves the run held)');
     expect(r.stdout.split(`run ${runId} is held:`)).toHaveLength(2); // once per hold
     // Released, followed on, delivered.
-    expect(r.stdout).toContain(`run ${runId} is no longer held (resumed); following it`);
+    expect(r.stdout).toContain(`run ${runId} is no longer held (resumed)`);
     expect(r.stdout.indexOf('is no longer held')).toBeGreaterThan(r.stdout.indexOf('is held:'));
     expect(r.stdout).toMatch(/delivered/);
 

@@ -103,8 +103,9 @@ export async function follow(infty: InftyClient, runId: string, opts: FollowOpti
       // Once per hold: a new reason, or a new `paused` event (held again after a resume between two polls).
       if (hold && (hold.reason !== announced || fresh.some((e) => e.kind === 'paused'))) {
         for (const line of holdNotice(runId, hold, opts)) opts.print(line);
-      } else if (!hold && announced !== null && p.status === 'running') {
-        opts.print(`run ${runId} is no longer held (resumed); following it`);
+      } else if (!hold && announced !== null) {
+        // Also when the resumed run ended before this poll saw it running again.
+        opts.print(`run ${runId} is no longer held (resumed)${p.status === 'running' ? '; following it' : ''}`);
       }
       announced = hold ? hold.reason : null;
       if (hold && opts.exitOnHold) return { progress: p, held: hold };
