@@ -3,13 +3,13 @@
  * and a worker when none polls the task queue (run, create, demo), or the `infty worker` command.
  */
 import type { NativeConnection } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
 import type { InftyClient } from '../client';
 import type { InftyConfig } from '../config';
-import type { DevServerHandle } from '../server';
-import { describeRollout, rolloutOnStart, setCurrentCommand } from '../host/deployment';
-import { activityDepsFromConfig, createInftyWorker, storageFromConfig, versioningFromConfig, type InftyWorker, type Tuning } from '../worker';
-import { existsSync } from 'node:fs';
 import { UnreachableError } from '../errors';
+import { describeRollout, rolloutOnStart, setCurrentCommand } from '../host/deployment';
+import type { DevServerHandle } from '../server';
+import { activityDepsFromConfig, createInftyWorker, storageFromConfig, versioningFromConfig, type InftyWorker, type Tuning } from '../worker';
 import { embeddedDatabase, startEmbeddedServer, usesEmbeddedDefault } from './embedded';
 import { clientOver, connectNative, registerSearchAttributes, shutdownOnSignals, workerLogToFile } from './native';
 import { note } from './session';
