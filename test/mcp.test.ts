@@ -4,6 +4,8 @@
  * (stdio, from node_modules), and a scripted misbehaving server (test/support/mcpTestServer.mjs).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +79,46 @@ describe('MCP servers as tools', () => {
     const readOnly = frozen.tools.filter((t) => t.readOnly).map((t) => t.name);
     expect(offered(verifierReq).map((t) => t.name)).toEqual(['read_file', 'list_dir', ...readOnly]);
     expect(readOnly.length).toBeLessThan(names.length);
+  });
+
+  it('streamable HTTP: server-everything by URL answers echo; an unreachable URL is a failed server and the run goes on', { timeout: 120_000 }, async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { PATH: process.env.PATH, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let err = '';
+        const timer = setTimeout(() => reject(new Error(`server-everything did not listen:\n${err}`)), 30_000);
+        child.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (err.includes('listening on port')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      responder = scriptByRole({
+        solver: [tools({ name: 'mcp__remote__echo', arguments: { message: 'over http' } }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+      });
+      const { runId, outcome } = await h.run({
+        objective: 'echo over http',
+        verifiers: [],
+        mcpServers: [
+          { name: 'remote', url: `http://127.0.0.1:${port}/mcp` },
+          { name: 'gone', url: 'http://127.0.0.1:9/mcp', timeoutSecs: 5 },
+        ],
+      });
+      expect(outcome.status).toBe('delivered');
+      expect(solverOutputs(h.model.requests, runId)[0]).toEqual({ name: 'mcp__remote__echo', output: 'Echo: over http' });
+      const progress = await h.infty.progress(runId);
+      expect(progress.events.filter((e) => e.kind === 'mcp_server_failed').map((e) => e.message).join('\n')).toMatch(/^MCP server gone: it did not start: /);
+    } finally {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+    }
   });
 
   it('misbehaving servers: fails to start, hangs, crashes mid-call, answers 5 MB, answers an error — each a clear tool error; the run delivers', { timeout: 180_000 }, async () => {
@@ -162,6 +204,18 @@ describe('MCP servers as tools', () => {
     expect(bad.stderr).toContain('--mcp takes NAME=COMMAND');
   });
 
+  it('a server that crashed and then does not start again: the next call is a clear tool error; the run delivers', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(state, 'once-'));
+    responder = scriptByRole({
+      solver: [tools({ name: 'mcp__flaky__crash', arguments: {} }, { name: 'mcp__flaky__peek', arguments: { key: 'k' } }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+    });
+    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [], mcpServers: [{ name: 'flaky', command: [process.execPath, TEST_SERVER, 'once', dir] }] });
+    expect(outcome.status).toBe('delivered');
+    const out = Object.fromEntries(solverOutputs(h.model.requests, runId).map((o) => [o.name, o.output]));
+    expect(out['mcp__flaky__crash']).toMatch(/^Error: MCP server flaky exited during the call of crash/);
+    expect(out['mcp__flaky__peek']).toMatch(/^Error: MCP server flaky did not start, so mcp__flaky__peek was not run: .*configuration file is missing/s);
+  });
+
   it('a stdio server gets the allow-listed environment plus its named variables, never the worker\'s secrets', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(state, 'env-'));
     responder = scriptByRole({ solver: [tools({ name: 'mcp__bad__env', arguments: {} }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')] });
@@ -179,4 +233,40 @@ describe('MCP servers as tools', () => {
     expect(Object.keys(env).filter((k) => /TOKEN|KEY|SECRET|TEMPORAL|INFTY_(?!MCP_PASSED)/.test(k))).toEqual([]);
   });
 
+});
+
+describe('MCP tools on the Chat Completions wire', () => {
+  let h: Harness;
+  let responder: Responder;
+  beforeAll(async () => {
+    h = await startHarness({ responder: (req) => responder(req), wireApi: 'chat' });
+  });
+  afterAll(async () => h?.close());
+
+  it('server-everything: tools sent as functions, strict where the schema allows; the Solver gets get-sum\'s answer', { timeout: 120_000 }, async () => {
+    responder = scriptByRole({
+      solver: [tools({ name: 'mcp__everything__get-sum', arguments: { a: 2, b: 40 } }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'infty-mcp-chat-'));
+    const { runId, outcome } = await h.run({
+      objective: 'add',
+      verifiers: [],
+      mcpServers: [
+        { name: 'everything', command: [process.execPath, EVERYTHING] },
+        { name: 'svc', command: [process.execPath, TEST_SERVER, 'ok', dir] },
+      ],
+    });
+    rmSync(dir, { recursive: true, force: true });
+    expect(outcome.status).toBe('delivered');
+    const solver = h.model.requests.filter((r) => r.runId === runId && r.role === 'solver');
+    const fns = (solver[0]?.body.tools ?? []) as { function: { name: string; strict?: boolean } }[];
+    const frozen = JSON.parse(readFileSync(join(h.home, 'mcp', runId, 'tools.json'), 'utf8')) as { tools: { name: string; strict?: boolean }[] };
+    for (const t of frozen.tools) expect(fns.find((f) => f.function.name === t.name)?.function.strict === true, t.name).toBe(t.strict === true);
+    // server-everything's schemas leave additionalProperties open: non-strict; the test server's closed ones are strict.
+    expect(frozen.tools.find((t) => t.name === 'mcp__everything__get-sum')?.strict).toBeUndefined();
+    expect(frozen.tools.find((t) => t.name === 'mcp__svc__peek')?.strict).toBe(true);
+    expect(frozen.tools.find((t) => t.name === 'mcp__svc__hang')?.strict).toBeUndefined();
+    const messages = (solver[solver.length - 1]?.body.messages ?? []) as { role: string; content?: string }[];
+    expect(messages.find((m) => m.role === 'tool')?.content).toMatch(/42/);
+  });
 });

@@ -3,21 +3,23 @@
  * A scripted, misbehaving MCP server (stdio) for test/mcp.test.ts, on the official SDK's low-level
  * Server. `node mcpTestServer.mjs MODE STATE_DIR`:
  *   MODE fail-start  writes a reason to stderr and exits 3 before answering anything;
- *   MODE ok          serves the tools below.
+ *   MODE ok          serves the tools below;
+ *   MODE once        serves them at its first start only, and fails to start after that.
  * Tools: peek (readOnlyHint), bump (idempotentHint), count (no hints: appends a line to
  * STATE_DIR/count.log), hang (never answers), crash (exits mid-call), big (answers 5 MB),
  * fail (answers isError), env (writes its environment to STATE_DIR/env.json).
  * Every start appends a line to STATE_DIR/starts.log.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const [mode = 'ok', stateDir = '.'] = process.argv.slice(2);
+const startedBefore = existsSync(join(stateDir, 'starts.log'));
 appendFileSync(join(stateDir, 'starts.log'), `${process.pid}\n`);
-if (mode === 'fail-start') {
+if (mode === 'fail-start' || (mode === 'once' && startedBefore)) {
   process.stderr.write('mcpTestServer: cannot start: the configuration file is missing\n');
   process.exit(3);
 }
