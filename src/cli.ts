@@ -49,6 +49,8 @@ function addCreateFlags(cmd: Command): Command {
     .option('--verifier-reasoning-effort <effort>', 'reasoning effort of the Verifiers')
     .option('--director-timeout-secs <s>', 'how long to wait for the Director (default 1200)')
     .option('--verifier-timeout-secs <s>', 'how long to wait for each Verifier (default 1800)')
+    .option('--mcp <spec>', 'an MCP server whose tools the run offers: NAME=COMMAND [ARGS…] (stdio, split as a shell would) or NAME=https://… (streamable HTTP); repeatable; adds to / replaces those of $INFTY_HOME/mcp.json', collect)
+    .option('--no-mcp-config', 'ignore $INFTY_HOME/mcp.json')
     .option('--pass-env <name>', 'pass this worker environment variable to the Solver\'s commands (repeatable; all others are withheld)', collect)
     .addOption(new Option('--sandbox <mode>', 'shell sandbox: auto (bubblewrap, refuse without it) or none').choices(['auto', 'none']))
     .option('--network <on|off>', 'network inside the shell sandbox (default off; with --sandbox none commands always have the network)')
@@ -98,10 +100,10 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .exitOverride(); // inherited by the subcommands below: usage errors exit 2, not commander's 1
 
   addCreateFlags(program.command('run').description('the main job: start a run for an objective and follow it').argument('<objective>', 'what the run must achieve')).action(
-    (objective: string, flags: CreateFlags) => run(async (c) => (await starting()).startRun(c, runInputFromFlags({ ...flags, objective }), flags)),
+    (objective: string, flags: CreateFlags) => run(async (c) => (await starting()).startRun(c, runInputFromFlags({ ...flags, objective }, new Date(), c.home), flags)),
   );
   addCreateFlags(program.command('create').description('start a run (same as run, with --objective)').requiredOption('--objective <text>', 'what the run must achieve')).action(
-    (flags: CreateFlags) => run(async (c) => (await starting()).startRun(c, runInputFromFlags(flags), flags)),
+    (flags: CreateFlags) => run(async (c) => (await starting()).startRun(c, runInputFromFlags(flags, new Date(), c.home), flags)),
   );
   program
     .command('fork')

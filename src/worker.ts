@@ -3,6 +3,7 @@
  * local storage also this worker's own queue for the runs whose files it holds (docs/architecture.md
  * decision 12).
  */
+import { closeAllMcp } from './activities/mcp/pool';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import { createActivities, type ActivityDeps } from './activities';
@@ -118,6 +119,7 @@ export class InftyWorker {
       }),
     );
     const results = await Promise.allSettled(runs);
+    await closeAllMcp(); // the MCP servers this process started (docs/architecture.md decision 16)
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -34,6 +34,11 @@ describe('determinism: recorded histories replay against the current workflow co
     expect(fixturePatchIds('delivered.json')).not.toContain('goal-memo');
   });
 
+  it('the mcp-tools fixture records the patch that lists a run\'s MCP tools; runs without MCP servers do not', () => {
+    expect(fixturePatchIds('mcp-tools-delivered.json')).toContain('mcp-tools');
+    expect(fixturePatchIds('goal-memo-paused-resumed.json')).not.toContain('mcp-tools');
+  });
+
   it.each(fixtures)('%s replays without nondeterminism', async (file) => {
     // The worker converts the proto JSON written by `temporal workflow show --output json`.
     const history: unknown = JSON.parse(readFileSync(join(DIR, file), 'utf8'));

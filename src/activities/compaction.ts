@@ -18,7 +18,7 @@ import { callModel, type ModelEndpoint } from './wire/call';
 import { compactRemotely, mayCompactRemotely } from './wire/compact';
 import { normalizeHistory, type ConversationItem } from './normalize';
 import { loadPrompt } from './prompts';
-import { toolDefinitions } from '../protocol/tools';
+import { offeredTools } from './mcp/tools';
 import { readTranscript, transcriptPath, writeTranscript } from './transcripts';
 
 /** Budget for the recent user messages kept verbatim (docs/behaviour.md §6.5: ~20k tokens). */
@@ -164,11 +164,12 @@ async function compactOnEndpoint(input: CompactInput, history: TranscriptItem[],
 /** The local path: the history plus the compaction prompt, answered with a summary. */
 async function summarizeLocally(input: CompactInput, history: TranscriptItem[], endpoint: ModelEndpoint, deps: ModelDeps) {
   const { instructions, items } = normalizeHistory(history);
+  const tools = await offeredTools(deps.home, input.runId, input.tools);
   const request = (conversation: ConversationItem[]) => ({
     model: input.model,
     instructions,
     items: [...conversation, { type: 'message' as const, role: 'user' as const, text: loadPrompt('compact', deps.promptsDir) }],
-    tools: toolDefinitions(input.tools),
+    tools,
     toolChoice: 'none' as const,
     outputSchema: null,
     promptCacheKey: `${input.runId}:${input.role}`,

@@ -15,6 +15,9 @@ import { failpoint } from './durable/failpoints';
 import { commitItems, readTranscript, transcriptPath } from './transcripts';
 import { journaled, journalPath } from './tools/journal';
 import { digestToolOutput } from './tools/digest';
+import { isMcpToolName } from '../protocol/mcp';
+import { callMcpTool, listMcpTools, mcpTool } from './mcp/tools';
+import { finalizeToolOutput } from './tools/output';
 
 export interface ActivityDeps {
   home: string;
@@ -79,7 +82,29 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
       heartbeat: () => ctx.heartbeat(),
     });
   const path = journalPath(deps.home, input.runId, input.journalKey);
+  if (isMcpToolName(input.call.name)) return runMcpCall(input, args, path, deps);
   const result = await journaled(path, { name: input.call.name, arguments: args }, execute, { idempotent: rerunsOnRetry(input.call.name) });
+  return { journalKey: input.journalKey, bytes: Buffer.byteLength(result.output, 'utf8'), ...digestToolOutput(result.output) };
+}
+
+/**
+ * An MCP tool call (docs/architecture.md decision 16): journaled like every tool call; re-run after
+ * a crash only when the tool is annotated read-only or idempotent, else reported interrupted.
+ */
+async function runMcpCall(input: ToolCallInput, args: string, path: string, deps: ActivityDeps): Promise<ToolOutputRef> {
+  const ctx = Context.current();
+  const found = await mcpTool(deps.home, input.runId, input.call.name);
+  const execute = async (): Promise<string> => {
+    if (!found.tool || !found.server) return finalizeToolOutput(`Error: unknown tool '${input.call.name}': this run has no such MCP tool.`);
+    const timer = setInterval(() => ctx.heartbeat(), 1000);
+    try {
+      return await callMcpTool(input.runId, { tool: found.tool, server: found.server }, args, { signal: ctx.cancellationSignal });
+    } finally {
+      clearInterval(timer);
+    }
+  };
+  const idempotent = found.tool ? found.tool.readOnly || found.tool.idempotent : true;
+  const result = await journaled(path, { name: input.call.name, arguments: args }, execute, { idempotent });
   return { journalKey: input.journalKey, bytes: Buffer.byteLength(result.output, 'utf8'), ...digestToolOutput(result.output) };
 }
 
@@ -115,6 +140,15 @@ export function createActivities(deps: ActivityDeps): InftyActivities {
     projectChange: (input) => {
       const ctx = Context.current();
       return projectChange(input, deps.home, () => ctx.heartbeat());
+    },
+    listMcpTools: async (input) => {
+      const ctx = Context.current();
+      const timer = setInterval(() => ctx.heartbeat(), 1000);
+      try {
+        return await listMcpTools(input, deps.home);
+      } finally {
+        clearInterval(timer);
+      }
     },
     snapshotTurn: async (input) => {
       const ctx = Context.current();

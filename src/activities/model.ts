@@ -11,7 +11,8 @@ import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
 import { autoCompactLimitOf } from './contextWindows';
 import { loadPrompt, renderTemplate } from './prompts';
 import { projectDocsFor } from './project/projectDocs';
-import { toolDefinitions } from '../protocol/tools';
+import { toolDefinitions, type ToolDefinition } from '../protocol/tools';
+import { offeredTools } from './mcp/tools';
 import { normalizeHistory } from './normalize';
 import { attemptToken } from './durable/fence';
 import { failpoint } from './durable/failpoints';
@@ -65,13 +66,13 @@ async function freshInstructions(input: ModelStepInput, deps: ModelDeps): Promis
   return items;
 }
 
-export function buildWireRequest(input: ModelStepInput, history: TranscriptItem[], stream: boolean): WireRequest {
+export function buildWireRequest(input: ModelStepInput, history: TranscriptItem[], stream: boolean, tools?: ToolDefinition[]): WireRequest {
   const { instructions, items } = normalizeHistory(history);
   return {
     model: input.model,
     instructions,
     items,
-    tools: toolDefinitions(input.tools),
+    tools: tools ?? toolDefinitions(input.tools),
     outputSchema: input.outputSchema ? { name: input.outputSchema, schema: OUTPUT_SCHEMAS[input.outputSchema] } : null,
     ...(input.toolChoice ? { toolChoice: input.toolChoice } : {}),
     promptCacheKey: `${input.runId}:${input.role}`,
@@ -121,7 +122,7 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
   if (written) return stepResult(written.outputs, written.end, written.length, limit);
 
   const endpoint = await resolveEndpoint(input.demo, deps);
-  const request = buildWireRequest(input, history, endpoint.stream);
+  const request = buildWireRequest(input, history, endpoint.stream, await offeredTools(deps.home, input.runId, input.tools));
   const result = await callModel(endpoint, request, { runId: input.runId, role: input.role, purpose: 'turn' });
   failpoint('model.afterResponse');
   const outputs = outputItems(result);

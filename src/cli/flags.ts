@@ -6,6 +6,7 @@ import type { RunInputRaw } from '../protocol/runInput';
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { mcpServersFrom } from './mcpFlags';
 import { DELIVER_MODES, splitGitSource, type DeliverMode, type ProjectSource } from '../protocol/project';
 
 export interface CreateFlags {
@@ -27,6 +28,10 @@ export interface CreateFlags {
   sandbox?: string;
   network?: string;
   passEnv?: string[];
+  /** `--mcp NAME=COMMAND [ARGS…]` / `--mcp NAME=URL` (repeatable). */
+  mcp?: string[];
+  /** false: `--no-mcp-config`, ignore $INFTY_HOME/mcp.json. */
+  mcpConfig?: boolean;
   from?: string;
   fromGit?: string;
   deliver?: string;
@@ -73,7 +78,8 @@ const EFFORT_FLAGS = [
   ['verifierReasoningEffort', '--verifier-reasoning-effort'],
 ] as const;
 
-export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInputRaw {
+/** `home`: where `mcp.json` is read ($INFTY_HOME); absent: no config file. */
+export function runInputFromFlags(flags: CreateFlags, now = new Date(), home?: string): RunInputRaw {
   const objective = flags.objective?.trim();
   if (!objective) throw new UsageError('an objective is required: infty run "<objective>" or infty create --objective TEXT');
   const runId = flags.runId ?? defaultRunId(now);
@@ -110,6 +116,8 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date()): RunInpu
   const project = projectFromFlags(flags);
   if (project) input.project = project;
   if (flags.projectDocs === false) input.projectDocs = false;
+  const mcpServers = mcpServersFrom(flags.mcp, home, flags.mcpConfig !== false);
+  if (mcpServers) input.mcpServers = mcpServers;
   return input;
 }
 

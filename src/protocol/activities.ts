@@ -2,6 +2,7 @@
 import type { DeliverableCheck } from './deliverable';
 import type { ChangeSummary, DeliverMode, ProjectSource } from './project';
 import type { ToolCall, TranscriptItem, Usage } from './items';
+import type { McpServer, McpToolInfo } from './mcp';
 import type { OutputSchemaName } from './outputSchemas';
 import type { ReasoningEffort } from './reasoning';
 
@@ -193,6 +194,19 @@ export interface ToolOutputRef {
 /** A tool call whose tool failed: it was interrupted by a crash, failed inside the worker, or answered an error. */
 export type ToolErrorKind = 'interrupted' | 'internal' | 'error_output';
 
+export interface ListMcpToolsInput {
+  runId: string;
+  servers: McpServer[];
+}
+
+export interface ListMcpToolsResult {
+  tools: McpToolInfo[];
+  /** Servers that could not be listed, with why (the run goes on without their tools). */
+  failures: { server: string; error: string }[];
+  /** Tools left out (over the per-server limit, or a name taken twice), as `server/tool`. */
+  dropped: string[];
+}
+
 export interface RecordItemsInput {
   runId: string;
   role: string;
@@ -215,11 +229,13 @@ export interface InftyActivities {
   validateDeliverable(input: { runDir: string; path: string; workdir?: string }): Promise<DeliverableCheck>;
   /** A project run's change against its base (docs/behaviour.md §4.4): its summary, and the patch when asked. */
   projectChange(input: ProjectChangeInput): Promise<ProjectChangeResult>;
+  /** Lists the run's MCP servers' tools once, at its start, and freezes them on the owner's disk (docs/architecture.md decision 16). */
+  listMcpTools(input: ListMcpToolsInput): Promise<ListMcpToolsResult>;
   /** Records the run directory's files after a Solver turn in the content-addressed store (docs/architecture.md decision 13). */
   snapshotTurn(input: SnapshotTurnInput): Promise<SnapshotTurnResult>;
 }
 
-export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization' | 'correction' | 'invalid_delivery' | 'objective_updated' | 'output_cut' | 'project_start';
+export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization' | 'correction' | 'invalid_delivery' | 'objective_updated' | 'output_cut' | 'project_start' | 'mcp_unavailable';
 
 /**
  * The message role each prompt template is sent with. Every template is an orchestrator-injected
@@ -235,6 +251,7 @@ export const PROMPT_TEMPLATE_ROLES: Record<PromptTemplateName, 'developer' | 'us
   objective_updated: 'developer',
   output_cut: 'developer',
   project_start: 'developer',
+  mcp_unavailable: 'developer',
 };
 
 /**

@@ -35,6 +35,8 @@ export type EventKind =
   | 'worker_returned'
   | 'forked'
   | 'snapshot_failed'
+  | 'mcp_tools'
+  | 'mcp_server_failed'
   | 'outcome';
 
 export interface RunEvent {

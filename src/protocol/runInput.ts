@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_OBJECTIVE_CHARS } from './goal';
+import { McpServersSchema } from './mcp';
 import { ProjectSourceSchema } from './project';
 import { REASONING_EFFORTS, reasoningEffortError, type ReasoningEffort } from './reasoning';
 import { runIdError } from './runId';
@@ -71,6 +72,8 @@ export const RunInputSchema = z
     project: ProjectSourceSchema.optional(),
     /** Read AGENTS.md ($INFTY_HOME's, then the project's from its root down to the working directory; docs/behaviour.md §4.5). */
     projectDocs: z.boolean().default(true),
+    /** MCP servers whose tools the run offers (docs/behaviour.md §7.6): listed once at the start by the owner worker. */
+    mcpServers: McpServersSchema.optional(),
     /** Use the worker's built-in scripted model endpoint (the offline demo). */
     demo: z.boolean().default(false),
     /**

@@ -200,9 +200,12 @@ export function toolsFor(role: string): ToolName[] {
 }
 
 export interface ToolDefinition {
-  name: ToolName;
+  /** A table tool's name, or an MCP tool's `mcp__<server>__<tool>` (src/protocol/mcp.ts). */
+  name: string;
   description: string;
   parameters: Record<string, unknown>;
+  /** Sent with `strict: true` (only MCP tools whose schema strict mode accepts; the table's tools are sent non-strict). */
+  strict?: boolean;
 }
 
 /** The definitions offered to the model for the named tools, in the order given; unknown names are skipped. */

@@ -54,6 +54,13 @@ const toolProxies = proxyActivities<Pick<InftyActivities, 'runTool' | 'runToolCa
   retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [PAYLOAD_TOO_LARGE] },
 });
 
+/** Listing a run's MCP tools starts its servers (docs/architecture.md decision 16): bounded by the servers' own timeouts. */
+const mcpProxies = proxyActivities<Pick<InftyActivities, 'listMcpTools'>>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+  retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [PAYLOAD_TOO_LARGE] },
+});
+
 /** Deliverable validation hashes every file: large deliverables take a while, so it heartbeats. */
 const deliverableProxies = proxyActivities<Pick<InftyActivities, 'validateDeliverable'>>({
   startToCloseTimeout: '30 minutes',
@@ -142,6 +149,7 @@ export function runActivities(route: ActivityRoute, retry: { maximumAttempts: nu
     store: routed(storeProxies, route),
     snapshots: routed(snapshotProxies, route),
     project: routed(projectProxies, route),
+    mcp: routed(mcpProxies, route),
   };
 }
 

@@ -2,11 +2,18 @@
 import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
 import type { NewItem, StepToolCall, ToolOutputRef } from '../protocol/activities';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
+import { mcpToolsFor } from '../protocol/mcp';
 import { isWorkflowTool, toolSpec, toolsFor } from '../protocol/tools';
 import type { RunContext } from './context';
 import { WORKFLOW_TOOLS } from './workflowTools';
 
 export const SOLVER_TOOLS = toolsFor('solver');
+
+/** The tools `role` is offered: the table's, then the run's MCP tools it may use (docs/behaviour.md §7.6). */
+export function roleTools(ctx: RunContext, role: string): string[] {
+  const mcp = mcpToolsFor(role, ctx.state.mcpTools);
+  return mcp.length ? [...toolsFor(role), ...mcp] : toolsFor(role);
+}
 
 /** Sees each finished call: its inline output, or the reference (with digest) the tool activity returned. */
 export type ToolObserver = (call: StepToolCall, result: string | ToolOutputRef) => void;
@@ -53,7 +60,7 @@ async function runToolCall(ctx: RunContext, role: string, call: StepToolCall, ob
     observe?.(call, output);
     return { type: 'function_call_output', callId: call.callId, output };
   };
-  const allowed: readonly string[] = toolsFor(role);
+  const allowed: readonly string[] = roleTools(ctx, role);
   if (!allowed.includes(call.name)) {
     return inline(`tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`);
   }
@@ -76,7 +83,7 @@ export async function roleTurn(
   items: NewItem[],
   schema: OutputSchemaName | null,
 ): Promise<TurnResult> {
-  const tools = toolsFor(role);
+  const tools = roleTools(ctx, role);
   let next = items;
   let toolCalls = 0;
   for (let steps = 1; ; steps++) {

@@ -22,6 +22,7 @@ import { abbreviate } from './roleTurn';
 import { budgetExhaustedOutcome, solverLoop } from './solver';
 import { adoptForkPositions, forkOpening } from './snapshots';
 import { projectOpening } from './project';
+import { startMcp } from './mcp';
 import type { CarriedState, RunState } from './state';
 
 /** Steering messages longer than this are cut (marked) so one signal cannot bloat every later payload. */
@@ -194,7 +195,11 @@ async function start(ctx: RunContext): Promise<void> {
     adoptForkPositions(ctx, created.roles ?? {});
     ctx.event('forked', `fork of run ${input.forkOf.runId} at Solver turn ${input.forkOf.turn}`);
   }
-  state.pendingSolverItems = input.forkOf ? [forkOpening(ctx)] : [...(state.project ? [projectOpening(state.runDir, state.project)] : []), userMessage(input.objective)];
+  // Versioned, and only for runs with MCP servers: other runs' histories replay unchanged.
+  const mcpNotice = input.mcpServers?.length && patched('mcp-tools') ? await startMcp(ctx, input.mcpServers) : [];
+  state.pendingSolverItems = input.forkOf
+    ? [forkOpening(ctx), ...mcpNotice]
+    : [...(state.project ? [projectOpening(state.runDir, state.project)] : []), ...mcpNotice, userMessage(input.objective)];
   ctx.setPhase('solving', 'solver');
   ctx.event('objective_posted', abbreviate(input.objective, 300), 'solver');
 }

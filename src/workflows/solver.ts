@@ -15,7 +15,7 @@ import { convergenceCheck, watchToolCalls } from './convergence';
 import { askDirector } from './direction';
 import { snapshotTurn } from './snapshots';
 import { budgetLimitItem, objectiveUpdatedItem, onIdle } from './idle';
-import { abbreviate, outputCutItem, runToolCalls, SOLVER_TOOLS } from './roleTurn';
+import { abbreviate, outputCutItem, roleTools, runToolCalls } from './roleTurn';
 import type { SolverNext } from './state';
 import { verificationRound } from './verification';
 import { changedSincePass, unstableDeliverableMessage } from './verifiedHash';
@@ -42,7 +42,7 @@ async function afterStep(ctx: RunContext, items: NewItem[]): Promise<SolverNext>
   const stepsLeft = input.maxStepsPerTurn - state.turnSteps;
   const step = await ctx.modelStep('solver', items, {
     schema: state.pendingSchema,
-    tools: SOLVER_TOOLS,
+    tools: roleTools(ctx, 'solver'),
     ...(stepsLeft <= 1 ? { toolChoice: 'none' as const } : {}),
   });
   state.turnSteps += 1;

@@ -1,5 +1,6 @@
 /** The small, serializable state of a run: all a continue-as-new carries. */
 import type { NewItem, RunOwner, RunProject } from '../protocol/activities';
+import type { McpToolInfo } from '../protocol/mcp';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { RunOutcome } from '../protocol/outcome';
 import type { Phase, PlanStep, RoleStats, RunEvent } from '../protocol/progress';
@@ -57,6 +58,8 @@ export interface RunState {
   waitingForWorker?: string | null;
   /** A project run (docs/behaviour.md §4.4): where the project is and the Solver works, how it delivers. */
   project?: RunProject;
+  /** The MCP tools frozen at the run's start (docs/architecture.md decision 16); absent: none. */
+  mcpTools?: McpToolInfo[];
 }
 
 /** What a run started before the goal owned the hold carried into a continue-as-new. */

@@ -200,6 +200,8 @@ function summarize(name: string, i: Fields): string {
       return `${roleOf(i)} · record items`;
     case 'createRun':
       return 'run store · create run';
+    case 'listMcpTools':
+      return `MCP · list the tools of ${Array.isArray(i.servers) ? i.servers.length : '?'} server(s)`;
     case 'snapshotTurn':
       return `run store · snapshot of Solver turn ${typeof i.turn === 'number' ? i.turn : '?'}`;
     case 'updateRunRecord': {

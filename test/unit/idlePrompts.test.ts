@@ -19,6 +19,7 @@ const WORKFLOW_VARS: Record<string, string[]> = {
   correction: ['error', 'schema'],
   invalid_delivery: ['reason'],
   project_start: ['workdir', 'root', 'project_dir', 'run_dir', 'delivery'],
+  mcp_unavailable: ['servers'],
 };
 
 const T0 = Date.UTC(2025, 4, 6, 7, 8, 9);

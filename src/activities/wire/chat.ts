@@ -70,7 +70,7 @@ export function chatParams(req: WireRequest, features: ChatFeatures = ALL): Chat
     ...(req.reasoningEffort ? { reasoning_effort: req.reasoningEffort } : {}),
     ...(req.tools.length
       ? {
-          tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })),
+          tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters, ...(t.strict ? { strict: true } : {}) } })),
           ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
         }
       : {}),

@@ -62,7 +62,7 @@ export function responsesParams(req: WireRequest, features: ResponsesFeatures = 
     ...(req.reasoningEffort ? { reasoning: { effort: req.reasoningEffort } } : {}),
     ...(req.tools.length
       ? {
-          tools: req.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, parameters: t.parameters, strict: false })),
+          tools: req.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, parameters: t.parameters, strict: t.strict === true })),
           parallel_tool_calls: true,
           ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
         }

@@ -1,0 +1,64 @@
+/**
+ * MCP servers as tools (docs/behaviour.md §7.6, docs/architecture.md decision 16): the run input's
+ * server list and the small descriptors of the tools a run froze at its start. Pure data: the
+ * workflow bundle imports it.
+ */
+import { z } from 'zod';
+
+/** A server name: letters, digits, "-" and "_" (no "__", which separates the parts of a tool name). */
+export const MCP_SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]*(?:_[A-Za-z0-9-]+)*$/;
+
+export const MAX_MCP_SERVERS = 16;
+/** Tools kept per server (the rest are dropped, with an event): each is offered with every request. */
+export const MAX_MCP_TOOLS_PER_SERVER = 64;
+
+export const McpServerSchema = z
+  .object({
+    name: z.string().max(32, 'an MCP server name has at most 32 characters').regex(MCP_SERVER_NAME, 'MCP server names use letters, digits, "-" and single "_"'),
+    /** stdio: the server's argv, run on the owner worker without a shell. */
+    command: z.array(z.string().min(1)).min(1).optional(),
+    /** Streamable HTTP: the server's URL. */
+    url: z.string().regex(/^https?:\/\//, 'an MCP server URL starts with http:// or https://').optional(),
+    /** Names of worker environment variables a stdio server also gets (beyond PATH, HOME, LANG, …); nothing else of the worker's environment. */
+    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names use letters, digits and "_"')).default([]),
+    /** How long one call (and the server's start) may take before the model gets a timeout error. */
+    timeoutSecs: z.number().positive().max(3600).default(60),
+  })
+  .strict()
+  .refine((s) => (s.command === undefined) !== (s.url === undefined), 'an MCP server has exactly one of command (stdio) and url (streamable HTTP)');
+
+export type McpServer = z.output<typeof McpServerSchema>;
+export type McpServerRaw = z.input<typeof McpServerSchema>;
+
+export const McpServersSchema = z
+  .array(McpServerSchema)
+  .max(MAX_MCP_SERVERS, `at most ${MAX_MCP_SERVERS} MCP servers`)
+  .refine((list) => new Set(list.map((s) => s.name)).size === list.length, 'MCP server names must be unique');
+
+/** A tool as the workflow knows it: its model-facing name and the hints that decide who gets it and what a retry does. */
+export interface McpToolInfo {
+  /** `mcp__<server>__<tool>`. */
+  name: string;
+  /** Annotated `readOnlyHint`: offered to the Verifiers too, and re-run after a crash. */
+  readOnly: boolean;
+  /** Annotated `idempotentHint`: re-run after a crash. */
+  idempotent: boolean;
+}
+
+export const MCP_PREFIX = 'mcp__';
+
+export function isMcpToolName(name: string): boolean {
+  return name.startsWith(MCP_PREFIX);
+}
+
+/** The model-facing name: `mcp__<server>__<tool>`, characters outside [A-Za-z0-9_-] replaced by "_", at most 64 characters. */
+export function mcpToolName(server: string, tool: string): string {
+  return `${MCP_PREFIX}${server}__${tool.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 64);
+}
+
+/** The MCP tools `role` is offered: every one to the Solver, the read-only ones to the Verifiers, none to the Director. */
+export function mcpToolsFor(role: string, tools: readonly McpToolInfo[] | undefined): string[] {
+  if (!tools?.length || role === 'director') return [];
+  if (role === 'solver') return tools.map((t) => t.name);
+  return tools.filter((t) => t.readOnly).map((t) => t.name);
+}
