@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { createActivities, type ActivityDeps } from './activities';
 import { PayloadGuard } from './activities/payloadGuard';
 import type { ModelEndpoint } from './activities/model';
+import { loadPrices } from './activities/prices';
 import type { InftyConfig } from './config';
 import { startDemoModel } from './demo/demoModel';
 import type { RunOwner } from './protocol/activities';
@@ -69,6 +70,7 @@ export function activityDepsFromConfig(config: InftyConfig): ActivityDeps {
     demoEndpoint: lazyDemoEndpoint(config.wireApi),
     contextWindow: config.contextWindow,
     autoCompactLimit: config.autoCompactLimit,
+    prices: loadPrices(config.pricesFile),
   };
 }
 

@@ -1,7 +1,8 @@
 /** `infty pause|resume|budget|steer|cancel`. */
 import type { InftyConfig } from '../config';
 import { formatGoal, formatOutcome } from './render';
-import { parseBudget } from './flags';
+import { parseBudget, parseCostBudget } from './flags';
+import { formatUsd } from '../protocol/goal';
 import { withClient } from './embedded';
 
 export async function setStatus(config: InftyConfig, runId: string, status: 'active' | 'paused'): Promise<number> {
@@ -12,7 +13,15 @@ export async function setStatus(config: InftyConfig, runId: string, status: 'act
   });
 }
 
-export async function budget(config: InftyConfig, runId: string, value: string): Promise<number> {
+export async function budget(config: InftyConfig, runId: string, value: string, opts: { cost?: boolean } = {}): Promise<number> {
+  if (opts.cost) {
+    const costBudgetUsd = parseCostBudget(value, 'the cost budget');
+    return withClient(config, async (infty) => {
+      const g = await infty.setGoal(runId, { costBudgetUsd });
+      process.stdout.write(`cost budget of ${runId} set to ${costBudgetUsd === null ? 'none' : formatUsd(costBudgetUsd)}\n${formatGoal(g)}\n`);
+      return 0;
+    });
+  }
   const tokenBudget = parseBudget(value, 'the budget');
   return withClient(config, async (infty) => {
     const g = await infty.setGoal(runId, { tokenBudget });

@@ -48,6 +48,8 @@ export interface ModelStepResult {
   incomplete?: string;
   /** The model the endpoint said answered (its response's `model`); absent when it named none, and from older workers. */
   answeringModel?: string;
+  /** The call's cost in US dollars from the worker's price table; null: no known price; absent from older workers (unknown too). */
+  costUsd?: number | null;
 }
 
 export interface CompactInput {
@@ -69,6 +71,8 @@ export interface CompactResult {
   length: number;
   usage: Usage;
   droppedItems: number;
+  /** As ModelStepResult.costUsd. */
+  costUsd?: number | null;
 }
 
 export interface CreateRunInput {
