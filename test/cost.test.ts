@@ -231,7 +231,12 @@ describe('cost in dollars', () => {
     await h.infty.startRun({ runId: raised, objective: 'x', verifiers: [], model: PRIVATE, costBudgetUsd: 0.015, sandbox: 'none', budgetGraceTurns: 50, budgetGraceModelCalls: 50 });
     for (let i = 0; i < 200 && (await h.infty.goal(raised)).status !== 'budget_limited'; i++) await new Promise((r) => setTimeout(r, 50));
     expect((await h.infty.goal(raised)).statusReason).toBe('cost budget of $0.015 reached');
-    const budget = await runCli(['budget', raised, '5', '--cost'], cliEnv(h));
+    // Without INFTY_PRICES this CLI knows no price for the run's model: refused, nothing changed.
+    const unpriced = await runCli(['budget', raised, '5', '--cost'], cliEnv(h));
+    expect(unpriced.code).toBe(2);
+    expect(unpriced.stderr).toContain(`price unknown for "${PRIVATE}" (solver)`);
+    expect((await h.infty.goal(raised)).status).toBe('budget_limited');
+    const budget = await runCli(['budget', raised, '5', '--cost'], { ...cliEnv(h), INFTY_PRICES: pricesFile });
     expect(budget.code, budget.stderr).toBe(0);
     expect(budget.stdout).toContain(`cost budget of ${raised} set to $5.00`);
     expect((await h.infty.goal(raised)).status).toBe('active');

@@ -193,7 +193,7 @@ export async function compact(input: CompactInput, deps: ModelDeps): Promise<Com
   const generation = input.generation + 1;
   const path = transcriptPath(deps.home, input.runId, input.role, generation);
   const sha = compactionSha(input);
-  const priced = (r: CompactResult): CompactResult => ({ ...r, costUsd: costOf(r.usage, { requested: input.model }, deps.prices ?? NO_OVERRIDES) });
+  const priced = (r: CompactResult): CompactResult => ({ ...r, costUsd: input.demo ? 0 : costOf(r.usage, { requested: input.model }, deps.prices ?? NO_OVERRIDES) });
   const done = await writtenCompaction(path, sha, generation);
   if (done) return priced(done);
 

@@ -135,9 +135,10 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
 
   const { history, bytes, written } = await beginStep(path, input.committedLength, newItems, sha, token);
   // The cost of the step, priced as the model that answered (docs/behaviour.md §5.2); the workflow sums it.
+  // The demo's scripted endpoint runs inside the worker and costs nothing.
   const priced = (end: StepEnd, res: ModelStepResult): ModelStepResult => ({
     ...res,
-    costUsd: costOf(end.usage, { answering: end.model, requested: input.model }, deps.prices ?? NO_OVERRIDES),
+    costUsd: input.demo ? 0 : costOf(end.usage, { answering: end.model, requested: input.model }, deps.prices ?? NO_OVERRIDES),
   });
   if (written) return priced(written.end, stepResult(written.outputs, written.end, written.length, limit));
 

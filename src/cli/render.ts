@@ -30,8 +30,10 @@ export function goalBar(goal: Goal, width = 30): string {
  * (3 model calls)` — never an invented number. Goals from runs before cost was counted have no cost fields.
  */
 export function costLine(goal: Goal, width = 30): string {
-  if (goal.costUsd === undefined && goal.costBudgetUsd == null) return 'not counted (a run from before cost was counted)';
   const budget = goal.costBudgetUsd ?? null;
+  if (goal.costUsd === undefined) {
+    return `not known here (a worker of this version answers with it)${budget === null ? '' : `; cost budget ${formatUsd(budget)}`}`;
+  }
   if (goal.costUsd == null) {
     return `price unknown (${goal.unpricedCalls ?? 0} model call(s) of a model without a known price)${budget === null ? '' : `; cost budget ${formatUsd(budget)}, ${formatUsd(budget - (goal.remainingCostUsd ?? budget))} of it counted`}`;
   }
