@@ -5,11 +5,11 @@
  * known price is "price unknown" (null), never 0; `--cost-budget` ends a run like the token budget
  * and is refused for a model without a price. Needs `npm run build` (the CLI children run dist/).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calcPrice } from '@pydantic/genai-prices';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { costOf, loadPrices, priceKnown } from '../src/activities/prices';
 import { UsageError } from '../src/errors';
 import { formatUsd, type Goal } from '../src/protocol/goal';
@@ -90,6 +90,12 @@ describe('cost in dollars', () => {
     expect(() => loadPrices(join(dir, 'missing.json'))).toThrow(/INFTY_PRICES: cannot read/);
     expect(formatUsd(0.0104)).toBe('$0.0104');
     expect(formatUsd(1.5)).toBe('$1.50');
+  });
+
+  it('the workflow code never carries the price table: it is the model activity\'s data', () => {
+    const bundle = readFileSync(inject('workflowBundlePath'), 'utf8');
+    expect(bundle).not.toContain('genai-prices');
+    expect(bundle).not.toContain('cache_read_mtok');
   });
 
   it('a run on a priced model: cost per role and per run equals the table, in progress, goal, `infty show`, `infty goal` and the Web UI details', async () => {
