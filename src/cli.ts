@@ -39,6 +39,7 @@ function addCreateFlags(cmd: Command): Command {
     .option('--verifier <name>', 'a verifier role (repeatable; default: verifier-alpha, -beta, -gamma)', collect)
     .option('--no-verifiers', 'run without verifiers (a delivery passes unverified)')
     .option('--token-budget <n>', 'token budget of the goal (non-cached input + output tokens)')
+    .option('--cost-budget <usd>', 'cost budget of the goal in US dollars, from the price table and INFTY_PRICES (refused for a model without a known price)')
     .option('--model <m>', 'model for every role (default INFTY_MODEL)')
     .option('--solver-model <m>', 'model of the Solver')
     .option('--director-model <m>', 'model of the Director')
@@ -171,11 +172,16 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
   withFleetOptions(
     program
       .command('budget')
-      .description('set or clear the token budget')
+      .description('set or clear the token budget (with --cost: the cost budget in US dollars)')
       .argument('[run-id]', 'the run (omitted with --where)')
-      .argument('[tokens]', 'a positive whole number, or "none"'),
-  ).action((id: string | undefined, value: string | undefined, f: FleetFlags) =>
-    run((c) => (f.where === undefined ? budget(c, singleRun(id, f, 'budget'), value ?? '') : fleet(c, 'budget', [id, value], f))),
+      .argument('[tokens]', 'a positive whole number, or "none" (with --cost: US dollars, or "none")')
+      .option('--cost', 'set the cost budget (US dollars, from the price table) instead of the token budget'),
+  ).action((id: string | undefined, value: string | undefined, f: FleetFlags & { cost?: boolean }) =>
+    run((c) => {
+      if (f.where === undefined) return budget(c, singleRun(id, f, 'budget'), value ?? '', { cost: f.cost });
+      if (f.cost) throw new UsageError('infty budget --cost takes one run id, not --where');
+      return fleet(c, 'budget', [id, value], f);
+    }),
   );
   program
     .command('steer')

@@ -317,6 +317,10 @@ function startingGoal(input: RunInput, now: Date): Goal {
     createdAt: at,
     updatedAt: at,
     statusReason: null,
+    costBudgetUsd: input.costBudgetUsd ?? null,
+    costUsd: 0,
+    unpricedCalls: 0,
+    remainingCostUsd: input.costBudgetUsd ?? null,
   };
 }
 

@@ -38,6 +38,8 @@ export interface InftyConfig {
   otlpEndpoint: string | undefined;
   /** TEMPORAL_TLS, TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME (src/host/temporalTls.ts); undefined: plaintext. */
   temporalTls: TLSConfig | undefined;
+  /** INFTY_PRICES: a JSON file of model prices over the package's table (src/activities/prices.ts), read by workers and `--cost-budget`. */
+  pricesFile: string | undefined;
   /** TEMPORAL_API_KEY, sent as `authorization: Bearer …`; never printed. */
   temporalApiKey: string | undefined;
 }
@@ -57,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
     home,
     runsRoot: resolve(env.INFTY_RUNS_ROOT || join(home, 'runs')),
     model: env.INFTY_MODEL || DEFAULT_MODEL,
+    pricesFile: env.INFTY_PRICES ? resolve(env.INFTY_PRICES) : undefined,
     wireApi: wire,
     baseURL: httpUrl(env.OPENAI_BASE_URL, 'OPENAI_BASE_URL', "the model endpoint's base URL, e.g. http://localhost:8000/v1", 'unset it for the default endpoint'),
     apiKey: env.OPENAI_API_KEY || undefined,

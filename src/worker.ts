@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { createActivities, type ActivityDeps } from './activities';
 import { PayloadGuard } from './activities/payloadGuard';
 import type { ModelEndpoint } from './activities/model';
+import { loadPrices } from './activities/prices';
 import type { InftyConfig } from './config';
 import { startDemoModel } from './demo/demoModel';
 import type { RunOwner } from './protocol/activities';
@@ -70,6 +71,7 @@ export function activityDepsFromConfig(config: InftyConfig): ActivityDeps {
     demoEndpoint: lazyDemoEndpoint(config.wireApi),
     contextWindow: config.contextWindow,
     autoCompactLimit: config.autoCompactLimit,
+    prices: loadPrices(config.pricesFile),
   };
 }
 
@@ -119,7 +121,7 @@ export class InftyWorker {
       }),
     );
     const results = await Promise.allSettled(runs);
-    await closeAllMcp(); // the MCP servers this process started (docs/architecture.md decision 16)
+    await closeAllMcp(); // the MCP servers this process started (docs/architecture.md decision 17)
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -1,5 +1,5 @@
 /**
- * MCP servers as tools (docs/behaviour.md §7.6, docs/architecture.md decision 16), on the suite's
+ * MCP servers as tools (docs/behaviour.md §7.6, docs/architecture.md decision 17), on the suite's
  * real Temporal server with a scripted model: the real `@modelcontextprotocol/server-everything`
  * (stdio, from node_modules), and a scripted misbehaving server (test/support/mcpTestServer.mjs).
  */

@@ -16,7 +16,7 @@ function fixturePatchIds(file: string): string[] {
 
 describe('determinism: recorded histories replay against the current workflow code', () => {
   it('has fixtures for the main scenarios', () => {
-    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout', 'turn-snapshots', 'fork-delivered', 'project-delivered', 'project-diff-delivered', 'goal-memo-paused-resumed']) {
+    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout', 'turn-snapshots', 'fork-delivered', 'project-delivered', 'project-diff-delivered', 'goal-memo-paused-resumed', 'cost-budget-exhausted']) {
       expect(fixtures).toContain(`${name}.json`);
     }
   });
@@ -37,6 +37,11 @@ describe('determinism: recorded histories replay against the current workflow co
   it('the mcp-tools fixture records the patch that lists a run\'s MCP tools; runs without MCP servers do not', () => {
     expect(fixturePatchIds('mcp-tools-delivered.json')).toContain('mcp-tools');
     expect(fixturePatchIds('goal-memo-paused-resumed.json')).not.toContain('mcp-tools');
+  });
+
+  it('the cost-budget fixture records the patch a cost budget takes; runs without one never do', () => {
+    expect(fixturePatchIds('cost-budget-exhausted.json')).toContain('cost-budget');
+    for (const file of fixtures.filter((f) => f !== 'cost-budget-exhausted.json')) expect(fixturePatchIds(file), file).not.toContain('cost-budget');
   });
 
   it.each(fixtures)('%s replays without nondeterminism', async (file) => {

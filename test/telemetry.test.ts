@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { calcPrice } from '@pydantic/genai-prices';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InftyClient } from '../src/client';
 import { freePort } from '../src/server';
@@ -147,6 +148,13 @@ describe('telemetry', () => {
       });
     }
     expect(total(samples, 'infty_model_tokens', { role: 'solver', kind: 'input' })).toBe(SOLVER_TOOLS.inputTokens + SOLVER_DELIVER.inputTokens);
+
+    // Dollars per role (infty_model_cost_usd, a float histogram: _sum is the dollars, _count the priced calls), as the price table says.
+    const price = (u: Usage) => Number(calcPrice({ input_tokens: u.inputTokens, cache_read_tokens: u.cachedInputTokens, output_tokens: u.outputTokens }, 'gpt-5.1')!.total_price);
+    expect(total(samples, 'infty_model_cost_usd_sum', { role: 'solver', purpose: 'turn', model: 'gpt-5.1' })).toBeCloseTo(price(SOLVER_TOOLS) + price(SOLVER_DELIVER), 9);
+    expect(total(samples, 'infty_model_cost_usd_count', { role: 'solver' })).toBe(2);
+    expect(total(samples, 'infty_model_cost_usd_sum', { role: 'verifier-alpha' })).toBeCloseTo(price(VERIFIER), 9);
+    expect(total(samples, 'infty_model_unpriced_calls', {})).toBe(0);
 
     // Model latency: every attempt, per role.
     expect(total(samples, 'infty_model_latency_count', { role: 'solver', outcome: 'ok' })).toBe(2);

@@ -14,6 +14,7 @@ import type { StepEnd, TranscriptItem, Usage } from '../protocol/items';
 import { attemptToken } from './durable/fence';
 import { failpoint } from './durable/failpoints';
 import { resolveEndpoint, type ModelDeps } from './model';
+import { costOf, NO_OVERRIDES } from './prices';
 import { callModel, type ModelEndpoint } from './wire/call';
 import { compactRemotely, mayCompactRemotely } from './wire/compact';
 import { normalizeHistory, type ConversationItem } from './normalize';
@@ -193,8 +194,9 @@ export async function compact(input: CompactInput, deps: ModelDeps): Promise<Com
   const generation = input.generation + 1;
   const path = transcriptPath(deps.home, input.runId, input.role, generation);
   const sha = compactionSha(input);
+  const priced = (r: CompactResult): CompactResult => ({ ...r, costUsd: input.demo ? 0 : costOf(r.usage, { requested: input.model }, deps.prices ?? NO_OVERRIDES) });
   const done = await writtenCompaction(path, sha, generation);
-  if (done) return done;
+  if (done) return priced(done);
 
   const history = await readTranscript(transcriptPath(deps.home, input.runId, input.role, input.generation), input.committedLength);
   const endpoint = await resolveEndpoint(input.demo, deps);
@@ -204,5 +206,5 @@ export async function compact(input: CompactInput, deps: ModelDeps): Promise<Com
   const end: StepEnd = { type: 'step_end', input_sha256: sha, usage, dropped_items: droppedItems };
   await writeTranscript(path, [...rebuilt, end], token);
   failpoint('compaction.afterWrite');
-  return { generation, length: rebuilt.length + 1, usage, droppedItems };
+  return priced({ generation, length: rebuilt.length + 1, usage, droppedItems });
 }

@@ -7,6 +7,7 @@ import { compact } from './compaction';
 import { validateDeliverable } from './deliverable';
 import { projectChange } from './project/projectChange';
 import { modelStep, type ModelEndpoint } from './model';
+import type { PriceTable } from './prices';
 import { createRun, updateRunRecord } from './runStore';
 import { snapshotTurn } from './snapshots';
 import { executeTool } from './tools';
@@ -28,6 +29,8 @@ export interface ActivityDeps {
   demoEndpoint?: () => Promise<ModelEndpoint>;
   contextWindow?: number;
   autoCompactLimit?: number;
+  /** INFTY_PRICES over the package's price table; absent: the table alone. */
+  prices?: PriceTable;
   /** Local storage: this worker's own task queue, where the runs it creates send their file work (docs/architecture.md decision 12). */
   owner?: RunOwner | null;
 }
@@ -88,7 +91,7 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
 }
 
 /**
- * An MCP tool call (docs/architecture.md decision 16): journaled like every tool call; re-run after
+ * An MCP tool call (docs/architecture.md decision 17): journaled like every tool call; re-run after
  * a crash only when the tool is annotated read-only or idempotent, else reported interrupted.
  */
 async function runMcpCall(input: ToolCallInput, args: string, path: string, deps: ActivityDeps): Promise<ToolOutputRef> {

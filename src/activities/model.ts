@@ -17,6 +17,7 @@ import { normalizeHistory } from './normalize';
 import { attemptToken } from './durable/fence';
 import { failpoint } from './durable/failpoints';
 import { stepResult } from './stepResult';
+import { costOf, NO_OVERRIDES, type PriceTable } from './prices';
 import { readJournalOutput, journalPath } from './tools/journal';
 import { beginStep, endStep, transcriptPath } from './transcripts';
 import { callModel, type ModelEndpoint } from './wire/call';
@@ -33,6 +34,8 @@ export interface ModelDeps {
   autoCompactLimit?: number;
   /** The built-in scripted endpoint used by demo runs (started on first use). */
   demoEndpoint?: () => Promise<ModelEndpoint>;
+  /** INFTY_PRICES over the package's price table (src/activities/prices.ts); absent: the table alone. */
+  prices?: PriceTable;
 }
 
 /**
@@ -42,12 +45,25 @@ export interface ModelDeps {
 export async function renderNewItem(item: NewItem, runId: string, deps: Pick<ModelDeps, 'home' | 'promptsDir'>): Promise<TranscriptItem> {
   if (item.type === 'prompt_message') {
     const role = PROMPT_TEMPLATE_ROLES[item.template] ?? 'user';
-    return { type: 'message', role, text: renderTemplate(loadPrompt(item.template, deps.promptsDir), item.vars) };
+    const vars = item.template === 'budget_limit' ? budgetLimitDefaults(item.vars) : item.vars;
+    return { type: 'message', role, text: renderTemplate(loadPrompt(item.template, deps.promptsDir), vars) };
   }
   if (item.type === 'tool_output_ref') {
     return { type: 'function_call_output', callId: item.callId, output: await readJournalOutput(journalPath(deps.home, runId, item.journalKey)) };
   }
   return item;
+}
+
+/**
+ * The budget-limit message of a run without a cost budget (and of a workflow older than the cost
+ * budget) names the token budget, exactly as it always read; a cost-budget run sends its own lines.
+ */
+export function budgetLimitDefaults(vars: Record<string, string>): Record<string, string> {
+  return {
+    budget_heading: 'Token budget reached',
+    budget_lines: `- Tokens used: ${vars.tokens_used ?? '?'} of ${vars.token_budget ?? 'none'}`,
+    ...vars,
+  };
 }
 
 function instructionsText(input: ModelStepInput, promptsDir?: string): string {
@@ -119,7 +135,13 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
   });
 
   const { history, bytes, written } = await beginStep(path, input.committedLength, newItems, sha, token);
-  if (written) return stepResult(written.outputs, written.end, written.length, limit);
+  // The cost of the step, priced as the model that answered (docs/behaviour.md §5.2); the workflow sums it.
+  // The demo's scripted endpoint runs inside the worker and costs nothing.
+  const priced = (end: StepEnd, res: ModelStepResult): ModelStepResult => ({
+    ...res,
+    costUsd: input.demo ? 0 : costOf(end.usage, { answering: end.model, requested: input.model }, deps.prices ?? NO_OVERRIDES),
+  });
+  if (written) return priced(written.end, stepResult(written.outputs, written.end, written.length, limit));
 
   const endpoint = await resolveEndpoint(input.demo, deps);
   const request = buildWireRequest(input, history, endpoint.stream, await offeredTools(deps.home, input.runId, input.tools));
@@ -135,5 +157,5 @@ export async function modelStep(input: ModelStepInput, deps: ModelDeps): Promise
   };
   const length = await endStep(path, { lines: history.length, bytes }, outputs, end, token);
   failpoint('model.afterAppend');
-  return stepResult(outputs, end, length, limit);
+  return priced(end, stepResult(outputs, end, length, limit));
 }

@@ -1,7 +1,10 @@
 /** `infty pause|resume|budget|steer|cancel`. */
+import type { InftyClient } from '../client';
 import type { InftyConfig } from '../config';
+import { UsageError } from '../errors';
 import { formatGoal, formatOutcome } from './render';
-import { parseBudget } from './flags';
+import { parseBudget, parseCostBudget } from './flags';
+import { formatUsd } from '../protocol/goal';
 import { withClient } from './embedded';
 
 export async function setStatus(config: InftyConfig, runId: string, status: 'active' | 'paused'): Promise<number> {
@@ -12,13 +15,35 @@ export async function setStatus(config: InftyConfig, runId: string, status: 'act
   });
 }
 
-export async function budget(config: InftyConfig, runId: string, value: string): Promise<number> {
+export async function budget(config: InftyConfig, runId: string, value: string, opts: { cost?: boolean } = {}): Promise<number> {
+  if (opts.cost) {
+    const costBudgetUsd = parseCostBudget(value, 'the cost budget');
+    return withClient(config, async (infty) => {
+      if (costBudgetUsd !== null) await refuseUnpricedRoles(config, infty, runId);
+      const g = await infty.setGoal(runId, { costBudgetUsd });
+      process.stdout.write(`cost budget of ${runId} set to ${costBudgetUsd === null ? 'none' : formatUsd(costBudgetUsd)}\n${formatGoal(g)}\n`);
+      return 0;
+    });
+  }
   const tokenBudget = parseBudget(value, 'the budget');
   return withClient(config, async (infty) => {
     const g = await infty.setGoal(runId, { tokenBudget });
     process.stdout.write(`budget of ${runId} set to ${tokenBudget ?? 'none'}\n${formatGoal(g)}\n`);
     return 0;
   });
+}
+
+/** A cost budget needs every role's model priced (as for `--cost-budget`): exit 2 and nothing changed otherwise. */
+async function refuseUnpricedRoles(config: InftyConfig, infty: InftyClient, runId: string): Promise<void> {
+  const { loadPrices, priceKnown } = require('../activities/prices') as typeof import('../activities/prices');
+  const table = loadPrices(config.pricesFile);
+  const progress = await infty.progress(runId);
+  const unpriced = Object.entries(progress.roles).filter(([, s]) => !priceKnown(s.model, table));
+  if (unpriced.length) {
+    throw new UsageError(
+      `a cost budget needs a known price for every role's model; price unknown for ${unpriced.map(([role, s]) => `"${s.model}" (${role})`).join(', ')}. Add it to the INFTY_PRICES file (docs/interface.md §4) (nothing was changed)`,
+    );
+  }
 }
 
 export async function steer(config: InftyConfig, runId: string, message: string): Promise<number> {

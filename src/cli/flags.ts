@@ -15,6 +15,7 @@ export interface CreateFlags {
   verifier?: string[];
   verifiers?: boolean;
   tokenBudget?: string;
+  costBudget?: string;
   model?: string;
   solverModel?: string;
   directorModel?: string;
@@ -58,6 +59,17 @@ export function parseBudget(value: string, flag = '--token-budget'): number | nu
   return Number(value);
 }
 
+/** `--cost-budget USD`: a positive number of US dollars (`5`, `0.25`, `$1.50`), or "none". */
+export function parseCostBudget(value: string, flag = '--cost-budget'): number | null {
+  const v = value.trim().replace(/^\$/, '');
+  if (v.toLowerCase() === 'none') return null;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(v) || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`${flag} must be a positive number of US dollars (e.g. 5 or 0.50), or "none" for no cost budget; got "${value}" (nothing was started)`);
+  }
+  return n;
+}
+
 /** `--network on|off` → allowNetwork (network inside the bubblewrap sandbox). */
 export function parseNetwork(value: string): boolean {
   if (value === 'on') return true;
@@ -96,6 +108,7 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date(), home?: s
     input.verifiers = flags.verifier.map((v) => (v.startsWith('verifier') ? v : `verifier-${v}`));
   }
   if (flags.tokenBudget !== undefined) input.tokenBudget = parseBudget(flags.tokenBudget);
+  if (flags.costBudget !== undefined) input.costBudgetUsd = parseCostBudget(flags.costBudget);
   if (flags.model) input.model = flags.model;
   if (flags.solverModel) input.solverModel = flags.solverModel;
   if (flags.directorModel) input.directorModel = flags.directorModel;

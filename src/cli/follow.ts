@@ -4,6 +4,7 @@
  */
 import type { InftyClient } from '../client';
 import type { RunOutcome } from '../protocol/outcome';
+import { isBudgetReason } from '../protocol/goal';
 import type { Progress } from '../protocol/progress';
 import { formatEvent } from './render';
 import { note } from './session';
@@ -35,9 +36,9 @@ export type Followed = { progress: Progress | undefined; outcome: RunOutcome; he
  * with the hold's reason in place of the budget's (src/workflows/goal.ts `settle`).
  */
 export function holdOf(p: Progress): Hold | undefined {
-  const { status, statusReason: reason, tokenBudget } = p.goal;
+  const { status, statusReason: reason } = p.goal;
   if (p.status !== 'running' || !reason) return undefined;
-  if (status !== 'paused' && !(status === 'budget_limited' && reason !== `token budget of ${tokenBudget} reached`)) return undefined;
+  if (status !== 'paused' && !(status === 'budget_limited' && !isBudgetReason(p.goal, reason))) return undefined;
   if (reason === 'paused by the user') return { reason, kind: 'user' };
   if (/^model endpoint failing|^no model endpoint is configured/.test(reason)) return { reason, kind: 'endpoint' };
   if (/^(stalled|not_converging):/.test(reason)) return { reason, kind: 'steer' };

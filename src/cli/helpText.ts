@@ -23,6 +23,7 @@ const MODEL: Env = [
   ['INFTY_WIRE_API', 'responses (default) or chat'],
   ['INFTY_MODEL', 'default model of every role (default gpt-5.1)'],
   ['INFTY_STREAM', '0: non-streaming model requests'],
+  ['INFTY_PRICES', 'JSON file of model prices over the built-in price table (cost, --cost-budget)'],
 ];
 const WORKER: Env = [
   ['INFTY_STORAGE', 'local (default) or shared'],

@@ -9,7 +9,7 @@ import { validateObjective, type Goal } from '../protocol/goal';
 import { formatDuration } from '../protocol/duration';
 import type { Progress } from '../protocol/progress';
 import { follow, holdNotice, holdOf } from './follow';
-import { formatEvent, formatGoal, formatOutcome, formatPhase, formatPlan, formatProgress, formatProjectLines, formatSummary, formatTokens, goalBar, listedGoalStatus } from './render';
+import { costLine, formatEvent, formatGoal, formatOutcome, formatPhase, formatPlan, formatProgress, formatProjectLines, formatSummary, formatTokens, goalBar, listedGoalStatus } from './render';
 import { withClient } from './embedded';
 import { afterInterruptHint, catchInterrupts, exitCodeOf, type Interrupt } from './interrupt';
 import { note } from './session';
@@ -189,6 +189,7 @@ function dashboard(p: Progress): string {
     `phase:   ${formatPhase(p)}`,
     `goal:    ${p.goal.status}${p.goal.statusReason ? ` (${p.goal.statusReason})` : ''}`,
     `tokens:  ${goalBar(p.goal)}`,
+    `cost:    ${costLine(p.goal)}`,
     `time:    ${formatDuration(p.goal.timeUsedSeconds)} active   verification rounds: ${p.verificationRounds}`,
     ...formatPlan(p),
     'last events:',

@@ -1,6 +1,6 @@
 /** Human-readable rendering of events, goals, progress and outcomes. */
 import type { ProjectDocsRecord, ProjectRecord } from '../protocol/project';
-import type { Goal } from '../protocol/goal';
+import { formatUsd, type Goal } from '../protocol/goal';
 import type { DeliverableReport } from '../protocol/deliverable';
 import type { RunOutcome } from '../protocol/outcome';
 import type { Progress, RunEvent } from '../protocol/progress';
@@ -25,12 +25,37 @@ export function goalBar(goal: Goal, width = 30): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatTokens(goal.tokensUsed)} / ${formatTokens(goal.tokenBudget)} tokens (${Math.round(ratio * 100)}%${estimated})`;
 }
 
+/**
+ * The goal's dollars: `$0.0421 (no cost budget)`, `[###...] $0.42 / $1.00 (42%)`, or `price unknown
+ * (3 model calls)` — never an invented number. Goals from runs before cost was counted have no cost fields.
+ */
+export function costLine(goal: Goal, width = 30): string {
+  const budget = goal.costBudgetUsd ?? null;
+  if (goal.costUsd === undefined) {
+    return `not known here (a worker of this version answers with it)${budget === null ? '' : `; cost budget ${formatUsd(budget)}`}`;
+  }
+  if (goal.costUsd == null) {
+    return `price unknown (${goal.unpricedCalls ?? 0} model call(s) of a model without a known price)${budget === null ? '' : `; cost budget ${formatUsd(budget)}, ${formatUsd(budget - (goal.remainingCostUsd ?? budget))} of it counted`}`;
+  }
+  if (budget === null) return `${formatUsd(goal.costUsd)} (no cost budget)`;
+  const ratio = Math.min(1, goal.costUsd / budget);
+  const filled = Math.round(ratio * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatUsd(goal.costUsd)} / ${formatUsd(budget)} (${Math.round(ratio * 100)}%)`;
+}
+
+/** A role's dollars for the roles table: `$0.0123`, or `price unknown`; `-` from workers older than cost. */
+export function formatRoleCost(cost: number | null | undefined): string {
+  if (cost === undefined) return '-';
+  return cost === null ? 'price unknown' : formatUsd(cost);
+}
+
 export function formatGoal(goal: Goal): string {
   return [
     `objective: ${goal.objective}`,
     `status:    ${goal.status}${goal.statusReason ? ` (${goal.statusReason})` : ''}`,
     `tokens:    ${goalBar(goal)}`,
     `remaining: ${goal.remainingTokens === null ? 'unlimited' : formatTokens(goal.remainingTokens)}`,
+    `cost:      ${costLine(goal)}`,
     `time:      ${formatDuration(goal.timeUsedSeconds)} active`,
     `updated:   ${goal.updatedAt}`,
   ].join('\n');
@@ -45,9 +70,9 @@ function formatRoles(p: Progress): string {
   const rows = Object.entries(p.roles).map(
     ([role, s]) =>
       // reasoningEffort is absent from workers older than the field: shown as the model's default.
-      `  ${role.padEnd(16)} ${String(s.turns).padStart(5)} ${String(s.modelCalls).padStart(6)} ${String(s.toolCalls).padStart(6)} ${formatTokens(s.tokensUsed).padStart(10)} ${String(s.compactions).padStart(5)}  ${(s.reasoningEffort ?? 'default').padEnd(8)} ${formatRoleModel(s)}`,
+      `  ${role.padEnd(16)} ${String(s.turns).padStart(5)} ${String(s.modelCalls).padStart(6)} ${String(s.toolCalls).padStart(6)} ${formatTokens(s.tokensUsed).padStart(10)} ${formatRoleCost(s.costUsd).padStart(13)} ${String(s.compactions).padStart(5)}  ${(s.reasoningEffort ?? 'default').padEnd(8)} ${formatRoleModel(s)}`,
   );
-  return [`  ${'role'.padEnd(16)} ${'turns'.padStart(5)} ${'calls'.padStart(6)} ${'tools'.padStart(6)} ${'tokens'.padStart(10)} ${'comp.'.padStart(5)}  ${'effort'.padEnd(8)} model`, ...rows].join('\n');
+  return [`  ${'role'.padEnd(16)} ${'turns'.padStart(5)} ${'calls'.padStart(6)} ${'tools'.padStart(6)} ${'tokens'.padStart(10)} ${'cost'.padStart(13)} ${'comp.'.padStart(5)}  ${'effort'.padEnd(8)} model`, ...rows].join('\n');
 }
 
 export function formatOutcome(o: RunOutcome): string {
@@ -75,6 +100,7 @@ export function formatSummary(p: Progress, outcome: RunOutcome): string {
   lines.push(
     `  time:        ${formatDuration(p.goal.timeUsedSeconds)} active, ${p.verificationRounds} verification round(s)`,
     `  tokens:      ${goalBar(p.goal)}`,
+    `  cost:        ${costLine(p.goal)}`,
   );
   return lines.join('\n');
 }
@@ -126,6 +152,7 @@ export function formatProgress(p: Progress, lastEvents = 15): string {
     ...(p.runDir ? [`files:     ${formatStorage(p)}`] : []),
     `goal:      ${p.goal.status}${p.goal.statusReason ? ` (${p.goal.statusReason})` : ''}`,
     `tokens:    ${goalBar(p.goal)}`,
+    `cost:      ${costLine(p.goal)}`,
     `time:      ${formatDuration(p.goal.timeUsedSeconds)} active; verification rounds: ${p.verificationRounds}; continued-as-new: ${p.continueAsNewCount}`,
     ...formatPlan(p),
     'roles:',

@@ -5,7 +5,8 @@ import type { InftyConfig } from '../config';
 import { UsageError } from '../errors';
 import { DEMO_OBJECTIVE } from '../protocol/demo';
 import { defaultRunId } from '../protocol/runId';
-import type { RunInputRaw } from '../protocol/runInput';
+import { DEFAULT_VERIFIERS, type RunInputRaw } from '../protocol/runInput';
+import { loadPrices, priceKnown } from '../activities/prices';
 import { detectSandbox } from '../worker';
 import { follow } from './follow';
 import { afterInterruptHint, catchInterrupts, exitCodeOf } from './interrupt';
@@ -21,9 +22,32 @@ function refuseLocalDuplicate(config: InftyConfig, runId: string): void {
   }
 }
 
+/**
+ * A cost budget needs a price for every role's model (docs/behaviour.md §5.3): from the price table
+ * and this process's INFTY_PRICES, the models as the worker will resolve them (`--model` and the
+ * per-role flags, else INFTY_MODEL). A model without a known price: exit 2, nothing started.
+ */
+export function refuseUnpricedCostBudget(config: InftyConfig, input: RunInputRaw): void {
+  if (input.costBudgetUsd == null) return;
+  const table = loadPrices(config.pricesFile);
+  const models = new Map<string, string[]>();
+  const add = (model: string, role: string) => models.set(model, [...(models.get(model) ?? []), role]);
+  add(input.solverModel ?? input.model ?? config.model, 'solver');
+  add(input.directorModel ?? input.model ?? config.model, 'director');
+  if ((input.verifiers ?? DEFAULT_VERIFIERS).length > 0) add(input.verifierModel ?? input.model ?? config.model, 'verifiers');
+  const unpriced = [...models].filter(([model]) => !priceKnown(model, table));
+  if (unpriced.length) {
+    const which = unpriced.map(([model, roles]) => `"${model}" (${roles.join(', ')})`).join(', ');
+    throw new UsageError(
+      `--cost-budget needs a known price for every role's model; price unknown for ${which}. Add it to the INFTY_PRICES file (docs/interface.md §4)${table.source ? ` (now ${table.source})` : ''}, choose a priced model, or use --token-budget (nothing was started)`,
+    );
+  }
+}
+
 /** Starts a run; returns the process exit code (docs/interface.md). */
 export async function startRun(config: InftyConfig, input: RunInputRaw, flags: { detach?: boolean; json?: boolean; demo?: boolean; exitOnHold?: boolean }): Promise<number> {
   refuseLocalDuplicate(config, input.runId);
+  refuseUnpricedCostBudget(config, input);
   const interrupt = catchInterrupts();
   const session = await connectWithEmbedding(config, { needWorker: true }).catch((err: unknown) => {
     interrupt.dispose();

@@ -25,6 +25,10 @@ export function storedView(d: WorkflowExecutionDescription): StoredView {
       ...(status ? { status: status as Goal['status'] } : {}),
       tokensUsed: used,
       remainingTokens: memoGoal.tokenBudget === null ? null : Math.max(0, memoGoal.tokenBudget - used),
+      // The memo's dollars are as of the goal's last change, not the last model call: not shown as current.
+      costUsd: undefined,
+      unpricedCalls: undefined,
+      remainingCostUsd: undefined,
     };
   }
   return { goal, phase: sa.get(PHASE_KEY) };

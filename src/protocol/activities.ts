@@ -49,6 +49,8 @@ export interface ModelStepResult {
   incomplete?: string;
   /** The model the endpoint said answered (its response's `model`); absent when it named none, and from older workers. */
   answeringModel?: string;
+  /** The call's cost in US dollars from the worker's price table; null: no known price; absent from older workers (unknown too). */
+  costUsd?: number | null;
 }
 
 export interface CompactInput {
@@ -70,6 +72,8 @@ export interface CompactResult {
   length: number;
   usage: Usage;
   droppedItems: number;
+  /** As ModelStepResult.costUsd. */
+  costUsd?: number | null;
 }
 
 export interface CreateRunInput {
@@ -229,7 +233,7 @@ export interface InftyActivities {
   validateDeliverable(input: { runDir: string; path: string; workdir?: string }): Promise<DeliverableCheck>;
   /** A project run's change against its base (docs/behaviour.md §4.4): its summary, and the patch when asked. */
   projectChange(input: ProjectChangeInput): Promise<ProjectChangeResult>;
-  /** Lists the run's MCP servers' tools once, at its start, and freezes them on the owner's disk (docs/architecture.md decision 16). */
+  /** Lists the run's MCP servers' tools once, at its start, and freezes them on the owner's disk (docs/architecture.md decision 17). */
   listMcpTools(input: ListMcpToolsInput): Promise<ListMcpToolsResult>;
   /** Records the run directory's files after a Solver turn in the content-addressed store (docs/architecture.md decision 13). */
   snapshotTurn(input: SnapshotTurnInput): Promise<SnapshotTurnResult>;

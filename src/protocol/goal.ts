@@ -14,16 +14,62 @@ export interface Goal {
   updatedAt: string;
   /** Why the goal is paused or limited (user, stalled, model endpoint errors), else null. */
   statusReason: string | null;
+  /**
+   * Cost in US dollars (docs/behaviour.md §5.2): a second budget, or null. The cost fields are
+   * absent in goals stored by runs from before cost was counted.
+   */
+  costBudgetUsd?: number | null;
+  /** Dollars spent on model calls, from the price table; null when some call's model has no known price ("price unknown"), never an invented number. */
+  costUsd?: number | null;
+  /** Model calls whose model has no known price: their cost is in no number, the cost budget included. */
+  unpricedCalls?: number;
+  /** costBudgetUsd less the dollars of the priced calls; null without a cost budget. */
+  remainingCostUsd?: number | null;
 }
 
 export interface SetGoalRequest {
   status?: 'active' | 'paused';
   tokenBudget?: number | null;
+  /** The cost budget in US dollars (null: none); only runs started with a cost budget take one (docs/behaviour.md §5.3). */
+  costBudgetUsd?: number | null;
   /** A new objective, validated like at start (trimmed, non-empty, at most 4000 characters). */
   objective?: string;
 }
 
 export const MAX_OBJECTIVE_CHARS = 4000;
+
+/** Dollars as shown everywhere: `$1.25`, `$0.0042`, `$0.000013` (no rounding to zero). */
+export function formatUsd(usd: number): string {
+  if (usd >= 1) return `$${usd.toFixed(2)}`;
+  if (usd === 0) return '$0';
+  const fixed = usd >= 0.01 ? usd.toFixed(4) : usd.toFixed(6);
+  const trimmed = fixed.replace(/0+$/, '').replace(/\.$/, '');
+  return `$${trimmed === '0' ? usd.toPrecision(2) : trimmed}`;
+}
+
+/** The goal's statusReason while it is limited by its token budget. */
+export function tokenLimitReason(tokenBudget: number | null): string {
+  return `token budget of ${tokenBudget} reached`;
+}
+
+/** The goal's statusReason while it is limited by its cost budget. */
+export function costLimitReason(costBudgetUsd: number | null | undefined): string {
+  return `cost budget of ${costBudgetUsd == null ? 'none' : formatUsd(costBudgetUsd)} reached`;
+}
+
+/** Whether a statusReason is a budget's own (not a hold's). */
+export function isBudgetReason(goal: Pick<Goal, 'tokenBudget' | 'costBudgetUsd'>, reason: string | null): boolean {
+  return reason === tokenLimitReason(goal.tokenBudget) || (goal.costBudgetUsd != null && reason === costLimitReason(goal.costBudgetUsd));
+}
+
+/** A cost budget in dollars: a positive finite number or null (none). */
+export function validateCostBudget(budget: unknown): Checked<number | null> {
+  if (budget === null || budget === undefined) return { ok: true, value: null };
+  if (typeof budget !== 'number' || !Number.isFinite(budget) || budget <= 0) {
+    return { ok: false, error: `cost budget must be a positive number of US dollars or none, got ${typeof budget === 'number' ? String(budget) : JSON.stringify(budget)}` };
+  }
+  return { ok: true, value: budget };
+}
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 

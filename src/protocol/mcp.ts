@@ -1,5 +1,5 @@
 /**
- * MCP servers as tools (docs/behaviour.md §7.6, docs/architecture.md decision 16): the run input's
+ * MCP servers as tools (docs/behaviour.md §7.6, docs/architecture.md decision 17): the run input's
  * server list and the small descriptors of the tools a run froze at its start. Pure data: the
  * workflow bundle imports it.
  */

@@ -63,6 +63,10 @@ export interface RoleStats {
   lastInputTokens: number;
   /** The model the endpoint said answered the role's last model step (its response's `model`); absent until known, and in older runs. */
   answeringModel?: string;
+  /** Dollars of the role's priced model calls (docs/behaviour.md §5.2); absent in runs from before cost was counted. */
+  pricedCostUsd?: number;
+  /** The role's model calls whose model has no known price. */
+  unpricedCalls?: number;
 }
 
 export interface PlanStep {
@@ -85,8 +89,11 @@ export interface Progress {
   runDir: string | null;
   sandbox: 'bwrap' | 'none' | null;
   goal: Goal;
-  /** Per role: statistics, and the reasoning effort requested (null: the model's default). */
-  roles: Record<string, RoleStats & { reasoningEffort: ReasoningEffort | null }>;
+  /**
+   * Per role: statistics, the reasoning effort requested (null: the model's default), and its cost in
+   * dollars (null: "price unknown", some call's model has no known price; absent from older workers).
+   */
+  roles: Record<string, RoleStats & { reasoningEffort: ReasoningEffort | null; costUsd?: number | null }>;
   plan: { explanation: string | null; steps: PlanStep[] };
   verificationRounds: number;
   continueAsNewCount: number;

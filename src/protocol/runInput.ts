@@ -32,6 +32,12 @@ export const RunInputSchema = z
       .refine((v) => new Set(v).size === v.length, 'verifier names must be unique')
       .default(DEFAULT_VERIFIERS),
     tokenBudget: z.number().int('token budget must be a whole number').positive('token budget must be positive').nullable().default(null),
+    /**
+     * A second budget, in US dollars from the worker's price table (docs/behaviour.md §5.3). `infty
+     * create --cost-budget` refuses it for a model without a known price; calls whose price is unknown
+     * are not counted in it.
+     */
+    costBudgetUsd: z.number().positive('cost budget must be a positive number of US dollars').finite().nullable().optional(),
     /** Default model of every role (else the worker's INFTY_MODEL). */
     model: z.string().min(1).optional(),
     solverModel: z.string().min(1).optional(),

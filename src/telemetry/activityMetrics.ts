@@ -7,8 +7,8 @@ import type { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
 import { toolOutputError } from '../activities/tools/digest';
 import type { ToolOutputRef } from '../protocol/activities';
-import { MODEL_ERRORS, MODEL_LATENCY, MODEL_TOKENS, TOOL_ERRORS, TOOL_LATENCY } from './metricNames';
-import { errorType, isCancellation, modelCallOf, tokenKinds, toolCallOf, usageOf, type ModelCall, type Outcome, type ToolCallSubject } from './observe';
+import { MODEL_COST_USD, MODEL_ERRORS, MODEL_LATENCY, MODEL_TOKENS, MODEL_UNPRICED_CALLS, TOOL_ERRORS, TOOL_LATENCY } from './metricNames';
+import { costOfResult, errorType, isCancellation, modelCallOf, tokenKinds, toolCallOf, usageOf, type ModelCall, type Outcome, type ToolCallSubject } from './observe';
 
 export class ActivityMetrics implements ActivityInboundCallsInterceptor {
   constructor(private readonly ctx: Context) {}
@@ -43,6 +43,9 @@ export class ActivityMetrics implements ActivityInboundCallsInterceptor {
     if (!usage) return;
     const tokens = meter.createCounter(MODEL_TOKENS, 'tokens', 'Tokens reported by the model endpoint (input includes cached input; output includes reasoning)');
     for (const [kind, n] of Object.entries(tokenKinds(usage))) if (n > 0) tokens.add(n, { ...tags, kind });
+    const cost = costOfResult(result);
+    if (typeof cost === 'number') meter.createHistogram(MODEL_COST_USD, 'float', 'usd', 'Model call cost in US dollars from the price table (_sum: dollars spent)').record(cost, tags);
+    else if (cost === null) meter.createCounter(MODEL_UNPRICED_CALLS, '1', 'Model calls whose model has no known price').add(1, tags);
   }
 
   /** `error`: why the call failed (a thrown error's type, or the reason its output is an error), if it did. */

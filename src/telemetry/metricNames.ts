@@ -10,6 +10,14 @@ export const MODEL_TOKENS = 'infty_model_tokens';
 export const MODEL_LATENCY = 'infty_model_latency';
 /** Counter, attributes role, model, purpose, error_type. */
 export const MODEL_ERRORS = 'infty_model_errors';
+/**
+ * Histogram (float, US dollars per model call from the price table), attributes role, model, purpose.
+ * A runtime counter takes whole numbers only, so dollars are a histogram: its `_sum` is the dollars
+ * spent (it only grows, like a counter), its `_count` the priced calls.
+ */
+export const MODEL_COST_USD = 'infty_model_cost_usd';
+/** Counter, attributes role, model, purpose: model calls whose model has no known price (in no dollar figure). */
+export const MODEL_UNPRICED_CALLS = 'infty_model_unpriced_calls';
 /** Histogram (ms), attributes role, tool, outcome (ok, error, cancelled). */
 export const TOOL_LATENCY = 'infty_tool_latency';
 /** Counter, attributes role, tool, error_type. */
@@ -20,8 +28,12 @@ const MODEL_LATENCY_BUCKETS_MS = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 20
 /** Tools range from a file read (ms) to a 15-minute command. */
 const TOOL_LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000];
 
+/** Dollars per call: a cheap step is a fraction of a cent, a long-context one on a large model dollars. */
+const MODEL_COST_BUCKETS_USD = [0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
+
 /** Histogram boundaries for the runtime's Prometheus exporter (`histogramBucketOverrides`). */
 export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
+  [MODEL_COST_USD]: MODEL_COST_BUCKETS_USD,
   [MODEL_LATENCY]: MODEL_LATENCY_BUCKETS_MS,
   [TOOL_LATENCY]: TOOL_LATENCY_BUCKETS_MS,
 };

@@ -42,6 +42,13 @@ export function usageOf(result: unknown): Usage | undefined {
   return usage && typeof usage.inputTokens === 'number' ? usage : undefined;
 }
 
+/** A model result's cost in dollars; null: the price is unknown; undefined: the result carries none (an older worker). */
+export function costOfResult(result: unknown): number | null | undefined {
+  const cost = (result as { costUsd?: unknown } | null | undefined)?.costUsd;
+  if (cost === null) return null;
+  return typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : undefined;
+}
+
 /** Token counts by the `kind` attribute of infty_model_tokens. */
 export function tokenKinds(usage: Usage): Record<'input' | 'cached_input' | 'output' | 'reasoning', number> {
   return {

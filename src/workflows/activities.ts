@@ -54,7 +54,7 @@ const toolProxies = proxyActivities<Pick<InftyActivities, 'runTool' | 'runToolCa
   retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [PAYLOAD_TOO_LARGE] },
 });
 
-/** Listing a run's MCP tools starts its servers (docs/architecture.md decision 16): bounded by the servers' own timeouts. */
+/** Listing a run's MCP tools starts its servers (docs/architecture.md decision 17): bounded by the servers' own timeouts. */
 const mcpProxies = proxyActivities<Pick<InftyActivities, 'listMcpTools'>>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,

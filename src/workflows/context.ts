@@ -19,7 +19,8 @@ import type { RunInput } from '../protocol/runInput';
 import { instructionsOverride, promptNameFor, reasoningEffortFor } from '../protocol/runInput';
 import { MODEL_NON_RETRYABLE, runActivities, type RunActivities } from './activities';
 import { currentDetails } from './details';
-import { accountUsage, goalView, isHeld, pause, resume, type GoalState } from './goal';
+import { formatUsd } from '../protocol/goal';
+import { accountUsage, budgetReached, goalView, isHeld, limitedByCost, pause, resume, type GoalState } from './goal';
 import { GOAL_MEMO_KEY, GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
 
@@ -91,8 +92,11 @@ export class RunContext {
     return r;
   }
 
-  /** Per-role statistics and goal accounting for one model call. */
-  account(role: string, usage: Usage): void {
+  /**
+   * Per-role statistics and goal accounting for one model call. `costUsd`: its dollars as the model
+   * activity priced them; null (or absent, from a worker older than cost) when the price is unknown.
+   */
+  account(role: string, usage: Usage, costUsd: number | null | undefined): void {
     const st = this.role(role).stats;
     st.modelCalls += 1;
     st.inputTokens += usage.inputTokens;
@@ -101,7 +105,9 @@ export class RunContext {
     st.reasoningTokens += usage.reasoningTokens;
     st.tokensUsed += billableTokens(usage);
     st.lastInputTokens = usage.inputTokens;
-    this.setGoal(accountUsage(this.state.goal, usage, this.now()));
+    st.pricedCostUsd = (st.pricedCostUsd ?? 0) + (costUsd ?? 0);
+    st.unpricedCalls = (st.unpricedCalls ?? 0) + (costUsd == null ? 1 : 0);
+    this.setGoal(accountUsage(this.state.goal, usage, this.now(), costUsd ?? null));
   }
 
   /**
@@ -114,7 +120,12 @@ export class RunContext {
     s.goal = next;
     const limited = next.status === 'budget_limited';
     if (!wasLimited && limited) {
-      this.event('budget_limited', `token budget reached: ${next.tokensUsed} of ${next.tokenBudget} tokens used`);
+      this.event(
+        'budget_limited',
+        limitedByCost(next)
+          ? `cost budget reached: ${formatUsd(next.pricedCostUsd ?? 0)} of ${formatUsd(next.costBudgetUsd ?? 0)} spent`
+          : `token budget reached: ${next.tokensUsed} of ${next.tokenBudget} tokens used`,
+      );
     }
     if (wasLimited && !limited && next.status !== 'complete') {
       s.budgetNoticeSent = false;
@@ -144,9 +155,7 @@ export class RunContext {
     const s = this.state;
     if (s.goal.status !== 'budget_limited') return;
     if (s.graceModelCalls >= this.input.budgetGraceModelCalls) {
-      throw new BudgetExhausted(
-        `token budget of ${s.goal.tokenBudget} reached (${s.goal.tokensUsed} used) and the ${this.input.budgetGraceModelCalls} model calls allowed after it are spent`,
-      );
+      throw new BudgetExhausted(`${budgetReached(s.goal)} and the ${this.input.budgetGraceModelCalls} model calls allowed after it are spent`);
     }
     s.graceModelCalls += 1;
   }
@@ -185,7 +194,7 @@ export class RunContext {
    */
   private syncGoalMemo(): void {
     const g = this.state.goal;
-    const key = JSON.stringify([g.objective, g.status, g.statusReason, g.tokenBudget]);
+    const key = JSON.stringify([g.objective, g.status, g.statusReason, g.tokenBudget, g.costBudgetUsd ?? null]);
     if (key === this.lastGoalMemo) return;
     this.lastGoalMemo = key;
     if (patched('goal-memo')) upsertMemo({ [GOAL_MEMO_KEY]: goalView(g, this.now()) });
@@ -231,7 +240,7 @@ export class RunContext {
         r.committedLength = result.length;
         r.compactionDue = result.compactionDue;
         if (result.answeringModel) r.stats.answeringModel = result.answeringModel;
-        this.account(role, result.usage);
+        this.account(role, result.usage, result.costUsd);
         this.syncSearchAttributes();
         return result;
       } catch (err) {
@@ -279,7 +288,7 @@ export class RunContext {
     r.committedLength = res.length;
     r.compactionDue = false;
     r.stats.compactions += 1;
-    this.account(role, res.usage);
+    this.account(role, res.usage, res.costUsd);
     r.stats.lastInputTokens = 0;
     this.event(
       'compaction',
@@ -325,7 +334,7 @@ export class RunContext {
     const s = this.state;
     const roles: Progress['roles'] = {};
     for (const [name, r] of Object.entries(s.roles)) {
-      roles[name] = { ...r.stats, generation: r.generation, reasoningEffort: reasoningEffortFor(this.input, name) ?? null };
+      roles[name] = { ...r.stats, generation: r.generation, reasoningEffort: reasoningEffortFor(this.input, name) ?? null, costUsd: roleCostUsd(r.stats) };
     }
     return {
       runId: this.input.runId,
@@ -348,4 +357,9 @@ export class RunContext {
       ...(s.outcome ? { outcome: s.outcome } : {}),
     };
   }
+}
+
+/** A role's dollars: null ("price unknown") when any of its calls had no known price. */
+export function roleCostUsd(st: { pricedCostUsd?: number; unpricedCalls?: number }): number | null {
+  return (st.unpricedCalls ?? 0) > 0 ? null : (st.pricedCostUsd ?? 0);
 }

@@ -7,6 +7,7 @@
  * Pure and deterministic (it runs in the workflow): no I/O; time comes in as `now`.
  */
 import type { RunEvent } from '../protocol/progress';
+import { formatUsd, type Goal } from '../protocol/goal';
 import { groupDigits, markdownText, oneLine } from '../protocol/userMetadata';
 import { goalView } from './goal';
 import type { RunState } from './state';
@@ -47,6 +48,14 @@ export function duration(seconds: number): string {
   return `${sec}s`;
 }
 
+/** `$0.42 of $1.00 (42%)`, `$0.42 (no cost budget)`, `price unknown (3 calls)` — never an invented number. */
+function costText(goal: Goal): string {
+  const budget = goal.costBudgetUsd == null ? '' : ` of ${formatUsd(goal.costBudgetUsd)}`;
+  if (goal.costUsd == null) return `price unknown (${goal.unpricedCalls ?? 0} call(s))${budget ? `; budget${budget}` : ''}`;
+  if (goal.costBudgetUsd == null) return formatUsd(goal.costUsd);
+  return `${formatUsd(goal.costUsd)}${budget} (${Math.min(999, Math.floor((goal.costUsd / goal.costBudgetUsd) * 100))}%)`;
+}
+
 /** The current details of a run, as markdown. */
 export function currentDetails(state: RunState, now: number): string {
   const goal = goalView(state.goal, now);
@@ -66,6 +75,7 @@ export function currentDetails(state: RunState, now: number): string {
   const goalLine = [
     `**Goal:** ${inline(goal.status)}`,
     `**tokens used:** ${groupDigits(goal.tokensUsed)}${goal.tokensEstimated ? ' (estimated)' : ''} ${budget}`,
+    `**cost:** ${costText(goal)}`,
     `**active time:** ${duration(goal.timeUsedSeconds)}`,
   ];
   status.push(goalLine.join(' · '));

@@ -1,6 +1,6 @@
 /** The goal state machine and its accounting (docs/behaviour.md §5). Pure functions: no I/O, no clock. */
 import type { Goal, SetGoalRequest } from '../protocol/goal';
-import { validateObjective, type Checked } from '../protocol/goal';
+import { costLimitReason, formatUsd, tokenLimitReason, validateCostBudget, validateObjective, type Checked } from '../protocol/goal';
 import { billableTokens, type Usage } from '../protocol/items';
 
 export { validateObjective, type Checked };
@@ -19,7 +19,12 @@ export function validateBudget(budget: unknown): Checked<number | null> {
  * `clockAt`. The goal is the one owner of "paused" and of active time: a run is held exactly while
  * `holdReason` is set, and time counts only while the status is `active` (never while held).
  */
-export interface GoalState extends Omit<Goal, 'remainingTokens' | 'createdAt' | 'updatedAt'> {
+export interface GoalState extends Omit<Goal, 'remainingTokens' | 'createdAt' | 'updatedAt' | 'costUsd' | 'remainingCostUsd'> {
+  /**
+   * Dollars of the priced model calls (docs/behaviour.md §5.2); the cost budget counts these. The
+   * cost fields are absent in goals carried over from runs started before cost was counted.
+   */
+  pricedCostUsd?: number;
   /** Epoch ms when the time counter was last brought up to date. */
   clockAt: number;
   createdAt: number;
@@ -28,12 +33,15 @@ export interface GoalState extends Omit<Goal, 'remainingTokens' | 'createdAt' | 
   holdReason: string | null;
 }
 
-export function newGoal(objective: string, tokenBudget: number | null, now: number): GoalState {
+export function newGoal(objective: string, tokenBudget: number | null, now: number, costBudgetUsd: number | null = null): GoalState {
   return {
     objective,
     status: 'active',
     tokenBudget,
+    costBudgetUsd,
     tokensUsed: 0,
+    pricedCostUsd: 0,
+    unpricedCalls: 0,
     tokensEstimated: false,
     timeUsedSeconds: 0,
     clockAt: now,
@@ -57,8 +65,32 @@ export function tick(g: GoalState, now: number): GoalState {
   return { ...g, timeUsedSeconds: g.timeUsedSeconds + elapsed, clockAt: now };
 }
 
-function overBudget(g: GoalState): boolean {
+function overTokenBudget(g: GoalState): boolean {
   return g.tokenBudget !== null && g.tokensUsed >= g.tokenBudget;
+}
+
+/** Only a run started with a cost budget has one (behind patched('cost-budget'), src/workflows/run.ts). */
+function overCostBudget(g: GoalState): boolean {
+  return g.costBudgetUsd != null && (g.pricedCostUsd ?? 0) >= g.costBudgetUsd;
+}
+
+/** One rule for both budgets: the goal is limited when either is reached. */
+function overBudget(g: GoalState): boolean {
+  return overTokenBudget(g) || overCostBudget(g);
+}
+
+/**
+ * What was reached and how much was used, for events, the run's end and the limit message:
+ * `token budget of 1000 reached (1200 used)`, `cost budget of $0.50 reached ($0.51 spent)`.
+ */
+export function budgetReached(g: GoalState): string {
+  if (!overTokenBudget(g) && overCostBudget(g)) return `${costLimitReason(g.costBudgetUsd)} (${formatUsd(g.pricedCostUsd ?? 0)} spent)`;
+  return `${tokenLimitReason(g.tokenBudget)} (${g.tokensUsed} used)`;
+}
+
+/** Whether the cost budget (not the token budget) is what limits the goal. */
+export function limitedByCost(g: GoalState): boolean {
+  return !overTokenBudget(g) && overCostBudget(g);
 }
 
 /**
@@ -67,7 +99,7 @@ function overBudget(g: GoalState): boolean {
  */
 function settle(g: GoalState): GoalState {
   if (g.status === 'complete') return g;
-  const limitReason = `token budget of ${g.tokenBudget} reached`;
+  const limitReason = limitedByCost(g) ? costLimitReason(g.costBudgetUsd) : tokenLimitReason(g.tokenBudget);
   if (g.holdReason !== null) {
     const status = g.status === 'budget_limited' && overBudget(g) ? 'budget_limited' : 'paused';
     return { ...g, status, statusReason: g.holdReason };
@@ -80,10 +112,20 @@ export function isHeld(g: GoalState): boolean {
   return g.holdReason !== null;
 }
 
-/** Account one model call; an active goal that reaches its budget becomes budget_limited. */
-export function accountUsage(g: GoalState, usage: Usage, now: number): GoalState {
+/**
+ * Account one model call; an active goal that reaches a budget becomes budget_limited. `costUsd`:
+ * the call's dollars from the price table, null when its model has no known price.
+ */
+export function accountUsage(g: GoalState, usage: Usage, now: number, costUsd: number | null = null): GoalState {
   const t = tick(g, now);
-  return settle({ ...t, tokensUsed: t.tokensUsed + billableTokens(usage), tokensEstimated: t.tokensEstimated || usage.estimated === true, updatedAt: now });
+  return settle({
+    ...t,
+    tokensUsed: t.tokensUsed + billableTokens(usage),
+    tokensEstimated: t.tokensEstimated || usage.estimated === true,
+    pricedCostUsd: (t.pricedCostUsd ?? 0) + (costUsd ?? 0),
+    unpricedCalls: (t.unpricedCalls ?? 0) + (costUsd === null ? 1 : 0),
+    updatedAt: now,
+  });
 }
 
 /** Holds the run: no new model call starts. A budget-limited goal keeps that status while held. */
@@ -113,10 +155,16 @@ export function setBudget(g: GoalState, budget: number | null, now: number): Goa
   return settle({ ...tick(g, now), tokenBudget: budget, updatedAt: now });
 }
 
+/** The same for the cost budget (dollars). */
+export function setCostBudget(g: GoalState, budget: number | null, now: number): GoalState {
+  if (g.status === 'complete') return g;
+  return settle({ ...tick(g, now), costBudgetUsd: budget, updatedAt: now });
+}
+
 /** Validates a setGoal update against the current goal; the error says why it is refused. */
 export function checkSetGoal(g: GoalState, req: unknown): Checked<SetGoalRequest> {
   if (typeof req !== 'object' || req === null || Array.isArray(req)) {
-    return { ok: false, error: 'setGoal takes an object {status?: "active"|"paused", tokenBudget?: number|null, objective?: string}' };
+    return { ok: false, error: 'setGoal takes an object {status?: "active"|"paused", tokenBudget?: number|null, costBudgetUsd?: number|null, objective?: string}' };
   }
   const r = req as Record<string, unknown>;
   const unknownKeys = Object.keys(r).filter((k) => !SET_GOAL_FIELDS.includes(k));
@@ -132,6 +180,11 @@ export function checkSetGoal(g: GoalState, req: unknown): Checked<SetGoalRequest
     if (!b.ok) return b;
     out.tokenBudget = b.value;
   }
+  if ('costBudgetUsd' in r) {
+    const b = validateCostBudget(r.costBudgetUsd);
+    if (!b.ok) return b;
+    out.costBudgetUsd = b.value;
+  }
   if ('objective' in r) {
     const o = validateObjective(r.objective);
     if (!o.ok) return o;
@@ -140,7 +193,7 @@ export function checkSetGoal(g: GoalState, req: unknown): Checked<SetGoalRequest
   return { ok: true, value: out };
 }
 
-const SET_GOAL_FIELDS = ['status', 'tokenBudget', 'objective'];
+const SET_GOAL_FIELDS = ['status', 'tokenBudget', 'costBudgetUsd', 'objective'];
 
 /** A new objective (already validated); the accounting, status and hold are unchanged. */
 export function setObjective(g: GoalState, objective: string, now: number): GoalState {
@@ -152,6 +205,7 @@ export function applySetGoal(g: GoalState, req: SetGoalRequest, now: number): Go
   let next = g;
   if (req.objective !== undefined) next = setObjective(next, req.objective, now);
   if ('tokenBudget' in req) next = setBudget(next, req.tokenBudget ?? null, now);
+  if ('costBudgetUsd' in req) next = setCostBudget(next, req.costBudgetUsd ?? null, now);
   if (req.status === 'paused') next = pause(next, 'paused by the user', now);
   if (req.status === 'active') next = resume(next, now);
   return next;
@@ -170,5 +224,9 @@ export function goalView(g: GoalState, now: number): Goal {
     createdAt: new Date(t.createdAt).toISOString(),
     updatedAt: new Date(t.updatedAt).toISOString(),
     statusReason: t.statusReason,
+    costBudgetUsd: t.costBudgetUsd ?? null,
+    costUsd: (t.unpricedCalls ?? 0) > 0 ? null : (t.pricedCostUsd ?? 0),
+    unpricedCalls: t.unpricedCalls ?? 0,
+    remainingCostUsd: t.costBudgetUsd == null ? null : Math.max(0, t.costBudgetUsd - (t.pricedCostUsd ?? 0)),
   };
 }

@@ -2,7 +2,8 @@
 import type { NewItem } from '../protocol/activities';
 import { formatDuration } from '../protocol/duration';
 import type { RunContext } from './context';
-import { goalView } from './goal';
+import { formatUsd } from '../protocol/goal';
+import { goalView, limitedByCost } from './goal';
 import type { SolverNext } from './state';
 
 export function escapeObjective(text: string): string {
@@ -29,12 +30,30 @@ export function continuationItem(ctx: RunContext): NewItem {
   };
 }
 
+/**
+ * The budget-limit message. A run with a cost budget says which budget was reached and shows the
+ * dollars too; a run without one sends the vars it always did (the model activity fills in the
+ * token heading and line, `budgetLimitDefaults` in src/activities/model.ts), so its text is unchanged.
+ */
 export function budgetLimitItem(ctx: RunContext): NewItem {
+  const g = ctx.state.goal;
+  const vars = goalVars(ctx);
+  const cost: Record<string, string> =
+    g.costBudgetUsd == null
+      ? {}
+      : {
+          budget_heading: limitedByCost(g) ? 'Cost budget reached' : 'Token budget reached',
+          budget_lines: [
+            `- Tokens used: ${vars.tokens_used} of ${vars.token_budget}`,
+            `- Cost: ${formatUsd(g.pricedCostUsd ?? 0)} of ${formatUsd(g.costBudgetUsd)}${(g.unpricedCalls ?? 0) > 0 ? ` (and ${g.unpricedCalls} model call(s) whose price is unknown)` : ''}`,
+          ].join('\n'),
+        };
   return {
     type: 'prompt_message',
     template: 'budget_limit',
     vars: {
-      ...goalVars(ctx),
+      ...vars,
+      ...cost,
       turns_allowed: String(ctx.input.budgetGraceTurns),
       model_calls_allowed: String(ctx.input.budgetGraceModelCalls),
     },

@@ -1,4 +1,4 @@
-/** A run's MCP tools (docs/behaviour.md §7.6, docs/architecture.md decision 16): listed once at its start and frozen. */
+/** A run's MCP tools (docs/behaviour.md §7.6, docs/architecture.md decision 17): listed once at its start and frozen. */
 import { isCancellation } from '@temporalio/workflow';
 import type { ListMcpToolsResult, NewItem } from '../protocol/activities';
 import { MAX_MCP_TOOLS_PER_SERVER, type McpServer } from '../protocol/mcp';

@@ -15,6 +15,7 @@ import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
 import { RunInputSchema, modelFor, reasoningEffortFor, type RunInput, type RunInputRaw } from '../protocol/runInput';
 import { formatZodError } from '../protocol/json';
+import { formatUsd } from '../protocol/goal';
 import { BudgetExhausted, RunContext, RunFailure } from './context';
 import { applySetGoal, checkSetGoal, complete, endUndelivered, goalView, migrateGoal, newGoal } from './goal';
 import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from '../protocol/names';
@@ -78,12 +79,14 @@ function failureReason(err: unknown): string | undefined {
 
 function initialState(input: RunInput): RunState {
   const now = Date.now();
+  // Only a run with a cost budget takes the cost into its decisions (and records the marker).
+  const costBudgetUsd = input.costBudgetUsd != null && patched('cost-budget') ? input.costBudgetUsd : null;
   return {
     runDir: '',
     sandbox: 'none',
     models: {},
     createdAt: new Date(now).toISOString(),
-    goal: newGoal(input.objective, input.tokenBudget, now),
+    goal: newGoal(input.objective, input.tokenBudget, now, costBudgetUsd),
     roles: {},
     phase: 'starting',
     activeRole: null,
@@ -117,10 +120,15 @@ function installHandlers(ctx: RunContext): void {
       if (!checked.ok) throw new Error(checked.error);
       const { status, objective } = checked.value;
       const before = ctx.state.goal;
-      const change = { ...('tokenBudget' in checked.value ? { tokenBudget: checked.value.tokenBudget } : {}), ...(objective !== undefined ? { objective } : {}) };
+      // A cost budget set on a running run takes the cost into its decisions from here on.
+      const costChange = 'costBudgetUsd' in checked.value && patched('cost-budget') ? { costBudgetUsd: checked.value.costBudgetUsd } : {};
+      const change = { ...('tokenBudget' in checked.value ? { tokenBudget: checked.value.tokenBudget } : {}), ...costChange, ...(objective !== undefined ? { objective } : {}) };
       ctx.setGoal(applySetGoal(before, change, ctx.now()));
       if ('tokenBudget' in checked.value && checked.value.tokenBudget !== before.tokenBudget) {
         ctx.event('budget', `token budget set to ${checked.value.tokenBudget ?? 'none'}`);
+      }
+      if ('costBudgetUsd' in costChange && (costChange.costBudgetUsd ?? null) !== (before.costBudgetUsd ?? null)) {
+        ctx.event('budget', `cost budget set to ${costChange.costBudgetUsd == null ? 'none' : formatUsd(costChange.costBudgetUsd)}`);
       }
       const objectiveChanged = ctx.state.goal.objective !== before.objective;
       if (objectiveChanged) {

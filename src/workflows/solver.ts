@@ -15,6 +15,7 @@ import { convergenceCheck, watchToolCalls } from './convergence';
 import { askDirector } from './direction';
 import { snapshotTurn } from './snapshots';
 import { budgetLimitItem, objectiveUpdatedItem, onIdle } from './idle';
+import { budgetReached } from './goal';
 import { abbreviate, outputCutItem, roleTools, runToolCalls } from './roleTurn';
 import type { SolverNext } from './state';
 import { verificationRound } from './verification';
@@ -100,7 +101,7 @@ export function budgetExhaustedOutcome(ctx: RunContext, detail?: string): RunOut
   return {
     runId: ctx.input.runId,
     status: 'budget_exhausted',
-    reason: detail ?? `token budget of ${g.tokenBudget} reached (${g.tokensUsed} used) and the Solver did not deliver within ${ctx.input.budgetGraceTurns} further turn(s)`,
+    reason: detail ?? `${budgetReached(g)} and the Solver did not deliver within ${ctx.input.budgetGraceTurns} further turn(s)`,
   };
 }
 

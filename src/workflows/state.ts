@@ -58,7 +58,7 @@ export interface RunState {
   waitingForWorker?: string | null;
   /** A project run (docs/behaviour.md §4.4): where the project is and the Solver works, how it delivers. */
   project?: RunProject;
-  /** The MCP tools frozen at the run's start (docs/architecture.md decision 16); absent: none. */
+  /** The MCP tools frozen at the run's start (docs/architecture.md decision 17); absent: none. */
   mcpTools?: McpToolInfo[];
 }
 

@@ -1,6 +1,6 @@
 /**
  * Records the replay fixture of a run with MCP servers (`mcp-tools` patch, docs/architecture.md
- * decision 16): its tools listed at the start (one server answers, one does not start), a Solver
+ * decision 17): its tools listed at the start (one server answers, one does not start), a Solver
  * call of an MCP tool, a Verifier, delivered (`mcp-tools-delivered.json`). See
  * histories.record.ts: never re-record an old fixture.
  */

@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import { InftyClient } from '../../src/client';
 import { startFakeModelServer, type FakeModelServer, type Responder } from './fakeModel';
 import type { RunInputRaw } from '../../src/protocol/runInput';
+import type { PriceTable } from '../../src/activities/prices';
 import { createInftyWorker, type InftyWorker } from '../../src/worker';
 
 let runtimeInstalled = false;
@@ -48,6 +49,8 @@ export async function startHarness(opts: {
   stream?: boolean;
   /** Overrides of the worker's model endpoint (e.g. no API key and no base URL). */
   endpoint?: { baseURL?: string; apiKey?: string };
+  /** The worker's INFTY_PRICES table (default: the package's table alone). */
+  prices?: PriceTable;
 }): Promise<Harness> {
   quietRuntime();
   const address = inject('temporalAddress');
@@ -66,6 +69,7 @@ export async function startHarness(opts: {
       runsRoot,
       defaultModel: 'fake-model',
       endpoint: { baseURL: model.baseUrl, apiKey: 'test-key', wireApi: opts.wireApi ?? 'responses', stream: opts.stream ?? true, ...opts.endpoint },
+      ...(opts.prices ? { prices: opts.prices } : {}),
     },
     tuning: { shutdownGraceTime: '1 second' },
   });

@@ -1,6 +1,6 @@
 /**
  * Connections to a run's MCP servers, pooled per run in the worker process (docs/architecture.md
- * decision 16). A connection that closed (the server crashed or exited), timed out or broke is
+ * decision 17). A connection that closed (the server crashed or exited), timed out or broke is
  * dropped, so the next call starts the server again.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';

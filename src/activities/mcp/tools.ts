@@ -1,5 +1,5 @@
 /**
- * MCP tools (docs/behaviour.md §7.6, docs/architecture.md decision 16): listed once at the run's
+ * MCP tools (docs/behaviour.md §7.6, docs/architecture.md decision 17): listed once at the run's
  * start and frozen in `$INFTY_HOME/mcp/<run>/tools.json` on the owner worker (the definitions the
  * model steps offer, the servers the calls reach); each call a journaled tool call whose output is
  * bounded and goes by reference like every tool's. Every failure of a server — it does not start,
