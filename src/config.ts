@@ -38,7 +38,7 @@ export interface InftyConfig {
   otlpEndpoint: string | undefined;
   /** TEMPORAL_TLS, TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME (src/host/temporalTls.ts); undefined: plaintext. */
   temporalTls: TLSConfig | undefined;
-  /** INFTY_PRICES: a JSON file of model prices over the package's table (src/activities/prices.ts), read by workers and `--cost-budget`. */
+  /** INFTY_PRICES: a JSON file of model prices over the package's table (src/host/prices.ts), read by workers and `--cost-budget`. */
   pricesFile: string | undefined;
   /** TEMPORAL_API_KEY, sent as `authorization: Bearer …`; never printed. */
   temporalApiKey: string | undefined;

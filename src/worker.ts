@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { createActivities, type ActivityDeps } from './activities';
 import { PayloadGuard } from './activities/payloadGuard';
 import type { ModelEndpoint } from './activities/model';
-import { loadPrices } from './activities/prices';
+import { loadPrices } from './host/prices';
 import type { InftyConfig } from './config';
 import { startDemoModel } from './demo/demoModel';
 import type { RunOwner } from './protocol/activities';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calcPrice } from '@pydantic/genai-prices';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { costOf, loadPrices, priceKnown } from '../src/activities/prices';
+import { costOf, loadPrices, priceKnown } from '../src/host/prices';
 import { UsageError } from '../src/errors';
 import { formatUsd, type Goal } from '../src/protocol/goal';
 import type { Progress } from '../src/protocol/progress';

@@ -14,7 +14,7 @@ import type { StepEnd, TranscriptItem, Usage } from '../protocol/items';
 import { attemptToken } from './durable/fence';
 import { failpoint } from './durable/failpoints';
 import { resolveEndpoint, type ModelDeps } from './model';
-import { costOf, NO_OVERRIDES } from './prices';
+import { costOf, NO_OVERRIDES } from '../host/prices';
 import { callModel, type ModelEndpoint } from './wire/call';
 import { compactRemotely, mayCompactRemotely } from './wire/compact';
 import { normalizeHistory, type ConversationItem } from './normalize';

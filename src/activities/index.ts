@@ -7,7 +7,7 @@ import { compact } from './compaction';
 import { validateDeliverable } from './deliverable';
 import { projectChange } from './project/projectChange';
 import { modelStep, type ModelEndpoint } from './model';
-import type { PriceTable } from './prices';
+import type { PriceTable } from '../host/prices';
 import { createRun, updateRunRecord } from './runStore';
 import { snapshotTurn } from './snapshots';
 import { executeTool } from './tools';

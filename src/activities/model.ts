@@ -17,7 +17,7 @@ import { normalizeHistory } from './normalize';
 import { attemptToken } from './durable/fence';
 import { failpoint } from './durable/failpoints';
 import { stepResult } from './stepResult';
-import { costOf, NO_OVERRIDES, type PriceTable } from './prices';
+import { costOf, NO_OVERRIDES, type PriceTable } from '../host/prices';
 import { readJournalOutput, journalPath } from './tools/journal';
 import { beginStep, endStep, transcriptPath } from './transcripts';
 import { callModel, type ModelEndpoint } from './wire/call';
@@ -34,7 +34,7 @@ export interface ModelDeps {
   autoCompactLimit?: number;
   /** The built-in scripted endpoint used by demo runs (started on first use). */
   demoEndpoint?: () => Promise<ModelEndpoint>;
-  /** INFTY_PRICES over the package's price table (src/activities/prices.ts); absent: the table alone. */
+  /** INFTY_PRICES over the package's price table (src/host/prices.ts); absent: the table alone. */
   prices?: PriceTable;
 }
 

@@ -35,7 +35,7 @@ export async function budget(config: InftyConfig, runId: string, value: string, 
 
 /** A cost budget needs every role's model priced (as for `--cost-budget`): exit 2 and nothing changed otherwise. */
 async function refuseUnpricedRoles(config: InftyConfig, infty: InftyClient, runId: string): Promise<void> {
-  const { loadPrices, priceKnown } = require('../activities/prices') as typeof import('../activities/prices');
+  const { loadPrices, priceKnown } = require('../host/prices') as typeof import('../host/prices');
   const table = loadPrices(config.pricesFile);
   const progress = await infty.progress(runId);
   const unpriced = Object.entries(progress.roles).filter(([, s]) => !priceKnown(s.model, table));

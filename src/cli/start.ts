@@ -6,7 +6,7 @@ import { UsageError } from '../errors';
 import { DEMO_OBJECTIVE } from '../protocol/demo';
 import { defaultRunId } from '../protocol/runId';
 import { DEFAULT_VERIFIERS, type RunInputRaw } from '../protocol/runInput';
-import { loadPrices, priceKnown } from '../activities/prices';
+import { loadPrices, priceKnown } from '../host/prices';
 import { detectSandbox } from '../worker';
 import { follow } from './follow';
 import { afterInterruptHint, catchInterrupts, exitCodeOf } from './interrupt';

@@ -9,7 +9,7 @@ import { inject } from 'vitest';
 import { InftyClient } from '../../src/client';
 import { startFakeModelServer, type FakeModelServer, type Responder } from './fakeModel';
 import type { RunInputRaw } from '../../src/protocol/runInput';
-import type { PriceTable } from '../../src/activities/prices';
+import type { PriceTable } from '../../src/host/prices';
 import { createInftyWorker, type InftyWorker } from '../../src/worker';
 
 let runtimeInstalled = false;

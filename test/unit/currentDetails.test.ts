@@ -51,7 +51,7 @@ describe('currentDetails', () => {
     const goal = accountUsage(newGoal('Write a haiku', 10_000, T0), { inputTokens: 1_200, cachedInputTokens: 0, outputTokens: 34, reasoningTokens: 0 }, T0 + 5_000);
     const md = currentDetails(state({ goal }), T0 + 65_000);
     expect(md).toContain('**Phase:** solving · **active role:** solver');
-    expect(md).toContain('**Goal:** active · **tokens used:** 1,234 of 10,000 (12%) · **active time:** 1m 05s');
+    expect(md).toContain('**Goal:** active · **tokens used:** 1,234 of 10,000 (12%) · **cost:** price unknown (1 call(s)) · **active time:** 1m 05s');
     expect(md).toContain('**Verification rounds:** 0');
     expect(md).not.toContain('Recent events');
   });

@@ -93,6 +93,9 @@ describe('newGoal', () => {
       objective: 'obj',
       status: 'active',
       tokenBudget: 500,
+      costBudgetUsd: null,
+      pricedCostUsd: 0,
+      unpricedCalls: 0,
       tokensUsed: 0,
       tokensEstimated: false,
       timeUsedSeconds: 0,
@@ -300,7 +303,7 @@ describe('checkSetGoal', () => {
     const r = checkSetGoal(active, { status: 'paused', budget: 10, goal: 'x' });
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(r.error).toContain('unknown field(s) budget, goal; allowed: status, tokenBudget, objective');
+      expect(r.error).toContain('unknown field(s) budget, goal; allowed: status, tokenBudget, costBudgetUsd, objective');
     }
   });
 
@@ -423,6 +426,11 @@ describe('goalView', () => {
       tokensEstimated: false,
       timeUsedSeconds: 12.3,
       remainingTokens: 650,
+      // A call accounted without a price is an unpriced call: the cost is unknown, never 0.
+      costBudgetUsd: null,
+      costUsd: null,
+      remainingCostUsd: null,
+      unpricedCalls: 1,
       createdAt: '2025-01-02T03:04:05.000Z',
       updatedAt: '2025-01-02T03:04:07.000Z',
       statusReason: null,

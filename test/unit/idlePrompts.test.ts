@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NewItem } from '../../src/protocol/activities';
+import { budgetLimitDefaults } from '../../src/activities/model';
 import { loadPrompt, promptsDir, renderTemplate } from '../../src/activities/prompts';
 import { accountUsage, newGoal, type GoalState } from '../../src/workflows/goal';
 import type { RunContext } from '../../src/workflows/context';
@@ -14,7 +15,9 @@ const placeholders = (text: string) => [...new Set([...text.matchAll(PLACEHOLDER
 /** The variables the workflow provides for each prompt_message template (src/workflows/idle.ts, ask.ts, solver.ts). */
 const WORKFLOW_VARS: Record<string, string[]> = {
   continuation: ['objective', 'time_used', 'tokens_used', 'token_budget', 'remaining_tokens'],
-  budget_limit: ['objective', 'time_used', 'tokens_used', 'token_budget', 'turns_allowed', 'model_calls_allowed'],
+  // budget_heading and budget_lines: the workflow's for a cost-budget run, else the model activity's
+  // budgetLimitDefaults, made from tokens_used and token_budget (which the workflow always sends).
+  budget_limit: ['objective', 'time_used', 'budget_heading', 'budget_lines', 'turns_allowed', 'model_calls_allowed'],
   finalization: [],
   correction: ['error', 'schema'],
   invalid_delivery: ['reason'],
@@ -171,10 +174,11 @@ describe('continuationItem and budgetLimitItem render with the real prompt files
       turns_allowed: '2',
       model_calls_allowed: '10',
     });
-    const text = renderTemplate(loadPrompt('budget_limit'), vars(item));
+    const text = renderTemplate(loadPrompt('budget_limit'), budgetLimitDefaults(vars(item)));
     expect(text).toContain('<untrusted_objective>\nship &lt;x&gt; &amp; y\n</untrusted_objective>');
     expect(text).toContain('Time used: 1m 5s');
-    expect(text).toContain('150');
+    expect(text).toContain('# Token budget reached');
+    expect(text).toContain('- Tokens used: 150 of 100');
     expect(text).not.toMatch(PLACEHOLDER);
   });
 
