@@ -20,6 +20,20 @@ import { addFile, deliver, say, withUsage } from './support/replies';
 import { WIRE_VARIANTS, endpointFor, wireRequest } from './support/wireCall';
 
 const bytesOf = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/** Opens once `n` watchers have printed something: the long step starts only when they follow the run (a loaded machine starts them slowly). */
+function gate(n: number): { opened: Promise<void>; seen: (who: string) => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  const who = new Set<string>();
+  return {
+    opened,
+    seen: (w) => {
+      who.add(w);
+      if (who.size >= n) open();
+    },
+  };
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the live detail (src/activities/live.ts)', () => {
@@ -186,12 +200,13 @@ describe('infty watch shows what runs, from heartbeat details', () => {
   it('watch --json: partial lines with the growing text of a long model stream, then the events and the outcome', async () => {
     const TEXT = Array.from({ length: 24 }, (_, i) => `Step ${String(i + 1).padStart(2, '0')}: reading the files and thinking it over.`).join('\n');
     const patch = addFile('deliverable/a.txt', ['a']);
+    const watching = gate(1);
     script = scriptByRole({
-      solver: [{ kind: 'tool_calls', text: TEXT, calls: [patch], streamGapMs: 400 }, deliver('deliverable/a.txt', 'streamed')],
+      solver: [async () => (await watching.opened, { kind: 'tool_calls', text: TEXT, calls: [patch], streamGapMs: 400 }), deliver('deliverable/a.txt', 'streamed')],
     });
     const runId = uniqueId('live-model');
     await h.infty.startRun({ runId, objective: 'Stream a long step', verifiers: [], sandbox: 'none', tokenBudget: 1_000_000 });
-    const r = await runCli(['watch', runId, '--json'], env, 90_000);
+    const r = await runCli(['watch', runId, '--json'], env, 90_000, { onStdout: () => watching.seen('json') });
     expect(r.code, r.stderr).toBe(0);
     const docs = jsonLines(r.stdout);
     const full = `${TEXT}\n[call apply_patch] ${JSON.stringify(patch.arguments)}`;
@@ -213,12 +228,19 @@ describe('infty watch shows what runs, from heartbeat details', () => {
 
   it("watch shows the tail of a running command's output (JSON and lines), secrets scrubbed", async () => {
     const cmd = `echo key=${SECRET}; for i in $(seq 1 16); do echo "tick $i of 16"; sleep 0.4; done; mkdir -p deliverable; echo ok > deliverable/t.txt`;
+    const watching = gate(2);
     script = scriptByRole({
-      solver: [{ kind: 'tool_calls', calls: [{ callId: 'call_ticks', name: 'shell', arguments: { command: ['bash', '-c', cmd] } }] }, deliver('deliverable/t.txt', 'ticked')],
+      solver: [
+        async () => (await watching.opened, { kind: 'tool_calls', calls: [{ callId: 'call_ticks', name: 'shell', arguments: { command: ['bash', '-c', cmd] } }] }),
+        deliver('deliverable/t.txt', 'ticked'),
+      ],
     });
     const runId = uniqueId('live-shell');
     await h.infty.startRun({ runId, objective: 'Tick', verifiers: [], sandbox: 'none', tokenBudget: 1_000_000 });
-    const [json, plain] = await Promise.all([runCli(['watch', runId, '--json'], env, 90_000), runCli(['watch', runId], env, 90_000)]);
+    const [json, plain] = await Promise.all([
+      runCli(['watch', runId, '--json'], env, 90_000, { onStdout: () => watching.seen('json') }),
+      runCli(['watch', runId], env, 90_000, { onStdout: () => watching.seen('plain') }),
+    ]);
     expect(json.code, json.stderr).toBe(0);
     // (The tool_call event quotes the command as the model wrote it: the secret is there, not in the live view.)
     const liveLines = plain.stdout.split('\n').filter((l) => l.startsWith('~ '));
