@@ -132,8 +132,9 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .action((id: string, f) => run((c) => show(c, id, f)));
   program
     .command('watch')
-    .description('live progress until the run ends')
+    .description('live progress until the run ends, with the text a running model step writes and the output of a running command')
     .argument('<run-id>')
+    .option('--json', 'JSON lines: events, phase changes, partial output, holds, then the outcome')
     .option('--exit-on-hold', 'stop following and exit 4 when the run is held (paused with a reason, e.g. a failing model endpoint); the run stays durable')
     .action((id: string, f) => run((c) => watch(c, id, f)));
   program

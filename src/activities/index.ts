@@ -17,6 +17,7 @@ import { commitItems, readTranscript, transcriptPath } from './transcripts';
 import { journaled, journalPath } from './tools/journal';
 import { digestToolOutput } from './tools/digest';
 import { isMcpToolName } from '../protocol/mcp';
+import { LiveText } from './live';
 import { callMcpTool, listMcpTools, mcpTool } from './mcp/tools';
 import { finalizeToolOutput } from './tools/output';
 
@@ -74,6 +75,8 @@ async function argumentsOf(input: ToolCallInput, deps: ActivityDeps): Promise<st
 async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<ToolOutputRef> {
   const ctx = Context.current();
   const args = await argumentsOf(input, deps);
+  // The tail of a command's output rides on its heartbeats (the live view, src/protocol/live.ts).
+  const live = new LiveText({ activity: 'runToolCall', role: input.role, attempt: ctx.info.attempt, callId: input.call.callId, tool: input.call.name });
   const execute = () =>
     executeTool(input.call.name, args, {
       runDir: input.runDir,
@@ -82,7 +85,8 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
       passEnv: input.passEnv,
       ...(input.workdir ? { workdir: input.workdir } : {}),
       signal: ctx.cancellationSignal,
-      heartbeat: () => ctx.heartbeat(),
+      heartbeat: () => ctx.heartbeat(live.detail()),
+      onOutput: (chunk) => live.output(chunk),
     });
   const path = journalPath(deps.home, input.runId, input.journalKey);
   if (isMcpToolName(input.call.name)) return runMcpCall(input, args, path, deps);

@@ -22,8 +22,13 @@ export function secretValues(env: NodeJS.ProcessEnv = process.env): SecretValue[
 
 /** `text` with every secret value of `env` replaced by `[REDACTED:<NAME>]`. */
 export function scrubSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  return scrubWith(text, secretValues(env));
+}
+
+/** `text` with each of `secrets` (as secretValues returns them) replaced by `[REDACTED:<NAME>]`. */
+export function scrubWith(text: string, secrets: SecretValue[]): string {
   let out = text;
-  for (const { name, value } of secretValues(env)) {
+  for (const { name, value } of secrets) {
     if (out.includes(value)) out = out.split(value).join(`[REDACTED:${name}]`);
   }
   return out;

@@ -5,7 +5,8 @@
 import type { InftyClient } from '../client';
 import type { RunOutcome } from '../protocol/outcome';
 import { isBudgetReason } from '../protocol/goal';
-import type { Progress } from '../protocol/progress';
+import type { Progress, RunEvent } from '../protocol/progress';
+import { livePartials, type LivePartial } from './live';
 import { formatEvent } from './render';
 import { note } from './session';
 import { retryTransient } from './transient';
@@ -27,6 +28,15 @@ export interface FollowOptions {
   embeddedWorker?: boolean;
   /** Return as soon as the run is held, after printing the hold (`--exit-on-hold`). */
   exitOnHold?: boolean;
+  /** Each new event (instead of printing it). */
+  onEvent?: (e: RunEvent) => void;
+  /** A hold was announced (printed), or the hold announced before was released (undefined). */
+  onHold?: (hold: Hold | undefined) => void;
+  /**
+   * Every poll: what the run's pending activities are producing (their heartbeat details, the live
+   * view); empty when nothing streams, and once the run has ended.
+   */
+  onLive?: (partials: LivePartial[]) => void;
 }
 
 export type Followed = { progress: Progress | undefined; outcome: RunOutcome; held?: undefined } | { progress: Progress; held: Hold; outcome?: undefined };
@@ -96,7 +106,10 @@ export async function follow(infty: InftyClient, runId: string, opts: FollowOpti
       last = p;
       if (p.lastEventSeq - p.events.length > lastSeq && lastSeq > 0) opts.print(`… ${p.lastEventSeq - p.events.length - lastSeq} earlier event(s) not shown`);
       const fresh = p.events.filter((e) => e.seq > lastSeq);
-      for (const e of fresh) opts.print(formatEvent(e));
+      for (const e of fresh) {
+        if (opts.onEvent) opts.onEvent(e);
+        else opts.print(formatEvent(e));
+      }
       lastSeq = Math.max(lastSeq, p.lastEventSeq);
       opts.onProgress?.(p);
       warned = false;
@@ -104,9 +117,11 @@ export async function follow(infty: InftyClient, runId: string, opts: FollowOpti
       // Once per hold: a new reason, or a new `paused` event (held again after a resume between two polls).
       if (hold && (hold.reason !== announced || fresh.some((e) => e.kind === 'paused'))) {
         for (const line of holdNotice(runId, hold, opts)) opts.print(line);
+        opts.onHold?.(hold);
       } else if (!hold && announced !== null) {
         // Also when the resumed run ended before this poll saw it running again.
         opts.print(`run ${runId} is no longer held (resumed)${p.status === 'running' ? '; following it' : ''}`);
+        opts.onHold?.(undefined);
       }
       announced = hold ? hold.reason : null;
       if (hold && opts.exitOnHold) return { progress: p, held: hold };
@@ -115,6 +130,8 @@ export async function follow(infty: InftyClient, runId: string, opts: FollowOpti
       if (!warned) note(`waiting for a worker to answer (${(err as Error).message.split('\n')[0]}); is \`infty worker\` running?`);
       warned = true;
     }
+    // Read from the description (heartbeat details): no worker needs to answer, and nothing reaches history.
+    if (opts.onLive) opts.onLive(running ? await livePartials(infty, described).catch(() => []) : []);
     if (!running) break;
     await sleep(POLL_MS);
   }

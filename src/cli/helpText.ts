@@ -53,7 +53,7 @@ const HELP: Record<string, { examples: string[]; env: Env }> = {
   fork: { examples: ['infty fork run-20250101-120000 --at-turn 3 --model gpt-5.1'], env: STARTS_RUNS },
   list: { examples: ['infty list', `infty list --where "InftyGoalStatus = 'paused'" --json`], env: READS_RUNS },
   show: { examples: ['infty show run-20250101-120000', 'infty show run-20250101-120000 --json'], env: READS_RUNS },
-  watch: { examples: ['infty watch run-20250101-120000'], env: ASKS_TEMPORAL },
+  watch: { examples: ['infty watch run-20250101-120000', 'infty watch run-20250101-120000 --json | jq -c \'select(.type == "partial")\''], env: ASKS_TEMPORAL },
   verify: { examples: ['infty verify run-20250101-120000'], env: READS_RUNS },
   diff: { examples: ['infty diff run-20250101-120000 --stat', 'infty diff run-20250101-120000 --at-turn 4'], env: DISK },
   apply: { examples: ['infty apply run-20250101-120000 --check', 'infty apply run-20250101-120000 --to ~/src/my-project'], env: DISK },

@@ -9,6 +9,7 @@ import { validateObjective, type Goal } from '../protocol/goal';
 import { formatDuration } from '../protocol/duration';
 import type { Progress } from '../protocol/progress';
 import { follow, holdNotice, holdOf } from './follow';
+import { ChangedPartials, formatLiveBlock, LiveLines, partialJson, type LivePartial } from './live';
 import { costLine, formatEvent, formatGoal, formatOutcome, formatPhase, formatPlan, formatProgress, formatProjectLines, formatSummary, formatTokens, goalBar, listedGoalStatus } from './render';
 import { withClient } from './embedded';
 import { afterInterruptHint, catchInterrupts, exitCodeOf, type Interrupt } from './interrupt';
@@ -183,7 +184,8 @@ async function readGoal(infty: InftyClient, runId: string): Promise<Goal> {
   return stored;
 }
 
-function dashboard(p: Progress): string {
+function dashboard(p: Progress, live: LivePartial[]): string {
+  const liveBlock = formatLiveBlock(live, { width: process.stdout.columns });
   return [
     `\x1b[1mInfty run ${p.runId}\x1b[0m  (${p.status})`,
     `phase:   ${formatPhase(p)}`,
@@ -194,11 +196,21 @@ function dashboard(p: Progress): string {
     ...formatPlan(p),
     'last events:',
     ...p.events.slice(-12).map((e) => `  ${formatEvent(e)}`),
+    ...(liveBlock.length ? ['', ...liveBlock] : []),
   ].join('\n');
 }
 
-/** A live view: redraws in place on a terminal, plain lines otherwise; exits when the run ends. */
-export async function watch(config: InftyConfig, runId: string, flags: { exitOnHold?: boolean } = {}): Promise<number> {
+interface WatchFlags {
+  exitOnHold?: boolean;
+  json?: boolean;
+}
+
+/**
+ * A live view: redraws in place on a terminal, plain lines otherwise, JSON lines with `--json`
+ * (docs/interface.md §2); the text of a running model step and the output of a running command come
+ * from the activities' heartbeat details. Exits when the run ends.
+ */
+export async function watch(config: InftyConfig, runId: string, flags: WatchFlags = {}): Promise<number> {
   const interrupt = catchInterrupts();
   try {
     return await withClient(config, (infty) => watchWith(infty, runId, flags, interrupt));
@@ -207,25 +219,51 @@ export async function watch(config: InftyConfig, runId: string, flags: { exitOnH
   }
 }
 
-async function watchWith(infty: InftyClient, runId: string, flags: { exitOnHold?: boolean }, interrupt: Interrupt): Promise<number> {
+const jsonLine = (doc: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(doc)}\n`);
+
+async function watchWith(infty: InftyClient, runId: string, flags: WatchFlags, interrupt: Interrupt): Promise<number> {
   await infty.describe(runId);
-  const tty = process.stdout.isTTY;
+  const json = flags.json === true;
+  const tty = process.stdout.isTTY && !json;
   let lastPhase = '';
+  let lastProgress: Progress | undefined;
+  const lines = new LiveLines();
+  const changed = new ChangedPartials();
+  const redraw = (p: Progress, live: LivePartial[]) => {
+    // Redrawn every poll: the hold and its next commands are part of the picture.
+    const hold = holdOf(p);
+    const advice = hold ? `\n\n${holdNotice(runId, hold, { exitOnHold: flags.exitOnHold }).join('\n')}` : '';
+    process.stdout.write(`\x1b[H\x1b[2J${dashboard(p, live)}${advice}\n`);
+  };
   const followed = follow(infty, runId, {
+    // With --json, human lines (a hold's next commands) go to stderr.
     print: (line) => {
-      if (!tty) process.stdout.write(`${line}\n`);
+      if (json) process.stderr.write(`${line}\n`);
+      else if (!tty) process.stdout.write(`${line}\n`);
+    },
+    ...(json ? { onEvent: (e) => jsonLine({ type: 'event', ...e }) } : {}),
+    onHold: (hold) => {
+      if (json) jsonLine(hold ? { type: 'held', reason: hold.reason, kind: hold.kind } : { type: 'released' });
     },
     onProgress: (p) => {
-      if (tty) {
-        // Redrawn every poll: the hold and its next commands are part of the picture.
-        const hold = holdOf(p);
-        const advice = hold ? `\n\n${holdNotice(runId, hold, { exitOnHold: flags.exitOnHold }).join('\n')}` : '';
-        process.stdout.write(`\x1b[H\x1b[2J${dashboard(p)}${advice}\n`);
-      } else {
-        const phase = `${p.phase}|${p.goal.status}|${p.goal.tokensUsed}`;
-        if (phase !== lastPhase) process.stdout.write(`-- phase ${p.phase}${p.activeRole ? ` (${p.activeRole})` : ''}; goal ${p.goal.status}; ${goalBar(p.goal)}\n`);
-        lastPhase = phase;
+      lastProgress = p;
+      if (tty) return; // drawn with the live view below
+      const phase = `${p.phase}|${p.goal.status}|${p.goal.tokensUsed}`;
+      if (phase !== lastPhase) {
+        if (json) {
+          const { status, tokensUsed, tokenBudget } = p.goal;
+          jsonLine({ type: 'phase', phase: p.phase, activeRole: p.activeRole, goal: { status, tokensUsed, tokenBudget } });
+        } else {
+          process.stdout.write(`-- phase ${p.phase}${p.activeRole ? ` (${p.activeRole})` : ''}; goal ${p.goal.status}; ${goalBar(p.goal)}\n`);
+        }
       }
+      lastPhase = phase;
+    },
+    onLive: (live) => {
+      if (json) for (const p of changed.changed(live)) jsonLine(partialJson(p));
+      else if (tty) {
+        if (lastProgress) redraw(lastProgress, live);
+      } else for (const line of lines.feed(live)) process.stdout.write(`${line}\n`);
     },
     exitOnHold: flags.exitOnHold,
   });
@@ -235,8 +273,12 @@ async function watchWith(infty: InftyClient, runId: string, flags: { exitOnHold?
     note(afterInterruptHint(runId, false));
     return exitCodeOf(ended);
   }
-  if (ended.held) return 4; // --exit-on-hold: the hold was printed; the run stays held (docs/interface.md §3)
+  if (ended.held) {
+    if (tty && lastProgress) redraw(lastProgress, []);
+    return 4; // --exit-on-hold: the hold was printed; the run stays held (docs/interface.md §3)
+  }
   const { progress, outcome } = ended;
-  if (progress) process.stdout.write(`\n${formatSummary(progress, outcome)}\n`);
+  if (json) jsonLine({ type: 'outcome', outcome });
+  else if (progress) process.stdout.write(`\n${formatSummary(progress, outcome)}\n`);
   return outcome.status === 'delivered' ? 0 : 1;
 }

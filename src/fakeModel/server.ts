@@ -225,7 +225,7 @@ async function answer<X extends OtherReply>(
   const { frames, tail } = renderStream(rec, wireReply);
   const all = [...frames, ...tail];
   // Spread chunks a little when a latency was asked for (about 10% extra in total, <= 25ms per chunk).
-  const gap = latency > 0 ? Math.min(25, Math.floor((latency * 0.1) / all.length)) : 0;
+  const gap = reply.streamGapMs ?? (latency > 0 ? Math.min(25, Math.floor((latency * 0.1) / all.length)) : 0);
   ex.res.writeHead(200, { ...SSE_HEADERS, 'x-request-id': `req_${rec.seq}` });
   ex.res.flushHeaders();
   for (const [i, frame] of all.entries()) {

@@ -56,11 +56,14 @@ export type IncompleteReason = 'max_output_tokens' | 'content_filter';
  * asked for it; Chat: the message's `reasoning_content`, the strings joined).
  * `incomplete`: the reply stopped early (Responses `status: "incomplete"`; Chat `finish_reason: "length"`).
  * `model`: the response's `model` (the model that answered); default the request's.
+ * `streamGapMs`: a streamed reply waits this long between its events (a long, slow stream; the
+ * text comes in about a dozen deltas); default a little when `latencyMs` is set, else none.
  */
 export interface ReplyOptions {
   usage?: Partial<Usage>;
   omitUsage?: boolean;
   latencyMs?: number;
+  streamGapMs?: number;
   reasoning?: string[];
   incomplete?: IncompleteReason;
   model?: string;

@@ -13,6 +13,8 @@ export interface ToolContext {
   signal?: AbortSignal;
   /** Called periodically by long-running tools (Temporal activity heartbeat). */
   heartbeat?: () => void;
+  /** Sees a command's output as it arrives (stdout and stderr as they interleave): the live view. */
+  onOutput?: (chunk: Buffer) => void;
   /**
    * Names of worker environment variables commands also get, beyond the allow-list (PATH, HOME,
    * LANG, LC_ALL, LC_CTYPE, TERM, TMPDIR). From the run's input.

@@ -156,8 +156,12 @@ export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolRe
       resolve(result(output, code, startedAt));
     };
 
-    child.stdout?.on('data', (chunk: Buffer) => capture.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => capture.push(chunk));
+    const onData = (chunk: Buffer): void => {
+      capture.push(chunk);
+      ctx.onOutput?.(chunk);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
 
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (settled) return;

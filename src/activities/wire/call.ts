@@ -7,6 +7,7 @@ import { classifyModelError, MODEL_NOT_CONFIGURED } from './errors';
 import { callResponses } from './responses';
 import type { WireRequest, WireResult } from './types';
 import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
+import { LiveText } from '../live';
 
 export interface ModelEndpoint {
   baseURL: string | undefined;
@@ -44,11 +45,16 @@ function notConfigured(runId: string): ApplicationFailure {
   );
 }
 
-/** One stateless request; heartbeats while data arrives and aborts when the activity is cancelled. */
+/**
+ * One stateless request; heartbeats while data arrives and aborts when the activity is cancelled.
+ * A turn's heartbeats carry the tail of the streamed text as their details (the live view,
+ * src/protocol/live.ts); a reply that is not streamed heartbeats without details.
+ */
 export async function callModel(endpoint: ModelEndpoint, request: WireRequest, tags: RequestTags): Promise<WireResult> {
   if (!endpoint.apiKey && !endpoint.baseURL) throw notConfigured(tags.runId);
   const ctx = Context.current();
-  const heartbeat = () => ctx.heartbeat();
+  const live = tags.purpose === 'turn' ? new LiveText({ activity: 'modelStep', role: tags.role, attempt: ctx.info.attempt }) : undefined;
+  const heartbeat = () => ctx.heartbeat(live?.detail());
   const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
   const where = endpoint.baseURL ?? 'the OpenAI API';
   try {
@@ -57,6 +63,7 @@ export async function callModel(endpoint: ModelEndpoint, request: WireRequest, t
       headers: { 'x-infty-run-id': tags.runId, 'x-infty-role': tags.role, 'x-infty-purpose': tags.purpose },
       signal: ctx.cancellationSignal,
       onData: heartbeat,
+      ...(live ? { onText: (delta: string) => live.text(delta), onCall: (name: string) => live.mark(`call ${name}`) } : {}),
     };
     return endpoint.wireApi === 'chat' ? await callChat(client, request, opts) : await callResponses(client, request, opts);
   } catch (err) {

@@ -105,7 +105,8 @@ export function parseChatCompletion(completion: ChatCompletion): ParsedReply {
   return { reply: { ...chatOutput(reasoningOf(message), message.content ?? null, toolCalls, choice.finish_reason), ...answeredBy(completion.model) }, usage: usageOf(completion.usage) };
 }
 
-async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, onData: () => void): Promise<ParsedReply> {
+async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, opts: Pick<CallOptions, 'onData' | 'onText' | 'onCall'>): Promise<ParsedReply> {
+  const { onData, onText, onCall } = opts;
   let text = '';
   let sawText = false;
   let reasoning = '';
@@ -123,12 +124,19 @@ async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, onData
       if (delta?.content) {
         text += delta.content;
         sawText = true;
+        onText?.(delta.content);
       }
       for (const tc of delta?.tool_calls ?? []) {
         const slot = (calls[tc.index] ??= { id: '', name: '', arguments: '' });
         if (tc.id) slot.id = tc.id;
-        if (tc.function?.name) slot.name += tc.function.name;
-        if (tc.function?.arguments) slot.arguments += tc.function.arguments;
+        if (tc.function?.name) {
+          if (slot.name === '') onCall?.(tc.function.name);
+          slot.name += tc.function.name;
+        }
+        if (tc.function?.arguments) {
+          slot.arguments += tc.function.arguments;
+          onText?.(tc.function.arguments);
+        }
       }
       if (choice.finish_reason) finish = choice.finish_reason;
     }
@@ -157,7 +165,7 @@ export async function callChat(client: OpenAI, req: WireRequest, opts: CallOptio
     const stream = await withPromptCacheKeyFallback(client.baseURL, chatParams(req, features), (p) =>
       client.chat.completions.create({ ...p, stream: true, stream_options: { include_usage: true } }, requestOptions),
     );
-    return readChatStream(stream, opts.onData);
+    return readChatStream(stream, opts);
   });
   return withUsage(req, reply);
 }

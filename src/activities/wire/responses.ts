@@ -107,9 +107,12 @@ export function parseResponse(response: OpenAIResponse): ParsedReply {
   return { reply: { text: texts.length ? texts.join('') : null, toolCalls, output, ...(incomplete ? { incomplete } : {}), ...model }, usage };
 }
 
-async function readResponseStream(stream: AsyncIterable<ResponseStreamEvent>, onData: () => void): Promise<OpenAIResponse> {
+async function readResponseStream(stream: AsyncIterable<ResponseStreamEvent>, opts: Pick<CallOptions, 'onData' | 'onText' | 'onCall'>): Promise<OpenAIResponse> {
+  const { onData, onText, onCall } = opts;
   for await (const event of stream) {
     onData();
+    if (event.type === 'response.output_text.delta' || event.type === 'response.function_call_arguments.delta') onText?.(event.delta);
+    else if (event.type === 'response.output_item.added' && event.item.type === 'function_call') onCall?.(event.item.name);
     if (event.type === 'response.completed' || event.type === 'response.incomplete') return event.response;
     if (event.type === 'response.failed') {
       throw new ModelWireError(`the model response failed: ${event.response.error?.message ?? 'unknown error'}`, true);
@@ -123,7 +126,7 @@ export async function callResponses(client: OpenAI, req: WireRequest, opts: Call
   const requestOptions = { headers: opts.headers, signal: opts.signal };
   const send = async (features: ResponsesFeatures): Promise<OpenAIResponse> => {
     const params = responsesParams(req, features);
-    if (req.stream) return readResponseStream(await client.responses.create({ ...params, stream: true }, requestOptions), opts.onData);
+    if (req.stream) return readResponseStream(await client.responses.create({ ...params, stream: true }, requestOptions), opts);
     const response = await client.responses.create({ ...params, stream: false }, requestOptions);
     opts.onData();
     return response;

@@ -52,4 +52,8 @@ export interface CallOptions {
   signal: AbortSignal;
   /** Called whenever data arrives, so the activity heartbeats while tokens stream. */
   onData: () => void;
+  /** Streamed assistant text and tool-call arguments as they arrive (the live view); not called for a reply that is not streamed. */
+  onText?: (delta: string) => void;
+  /** A streamed tool call begins (its name). */
+  onCall?: (name: string) => void;
 }
