@@ -5,6 +5,7 @@
  * as a type, for typed handles).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -110,6 +111,18 @@ describe('the import graph', () => {
 
   it('host helpers (shared by the CLI and the worker) import no internals either', () => {
     expect(violations(tsFilesUnder(join(SRC, 'host')), hostRule)).toEqual([]);
+  });
+
+  it('src/protocol imports no Node built-ins (the workflow bundle imports it)', () => {
+    const files = tsFilesUnder(join(SRC, 'protocol'));
+    expect(files.length).toBeGreaterThan(20);
+    const builtin = (s: string) => s.startsWith('node:') || builtinModules.includes(s.split('/')[0]!);
+    const found = files.flatMap((file) =>
+      importsOf(file, readFileSync(file, 'utf8'))
+        .filter((imp) => !imp.typeOnly && builtin(imp.specifier))
+        .map((imp) => `${relative(SRC, file)} imports '${imp.specifier}'`),
+    );
+    expect(found).toEqual([]);
   });
 
   it('sees every form of import, and tells type-only ones apart', () => {
