@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cancel, budget, setStatus, steer } from './cli/control';
+import { approve, deny, listApprovals } from './cli/approvals';
 import { fleet, singleRun, withFleetOptions, type FleetFlags } from './cli/fleet';
 import { goal, list, show, watch } from './cli/inspect';
 import { parsePositiveInt, runInputFromFlags, type CreateFlags } from './cli/flags';
@@ -59,6 +60,8 @@ function addCreateFlags(cmd: Command): Command {
     .option('--from-git <url[#ref]>', 'start from a clone of this git repository at ref (branch, tag or commit; default its HEAD), made by the worker')
     .option('--deliver <mode>', 'with --from/--from-git: path (what the Solver delivers, default) or diff (the patch of the change is the deliverable)')
     .option('--no-project-docs', 'read no AGENTS.md ($INFTY_HOME/AGENTS.md and the project\'s)')
+    .option('--approval <policy>', 'which tool calls wait for a person: never (default: escalation requests are refused), on-request (a command asking for network waits), untrusted (also every command outside the read-only safe list, and MCP tools not marked read-only)')
+    .option('--approval-timeout <duration>', 'deny a waiting call nobody decided within this long (e.g. 30m, 2h, 1d; default: wait until decided)')
     .option('--detach', 'start the run and return at once')
     .option('--json', 'print exactly one JSON document (the outcome, or {runId, status} with --detach)')
     .option('--exit-on-hold', 'stop following and exit 4 when the run is held (paused with a reason, e.g. a failing model endpoint); the run stays durable');
@@ -184,6 +187,25 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
       return fleet(c, 'budget', [id, value], f);
     }),
   );
+  program
+    .command('approvals')
+    .description('list the tool calls waiting for a person, across running runs')
+    .option('--where <query>', 'only runs this Temporal visibility query matches')
+    .option('--json', 'print a JSON array of the waiting calls')
+    .action((f) => run((c) => listApprovals(c, f)));
+  program
+    .command('approve')
+    .description('let a waiting tool call run (without CALL_ID: every call of the run that waits)')
+    .argument('<run-id>')
+    .argument('[call-id]')
+    .action((id: string, callId: string | undefined) => run((c) => approve(c, id, callId)));
+  program
+    .command('deny')
+    .description('refuse a waiting tool call; the Solver gets the reason as its output')
+    .argument('<run-id>')
+    .argument('<call-id>')
+    .option('--reason <text>', 'why (the Solver reads it)')
+    .action((id: string, callId: string, f: { reason?: string }) => run((c) => deny(c, id, callId, f.reason)));
   program
     .command('steer')
     .description("queue a message for the Solver's next turn")

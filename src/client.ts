@@ -12,6 +12,7 @@ import {
   type ConnectionLike,
   type QueryDefinition,
   type SignalDefinition,
+  type UpdateDefinition,
   type TLSConfig,
   type WorkflowExecutionInfo,
   type WorkflowHandle,
@@ -27,11 +28,14 @@ import {
   progressQuery,
   resumeSignal,
   setGoalUpdate,
+  approveUpdate,
+  denyUpdate,
   steerSignal,
   TOKENS_USED_KEY,
   WORKFLOW_TYPE,
 } from './protocol/names';
 import type { RunOutcome } from './protocol/outcome';
+import { APPROVALS_MEMO_KEY, type ApprovalResult, type PendingApproval } from './protocol/approval';
 import type { Progress } from './protocol/progress';
 import { RunInputSchema, type RunInput, type RunInputRaw } from './protocol/runInput';
 import { formatZodError } from './protocol/signals';
@@ -62,6 +66,8 @@ export interface RunListEntry {
   tokensUsed: number | null;
   startedAt: string | null;
   closedAt: string | null;
+  /** The execution's memo (only when listed with `memo: true`). */
+  memo?: Record<string, unknown>;
 }
 
 export function unreachableMessage(address: string, cause: unknown): string {
@@ -209,14 +215,39 @@ export class InftyClient {
       const checked = validateObjective(request.objective);
       if (!checked.ok) throw new UsageError(`refused: ${checked.error}`);
     }
+    return this.update(runId, setGoalUpdate, request, 'a goal change');
+  }
+
+  /** Approves `callId` (absent: every call of the run that waits); an unknown or decided call is refused (UsageError). */
+  async approve(runId: string, callId?: string): Promise<ApprovalResult> {
+    return this.update(runId, approveUpdate, callId === undefined ? {} : { callId }, 'an approval');
+  }
+
+  /** Denies `callId`; the Solver gets the reason as the call's output. */
+  async deny(runId: string, callId: string, reason?: string): Promise<ApprovalResult> {
+    return this.update(runId, denyUpdate, { callId, ...(reason?.trim() ? { reason: reason.trim() } : {}) }, 'a denial');
+  }
+
+  /**
+   * What waits for approval across running runs (`where`: a visibility query ANDed with it), from
+   * the runs' memo: no worker needed.
+   */
+  async pendingApprovals(where?: string): Promise<PendingApproval[]> {
+    const phase = `${PHASE_KEY.name} = 'awaiting_approval'`;
+    const runs = await this.list(Number.POSITIVE_INFINITY, { where: where?.trim() ? `${phase} AND (${where})` : phase, running: true, memo: true });
+    return runs.flatMap((r) => (Array.isArray(r.memo?.[APPROVALS_MEMO_KEY]) ? (r.memo[APPROVALS_MEMO_KEY] as PendingApproval[]) : []));
+  }
+
+  /** A validated update: the run must be running and a worker must poll; a validator's refusal is a UsageError. */
+  private async update<Ret, Arg>(runId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg, what: string): Promise<Ret> {
     await this.requireRunning(runId);
     if (!(await this.hasWorkflowPoller())) {
       throw new UnreachableError(
-        `no worker polls task queue "${this.options.taskQueue}", and a goal change is a Temporal update that a worker must accept (nothing was changed); start one with \`infty worker\`, then retry`,
+        `no worker polls task queue "${this.options.taskQueue}", and ${what} is a Temporal update that a worker must accept (nothing was changed); start one with \`infty worker\`, then retry`,
       );
     }
     try {
-      return await this.handle(runId).executeUpdate(setGoalUpdate, { args: [request] });
+      return await this.handle(runId).executeUpdate(def, { args: [arg] });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new UsageError(`refused: ${err.cause?.message ?? err.message}`);
       throw err;
@@ -271,7 +302,7 @@ export class InftyClient {
    * `filter.where`: a Temporal visibility query, ANDed with the workflow type (a query the server
    * refuses is a UsageError with its reason); `filter.running`: running executions only.
    */
-  async list(limit = 200, filter: { where?: string; running?: boolean } = {}): Promise<RunListEntry[]> {
+  async list(limit = 200, filter: { where?: string; running?: boolean; memo?: boolean } = {}): Promise<RunListEntry[]> {
     const seen = new Map<string, RunListEntry>();
     let query = `WorkflowType = '${WORKFLOW_TYPE}'`;
     if (filter.running) query += ` AND ExecutionStatus = 'Running'`;
@@ -279,7 +310,7 @@ export class InftyClient {
     try {
       for await (const wf of this.client.workflow.list({ query })) {
         if (seen.has(wf.workflowId)) continue;
-        seen.set(wf.workflowId, listEntry(wf));
+        seen.set(wf.workflowId, filter.memo ? { ...listEntry(wf), memo: wf.memo ?? {} } : listEntry(wf));
         if (seen.size >= limit) break;
       }
     } catch (err) {

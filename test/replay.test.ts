@@ -16,7 +16,7 @@ function fixturePatchIds(file: string): string[] {
 
 describe('determinism: recorded histories replay against the current workflow code', () => {
   it('has fixtures for the main scenarios', () => {
-    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout', 'turn-snapshots', 'fork-delivered', 'project-delivered', 'project-diff-delivered', 'goal-memo-paused-resumed', 'cost-budget-exhausted']) {
+    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout', 'turn-snapshots', 'fork-delivered', 'project-delivered', 'project-diff-delivered', 'goal-memo-paused-resumed', 'cost-budget-exhausted', 'approvals-decided']) {
       expect(fixtures).toContain(`${name}.json`);
     }
   });
@@ -42,6 +42,11 @@ describe('determinism: recorded histories replay against the current workflow co
   it('the cost-budget fixture records the patch a cost budget takes; runs without one never do', () => {
     expect(fixturePatchIds('cost-budget-exhausted.json')).toContain('cost-budget');
     for (const file of fixtures.filter((f) => f !== 'cost-budget-exhausted.json')) expect(fixturePatchIds(file), file).not.toContain('cost-budget');
+  });
+
+  it('the approvals fixture records the patch a gated call takes; runs where nothing waited never do', () => {
+    expect(fixturePatchIds('approvals-decided.json')).toContain('approvals');
+    for (const file of fixtures.filter((f) => f !== 'approvals-decided.json')) expect(fixturePatchIds(file), file).not.toContain('approvals');
   });
 
   it.each(fixtures)('%s replays without nondeterminism', async (file) => {

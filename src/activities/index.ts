@@ -84,6 +84,7 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
       allowNetwork: input.allowNetwork,
       passEnv: input.passEnv,
       ...(input.workdir ? { workdir: input.workdir } : {}),
+      ...(input.escalated ? { escalated: true } : {}),
       signal: ctx.cancellationSignal,
       heartbeat: () => ctx.heartbeat(live.detail()),
       onOutput: (chunk) => live.output(chunk),

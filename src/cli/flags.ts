@@ -7,6 +7,7 @@ import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { mcpServersFrom } from './mcpFlags';
+import { parseApproval, parseApprovalTimeout } from './approvalFlags';
 import { DELIVER_MODES, splitGitSource, type DeliverMode, type ProjectSource } from '../protocol/project';
 
 export interface CreateFlags {
@@ -37,6 +38,9 @@ export interface CreateFlags {
   fromGit?: string;
   deliver?: string;
   projectDocs?: boolean;
+  /** `--approval never|on-request|untrusted` and `--approval-timeout DURATION` (docs/behaviour.md §7.8). */
+  approval?: string;
+  approvalTimeout?: string;
   detach?: boolean;
   json?: boolean;
   /** Stop following and exit 4 when the run is held (implemented in the follow loop). */
@@ -131,6 +135,11 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date(), home?: s
   if (flags.projectDocs === false) input.projectDocs = false;
   const mcpServers = mcpServersFrom(flags.mcp, home, flags.mcpConfig !== false);
   if (mcpServers) input.mcpServers = mcpServers;
+  if (flags.approval !== undefined) input.approval = parseApproval(flags.approval);
+  if (flags.approvalTimeout !== undefined) {
+    if ((input.approval ?? 'never') === 'never') throw new UsageError('--approval-timeout goes with --approval on-request or untrusted: with the default "never" nothing waits (nothing was started)');
+    input.approvalTimeoutSecs = parseApprovalTimeout(flags.approvalTimeout);
+  }
   return input;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { InftyClient } from '../client';
 import type { RunOutcome } from '../protocol/outcome';
+import type { PendingApproval } from '../protocol/approval';
 import { isBudgetReason } from '../protocol/goal';
 import type { Progress, RunEvent } from '../protocol/progress';
 import { livePartials, type LivePartial } from './live';
@@ -17,8 +18,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Why a running run waits for someone (docs/behaviour.md §5.4). */
 export interface Hold {
   reason: string;
-  /** `user`: `infty pause`; `endpoint`: model retries ran out or no endpoint is configured; `steer`: stalled or not converging. */
-  kind: 'user' | 'endpoint' | 'steer' | 'other';
+  /**
+   * `user`: `infty pause`; `endpoint`: model retries ran out or no endpoint is configured; `steer`:
+   * stalled or not converging; `approval`: a tool call waits for `infty approve` / `infty deny`.
+   */
+  kind: 'user' | 'endpoint' | 'steer' | 'approval' | 'other';
+  /** `approval`: the waiting call. */
+  call?: PendingApproval;
 }
 
 export interface FollowOptions {
@@ -55,11 +61,22 @@ export function holdOf(p: Progress): Hold | undefined {
   return { reason, kind: 'other' };
 }
 
+/** A hold of the goal (above), else the first call waiting for a person (docs/behaviour.md §7.8). */
+export function waitOf(p: Progress): Hold | undefined {
+  const held = holdOf(p);
+  const call = p.status === 'running' && p.phase === 'awaiting_approval' ? p.approvals?.pending[0] : undefined;
+  if (held || !call) return held;
+  const why = call.kind === 'escalation' ? 'asks for network access' : 'is not known to be read-only';
+  return { kind: 'approval', call, reason: `waiting for approval of ${call.callId}: ${call.tool} ${why}: ${call.command}` };
+}
+
 /** What a held run needs, as lines: the reason and the exact next commands. */
 export function holdNotice(runId: string, hold: Hold, opts: { embeddedWorker?: boolean; exitOnHold?: boolean } = {}): string[] {
   const resume = `infty resume ${runId}`;
   const lines =
-    hold.kind === 'user'
+    hold.kind === 'approval' && hold.call
+      ? approvalNotice(runId, hold.call)
+      : hold.kind === 'user'
       ? [`run ${runId} is paused by the user; \`${resume}\` resumes it`]
       : [`run ${runId} is held: ${hold.reason}`, '  the run is durable and waits; nothing is lost. To go on:', ...nextSteps(runId, hold, opts)];
   lines.push(
@@ -68,6 +85,18 @@ export function holdNotice(runId: string, hold: Hold, opts: { embeddedWorker?: b
       : `  (still following; Ctrl+C stops following and leaves the run held)`,
   );
   return lines;
+}
+
+function approvalNotice(runId: string, call: PendingApproval): string[] {
+  const why = call.kind === 'escalation' ? 'asks for network access' : 'is not on the read-only safe list';
+  return [
+    `run ${runId} waits for a person: ${call.tool} call ${call.callId} ${why}:`,
+    `    ${call.command}`,
+    ...(call.justification ? [`    why: ${call.justification}`] : []),
+    `  decide from any terminal${call.expiresAt ? ` (denied at ${call.expiresAt} if nobody answers)` : ''}:`,
+    `    infty approve ${runId} ${call.callId}`,
+    `    infty deny ${runId} ${call.callId} --reason "…"`,
+  ];
 }
 
 function nextSteps(runId: string, hold: Hold, opts: { embeddedWorker?: boolean; exitOnHold?: boolean }): string[] {
@@ -113,7 +142,7 @@ export async function follow(infty: InftyClient, runId: string, opts: FollowOpti
       lastSeq = Math.max(lastSeq, p.lastEventSeq);
       opts.onProgress?.(p);
       warned = false;
-      const hold = holdOf(p);
+      const hold = waitOf(p);
       // Once per hold: a new reason, or a new `paused` event (held again after a resume between two polls).
       if (hold && (hold.reason !== announced || fresh.some((e) => e.kind === 'paused'))) {
         for (const line of holdNotice(runId, hold, opts)) opts.print(line);

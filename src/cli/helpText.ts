@@ -43,7 +43,11 @@ const READS_RUNS: Env = [...TEMPORAL, ...DISK, ...TRACES];
 
 const HELP: Record<string, { examples: string[]; env: Env }> = {
   run: {
-    examples: ['infty run "Write a CSV-to-JSON converter in Python with tests"', 'infty run --from . --network on "Fix the failing test in test/parser.test.js"'],
+    examples: [
+      'infty run "Write a CSV-to-JSON converter in Python with tests"',
+      'infty run --from . --network on "Fix the failing test in test/parser.test.js"',
+      'infty run --from . --approval on-request "Upgrade lodash and fix what breaks"',
+    ],
     env: STARTS_RUNS,
   },
   create: {
@@ -62,6 +66,9 @@ const HELP: Record<string, { examples: string[]; env: Env }> = {
   resume: { examples: ['infty resume run-20250101-120000', `infty resume --where "InftyGoalStatus = 'paused'" --yes`], env: ASKS_TEMPORAL },
   budget: { examples: ['infty budget run-20250101-120000 500000', 'infty budget run-20250101-120000 none'], env: ASKS_TEMPORAL },
   steer: { examples: ['infty steer run-20250101-120000 "Use pytest, not unittest"'], env: ASKS_TEMPORAL },
+  approvals: { examples: ['infty approvals', `infty approvals --where "InftyGoalStatus = 'active'" --json`], env: ASKS_TEMPORAL },
+  approve: { examples: ['infty approve run-20250101-120000 call_8f2', 'infty approve run-20250101-120000'], env: ASKS_TEMPORAL },
+  deny: { examples: ['infty deny run-20250101-120000 call_8f2 --reason "use the vendored copy in lib/"'], env: ASKS_TEMPORAL },
   cancel: { examples: ['infty cancel run-20250101-120000', `infty cancel --where "StartTime < '2025-01-01T00:00:00Z'"`], env: ASKS_TEMPORAL },
   worker: {
     examples: ['OPENAI_API_KEY=sk-... infty worker', 'OPENAI_BASE_URL=http://localhost:11434/v1 infty worker --build-id 2025-01-01'],

@@ -8,7 +8,7 @@ import { readRunJson, type RunJson } from '../host/runJson';
 import { validateObjective, type Goal } from '../protocol/goal';
 import { formatDuration } from '../protocol/duration';
 import type { Progress } from '../protocol/progress';
-import { follow, holdNotice, holdOf } from './follow';
+import { follow, holdNotice, waitOf } from './follow';
 import { ChangedPartials, formatLiveBlock, LiveLines, partialJson, type LivePartial } from './live';
 import { costLine, formatEvent, formatGoal, formatOutcome, formatPhase, formatPlan, formatProgress, formatProjectLines, formatSummary, formatTokens, goalBar, listedGoalStatus } from './render';
 import { withClient } from './embedded';
@@ -231,7 +231,7 @@ async function watchWith(infty: InftyClient, runId: string, flags: WatchFlags, i
   const changed = new ChangedPartials();
   const redraw = (p: Progress, live: LivePartial[]) => {
     // Redrawn every poll: the hold and its next commands are part of the picture.
-    const hold = holdOf(p);
+    const hold = waitOf(p);
     const advice = hold ? `\n\n${holdNotice(runId, hold, { exitOnHold: flags.exitOnHold }).join('\n')}` : '';
     process.stdout.write(`\x1b[H\x1b[2J${dashboard(p, live)}${advice}\n`);
   };
@@ -243,7 +243,7 @@ async function watchWith(infty: InftyClient, runId: string, flags: WatchFlags, i
     },
     ...(json ? { onEvent: (e) => jsonLine({ type: 'event', ...e }) } : {}),
     onHold: (hold) => {
-      if (json) jsonLine(hold ? { type: 'held', reason: hold.reason, kind: hold.kind } : { type: 'released' });
+      if (json) jsonLine(hold ? { type: 'held', reason: hold.reason, kind: hold.kind, ...(hold.call ? { call: hold.call } : {}) } : { type: 'released' });
     },
     onProgress: (p) => {
       lastProgress = p;

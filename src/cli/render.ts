@@ -127,6 +127,17 @@ export function formatPlan(p: Progress): string[] {
   return [`plan (as last reported by the Solver${ended}):`, ...p.plan.steps.map((s) => `  [${s.status === 'completed' ? 'x' : s.status === 'in_progress' ? '>' : ' '}] ${s.step}`)];
 }
 
+/** The approval policy when it is not `never`, and each call waiting for a person with the commands that decide it. */
+export function formatApprovals(p: Progress): string[] {
+  const a = p.approvals;
+  if (!a || (a.policy === 'never' && !a.pending.length)) return [];
+  const decided = a.decided.length ? `; decided so far: ${a.decided.length}` : '';
+  return [
+    `approval:  ${a.policy}${decided}`,
+    ...a.pending.map((c) => `  waiting: ${c.callId} ${c.tool}: ${c.command}${c.justification ? ` (why: ${c.justification})` : ''} — infty approve ${p.runId} ${c.callId} | infty deny ${p.runId} ${c.callId} --reason "…"`),
+  ];
+}
+
 /** Workflow statuses (lower case) of an execution that has ended. */
 const CLOSED_WORKFLOW = ['completed', 'failed', 'cancelled', 'terminated', 'timed_out'];
 
@@ -154,6 +165,7 @@ export function formatProgress(p: Progress, lastEvents = 15): string {
     `tokens:    ${goalBar(p.goal)}`,
     `cost:      ${costLine(p.goal)}`,
     `time:      ${formatDuration(p.goal.timeUsedSeconds)} active; verification rounds: ${p.verificationRounds}; continued-as-new: ${p.continueAsNewCount}`,
+    ...formatApprovals(p),
     ...formatPlan(p),
     'roles:',
     formatRoles(p),

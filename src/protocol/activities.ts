@@ -181,6 +181,8 @@ export interface ToolCallInput {
   passEnv: string[];
   /** Where relative paths and commands start (a project run's working directory); absent: the run directory. */
   workdir?: string;
+  /** A person approved this call's escalation request (docs/behaviour.md §7.8): the command gets network access. */
+  escalated?: boolean;
 }
 
 /** Where a tool's output is: the next model step reads it from the journal. */

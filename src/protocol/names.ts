@@ -4,6 +4,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalResult, ApproveRequest, DenyRequest } from './approval';
 import type { Goal, SetGoalRequest } from './goal';
 import type { Progress } from './progress';
 
@@ -12,6 +13,8 @@ export const WORKFLOW_TYPE = 'inftyRun';
 export const progressQuery = defineQuery<Progress>('progress');
 export const goalQuery = defineQuery<Goal>('goal');
 export const setGoalUpdate = defineUpdate<Goal, [SetGoalRequest]>('setGoal');
+export const approveUpdate = defineUpdate<ApprovalResult, [ApproveRequest]>('approve');
+export const denyUpdate = defineUpdate<ApprovalResult, [DenyRequest]>('deny');
 export const steerSignal = defineSignal<[{ message: string }]>('steer');
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');

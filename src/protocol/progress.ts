@@ -1,8 +1,9 @@
+import type { ApprovalsView } from './approval';
 import type { Goal } from './goal';
 import type { RunOutcome, TerminalStatus } from './outcome';
 import type { ReasoningEffort } from './reasoning';
 
-export type Phase = 'starting' | 'solving' | 'directing' | 'validating' | 'verifying' | 'paused' | 'waiting_for_worker' | 'finished';
+export type Phase = 'starting' | 'solving' | 'directing' | 'validating' | 'verifying' | 'paused' | 'awaiting_approval' | 'waiting_for_worker' | 'finished';
 
 export type EventKind =
   | 'run_started'
@@ -37,6 +38,8 @@ export type EventKind =
   | 'snapshot_failed'
   | 'mcp_tools'
   | 'mcp_server_failed'
+  | 'approval_requested'
+  | 'approval_decided'
   | 'outcome';
 
 export interface RunEvent {
@@ -100,5 +103,7 @@ export interface Progress {
   events: RunEvent[];
   /** seq of the newest event ever emitted (events holds only the most recent ones). */
   lastEventSeq: number;
+  /** The approval policy, what waits for a person and the last decisions (docs/behaviour.md §7.8); absent from older workers. */
+  approvals?: ApprovalsView;
   outcome?: RunOutcome;
 }

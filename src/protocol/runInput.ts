@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { APPROVAL_POLICIES } from './approval';
 import { MAX_OBJECTIVE_CHARS } from './goal';
 import { McpServersSchema } from './mcp';
 import { ProjectSourceSchema } from './project';
@@ -80,6 +81,10 @@ export const RunInputSchema = z
     projectDocs: z.boolean().default(true),
     /** MCP servers whose tools the run offers (docs/behaviour.md §7.6): listed once at the start by the owner worker. */
     mcpServers: McpServersSchema.optional(),
+    /** Which tool calls wait for a person (docs/behaviour.md §7.8): `never` (escalations refused), `on-request`, `untrusted`. */
+    approval: z.enum(APPROVAL_POLICIES, { error: () => `approval policy must be one of ${APPROVAL_POLICIES.join(', ')}` }).default('never'),
+    /** A call nobody decides within this many seconds is denied with that reason; absent: it waits until decided. */
+    approvalTimeoutSecs: z.number().positive('the approval timeout must be positive').optional(),
     /** Use the worker's built-in scripted model endpoint (the offline demo). */
     demo: z.boolean().default(false),
     /**

@@ -52,6 +52,7 @@ export const TOOLS = {
       'The command is an argv array executed without a shell; to use shell syntax (pipes, redirection, &&, globbing) run it through bash, e.g. ["bash", "-lc", "ls -la | head"].',
       'Commands run in the run directory unless workdir is given (it must be inside the run directory). Standard input is closed, so interactive programs will not work.',
       'Commands may be sandboxed: only the run directory is writable, /tmp is private, and network access may be unavailable.',
+      'If a command needs network access (for example to install a dependency), set sandbox_permissions to "require_escalated" and give a one-sentence justification: depending on the run\'s approval policy a person approves or denies it (you get the reason), or it is refused. Writes stay confined to the run directory either way.',
       'Long output is truncated to its beginning and end; redirect it to a file and read parts of it if you need more. Prefer `rg` / `rg --files` for searching text and files when available.',
       'Do not use the shell to edit files: use apply_patch.',
     ].join('\n'),
@@ -71,6 +72,15 @@ export const TOOLS = {
         timeout_ms: {
           type: 'number',
           description: 'The timeout for the command in milliseconds (default 60000, maximum 600000). A command that times out is killed and reports exit code 124.',
+        },
+        sandbox_permissions: {
+          type: 'string',
+          enum: ['use_default', 'require_escalated'],
+          description: 'Sandbox permissions for the command. "require_escalated" asks a person to let it use the network; "use_default" (or leaving it out) runs it in the sandbox.',
+        },
+        justification: {
+          type: 'string',
+          description: 'Only with sandbox_permissions "require_escalated": one sentence, shown to the person who decides, on why the command needs it.',
         },
       },
       required: ['command'],

@@ -18,6 +18,7 @@ import type { ReasoningEffort } from '../protocol/reasoning';
 import type { RunInput } from '../protocol/runInput';
 import { instructionsOverride, promptNameFor, reasoningEffortFor } from '../protocol/runInput';
 import { MODEL_NON_RETRYABLE, runActivities, type RunActivities } from './activities';
+import { approvalsView } from './approvals';
 import { currentDetails } from './details';
 import { formatUsd } from '../protocol/goal';
 import { accountUsage, budgetReached, goalView, isHeld, limitedByCost, pause, resume, type GoalState } from './goal';
@@ -354,6 +355,7 @@ export class RunContext {
       continueAsNewCount: s.continueAsNewCount,
       events: s.events,
       lastEventSeq: s.lastEventSeq,
+      approvals: approvalsView(this),
       ...(s.outcome ? { outcome: s.outcome } : {}),
     };
   }

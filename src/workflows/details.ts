@@ -67,6 +67,13 @@ export function currentDetails(state: RunState, now: number): string {
   if (state.owner) phase.push(`**worker:** ${inline(state.owner.workerId, 80)}`);
   status.push(phase.join(' · '));
   if (state.waitingForWorker) status.push(`**Waiting for worker:** ${inline(state.waitingForWorker)}`);
+  for (const p of state.approvals?.pending ?? []) {
+    const why = p.kind === 'escalation' ? 'asks for network access' : 'not on the read-only safe list';
+    status.push(
+      `**Waiting for approval:** ${inline(p.tool, 80)} (${why}): ${inline(p.command, 160)}${p.justification ? ` — ${inline(p.justification, 120)}` : ''} · ` +
+        `decide with: ${inline(`infty approve ${p.runId} ${p.callId}`, 200)} (or infty deny … --reason …)${p.expiresAt ? ` · denied at ${inline(p.expiresAt, 40)} if nobody answers` : ''}`,
+    );
+  }
 
   const budget =
     goal.tokenBudget === null

@@ -4,6 +4,7 @@ import type { NewItem, StepToolCall, ToolOutputRef } from '../protocol/activitie
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import { mcpToolsFor } from '../protocol/mcp';
 import { isWorkflowTool, toolSpec, toolsFor } from '../protocol/tools';
+import { approvalGate } from './approvals';
 import type { RunContext } from './context';
 import { WORKFLOW_TOOLS } from './workflowTools';
 
@@ -65,13 +66,22 @@ async function runToolCall(ctx: RunContext, role: string, call: StepToolCall, ob
     return inline(`tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`);
   }
   if (isWorkflowTool(call.name)) return inline(WORKFLOW_TOOLS[call.name](ctx, call));
+  const gate = await approvalGate(ctx, role, call); // docs/behaviour.md §7.8
+  if (!gate.run) return inline(gate.output);
   const r = ctx.role(role);
   const journalKey = `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`;
   const common = { runId: ctx.input.runId, journalKey, runDir: ctx.state.runDir, role, sandbox: ctx.state.sandbox, allowNetwork: ctx.input.allowNetwork };
   if (!patched('tool-output-by-reference')) return inline(await ctx.activities.tools.runTool({ ...common, call }));
   // The Solver of a project run works in the project (docs/behaviour.md §4.4); Verifiers read from the run directory, where claim paths start.
   const workdir = role === 'solver' ? ctx.state.project?.workdir : undefined;
-  const ref = await ctx.activities.tools.runToolCall({ ...common, generation: r.generation, call, passEnv: ctx.input.passEnv, ...(workdir ? { workdir } : {}) });
+  const ref = await ctx.activities.tools.runToolCall({
+    ...common,
+    generation: r.generation,
+    call,
+    passEnv: ctx.input.passEnv,
+    ...(workdir ? { workdir } : {}),
+    ...(gate.escalated ? { escalated: true } : {}),
+  });
   observe?.(call, ref);
   return { type: 'tool_output_ref', callId: call.callId, journalKey: ref.journalKey };
 }

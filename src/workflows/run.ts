@@ -24,6 +24,7 @@ import { budgetExhaustedOutcome, solverLoop } from './solver';
 import { adoptForkPositions, forkOpening } from './snapshots';
 import { projectOpening } from './project';
 import { startMcp } from './mcp';
+import { installApprovalHandlers } from './approvals';
 import type { CarriedState, RunState } from './state';
 
 /** Steering messages longer than this are cut (marked) so one signal cannot bloat every later payload. */
@@ -111,6 +112,7 @@ function initialState(input: RunInput): RunState {
 }
 
 function installHandlers(ctx: RunContext): void {
+  installApprovalHandlers(ctx);
   setHandler(progressQuery, () => ctx.progress());
   setHandler(goalQuery, () => goalView(ctx.state.goal, ctx.now()));
   setHandler(

@@ -1,6 +1,7 @@
 /** The small, serializable state of a run: all a continue-as-new carries. */
 import type { NewItem, RunOwner, RunProject } from '../protocol/activities';
 import type { McpToolInfo } from '../protocol/mcp';
+import type { ApprovalState } from './approvals';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { RunOutcome } from '../protocol/outcome';
 import type { Phase, PlanStep, RoleStats, RunEvent } from '../protocol/progress';
@@ -58,6 +59,8 @@ export interface RunState {
   waitingForWorker?: string | null;
   /** A project run (docs/behaviour.md §4.4): where the project is and the Solver works, how it delivers. */
   project?: RunProject;
+  /** Calls waiting for a person and the last decisions (docs/behaviour.md §7.8); absent until the first gated call. */
+  approvals?: ApprovalState;
   /** The MCP tools frozen at the run's start (docs/architecture.md decision 17); absent: none. */
   mcpTools?: McpToolInfo[];
 }

@@ -18,7 +18,7 @@ export const directive = (d: string, rationale: string | null = null) => say(JSO
 export const verdict = (v: 'pass' | 'fail', reasons: string[] = [], suggestions: string[] = []) =>
   say(JSON.stringify({ verdict: v, reasons, suggestions }));
 
-export const tools = (...calls: { name: string; arguments: Record<string, unknown> | string }[]): ScriptedReply => ({
+export const tools = (...calls: { name: string; arguments: Record<string, unknown> | string; callId?: string }[]): ScriptedReply => ({
   kind: 'tool_calls',
   calls,
 });

@@ -9,6 +9,8 @@ export interface ToolContext {
   workdir?: string;
   sandbox: SandboxMode;
   allowNetwork: boolean;
+  /** A person approved this call's escalation request: network access, writes still confined (docs/behaviour.md §7.8). */
+  escalated?: boolean;
   /** Aborts a running tool (e.g. activity cancellation). */
   signal?: AbortSignal;
   /** Called periodically by long-running tools (Temporal activity heartbeat). */

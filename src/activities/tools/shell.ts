@@ -13,6 +13,7 @@ import { wrapCommand } from './sandbox';
 import type { ToolText } from './truncate';
 import { findProgram } from './which';
 import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
+import { ESCALATION_REQUEST, requestsEscalation } from '../../protocol/approval';
 
 export const DEFAULT_SHELL_TIMEOUT_MS = 60_000;
 export const MAX_SHELL_TIMEOUT_MS = 600_000;
@@ -23,7 +24,14 @@ export const ShellArgs = z.object({
   command: z.array(z.string()).min(1, 'must contain at least the program to run'),
   workdir: z.string().optional(),
   timeout_ms: z.number().int().positive().optional(),
+  sandbox_permissions: z.enum(['use_default', ESCALATION_REQUEST]).optional(),
+  justification: z.string().optional(),
 });
+
+/** An escalation no person approved (the policy is `never`, or the request could not be shown): refused, not run. */
+export const ESCALATION_REFUSED =
+  'Error: this command asked to run outside the sandbox (sandbox_permissions "require_escalated"), and no person approved it: ' +
+  "this run's approval policy refuses escalations. It was not run. Run it without sandbox_permissions, or do the work without network access.";
 
 function result(output: ToolText, exitCode: number, startedAt: number): ToolResult {
   const durationSeconds = Math.round((Date.now() - startedAt) / 100) / 10;
@@ -64,6 +72,7 @@ export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolRe
   const parsed = ShellArgs.safeParse(args);
   if (!parsed.success) return formatArgsError('shell', parsed.error);
   const { command, workdir } = parsed.data;
+  if (requestsEscalation(parsed.data) && !ctx.escalated) return ESCALATION_REFUSED;
   if (!command[0]) return 'Error: invalid arguments for shell: command: the program (command[0]) must be a non-empty string';
   const timeoutMs = Math.min(parsed.data.timeout_ms ?? DEFAULT_SHELL_TIMEOUT_MS, MAX_SHELL_TIMEOUT_MS);
 
@@ -88,7 +97,8 @@ export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolRe
   const env = toolEnv(ctx.sandbox, ctx.passEnv);
   let spawned: { file: string; args: string[] };
   if (ctx.sandbox === 'bwrap') {
-    spawned = wrapCommand('bwrap', command, { runDir, cwd, allowNetwork: ctx.allowNetwork });
+    // An approved escalation gets network; writes stay confined to the run directory (docs/behaviour.md §7.8).
+    spawned = wrapCommand('bwrap', command, { runDir, cwd, allowNetwork: ctx.allowNetwork || ctx.escalated === true });
   } else {
     // The guard would report a missing program in its own words; report it as spawn does.
     const program = findProgram(command[0], env.PATH ?? '/usr/bin:/bin', cwd);
