@@ -235,6 +235,24 @@ describe('approvals', () => {
     expect(existsSync(join(t.home, 'runs', t.runId, 'f.txt'))).toBe(true);
   });
 
+  it('a run cancelled while a call waits: nothing is listed as waiting any more, and the call never ran', { timeout: 120_000 }, async () => {
+    const t = await setUp('appr-cancel', [tools(sh('call_c', 'echo c > c.txt', 'please')), deliver('deliverable/a.txt')]);
+    await t.workers.start(t.env);
+    await t.start({});
+    await t.waiting('call_c');
+    const described = await t.infty.describe(t.runId);
+    expect(described.raw.pendingActivities ?? [], 'the wait holds no activity').toEqual([]);
+    expect((await t.cli('cancel', t.runId)).code).toBe(0);
+    expect((await t.infty.result(t.runId)).status).toBe('cancelled');
+    const p = await t.infty.progress(t.runId);
+    expect(p.approvals?.pending).toEqual([]);
+    expect(p.approvals?.decided).toMatchObject([{ callId: 'call_c', verdict: 'denied', reason: 'the run ended (cancelled) before anyone decided' }]);
+    // The server drops a memo field upserted empty: either way nothing is listed as waiting.
+    expect((await t.infty.describe(t.runId)).memo?.inftyApprovals ?? []).toEqual([]);
+    expect((await t.cli('approvals', '--where', `WorkflowId = '${t.runId}'`)).stdout).toContain('nothing waits for approval');
+    expect(existsSync(join(t.home, 'runs', t.runId, 'c.txt'))).toBe(false);
+  });
+
   it('the wait survives a restart of the Temporal server', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'infty-appr-restart-'));
     homes.push(dir);

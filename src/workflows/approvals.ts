@@ -103,6 +103,14 @@ function decide(ctx: RunContext, callId: string, verdict: ApprovalVerdict, reaso
   return decision;
 }
 
+/** A run that ends (cancelled, failed) while a call waits: nothing waits any more, in progress and in the memo. */
+export function endPendingApprovals(ctx: RunContext, why: string): void {
+  const waiting = [...(ctx.state.approvals?.pending ?? [])];
+  if (waiting.length === 0) return;
+  for (const p of waiting) decide(ctx, p.callId, 'denied', why);
+  upsertMemo({ [APPROVALS_MEMO_KEY]: [] });
+}
+
 /** Search attributes, current details, and the memo `infty approvals` reads without a worker. */
 function syncApprovals(ctx: RunContext): void {
   ctx.syncSearchAttributes();

@@ -24,7 +24,7 @@ import { budgetExhaustedOutcome, solverLoop } from './solver';
 import { adoptForkPositions, forkOpening } from './snapshots';
 import { projectOpening } from './project';
 import { startMcp } from './mcp';
-import { installApprovalHandlers } from './approvals';
+import { endPendingApprovals, installApprovalHandlers } from './approvals';
 import type { CarriedState, RunState } from './state';
 
 /** Steering messages longer than this are cut (marked) so one signal cannot bloat every later payload. */
@@ -228,6 +228,7 @@ async function maybeContinueAsNew(ctx: RunContext): Promise<void> {
 async function finish(ctx: RunContext, outcome: RunOutcome): Promise<RunOutcome> {
   const { state } = ctx;
   state.outcome = outcome;
+  endPendingApprovals(ctx, `the run ended (${outcome.status}) before anyone decided`);
   ctx.setGoal(outcome.status === 'delivered' ? complete(state.goal, ctx.now()) : endUndelivered(state.goal, outcome.status, outcome.reason, ctx.now()));
   ctx.setPhase('finished', null);
   const detail = outcome.status === 'delivered' ? outcome.deliverablePath : outcome.reason;
