@@ -1,13 +1,16 @@
 /**
  * Connections to a run's MCP servers, pooled per run in the worker process (docs/architecture.md
  * decision 17). A connection that closed (the server crashed or exited), timed out or broke is
- * dropped, so the next call starts the server again.
+ * dropped, so the next call starts the server again. A stdio server runs under the process guard,
+ * so it ends with the worker even when the worker is SIGKILLed.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { McpServer } from '../../protocol/mcp';
 import { toolEnv } from '../tools/env';
+import { guardServerCommand } from '../tools/processGuard';
+import { findProgram } from '../tools/which';
 
 /** A run's servers are stopped after this long without a call (a later call starts them again). */
 const IDLE_MS = 10 * 60_000;
@@ -48,8 +51,13 @@ async function open(server: McpServer): Promise<McpConnection> {
   const conn: McpConnection = { client, stderr: () => tail.trim(), closed: false };
   let transport: StdioClientTransport | StreamableHTTPClientTransport;
   if (server.command) {
-    const [command, ...args] = server.command;
-    const stdio = new StdioClientTransport({ command: command!, args, env: toolEnv('none', server.env) as Record<string, string>, stderr: 'pipe' });
+    const [program, ...rest] = server.command;
+    const env = toolEnv('none', server.env) as Record<string, string>;
+    // The guard would report a missing program only on its stderr; report it as spawn does.
+    const found = findProgram(program!, env.PATH, process.cwd());
+    if (!('path' in found)) throw new McpStartError(`spawn ${program} ${found.errno}`);
+    const { file, args } = guardServerCommand(program!, rest);
+    const stdio = new StdioClientTransport({ command: file, args, env, stderr: 'pipe' });
     stdio.stderr?.on('data', (chunk: Buffer) => {
       tail = (tail + chunk.toString('utf8')).slice(-STDERR_TAIL);
     });
