@@ -6,11 +6,12 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { McpServer } from '../../protocol/mcp';
 import { toolEnv } from '../tools/env';
 import { guardServerCommand } from '../tools/processGuard';
 import { findProgram } from '../tools/which';
+import { mcpHttpHeaders } from './headers';
 
 /** A run's servers are stopped after this long without a call (a later call starts them again). */
 const IDLE_MS = 10 * 60_000;
@@ -63,7 +64,13 @@ async function open(server: McpServer): Promise<McpConnection> {
     });
     transport = stdio;
   } else {
-    transport = new StreamableHTTPClientTransport(new URL(server.url!));
+    let headers: Record<string, string>;
+    try {
+      headers = mcpHttpHeaders(server);
+    } catch (err) {
+      throw new McpStartError(describe(err));
+    }
+    transport = new StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers } });
   }
   client.onclose = () => {
     conn.closed = true;
@@ -128,5 +135,7 @@ export async function closeAllMcp(): Promise<void> {
 }
 
 export function describe(err: unknown): string {
+  // The HTTP status (401, 403: a missing or wrong token) is not in the SDK's message.
+  if (err instanceof StreamableHTTPError && typeof err.code === 'number' && err.code >= 100) return `${err.message} (HTTP ${err.code})`;
   return err instanceof Error ? err.message : String(err);
 }
