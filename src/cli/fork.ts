@@ -18,7 +18,7 @@ export interface ForkFlags {
   json?: boolean;
 }
 
-/** The source's roles and models carry over; --model replaces every role's model. */
+/** The source's roles, models and MCP servers carry over; --model replaces every role's model. */
 export function forkInput(source: Progress, turn: number, flags: ForkFlags, now = new Date()): RunInputRaw {
   const runId = flags.runId ?? defaultRunId(now);
   const idError = runIdError(runId);
@@ -38,6 +38,8 @@ export function forkInput(source: Progress, turn: number, flags: ForkFlags, now 
   if (modelOf('director')) input.directorModel = modelOf('director');
   if (verifierModel) input.verifierModel = verifierModel;
   if (flags.tokenBudget !== undefined) input.tokenBudget = parseBudget(flags.tokenBudget);
+  // The same servers; the fork lists their tools again at its own start (docs/behaviour.md §7.6).
+  if (source.mcpServers?.length) input.mcpServers = source.mcpServers;
   return input;
 }
 

@@ -66,9 +66,15 @@ interface ConfigEntry {
   url?: string;
   env?: string[];
   timeoutSecs?: number;
+  bearerTokenEnvVar?: string;
+  httpHeaders?: Record<string, string>;
+  envHttpHeaders?: Record<string, string>;
 }
 
-/** The servers of `$INFTY_HOME/mcp.json` (`{"servers": {NAME: {command, args?, env?, timeoutSecs?} | {url, timeoutSecs?}}}`); none when it does not exist. */
+/**
+ * The servers of `$INFTY_HOME/mcp.json` (`{"servers": {NAME: {command, args?, env?, timeoutSecs?} |
+ * {url, bearerTokenEnvVar?, httpHeaders?, envHttpHeaders?, timeoutSecs?}}}`); none when it does not exist.
+ */
 export function readMcpConfig(home: string): McpServerRaw[] {
   const path = join(home, MCP_CONFIG_FILE);
   if (!existsSync(path)) return [];

@@ -12,6 +12,24 @@ export const MAX_MCP_SERVERS = 16;
 /** Tools kept per server (the rest are dropped, with an event): each is offered with every request. */
 export const MAX_MCP_TOOLS_PER_SERVER = 64;
 
+const ENV_NAME = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names use letters, digits and "_"');
+/** HTTP header names are RFC 9110 tokens. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+/** A header map (a record's key errors would not say what is wrong with the key). */
+const headers = <V extends z.ZodType<string>>(value: V) =>
+  z.record(z.string(), value).refine((h) => Object.keys(h).every((k) => HEADER_NAME.test(k)), 'an HTTP header name is a token (letters, digits, "-", …)');
+
+/** The header names an entry sets, lower-cased, with the one given twice (any spelling) if any. */
+function headerClash(s: { bearerTokenEnvVar?: string; httpHeaders?: Record<string, string>; envHttpHeaders?: Record<string, string> }): string | undefined {
+  const seen = new Set<string>();
+  const names = [...(s.bearerTokenEnvVar ? ['Authorization'] : []), ...Object.keys(s.httpHeaders ?? {}), ...Object.keys(s.envHttpHeaders ?? {})];
+  for (const n of names) {
+    if (seen.has(n.toLowerCase())) return n;
+    seen.add(n.toLowerCase());
+  }
+  return undefined;
+}
+
 export const McpServerSchema = z
   .object({
     name: z.string().max(32, 'an MCP server name has at most 32 characters').regex(MCP_SERVER_NAME, 'MCP server names use letters, digits, "-" and single "_"'),
@@ -20,12 +38,29 @@ export const McpServerSchema = z
     /** Streamable HTTP: the server's URL. */
     url: z.string().regex(/^https?:\/\//, 'an MCP server URL starts with http:// or https://').optional(),
     /** Names of worker environment variables a stdio server also gets (beyond PATH, HOME, LANG, …); nothing else of the worker's environment. */
-    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names use letters, digits and "_"')).default([]),
+    env: z.array(ENV_NAME).default([]),
+    /**
+     * Streamable HTTP, the names of Codex's configuration: the worker environment variable whose
+     * value is sent as `Authorization: Bearer …`; static, non-secret headers; headers whose values
+     * are worker environment variables (header → variable name). Values of variables are read on
+     * the worker when it connects, so they never enter the run input or history.
+     */
+    bearerTokenEnvVar: ENV_NAME.optional(),
+    httpHeaders: headers(z.string().max(4096).regex(/^[^\r\n\0]*$/, 'an HTTP header value is one line')).optional(),
+    envHttpHeaders: headers(ENV_NAME).optional(),
     /** How long one call (and the server's start) may take before the model gets a timeout error. */
     timeoutSecs: z.number().positive().max(3600).default(60),
   })
   .strict()
-  .refine((s) => (s.command === undefined) !== (s.url === undefined), 'an MCP server has exactly one of command (stdio) and url (streamable HTTP)');
+  .refine((s) => (s.command === undefined) !== (s.url === undefined), 'an MCP server has exactly one of command (stdio) and url (streamable HTTP)')
+  .refine(
+    (s) => s.url !== undefined || (s.bearerTokenEnvVar === undefined && s.httpHeaders === undefined && s.envHttpHeaders === undefined),
+    'bearerTokenEnvVar, httpHeaders and envHttpHeaders are for a url (streamable HTTP) server',
+  )
+  .superRefine((s, ctx) => {
+    const clash = headerClash(s);
+    if (clash) ctx.addIssue({ code: 'custom', message: `the header ${clash} is set twice (bearerTokenEnvVar sets Authorization)` });
+  });
 
 export type McpServer = z.output<typeof McpServerSchema>;
 export type McpServerRaw = z.input<typeof McpServerSchema>;

@@ -1,5 +1,6 @@
 import type { ApprovalsView } from './approval';
 import type { Goal } from './goal';
+import type { McpServer } from './mcp';
 import type { RunOutcome, TerminalStatus } from './outcome';
 import type { ReasoningEffort } from './reasoning';
 
@@ -88,6 +89,8 @@ export interface Progress {
   activeRole: string | null;
   /** A fork: the source run and the Solver turn it was forked at (docs/architecture.md decision 13); null otherwise. */
   forkOf: { runId: string; turn: number } | null;
+  /** The run input's MCP servers (docs/behaviour.md §7.6), which a fork takes over; absent from older workers. */
+  mcpServers?: McpServer[];
   objective: string;
   runDir: string | null;
   sandbox: 'bwrap' | 'none' | null;

@@ -345,6 +345,7 @@ export class RunContext {
       waitingForWorker: s.waitingForWorker ?? null,
       activeRole: s.activeRole,
       forkOf: this.input.forkOf ? { runId: this.input.forkOf.runId, turn: this.input.forkOf.turn } : null,
+      mcpServers: this.input.mcpServers ?? [],
       objective: s.goal.objective,
       runDir: s.runDir || null,
       sandbox: s.runDir ? s.sandbox : null,

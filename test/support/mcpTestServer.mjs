@@ -4,12 +4,16 @@
  * Server. `node mcpTestServer.mjs MODE STATE_DIR`:
  *   MODE fail-start  writes a reason to stderr and exits 3 before answering anything;
  *   MODE ok          serves the tools below;
- *   MODE once        serves them at its first start only, and fails to start after that.
+ *   MODE once        serves them at its first start only, and fails to start after that;
+ *   MODE stubborn    serves them, but outlives its stdin and ignores SIGTERM, and starts a helper
+ *                    process (its pid in STATE_DIR/helper.pid): only a kill of its process group
+ *                    ends both.
  * Tools: peek (readOnlyHint), bump (idempotentHint), count (no hints: appends a line to
  * STATE_DIR/count.log), hang (never answers), crash (exits mid-call), big (answers 5 MB),
  * fail (answers isError), env (writes its environment to STATE_DIR/env.json).
- * Every start appends a line to STATE_DIR/starts.log.
+ * Every start appends its pid to STATE_DIR/starts.log.
  */
+import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -67,5 +71,12 @@ server.setRequestHandler(CallToolRequestSchema, async (req) => {
       return { isError: true, content: [{ type: 'text', text: `no tool ${req.params.name}` }] };
   }
 });
-process.stdin.on('end', () => process.exit(0));
+if (mode === 'stubborn') {
+  process.on('SIGTERM', () => undefined);
+  setInterval(() => undefined, 60_000);
+  const helper = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 60000)'], { stdio: 'ignore' });
+  writeFileSync(join(stateDir, 'helper.pid'), `${helper.pid}\n`);
+} else {
+  process.stdin.on('end', () => process.exit(0));
+}
 await server.connect(new StdioServerTransport());

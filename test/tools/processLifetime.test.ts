@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { detectProcessGuard, guardCommand, resetProcessGuardDetection } from '../../src/activities/tools/processGuard';
+import { detectProcessGuard, guardCommand, guardServerCommand, resetProcessGuardDetection } from '../../src/activities/tools/processGuard';
 import { detectSandbox, type SandboxMode } from '../../src/activities/tools/sandbox';
 import { runShell } from '../../src/activities/tools/shell';
 import { isAlive, processesWith, waitFor } from './support/processes';
@@ -85,6 +85,7 @@ describe('the process guard (--sandbox none)', () => {
       resetProcessGuardDetection();
       expect(detectProcessGuard()).toEqual({ available: false, reason: 'setpriv (util-linux) was not found on PATH' });
       expect(guardCommand('sleep', ['1'])).toEqual({ file: 'sleep', args: ['1'] });
+      expect(guardServerCommand('node', ['server.js'])).toEqual({ file: 'node', args: ['server.js'] });
       guardCommand('true', []);
     } finally {
       process.env.PATH = savedPath;
@@ -93,7 +94,7 @@ describe('the process guard (--sandbox none)', () => {
     return new Promise<void>((resolve) =>
       setImmediate(() => {
         process.off('warning', onWarning);
-        expect(warnings.map((w) => w.message)).toEqual(['unsandboxed commands may outlive a killed worker: setpriv (util-linux) was not found on PATH']);
+        expect(warnings.map((w) => w.message)).toEqual(['unsandboxed commands and stdio MCP servers may outlive a killed worker: setpriv (util-linux) was not found on PATH']);
         resolve();
       }),
     );

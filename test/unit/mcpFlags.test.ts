@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { boundSchema, MAX_MCP_SCHEMA_BYTES } from '../../src/activities/mcp/tools';
 import { mcpServersFrom, parseMcpFlag, readMcpConfig, splitCommandLine } from '../../src/cli/mcpFlags';
 import { UsageError } from '../../src/errors';
-import { mcpToolName, mcpToolsFor } from '../../src/protocol/mcp';
+import { McpServerSchema, mcpToolName, mcpToolsFor } from '../../src/protocol/mcp';
+import { mcpHeaderSecrets, mcpHttpHeaders } from '../../src/activities/mcp/headers';
 import { RunInputSchema } from '../../src/protocol/runInput';
 
 describe('--mcp', () => {
@@ -47,6 +48,38 @@ describe('--mcp', () => {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+  });
+
+  it('mcp.json: an HTTP server\'s bearerTokenEnvVar, httpHeaders and envHttpHeaders (names of variables, not values); not on a stdio server, no header twice', () => {
+    const home = mkdtempSync(join(tmpdir(), 'infty-mcpcfg-'));
+    const write = (servers: unknown) => writeFileSync(join(home, 'mcp.json'), JSON.stringify({ servers }));
+    try {
+      const remote = { url: 'https://mcp.example.com/mcp', bearerTokenEnvVar: 'DOCS_TOKEN', httpHeaders: { 'X-Client': 'infty' }, envHttpHeaders: { 'X-Api-Key': 'DOCS_KEY' } };
+      write({ remote });
+      expect(readMcpConfig(home)).toEqual([{ name: 'remote', ...remote }]);
+      write({ s: { command: 'node', bearerTokenEnvVar: 'T' } });
+      expect(() => readMcpConfig(home)).toThrow(/are for a url/);
+      write({ s: { url: 'http://x', bearerTokenEnvVar: 'T', httpHeaders: { authorization: 'Basic x' } } });
+      expect(() => readMcpConfig(home)).toThrow(/header authorization is set twice/);
+      write({ s: { url: 'http://x', httpHeaders: { 'X-A': 'a' }, envHttpHeaders: { 'x-a': 'A' } } });
+      expect(() => readMcpConfig(home)).toThrow(/header x-a is set twice/);
+      write({ s: { url: 'http://x', httpHeaders: { 'Bad Name': 'a' } } });
+      expect(() => readMcpConfig(home)).toThrow(/header name/);
+      write({ s: { url: 'http://x', httpHeaders: { 'X-A': 'a\r\nX-B: b' } } });
+      expect(() => readMcpConfig(home)).toThrow(/one line/);
+      write({ s: { url: 'http://x', envHttpHeaders: { 'X-A': 'not a name' } } });
+      expect(() => readMcpConfig(home)).toThrow(/environment variable names/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('the headers are built on the worker from its environment; an unset variable is an error naming it', () => {
+    const server = McpServerSchema.parse({ name: 'r', url: 'http://x', bearerTokenEnvVar: 'R_BEARER', httpHeaders: { 'X-Client': 'infty' }, envHttpHeaders: { 'X-Api-Key': 'R_KEY' } });
+    expect(mcpHttpHeaders(server, { R_BEARER: 'b-value-123', R_KEY: 'k-value-456' })).toEqual({ 'X-Client': 'infty', 'X-Api-Key': 'k-value-456', Authorization: 'Bearer b-value-123' });
+    expect(() => mcpHttpHeaders(server, { R_KEY: 'k' })).toThrow("the worker's environment variable R_BEARER (bearerTokenEnvVar) is not set");
+    expect(() => mcpHttpHeaders(server, { R_BEARER: 'b', R_KEY: '' })).toThrow("the worker's environment variable R_KEY (envHttpHeaders X-Api-Key) is not set");
+    expect(mcpHeaderSecrets(server, { R_BEARER: 'b-value-123', R_KEY: 'short' })).toEqual([{ name: 'R_BEARER', value: 'b-value-123' }]);
   });
 
   it('the run input takes mcpServers with defaults; env takes variable names only', () => {

@@ -1,13 +1,17 @@
 /**
  * Connections to a run's MCP servers, pooled per run in the worker process (docs/architecture.md
  * decision 17). A connection that closed (the server crashed or exited), timed out or broke is
- * dropped, so the next call starts the server again.
+ * dropped, so the next call starts the server again. A stdio server runs under the process guard,
+ * so it ends with the worker even when the worker is SIGKILLed.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { McpServer } from '../../protocol/mcp';
 import { toolEnv } from '../tools/env';
+import { guardServerCommand } from '../tools/processGuard';
+import { findProgram } from '../tools/which';
+import { mcpHttpHeaders } from './headers';
 
 /** A run's servers are stopped after this long without a call (a later call starts them again). */
 const IDLE_MS = 10 * 60_000;
@@ -48,14 +52,25 @@ async function open(server: McpServer): Promise<McpConnection> {
   const conn: McpConnection = { client, stderr: () => tail.trim(), closed: false };
   let transport: StdioClientTransport | StreamableHTTPClientTransport;
   if (server.command) {
-    const [command, ...args] = server.command;
-    const stdio = new StdioClientTransport({ command: command!, args, env: toolEnv('none', server.env) as Record<string, string>, stderr: 'pipe' });
+    const [program, ...rest] = server.command;
+    const env = toolEnv('none', server.env) as Record<string, string>;
+    // The guard would report a missing program only on its stderr; report it as spawn does.
+    const found = findProgram(program!, env.PATH, process.cwd());
+    if (!('path' in found)) throw new McpStartError(`spawn ${program} ${found.errno}`);
+    const { file, args } = guardServerCommand(program!, rest);
+    const stdio = new StdioClientTransport({ command: file, args, env, stderr: 'pipe' });
     stdio.stderr?.on('data', (chunk: Buffer) => {
       tail = (tail + chunk.toString('utf8')).slice(-STDERR_TAIL);
     });
     transport = stdio;
   } else {
-    transport = new StreamableHTTPClientTransport(new URL(server.url!));
+    let headers: Record<string, string>;
+    try {
+      headers = mcpHttpHeaders(server);
+    } catch (err) {
+      throw new McpStartError(describe(err));
+    }
+    transport = new StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers } });
   }
   client.onclose = () => {
     conn.closed = true;
@@ -120,5 +135,7 @@ export async function closeAllMcp(): Promise<void> {
 }
 
 export function describe(err: unknown): string {
+  // The HTTP status (401, 403: a missing or wrong token) is not in the SDK's message.
+  if (err instanceof StreamableHTTPError && typeof err.code === 'number' && err.code >= 100) return `${err.message} (HTTP ${err.code})`;
   return err instanceof Error ? err.message : String(err);
 }

@@ -19,7 +19,9 @@ import {
 import type { ListMcpToolsInput, ListMcpToolsResult } from '../../protocol/activities';
 import { toolDefinitions, type ToolDefinition } from '../../protocol/tools';
 import { writeFileDurable } from '../durable/files';
+import { scrubSecrets, scrubWith } from '../secrets';
 import { finalizeToolOutput } from '../tools/output';
+import { mcpHeaderSecrets } from './headers';
 import { connection, describe, discard, McpStartError } from './pool';
 
 /** A tool's input schema larger than this (JSON) is offered as a bare object schema; its description says so. */
@@ -76,7 +78,8 @@ async function listServer(runId: string, server: McpServer): Promise<Omit<Frozen
     return out;
   } catch (err) {
     await discard(runId, server.name);
-    return err instanceof McpStartError ? `it did not start: ${err.message}` : `listing its tools failed: ${describe(err)}`;
+    const failure = err instanceof McpStartError ? `it did not start: ${err.message}` : `listing its tools failed: ${describe(err)}`;
+    return scrubSecrets(scrubWith(failure, mcpHeaderSecrets(server)));
   }
 }
 
@@ -189,19 +192,22 @@ export async function callMcpTool(
 ): Promise<string> {
   const { tool, server } = call;
   const label = `MCP tool ${tool.tool} of server ${server.name}`;
+  const headerSecrets = mcpHeaderSecrets(server);
+  // Also the values of the variables its headers name, whatever their names (docs/behaviour.md §7.6).
+  const output = (text: string): string => finalizeToolOutput(scrubWith(text, headerSecrets));
   let args: unknown;
   try {
     args = rawArguments.trim() === '' ? {} : JSON.parse(rawArguments);
   } catch (e) {
-    return finalizeToolOutput(`Error: the arguments for ${tool.name} are not valid JSON (${(e as Error).message}). Send them as a JSON object.`);
+    return output(`Error: the arguments for ${tool.name} are not valid JSON (${(e as Error).message}). Send them as a JSON object.`);
   }
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) return finalizeToolOutput(`Error: the arguments for ${tool.name} must be a JSON object.`);
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return output(`Error: the arguments for ${tool.name} must be a JSON object.`);
   let conn;
   try {
     conn = await connection(runId, server);
   } catch (err) {
     await discard(runId, server.name);
-    return finalizeToolOutput(`Error: MCP server ${server.name} did not start, so ${tool.name} was not run: ${describe(err)}`);
+    return output(`Error: MCP server ${server.name} did not start, so ${tool.name} was not run: ${describe(err)}`);
   }
   try {
     const result = await conn.client.callTool({ name: tool.tool, arguments: args as Record<string, unknown> }, undefined, {
@@ -209,8 +215,8 @@ export async function callMcpTool(
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     const text = resultText(result);
-    if (result.isError) return finalizeToolOutput(`Error: the ${label} answered an error: ${text || '(no message)'}`);
-    return finalizeToolOutput(text);
+    if (result.isError) return output(`Error: the ${label} answered an error: ${text || '(no message)'}`);
+    return output(text);
   } catch (err) {
     const message = describe(err);
     const crashed = conn.closed;
@@ -218,12 +224,12 @@ export async function callMcpTool(
     await discard(runId, server.name);
     if (opts.signal?.aborted) throw err;
     if (/timed out|timeout/i.test(message)) {
-      return finalizeToolOutput(`Error: the ${label} did not answer within ${server.timeoutSecs} s; the server was stopped (it restarts on the next call). Its effects, if any, are unknown.`);
+      return output(`Error: the ${label} did not answer within ${server.timeoutSecs} s; the server was stopped (it restarts on the next call). Its effects, if any, are unknown.`);
     }
     if (crashed) {
-      return finalizeToolOutput(`Error: MCP server ${server.name} exited during the call of ${tool.tool} (${message}); it restarts on the next call. Its effects, if any, are unknown.${stderr ? ` Its stderr ends: ${stderr.slice(-500)}` : ''}`);
+      return output(`Error: MCP server ${server.name} exited during the call of ${tool.tool} (${message}); it restarts on the next call. Its effects, if any, are unknown.${stderr ? ` Its stderr ends: ${stderr.slice(-500)}` : ''}`);
     }
-    return finalizeToolOutput(`Error: the ${label} failed: ${message}`);
+    return output(`Error: the ${label} failed: ${message}`);
   }
 }
 

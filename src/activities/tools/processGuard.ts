@@ -1,7 +1,8 @@
 /**
- * Unsandboxed commands must not outlive the worker. A command runs under `setpriv --pdeathsig TERM`
- * in a tiny bash guard whose TERM trap SIGKILLs the whole process group (the command and its
- * background children); bwrap mode gets the same from --die-with-parent and its pid namespace.
+ * Unsandboxed commands and stdio MCP servers must not outlive the worker. Each runs under
+ * `setpriv --pdeathsig TERM` in a tiny bash guard whose TERM trap SIGKILLs the whole process group
+ * (the command and its background children); bwrap mode gets the same from --die-with-parent and
+ * its pid namespace.
  */
 import { findProgram } from './which';
 
@@ -23,6 +24,23 @@ const GUARD_SCRIPT = [
   `exec 3>&2 2>/dev/null`,
   `(trap - INT QUIT; exec "$@" 2>&3 3>&-) &`,
   `wait $!`,
+].join('\n');
+
+// An MCP server's guard (`bash -c SERVER_GUARD infty-guard <worker pid> <command...>`), spawned
+// by the MCP SDK in the worker's own process group: `set -m` gives the server a process group of
+// its own to kill (not the worker's), and, job control being on, lets it keep the guard's stdin
+// (the protocol pipe) instead of /dev/null. The trap is set first, so a TERM at any point is obeyed.
+// `--norc` for both: with a socket as stdin (Node's pipes are socketpairs) bash would otherwise
+// take itself for a remote shell and source ~/.bashrc, which may change PATH and more.
+const SERVER_GUARD_SCRIPT = [
+  `trap '[ -n "$job" ] && kill -KILL -"$job"; exit 143' TERM`,
+  `[ "$PPID" = "$1" ] || exit 143`,
+  `shift`,
+  `exec 3>&2 2>/dev/null`,
+  `set -m`,
+  `"$@" 2>&3 3>&- &`,
+  `job=$!`,
+  `wait "$job"`,
 ].join('\n');
 
 let detected: { detection: ProcessGuardDetection; setpriv?: string; bash?: string } | undefined;
@@ -58,16 +76,28 @@ export function resetProcessGuardDetection(): void {
  * setpriv/bash the command runs as is, and a warning says once that it may outlive the worker.
  */
 export function guardCommand(file: string, args: string[]): { file: string; args: string[] } {
+  return guarded(GUARD_SCRIPT, file, args);
+}
+
+/**
+ * The same for a stdio MCP server, which is spawned in the worker's process group and speaks
+ * over its stdin and stdout (docs/behaviour.md §7.6).
+ */
+export function guardServerCommand(file: string, args: string[]): { file: string; args: string[] } {
+  return guarded(SERVER_GUARD_SCRIPT, file, args);
+}
+
+function guarded(script: string, file: string, args: string[]): { file: string; args: string[] } {
   const d = detect();
   if (!d.setpriv || !d.bash) {
     if (!warned) {
       warned = true;
-      process.emitWarning(`unsandboxed commands may outlive a killed worker: ${d.detection.reason}`, { code: 'INFTY_NO_PROCESS_GUARD' });
+      process.emitWarning(`unsandboxed commands and stdio MCP servers may outlive a killed worker: ${d.detection.reason}`, { code: 'INFTY_NO_PROCESS_GUARD' });
     }
     return { file, args };
   }
   return {
     file: d.setpriv,
-    args: ['--pdeathsig', 'TERM', '--', d.bash, '--posix', '-c', GUARD_SCRIPT, 'infty-guard', String(process.pid), file, ...args],
+    args: ['--pdeathsig', 'TERM', '--', d.bash, '--norc', '--posix', '-c', script, 'infty-guard', String(process.pid), file, ...args],
   };
 }
