@@ -18,7 +18,7 @@ export interface ForkFlags {
   json?: boolean;
 }
 
-/** The source's roles, models and MCP servers carry over; --model replaces every role's model. */
+/** The source's roles, models, MCP servers and approval policy carry over; --model replaces every role's model. */
 export function forkInput(source: Progress, turn: number, flags: ForkFlags, now = new Date()): RunInputRaw {
   const runId = flags.runId ?? defaultRunId(now);
   const idError = runIdError(runId);
@@ -40,6 +40,11 @@ export function forkInput(source: Progress, turn: number, flags: ForkFlags, now 
   if (flags.tokenBudget !== undefined) input.tokenBudget = parseBudget(flags.tokenBudget);
   // The same servers; the fork lists their tools again at its own start (docs/behaviour.md §7.6).
   if (source.mcpServers?.length) input.mcpServers = source.mcpServers;
+  // The same say for the user (docs/behaviour.md §7.8): a fork does not run unasked what its source would have asked.
+  if (source.approvals && source.approvals.policy !== 'never') {
+    input.approval = source.approvals.policy;
+    if (source.approvals.timeoutSecs != null) input.approvalTimeoutSecs = source.approvals.timeoutSecs;
+  }
   return input;
 }
 

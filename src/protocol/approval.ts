@@ -50,6 +50,8 @@ export interface ApprovalDecision {
 /** The approvals of a run as clients see them (progress query, memo `inftyApprovals`). */
 export interface ApprovalsView {
   policy: ApprovalPolicy;
+  /** `--approval-timeout` in seconds; null: a call waits until decided. */
+  timeoutSecs: number | null;
   pending: PendingApproval[];
   /** The newest decisions, oldest first. */
   decided: ApprovalDecision[];

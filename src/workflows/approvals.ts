@@ -33,7 +33,7 @@ export interface ApprovalState {
 
 export function approvalsView(ctx: RunContext): ApprovalsView {
   const a = ctx.state.approvals;
-  return { policy: ctx.input.approval, pending: a?.pending ?? [], decided: a?.decided ?? [] };
+  return { policy: ctx.input.approval, timeoutSecs: ctx.input.approvalTimeoutSecs ?? null, pending: a?.pending ?? [], decided: a?.decided ?? [] };
 }
 
 function approvals(ctx: RunContext): ApprovalState {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { holdNotice, waitOf } from '../../src/cli/follow';
+import { forkInput } from '../../src/cli/fork';
 import { parseApprovalTimeout } from '../../src/cli/approvalFlags';
 import { runInputFromFlags } from '../../src/cli/flags';
 import { approvalNeeded, MAX_APPROVAL_COMMAND, type PendingApproval } from '../../src/protocol/approval';
@@ -96,5 +97,16 @@ describe('--approval and --approval-timeout', () => {
   it('the run input defaults to never and refuses an unknown policy', () => {
     expect(RunInputSchema.parse({ runId: 'r1', objective: 'o' }).approval).toBe('never');
     expect(RunInputSchema.safeParse({ runId: 'r1', objective: 'o', approval: 'sometimes' }).success).toBe(false);
+  });
+});
+
+describe('a fork keeps the approval policy', () => {
+  const source = (approvals: Progress['approvals']) =>
+    ({ runId: 'src', objective: 'o', roles: { solver: { model: 'm' } }, sandbox: 'bwrap', owner: null, approvals }) as unknown as Progress;
+  it('takes over the policy and its timeout; a source that never asks gives a fork that never asks', () => {
+    expect(forkInput(source({ policy: 'untrusted', timeoutSecs: 600, pending: [], decided: [] }), 1, { runId: 'f1', atTurn: '1' })).toMatchObject({ approval: 'untrusted', approvalTimeoutSecs: 600 });
+    expect(forkInput(source({ policy: 'on-request', timeoutSecs: null, pending: [], decided: [] }), 1, { runId: 'f2', atTurn: '1' })).not.toHaveProperty('approvalTimeoutSecs');
+    expect(forkInput(source({ policy: 'never', timeoutSecs: null, pending: [], decided: [] }), 1, { runId: 'f3', atTurn: '1' })).not.toHaveProperty('approval');
+    expect(forkInput(source(undefined), 1, { runId: 'f4', atTurn: '1' })).not.toHaveProperty('approval');
   });
 });
