@@ -49,6 +49,17 @@ describe('determinism: recorded histories replay against the current workflow co
     for (const file of fixtures.filter((f) => f !== 'approvals-decided.json')) expect(fixturePatchIds(file), file).not.toContain('approvals');
   });
 
+  it('the goal-edge fixtures record the patches they take; older runs never do', () => {
+    for (const [file, patch] of [
+      ['budget-watchdog-exhausted.json', 'budget-over-watchdog'],
+      ['watchdog-director-invalid-held.json', 'watchdog-director-failure-holds'],
+      ['objective-restarts-watchdog.json', 'objective-restarts-watchdog'],
+    ] as const) {
+      expect(fixturePatchIds(file), file).toContain(patch);
+      expect(fixturePatchIds('delivered.json')).not.toContain(patch);
+    }
+  });
+
   it.each(fixtures)('%s replays without nondeterminism', async (file) => {
     // The worker converts the proto JSON written by `temporal workflow show --output json`.
     const history: unknown = JSON.parse(readFileSync(join(DIR, file), 'utf8'));

@@ -22,6 +22,7 @@ import type { StepToolCall } from '../protocol/activities';
 import { formatZodError } from '../protocol/json';
 import { approveUpdate, denyUpdate } from '../protocol/names';
 import type { RunContext } from './context';
+import { awaitPerson } from './goal';
 
 /** What the gate lets through: run the call (with network when an escalation was approved), or answer it with `output`. */
 export type GateResult = { run: true; escalated: boolean } | { run: false; output: string };
@@ -63,6 +64,7 @@ export async function approvalGate(ctx: RunContext, role: string, call: StepTool
   };
   const state = approvals(ctx);
   state.pending.push(request);
+  ctx.setGoal(awaitPerson(ctx.state.goal, true, now));
   const { phase, activeRole } = ctx.state;
   ctx.setPhase('awaiting_approval', role);
   const what = need.kind === 'escalation' ? `${call.name} asks for network access` : `${call.name} is not on the read-only safe list`;
@@ -75,6 +77,7 @@ export async function approvalGate(ctx: RunContext, role: string, call: StepTool
   const decided = () => !state.pending.some((p) => p.callId === call.callId);
   const inTime = timeoutMs === undefined ? (await condition(decided), true) : await condition(decided, timeoutMs);
   if (!inTime) decide(ctx, call.callId, 'timed_out', `nobody approved it within ${ctx.input.approvalTimeoutSecs} s (--approval-timeout)`);
+  ctx.setGoal(awaitPerson(ctx.state.goal, false, ctx.now()));
   ctx.setPhase(phase, activeRole);
   syncApprovals(ctx);
   const decision = [...state.decided].reverse().find((d) => d.callId === call.callId)!;
@@ -108,6 +111,7 @@ export function endPendingApprovals(ctx: RunContext, why: string): void {
   const waiting = [...(ctx.state.approvals?.pending ?? [])];
   if (waiting.length === 0) return;
   for (const p of waiting) decide(ctx, p.callId, 'denied', why);
+  ctx.setGoal(awaitPerson(ctx.state.goal, false, ctx.now()));
   upsertMemo({ [APPROVALS_MEMO_KEY]: [] });
 }
 

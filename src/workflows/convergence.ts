@@ -8,7 +8,8 @@ import { patched } from '@temporalio/workflow';
 import type { NewItem, StepToolCall, ToolOutputRef } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { VerificationFeedback } from '../protocol/verdict';
-import type { RunContext } from './context';
+import { BudgetExhausted, RunFailure, type RunContext } from './context';
+import { budgetReached } from './goal';
 import { askDirector } from './direction';
 import { abbreviate, type ToolObserver } from './roleTurn';
 import { decide, hash, newWatchdog, noteCall, notePlan, noteVerification, type WatchdogState } from './watchdog';
@@ -53,15 +54,36 @@ export async function convergenceCheck(ctx: RunContext): Promise<NewItem[]> {
   if (next.action === 'none') return [];
   const { evidence } = next.signal;
   if (next.action === 'pause') {
+    endIfBudgetReached(ctx, `${evidence}; still not converging after the Director's directive`);
     ctx.event('not_converging', `${evidence}; still not converging after the Director's directive: the goal is paused`, 'solver');
     ctx.holdRun(`not_converging: ${evidence}`);
     return [];
   }
   ctx.event('not_converging', `${evidence}; asking the Director for a directive`, 'solver');
-  const directive = await askDirector(
-    ctx,
-    `The orchestrator's convergence watchdog asks on the Solver's behalf: the Solver is not converging — ${evidence}. ` +
-      'Give it a directive that breaks this pattern (a different approach, or what to find out first).',
-  );
-  return [userMessage(directive)];
+  try {
+    const directive = await askDirector(
+      ctx,
+      `The orchestrator's convergence watchdog asks on the Solver's behalf: the Solver is not converging — ${evidence}. ` +
+        'Give it a directive that breaks this pattern (a different approach, or what to find out first).',
+    );
+    return [userMessage(directive)];
+  } catch (err) {
+    // A run that can be held is not failed (docs/behaviour.md §3.8): the Director's failure becomes the pause's reason.
+    if (!(err instanceof RunFailure) || !patched('watchdog-director-failure-holds')) throw err;
+    endIfBudgetReached(ctx, `${evidence}; the Director could not help: ${err.message}`);
+    ctx.state.watchdog = newWatchdog();
+    ctx.event('not_converging', `${evidence}; the Director could not help (${err.message}): the goal is paused`, 'solver');
+    ctx.holdRun(`not_converging: ${evidence}; the Director could not help: ${err.message}`);
+    return [];
+  }
+}
+
+/**
+ * The budget's promise wins over the watchdog's pause (docs/behaviour.md §3.8): a budget-limited run
+ * that is not converging ends `budget_exhausted` now instead of being held past its bounded grace.
+ */
+function endIfBudgetReached(ctx: RunContext, why: string): void {
+  if (ctx.state.goal.status !== 'budget_limited' || !patched('budget-over-watchdog')) return;
+  ctx.event('not_converging', `${why}; the budget is reached, so the run ends instead of pausing`, 'solver');
+  throw new BudgetExhausted(`${budgetReached(ctx.state.goal)} and the Solver is not converging: ${why}`);
 }

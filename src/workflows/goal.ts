@@ -31,6 +31,8 @@ export interface GoalState extends Omit<Goal, 'remainingTokens' | 'createdAt' | 
   updatedAt: number;
   /** Why the run is held (user pause, stalled Solver, failing endpoint, run ended); null while it may work. */
   holdReason: string | null;
+  /** A tool call waits for a person (docs/behaviour.md §7.8): the active clock stands still; absent: false. */
+  awaitingPerson?: boolean;
 }
 
 export function newGoal(objective: string, tokenBudget: number | null, now: number, costBudgetUsd: number | null = null): GoalState {
@@ -59,10 +61,16 @@ export function migrateGoal(g: GoalState, legacyHold: string | null | undefined)
   return { ...g, tokensEstimated: g.tokensEstimated ?? false, holdReason };
 }
 
-/** Bring the wall-clock counter up to `now` (time only counts while active). */
+/** Bring the wall-clock counter up to `now` (time only counts while active, and not while a person is awaited). */
 export function tick(g: GoalState, now: number): GoalState {
-  const elapsed = g.status === 'active' ? Math.max(0, now - g.clockAt) / 1000 : 0;
+  const elapsed = g.status === 'active' && !g.awaitingPerson ? Math.max(0, now - g.clockAt) / 1000 : 0;
   return { ...g, timeUsedSeconds: g.timeUsedSeconds + elapsed, clockAt: now };
+}
+
+/** A tool call starts (true) or stops (false) waiting for a person: the active clock stops, or goes on from `now`. */
+export function awaitPerson(g: GoalState, waiting: boolean, now: number): GoalState {
+  const { awaitingPerson: _was, ...rest } = tick(g, now);
+  return waiting ? { ...rest, awaitingPerson: true } : rest;
 }
 
 function overTokenBudget(g: GoalState): boolean {

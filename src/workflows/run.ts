@@ -26,6 +26,7 @@ import { projectOpening } from './project';
 import { startMcp } from './mcp';
 import { endPendingApprovals, installApprovalHandlers } from './approvals';
 import type { CarriedState, RunState } from './state';
+import { newWatchdog } from './watchdog';
 
 /** Steering messages longer than this are cut (marked) so one signal cannot bloat every later payload. */
 const MAX_STEER_CHARS = 16_000;
@@ -136,6 +137,8 @@ function installHandlers(ctx: RunContext): void {
       if (objectiveChanged) {
         // The Solver hears it with its next model step; the Director and Verifiers read the goal's objective.
         ctx.state.objectiveUpdatePending = true;
+        // Repeats under the old objective are no evidence about the new one (docs/behaviour.md §3.8).
+        if (ctx.state.watchdog && patched('objective-restarts-watchdog')) ctx.state.watchdog = newWatchdog();
         ctx.event('objective_updated', `objective changed to: ${abbreviate(ctx.state.goal.objective, 300)}`);
       }
       if (status === 'paused' && !ctx.isHeld()) ctx.holdRun('paused by the user');
