@@ -147,7 +147,7 @@ describe('goals: budgets, accounting, pause, resume, steering', () => {
     const runId = uniqueId('refuse');
     await h.infty.startRun({ runId, objective: 'x', verifiers: [], tokenBudget: 10_000_000, sandbox: 'none' });
     const before = await h.infty.goal(runId);
-    await expect(h.infty.setGoal(runId, { tokenBudget: -1 })).rejects.toThrow(/refused: token budget must be a positive whole number or none, got -1/);
+    await expect(h.infty.setGoal(runId, { tokenBudget: -1 })).rejects.toThrow(/refused: token budget must be a positive whole number of tokens, or "none" for no budget; got -1/);
     await expect(h.infty.setGoal(runId, { tokenBudget: 2.5 })).rejects.toThrow(UsageError);
     await expect(h.infty.setGoal(runId, { status: 'done' as 'active' })).rejects.toThrow(/status must be "active" or "paused"/);
     await expect(h.infty.setGoal(runId, { tokens: 5 } as never)).rejects.toThrow(/unknown field\(s\) tokens/);

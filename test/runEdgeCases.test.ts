@@ -233,7 +233,7 @@ describe('inftyRun orchestration rules', () => {
     await expect(h.infty.startRun({ runId: 'a b', objective: 'x' })).rejects.toThrow(/may only contain/);
     await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: '   ' })).rejects.toThrow(/objective must not be empty/);
     await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x'.repeat(4001) })).rejects.toThrow(/at most 4000/);
-    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 0 })).rejects.toThrow(/token budget must be positive/);
+    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 0 })).rejects.toThrow(/token budget must be a positive whole number of tokens, or "none" for no budget; got 0/);
     await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 1.5 })).rejects.toThrow(/whole number/);
   });
 });

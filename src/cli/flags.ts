@@ -3,6 +3,7 @@ import { UsageError } from '../errors';
 import { defaultRunId, runIdError } from '../protocol/runId';
 import { isReasoningEffort, reasoningEffortError, type ReasoningEffort } from '../protocol/reasoning';
 import type { RunInputRaw } from '../protocol/runInput';
+import { COST_BUDGET_RULE, CostBudgetSchema, TOKEN_BUDGET_RULE, TokenBudgetSchema } from '../protocol/goal';
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -57,20 +58,17 @@ export function parsePositiveInt(value: string, flag: string): number {
 
 export function parseBudget(value: string, flag = '--token-budget'): number | null {
   if (value.trim().toLowerCase() === 'none') return null;
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) <= 0) {
-    throw new UsageError(`${flag} must be a positive whole number of tokens, or "none" for no budget; got "${value}"`);
-  }
-  return Number(value);
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!TokenBudgetSchema.safeParse(n).success) throw new UsageError(`${flag} ${TOKEN_BUDGET_RULE}; got "${value}"`);
+  return n;
 }
 
 /** `--cost-budget USD`: a positive number of US dollars (`5`, `0.25`, `$1.50`), or "none". */
 export function parseCostBudget(value: string, flag = '--cost-budget'): number | null {
   const v = value.trim().replace(/^\$/, '');
   if (v.toLowerCase() === 'none') return null;
-  const n = Number(v);
-  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(v) || !Number.isFinite(n) || n <= 0) {
-    throw new UsageError(`${flag} must be a positive number of US dollars (e.g. 5 or 0.50), or "none" for no cost budget; got "${value}" (nothing was started)`);
-  }
+  const n = /^\d+(\.\d+)?$|^\.\d+$/.test(v) ? Number(v) : Number.NaN;
+  if (!CostBudgetSchema.safeParse(n).success) throw new UsageError(`${flag} ${COST_BUDGET_RULE}; got "${value}" (nothing was started)`);
   return n;
 }
 

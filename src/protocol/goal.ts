@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 export type GoalStatus = 'active' | 'paused' | 'budget_limited' | 'complete';
 
 /** docs/behaviour.md §5, program-facing (camelCase). */
@@ -62,24 +64,43 @@ export function isBudgetReason(goal: Pick<Goal, 'tokenBudget' | 'costBudgetUsd'>
   return reason === tokenLimitReason(goal.tokenBudget) || (goal.costBudgetUsd != null && reason === costLimitReason(goal.costBudgetUsd));
 }
 
-/** A cost budget in dollars: a positive finite number or null (none). */
-export function validateCostBudget(budget: unknown): Checked<number | null> {
-  if (budget === null || budget === undefined) return { ok: true, value: null };
-  if (typeof budget !== 'number' || !Number.isFinite(budget) || budget <= 0) {
-    return { ok: false, error: `cost budget must be a positive number of US dollars or none, got ${typeof budget === 'number' ? String(budget) : JSON.stringify(budget)}` };
-  }
-  return { ok: true, value: budget };
-}
-
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** The objective rule, at start and on `setGoal {objective}`: trimmed, non-empty, at most 4000 characters. */
+/**
+ * One rule per input (docs/interface.md §6, §8): the objective and the two budgets have one zod
+ * schema and one message each, used by the CLI, the client, the run input and the setGoal update.
+ */
+const shown = (input: unknown): string => (typeof input === 'number' ? String(input) : JSON.stringify(input));
+
+export const TOKEN_BUDGET_RULE = 'must be a positive whole number of tokens, or "none" for no budget';
+export const COST_BUDGET_RULE = 'must be a positive number of US dollars (e.g. 5 or 0.50), or "none" for no cost budget';
+
+const tokenBudgetError = (issue: { input?: unknown }) => `token budget ${TOKEN_BUDGET_RULE}; got ${shown(issue.input)}`;
+const costBudgetError = (issue: { input?: unknown }) => `cost budget ${COST_BUDGET_RULE}; got ${shown(issue.input)}`;
+
+/** A token budget: a positive whole number, or null (none). */
+export const TokenBudgetSchema = z.number({ error: tokenBudgetError }).int({ error: tokenBudgetError }).positive({ error: tokenBudgetError }).nullable();
+/** A cost budget in US dollars: a positive finite number, or null (none). */
+export const CostBudgetSchema = z.number({ error: costBudgetError }).positive({ error: costBudgetError }).nullable();
+/** The objective, at start and on `setGoal {objective}`: trimmed, non-empty, at most MAX_OBJECTIVE_CHARS characters. */
+export const ObjectiveSchema = z
+  .string({ error: 'objective must be a string' })
+  .trim()
+  .min(1, { error: 'objective must not be empty' })
+  .max(MAX_OBJECTIVE_CHARS, { error: (issue) => `objective is ${String(issue.input).length} characters; at most ${MAX_OBJECTIVE_CHARS} are allowed` });
+
+function checked<T>(result: z.ZodSafeParseResult<T>): Checked<T> {
+  return result.success ? { ok: true, value: result.data } : { ok: false, error: result.error.issues[0]?.message ?? 'invalid' };
+}
+
+export function validateTokenBudget(budget: unknown): Checked<number | null> {
+  return checked(TokenBudgetSchema.safeParse(budget ?? null));
+}
+
+export function validateCostBudget(budget: unknown): Checked<number | null> {
+  return checked(CostBudgetSchema.safeParse(budget ?? null));
+}
+
 export function validateObjective(text: unknown): Checked<string> {
-  if (typeof text !== 'string') return { ok: false, error: 'objective must be a string' };
-  const value = text.trim();
-  if (!value) return { ok: false, error: 'objective must not be empty' };
-  if (value.length > MAX_OBJECTIVE_CHARS) {
-    return { ok: false, error: `objective is ${value.length} characters; at most ${MAX_OBJECTIVE_CHARS} are allowed` };
-  }
-  return { ok: true, value };
+  return checked(ObjectiveSchema.safeParse(text));
 }

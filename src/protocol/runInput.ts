@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { APPROVAL_POLICIES } from './approval';
-import { MAX_OBJECTIVE_CHARS } from './goal';
+import { CostBudgetSchema, ObjectiveSchema, TokenBudgetSchema } from './goal';
 import { McpServersSchema } from './mcp';
 import { ProjectSourceSchema } from './project';
 import { REASONING_EFFORTS, reasoningEffortError, type ReasoningEffort } from './reasoning';
@@ -23,22 +23,18 @@ export const RunInputSchema = z
       const err = runIdError(id);
       if (err) ctx.addIssue({ code: 'custom', message: err });
     }),
-    objective: z
-      .string()
-      .trim()
-      .min(1, 'objective must not be empty')
-      .max(MAX_OBJECTIVE_CHARS, `objective must be at most ${MAX_OBJECTIVE_CHARS} characters`),
+    objective: ObjectiveSchema,
     verifiers: z
       .array(roleName.refine((r) => r.startsWith('verifier'), 'verifier role names start with "verifier"'))
       .refine((v) => new Set(v).size === v.length, 'verifier names must be unique')
       .default(DEFAULT_VERIFIERS),
-    tokenBudget: z.number().int('token budget must be a whole number').positive('token budget must be positive').nullable().default(null),
+    tokenBudget: TokenBudgetSchema.default(null),
     /**
      * A second budget, in US dollars from the worker's price table (docs/behaviour.md §5.3). `infty
      * create --cost-budget` refuses it for a model without a known price; calls whose price is unknown
      * are not counted in it.
      */
-    costBudgetUsd: z.number().positive('cost budget must be a positive number of US dollars').finite().nullable().optional(),
+    costBudgetUsd: CostBudgetSchema.optional(),
     /** Default model of every role (else the worker's INFTY_MODEL). */
     model: z.string().min(1).optional(),
     solverModel: z.string().min(1).optional(),

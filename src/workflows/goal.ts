@@ -1,17 +1,9 @@
 /** The goal state machine and its accounting (docs/behaviour.md §5). Pure functions: no I/O, no clock. */
 import type { Goal, SetGoalRequest } from '../protocol/goal';
-import { costLimitReason, formatUsd, tokenLimitReason, validateCostBudget, validateObjective, type Checked } from '../protocol/goal';
+import { costLimitReason, formatUsd, tokenLimitReason, validateCostBudget, validateObjective, validateTokenBudget, type Checked } from '../protocol/goal';
 import { billableTokens, type Usage } from '../protocol/items';
 
 export { validateObjective, type Checked };
-
-export function validateBudget(budget: unknown): Checked<number | null> {
-  if (budget === null || budget === undefined) return { ok: true, value: null };
-  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget <= 0) {
-    return { ok: false, error: `token budget must be a positive whole number or none, got ${typeof budget === 'number' ? String(budget) : JSON.stringify(budget)}` };
-  }
-  return { ok: true, value: budget };
-}
 
 /**
  * Internal goal state: the public Goal (less the derived `remainingTokens`, with epoch-ms times)
@@ -184,7 +176,7 @@ export function checkSetGoal(g: GoalState, req: unknown): Checked<SetGoalRequest
   const out: SetGoalRequest = {};
   if (r.status !== undefined) out.status = r.status as 'active' | 'paused';
   if ('tokenBudget' in r) {
-    const b = validateBudget(r.tokenBudget);
+    const b = validateTokenBudget(r.tokenBudget);
     if (!b.ok) return b;
     out.tokenBudget = b.value;
   }

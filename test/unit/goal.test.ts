@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_OBJECTIVE_CHARS } from '../../src/protocol/goal';
+import { MAX_OBJECTIVE_CHARS, validateTokenBudget as validateBudget } from '../../src/protocol/goal';
 import type { Usage } from '../../src/protocol/items';
 import {
   accountUsage,
@@ -14,7 +14,6 @@ import {
   resume,
   setBudget,
   tick,
-  validateBudget,
   validateObjective,
   type GoalState,
 } from '../../src/workflows/goal';
