@@ -9,7 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { errorBody, resolveUsage, sendJson } from './server';
+import { errorBody, resolveUsage, sendJson } from './replyBasics';
 import type { OtherReply, RecordedRequest, ReplyExchange, ScriptedReply, StartFakeModelServerOptions } from './types';
 
 export const COMPACT_PATH = '/v1/responses/compact';

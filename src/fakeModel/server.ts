@@ -14,6 +14,7 @@ import { isCompactPath, serveCompact } from './compactWire';
 import { renderResponse, renderResponseStream } from './responsesWire';
 import { scriptedReasoning } from './reasoning';
 import { validateRequest } from './validate';
+import { errorBody, resolveUsage, sendJson } from './replyBasics';
 import type {
   FakeModelServer,
   OtherReply,
@@ -23,11 +24,11 @@ import type {
   ScriptedReply,
   SseFrame,
   StartFakeModelServerOptions,
-  Usage,
   WireReply,
 } from './types';
 
 export type { FakeModelServer, RecordedRequest, Responder, ScriptedReply, Usage } from './types';
+export { errorBody, estimateInputTokens, resolveUsage, sendJson } from './replyBasics';
 
 const ROUTES: Record<string, { path: string; wire: 'responses' | 'chat' }> = {
   '/v1/responses': { path: '/v1/responses', wire: 'responses' },
@@ -109,48 +110,6 @@ function readBody(req: http.IncomingMessage): Promise<string | undefined> {
     req.on('error', () => settle(undefined));
     req.on('close', () => settle(req.complete ? Buffer.concat(chunks).toString('utf8') : undefined));
   });
-}
-
-export function errorBody(message: string, type: string, code: string | null, param: string | null = null) {
-  return { error: { message, type, param, code } };
-}
-
-export function sendJson(ex: ReplyExchange, status: number, obj: unknown, extraHeaders: Record<string, string> = {}): void {
-  if (ex.gone || ex.res.headersSent) return;
-  const text = JSON.stringify(obj);
-  ex.res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(text)),
-    ...extraHeaders,
-  });
-  ex.end(text);
-}
-
-function estimateTokens(chars: number): number {
-  return Math.ceil(chars / 4);
-}
-
-/** Default input-token estimate: ceil(len(JSON of input/messages (+ instructions)) / 4). */
-export function estimateInputTokens(wire: 'responses' | 'chat', body: any): number {
-  const b = body && typeof body === 'object' ? body : {};
-  if (wire === 'chat') return estimateTokens(JSON.stringify(b.messages ?? []).length);
-  let chars = JSON.stringify(b.input ?? '').length;
-  if (b.instructions !== undefined && b.instructions !== null) chars += JSON.stringify(b.instructions).length;
-  return estimateTokens(chars);
-}
-
-export function resolveUsage(
-  wire: 'responses' | 'chat',
-  body: any,
-  outputChars: number,
-  given: Partial<Usage> | undefined,
-): Usage {
-  return {
-    inputTokens: given?.inputTokens ?? estimateInputTokens(wire, body),
-    cachedInputTokens: given?.cachedInputTokens ?? 0,
-    outputTokens: given?.outputTokens ?? Math.max(1, estimateTokens(outputChars)),
-    reasoningTokens: given?.reasoningTokens ?? 0,
-  };
 }
 
 export function toWireReply(rec: RecordedRequest, reply: Extract<ScriptedReply, { kind: 'message' | 'tool_calls' }>): WireReply {

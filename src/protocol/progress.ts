@@ -61,7 +61,6 @@ export interface RoleStats {
   outputTokens: number;
   reasoningTokens: number;
   compactions: number;
-  generation: number;
   /** The model requested for the role. */
   model: string;
   lastInputTokens: number;
@@ -99,7 +98,7 @@ export interface Progress {
    * Per role: statistics, the reasoning effort requested (null: the model's default), and its cost in
    * dollars (null: "price unknown", some call's model has no known price; absent from older workers).
    */
-  roles: Record<string, RoleStats & { reasoningEffort: ReasoningEffort | null; costUsd?: number | null }>;
+  roles: Record<string, RoleStats & { generation: number; reasoningEffort: ReasoningEffort | null; costUsd?: number | null }>;
   plan: { explanation: string | null; steps: PlanStep[] };
   verificationRounds: number;
   continueAsNewCount: number;

@@ -29,7 +29,6 @@ export function adoptForkPositions(ctx: RunContext, positions: RolePositions): v
     const r = ctx.role(role);
     r.generation = p.generation;
     r.committedLength = p.committedLength;
-    r.stats.generation = p.generation;
   }
 }
 

@@ -81,7 +81,6 @@ export function newRoleStats(model: string): RoleStats {
     outputTokens: 0,
     reasoningTokens: 0,
     compactions: 0,
-    generation: 0,
     model,
     lastInputTokens: 0,
   };
