@@ -10,7 +10,15 @@ import { ServiceError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { InftyClient } from '../client';
 
-export type EachResult = { runId: string; ok: true } | { runId: string; ok: false; error: string };
+/** `note`: done, but not by this command (a run that had already ended). */
+export type EachResult = { runId: string; ok: true; note?: string } | { runId: string; ok: false; error: string };
+
+/** What an action run by run may return besides nothing: a note on how the run was done. */
+export interface ActedNote {
+  note: string;
+}
+
+const isNote = (x: unknown): x is ActedNote => typeof x === 'object' && x !== null && typeof (x as { note?: unknown }).note === 'string';
 
 export interface ActionResults {
   /** `batch`: one Temporal batch operation (counts only); `each`: run by run (`runs`); `none`: nothing matched. */
@@ -42,8 +50,8 @@ export async function forEachRun(runIds: string[], act: (runId: string) => Promi
       const i = next++;
       const runId = runIds[i]!;
       try {
-        await act(runId);
-        runs[i] = { runId, ok: true };
+        const acted = await act(runId);
+        runs[i] = isNote(acted) ? { runId, ok: true, note: acted.note } : { runId, ok: true };
       } catch (err) {
         runs[i] = { runId, ok: false, error: err instanceof Error ? err.message : String(err) };
       }

@@ -10,7 +10,7 @@ import type { InftyClient, RunListEntry } from '../client';
 import type { InftyConfig } from '../config';
 import { UsageError } from '../errors';
 import { pauseSignal, resumeSignal } from '../protocol/names';
-import { batch, forEachRun, type ActionResults } from './batch';
+import { batch, forEachRun, type ActedNote, type ActionResults } from './batch';
 import { parseBudget } from './flags';
 import { formatTokens } from './render';
 import { withClient } from './embedded';
@@ -62,7 +62,10 @@ export async function fleet(config: InftyConfig, action: FleetAction, args: (str
       throw new UsageError(`not confirmed; nothing was changed`);
     }
     const results = await act(infty, action, matched, tokenBudget, query);
-    for (const r of results.runs ?? []) if (!r.ok) say(`  ${r.runId}: failed: ${r.error}`);
+    for (const r of results.runs ?? []) {
+      if (!r.ok) say(`  ${r.runId}: failed: ${r.error}`);
+      else if (r.note) say(`  ${r.runId}: ${r.note}`);
+    }
     const what = action === 'budget' ? `budget set to ${tokenBudget ?? 'none'} on` : DONE[action];
     say(
       `${what} ${results.succeeded} of ${results.total} run${results.total === 1 ? '' : 's'}` +
@@ -92,13 +95,32 @@ async function act(infty: InftyClient, action: FleetAction, runs: RunListEntry[]
   const reason = `infty ${action} --where ${query}`;
   switch (action) {
     case 'pause':
-      return (await batch(infty, ids, { signal: pauseSignal.name }, reason)) ?? forEachRun(ids, (id) => infty.pause(id));
+      return (await batch(infty, ids, { signal: pauseSignal.name }, reason)) ?? forEachRun(ids, (id) => unlessEnded(infty, id, () => infty.pause(id)));
     case 'resume':
-      return (await batch(infty, ids, { signal: resumeSignal.name }, reason)) ?? forEachRun(ids, (id) => infty.resume(id));
+      return (await batch(infty, ids, { signal: resumeSignal.name }, reason)) ?? forEachRun(ids, (id) => unlessEnded(infty, id, () => infty.resume(id)));
     case 'cancel':
-      return (await batch(infty, ids, { cancel: true }, reason)) ?? forEachRun(ids, (id) => infty.cancel(id));
+      return (await batch(infty, ids, { cancel: true }, reason)) ?? forEachRun(ids, (id) => unlessEnded(infty, id, () => infty.cancel(id)));
     case 'budget':
       return forEachRun(ids, (id) => withinDeadline(infty, () => infty.setGoal(id, { tokenBudget: tokenBudget ?? null })));
+  }
+}
+
+/**
+ * Run by run, a run that ended between the listing and acting on it counts as done, as the batch
+ * operation counts it (the server skips executions no longer running): there is nothing left to
+ * pause, resume or cancel. Any other failure, or a run that is still running, stays a failure.
+ */
+async function unlessEnded(infty: InftyClient, runId: string, act: () => Promise<unknown>): Promise<ActedNote | undefined> {
+  try {
+    await act();
+    return undefined;
+  } catch (err) {
+    const status = await infty.describe(runId).then(
+      (d) => d.status.name,
+      () => undefined,
+    );
+    if (status === undefined || status === 'RUNNING') throw err;
+    return { note: `had already ended (${status.toLowerCase()}); counted as done` };
   }
 }
 

@@ -22,4 +22,13 @@ describe('forEachRun', () => {
       { runId: 'r17', ok: false, error: 'run "r17" is not running (completed)' },
     ]);
   });
+
+  it('passes an action\'s note on with its success (a run that had already ended)', async () => {
+    const results = await forEachRun(['a', 'b'], async (id) => (id === 'b' ? { note: 'had already ended (completed); counted as done' } : { tokenBudget: 5 }));
+    expect(results).toMatchObject({ method: 'each', total: 2, succeeded: 2, failed: 0 });
+    expect(results.runs).toEqual([
+      { runId: 'a', ok: true },
+      { runId: 'b', ok: true, note: 'had already ended (completed); counted as done' },
+    ]);
+  });
 });
