@@ -6,9 +6,9 @@
  *  - a run through a model endpoint injecting faults, and one whose endpoint answers 401.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, inject, it } from 'vitest';
 import { INTERRUPTED_OUTPUT } from '../src/activities/tools/journal';
 import { InftyClient } from '../src/client';
@@ -21,8 +21,9 @@ import { uniqueId } from './support/harness';
 import { outcomeWithin } from './support/outcome';
 import { CRASH_OBJECTIVE, CRASH_RUN_LABELS, CRASH_VERIFIERS, crashRunStep, SHELL_STEP_LABELS } from './support/stepScript';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
+import { sleep } from './support/wait';
+import { fileContentsUnder } from './support/files';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A reply held back on purpose: the worker is killed long before it would be sent. */
 const HOLD_MS = 120_000;
@@ -103,18 +104,6 @@ function normalizeItem(item: Item, runDir: string): Item {
   return { ...item, output };
 }
 
-function filesUnder(dir: string): Record<string, Buffer> {
-  const out: Record<string, Buffer> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = readFileSync(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function normalizeOutcome(o: RunOutcome, runsRoot: string, runId: string): unknown {
   return JSON.parse(JSON.stringify(o).split(join(runsRoot, runId)).join('<RUN_DIR>').split(runId).join('<RUN_ID>'));
@@ -459,8 +448,8 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     expect(c.kills).toHaveLength(KILL_POINTS.length + KILL_POINTS.filter((k) => k.thenIdle).length);
 
     // Byte-identical deliverable.
-    const deliverable = filesUnder(join(crash.home, 'runs', runId, 'deliverable'));
-    const baseDeliverable = filesUnder(join(base.home, 'runs', base0.runId, 'deliverable'));
+    const deliverable = fileContentsUnder(join(crash.home, 'runs', runId, 'deliverable'));
+    const baseDeliverable = fileContentsUnder(join(base.home, 'runs', base0.runId, 'deliverable'));
     expect(Object.keys(deliverable)).toEqual(['README.md', 'hello.sh', 'out.txt']);
     expect(deliverable).toEqual(baseDeliverable);
 

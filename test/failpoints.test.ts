@@ -8,9 +8,9 @@
  * cannot be closed — and the shell call's side effect exactly once. A failpoint that is never
  * reached fails its test.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, inject, it, type ExpectStatic, type TestContext } from 'vitest';
 import { FAILPOINTS, type FailpointName } from '../src/activities/durable/failpoints';
 import { INTERRUPTED_OUTPUT } from '../src/activities/tools/journal';
@@ -29,8 +29,9 @@ import {
 import { uniqueId } from './support/harness';
 import { outcomeWithin as waitOutcome } from './support/outcome';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
+import { sleep } from './support/wait';
+import { fileContentsUnder } from './support/files';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const RUN_INPUT = { objective: FP_OBJECTIVE, verifiers: FP_VERIFIERS, sandbox: 'none' as const, autoCompactLimit: FP_AUTO_COMPACT_LIMIT };
 /** How long a run may take to reach its failpoint, and to finish after the fresh worker started. */
@@ -193,18 +194,6 @@ function normalizeRequest(req: RecordedRequest, run: FinishedRun, interrupted: S
   return { label: failpointRunStep(req).label, role: req.role, purpose: req.purpose, path: req.path, body: normalizeStrings(markInterrupted(req.body), run) };
 }
 
-function filesUnder(dir: string): Record<string, Buffer> {
-  const out: Record<string, Buffer> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = readFileSync(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function normalizeOutcome(o: RunOutcome, run: FinishedRun): unknown {
   return normalizeStrings(o, run);
@@ -409,9 +398,9 @@ function compareWithBaseline(expect: ExpectStatic, c: Case, crash: CrashResult, 
   expect(normalizeOutcome(crash.outcome, crash)).toEqual(normalizeOutcome(base.outcome, base));
 
   // Byte-identical deliverable; the side effect happened exactly once.
-  const deliverable = filesUnder(join(crash.runDir, 'deliverable'));
+  const deliverable = fileContentsUnder(join(crash.runDir, 'deliverable'));
   expect(Object.keys(deliverable)).toEqual(['hello.txt']);
-  expect(deliverable).toEqual(filesUnder(join(base.runDir, 'deliverable')));
+  expect(deliverable).toEqual(fileContentsUnder(join(base.runDir, 'deliverable')));
   expect(logLines(base.runDir)).toEqual([FP_SIDE_EFFECT]);
   expect(logLines(crash.runDir), 'the shell call ran exactly once').toEqual([FP_SIDE_EFFECT]);
 
@@ -422,7 +411,7 @@ function compareWithBaseline(expect: ExpectStatic, c: Case, crash: CrashResult, 
   // debris of a crashed write (the models see the workspace, e.g. through list_dir).
   // (Soft: a difference here is reported along with the rest of the comparison.)
   expect.soft(tempFilesOf(crash.runDir), "run.json temp files left in the Solver's workspace").toEqual([]);
-  expect.soft(Object.keys(filesUnder(crash.runDir)), 'files in the run directory').toEqual(Object.keys(filesUnder(base.runDir)));
+  expect.soft(Object.keys(fileContentsUnder(crash.runDir)), 'files in the run directory').toEqual(Object.keys(fileContentsUnder(base.runDir)));
 
   // Same transcripts, line by line (an interrupted call's output says so).
   const transcripts = readTranscripts(crash.home, crash.runId);

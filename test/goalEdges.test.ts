@@ -11,11 +11,10 @@ import { startHarness, uniqueId, type Harness } from './support/harness';
 import { outcomeWithin } from './support/outcome';
 import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, directive, say, shell, tools, withUsage } from './support/replies';
-import { until } from './support/wait';
+import { until, sleep } from './support/wait';
 import { REPEATED_CALL_THRESHOLD, REPEATED_FAILURE_THRESHOLD } from '../src/workflows/watchdog';
 
 const texts = (req: RecordedRequest): string[] => (req.body.input as { content?: unknown }[]).map((i) => (typeof i.content === 'string' ? i.content : JSON.stringify(i.content ?? '')));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long each approval in the budget × approval test is left waiting. */
 const WAIT_MS = 5_000;
 

@@ -18,6 +18,7 @@ import { decodedHistoryText } from './support/history';
 import { scriptByRole, type RoleScriptResponder } from './support/modelScript';
 import { addFile, deliver, say, withUsage } from './support/replies';
 import { WIRE_VARIANTS, endpointFor, wireRequest } from './support/wireCall';
+import { sleep } from './support/wait';
 
 const bytesOf = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -34,7 +35,6 @@ function gate(n: number): { opened: Promise<void>; seen: (who: string) => void }
     },
   };
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the live detail (src/activities/live.ts)', () => {
   it('is undefined until something was produced', () => {

@@ -2,7 +2,7 @@
  * The worker's secrets never leave it: not through a command's environment, not through /proc,
  * not in model requests, transcripts, journals, run files or (decoded) workflow history.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scriptByRole } from './support/modelScript';
@@ -10,15 +10,11 @@ import type { Responder } from './support/fakeModel';
 import { decodedHistoryText } from './support/history';
 import { startHarness, type Harness } from './support/harness';
 import { addFile, deliver, shell, tools } from './support/replies';
+import { filePathsUnder } from './support/files';
 
 const SECRETS = { OPENAI_API_KEY: 'sk-live-TOPSECRET-0123456789abcdef', MY_SERVICE_TOKEN: 'tok-ABCDEFGH-98765' };
 const PASSED = { INFTY_TEST_PASSED: 'plainly-passed-value' };
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((f) => join(dir, f))
-    .filter((f) => statSync(f).isFile());
-}
 
 describe('secrets stay in the worker', () => {
   let h: Harness;
@@ -64,9 +60,9 @@ describe('secrets stay in the worker', () => {
       expect(requests).toContain('[REDACTED:OPENAI_API_KEY]'); // the file's copy was caught by scrubbing
       const stored = [
         requests,
-        ...filesUnder(join(h.home, 'transcripts', runId)).map((f) => readFileSync(f, 'utf8')),
-        ...filesUnder(join(h.home, 'journal', runId)).map((f) => readFileSync(f, 'utf8')),
-        ...filesUnder(join(h.runsRoot, runId))
+        ...filePathsUnder(join(h.home, 'transcripts', runId)).map((f) => readFileSync(f, 'utf8')),
+        ...filePathsUnder(join(h.home, 'journal', runId)).map((f) => readFileSync(f, 'utf8')),
+        ...filePathsUnder(join(h.runsRoot, runId))
           .filter((f) => !f.endsWith('leaked.cfg'))
           .map((f) => readFileSync(f, 'utf8')),
         await decodedHistoryText(h.client, runId),

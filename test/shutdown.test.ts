@@ -15,10 +15,9 @@ import { uniqueId } from './support/harness';
 import { outcomeWithin } from './support/outcome';
 import { deliver, shell, tools, verdict } from './support/replies';
 import { modelReplies } from './support/stepScript';
-import { until } from './support/wait';
+import { until, sleep } from './support/wait';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv } from './support/workerProcess';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('graceful shutdown', () => {
   const address = inject('temporalAddress');

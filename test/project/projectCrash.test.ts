@@ -29,6 +29,7 @@ import { scriptByRole } from '../support/modelScript';
 import { outcomeWithin } from '../support/outcome';
 import { deliver, verdict } from '../support/replies';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv } from '../support/workerProcess';
+import { sleep } from '../support/wait';
 
 const FAILPOINT: FailpointName = 'project.midCopy';
 /** Files of the source repository (the failpoint fires after 200 of them are copied). */
@@ -38,7 +39,6 @@ const TO_FAILPOINT_MS = 60_000;
 /** After the healthy worker starts: heartbeat timeout, the dead attempt's stale lock (10 s), the whole copy, the run. */
 const TO_OUTCOME_MS = 120_000;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** ~2,000 small text files of varied sizes in DIRS directories (a few nested), plus build files. */
 function sourceFiles(): Record<string, string> {

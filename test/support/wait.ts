@@ -8,3 +8,7 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined> | 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise<void>((r) => setTimeout(r, ms));
+}

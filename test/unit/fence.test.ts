@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attemptToken, fencePath, isSupersededAttempt, LOCK_STALE_MS, withFence } from '../../src/activities/durable/fence';
 import { startNodeChild } from './support/nodeChild';
+import { sleep } from '../support/wait';
 
 let dir: string;
 let n = 0;
 const fresh = () => join(dir, `resource-${++n}.jsonl`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const write = (path: string, text: string) => async () => writeFileSync(path, text);
 
 beforeAll(() => {
