@@ -4,7 +4,7 @@
 # No secret is built in: the model key and endpoint come from the environment at run time.
 
 # ---- build: all dependencies, compile TypeScript, prebuild the workflow bundle ----
-FROM node:20.20.2-bookworm-slim AS build
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: the package's postinstall provisions the Temporal CLI (the worker image never
@@ -16,7 +16,7 @@ COPY src ./src
 RUN npm run build
 
 # ---- runtime: production dependencies, the built code, bubblewrap; runs as a non-root user ----
-FROM node:20.20.2-bookworm-slim AS runtime
+FROM node:24.22.3-bookworm-slim AS runtime
 LABEL org.opencontainers.image.title="infty-worker" \
       org.opencontainers.image.description="Infty on Temporal worker: a durable Solver/Director/Verifier orchestrator" \
       org.opencontainers.image.licenses="Apache-2.0"

@@ -35,6 +35,22 @@ describe.each(WIRE_VARIANTS)('model faults over $wireApi (stream: $stream)', (v)
   });
 });
 
+describe.each(WIRE_VARIANTS.filter((v) => v.stream))('an error reported inside a $wireApi stream', (v) => {
+  it('is a retryable ModelUnavailable that quotes the message of the endpoint', async () => {
+    const s = await serverAnswering({ kind: 'fault', fault: { kind: 'stream_error', message: 'The model is overloaded mid-reply.' } });
+    const f = await failureOf(callWire(endpointFor(s.baseUrl, v), wireRequest(true)));
+    expect(f).toMatchObject({ type: 'ModelUnavailable', nonRetryable: false });
+    expect(f.message).toBe('the model stream reported an error: The model is overloaded mid-reply.');
+  });
+
+  it('is a non-retryable ContextLengthExceeded when it is about the context window', async () => {
+    const fault = { kind: 'stream_error', code: 'context_length_exceeded', message: 'Your input exceeds the context window of this model.' } as const;
+    const s = await serverAnswering({ kind: 'fault', fault });
+    const f = await failureOf(callWire(endpointFor(s.baseUrl, v), wireRequest(true)));
+    expect(f).toMatchObject({ type: 'ContextLengthExceeded', nonRetryable: true });
+  });
+});
+
 describe('a worker without a model endpoint', () => {
   afterEach(() => vi.restoreAllMocks());
 

@@ -203,12 +203,8 @@ export function renderResponseStream(reply: WireReply, body: any): { frames: Sse
     for (const delta of splitIntoChunks(call.arguments)) {
       emit('response.function_call_arguments.delta', { item_id: itemId, output_index: idx, delta });
     }
-    emit('response.function_call_arguments.done', {
-      item_id: itemId,
-      output_index: idx,
-      name: call.name,
-      arguments: call.arguments,
-    });
+    // The call's name is on its output item only: the `openai` package (7.x) declares no `name` on this event.
+    emit('response.function_call_arguments.done', { item_id: itemId, output_index: idx, arguments: call.arguments });
     emit('response.output_item.done', { output_index: idx, item: functionCallItem(reply, i, 'completed') });
   });
 

@@ -407,7 +407,7 @@ function landed(stage: number): Map<string, string> {
 }
 
 describe('Dockerfile', () => {
-  it('is multi-stage on a pinned node:20 bookworm-slim image', () => {
+  it('is multi-stage on a pinned node LTS bookworm-slim image that package.json "engines" accepts', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const from of stages) {
       const image = from.args.split(' ').find((w) => !w.startsWith('--'))!;
@@ -416,7 +416,12 @@ describe('Dockerfile', () => {
       expect(tag).not.toBe('latest');
     }
     const runtimeImage = stages[runtimeStage].args.split(' ')[0];
-    expect(runtimeImage).toMatch(/^node:20(\.\d+){0,2}-bookworm-slim$/);
+    const major = Number(/^node:(\d+)(\.\d+){0,2}-bookworm-slim$/.exec(runtimeImage)?.[1]);
+    expect(major % 2, `${runtimeImage}: an even (LTS) Node release`).toBe(0);
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    expect(major, `${runtimeImage} vs engines.node ${engines}`).toBeGreaterThanOrEqual(Number(/^>=\s*(\d+)/.exec(engines)?.[1]));
+    // Both stages on the same image: the bundle is built by the Node that runs it.
+    expect(new Set(stages.map((st) => st.args.split(' ')[0])).size).toBe(1);
   });
 
   it('builds with dev dependencies, then installs production dependencies only, without lifecycle scripts', () => {

@@ -30,6 +30,12 @@ export type Fault =
   | { kind: 'truncated_stream' }
   /** 200 with a body that is not JSON (for streams: an SSE data line that is not JSON). */
   | { kind: 'invalid_json' }
+  /**
+   * Streams: some events, then the error as OpenAI reports it inside a stream (Responses: an
+   * `event: error` frame, a ResponseErrorEvent; Chat: a `data: {"error": {...}}` chunk), then the end.
+   * Non-stream: HTTP 500 with the same error.
+   */
+  | { kind: 'stream_error'; message?: string; code?: string }
   /** Never answer (until the client aborts or the server closes). */
   | { kind: 'hang' };
 
@@ -118,6 +124,25 @@ async function applyFault(ex: ReplyExchange, rec: RecordedRequest, fault: Fault)
         ex.res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
         ex.end(text);
       }
+      return;
+    }
+    case 'stream_error': {
+      const message = fault.message ?? 'The server had an error while processing your request. Sorry about that!';
+      const code = fault.code ?? 'server_error';
+      if (!rec.stream) {
+        sendJson(ex, 500, errorBody(message, 'server_error', code), { 'x-request-id': `req_${rec.seq}` });
+        return;
+      }
+      const { frames } = renderStream(rec, toWireReply(rec, { kind: 'message', text: 'This reply fails part way. '.repeat(2) }));
+      const sent = frames.slice(0, Math.min(frames.length, 3));
+      ex.res.writeHead(200, { ...SSE_HEADERS, 'x-request-id': `req_${rec.seq}` });
+      ex.res.flushHeaders();
+      for (const f of sent) ex.write(f);
+      ex.end(
+        rec.wire === 'responses'
+          ? `event: error\ndata: ${JSON.stringify({ type: 'error', code, message, param: null, sequence_number: sent.length })}\n\n`
+          : `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code } })}\n\n`,
+      );
       return;
     }
     case 'truncated_stream': {

@@ -150,6 +150,14 @@ describe('classifyModelError', () => {
     expect(f.message).toMatch(/invalid JSON/);
   });
 
+  it('an APIError without a status (an error reported inside a stream) is retryable, unless about the context window', () => {
+    const streamed = new OpenAI.APIError(undefined, { type: 'error', code: 'server_error', message: 'overloaded' }, undefined, headers());
+    expect(classify(streamed)).toMatchObject({ type: 'ModelUnavailable', nonRetryable: false, message: 'the model stream reported an error: overloaded' });
+    const tooLong = new OpenAI.APIError(undefined, { code: 'context_length_exceeded', message: 'too long' }, undefined, headers());
+    expect(classify(tooLong)).toMatchObject({ type: 'ContextLengthExceeded', nonRetryable: true });
+    expect(classify(new OpenAI.APIUserAbortError())).toMatchObject({ type: 'ModelUnavailable', nonRetryable: false });
+  });
+
   it('ModelWireError keeps its retryability', () => {
     expect(classify(new ModelWireError('stream ended early', true))).toMatchObject({ type: 'ModelUnavailable', nonRetryable: false });
     expect(classify(new ModelWireError('empty completion', false))).toMatchObject({ type: 'ModelUnavailable', nonRetryable: true });

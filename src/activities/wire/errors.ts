@@ -41,6 +41,15 @@ export function classifyModelError(err: unknown, endpoint: string): ApplicationF
       'ModelAuthError',
     );
   }
+  // An error the endpoint reported inside a stream it had answered with HTTP 200: the SDK throws it as an
+  // APIError without a status. A Chat chunk `{"error": {...}}` always came this way; since openai 7 so does
+  // the Responses stream's `event: error` frame, which openai 6 handed over as an event (./responses).
+  if (err instanceof OpenAI.APIError && err.status === undefined && !(err instanceof OpenAI.APIUserAbortError)) {
+    if (err.code === 'context_length_exceeded' || CONTEXT_LENGTH.test(err.message)) {
+      return ApplicationFailure.nonRetryable(`the request exceeds the model's context window: ${err.message}`, 'ContextLengthExceeded');
+    }
+    return ApplicationFailure.create({ message: `the model stream reported an error: ${err.message}`, type: 'ModelUnavailable' });
+  }
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const code = (err as { code?: string | null }).code ?? '';
     if (err.status === 400 && (code === 'context_length_exceeded' || CONTEXT_LENGTH.test(err.message))) {

@@ -117,6 +117,7 @@ async function readResponseStream(stream: AsyncIterable<ResponseStreamEvent>, op
     if (event.type === 'response.failed') {
       throw new ModelWireError(`the model response failed: ${event.response.error?.message ?? 'unknown error'}`, true);
     }
+    // An `error` event without the SSE event name (the SDK throws a named one itself: ./errors).
     if (event.type === 'error') throw new ModelWireError(`the model stream reported an error: ${event.message}`, true);
   }
   throw new ModelWireError('the model stream ended before the response completed (truncated stream)', true);
