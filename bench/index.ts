@@ -93,7 +93,7 @@ function dynamicConfigArgs(): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   argv.forEach((a, i) => {
     const raw = a.startsWith('--dynamic-config=') ? a.slice('--dynamic-config='.length) : a === '--dynamic-config' ? argv[i + 1] : undefined;
-    if (!raw || !raw.includes('=')) return;
+    if (!raw?.includes('=')) return;
     const key = raw.slice(0, raw.indexOf('='));
     const value = raw.slice(raw.indexOf('=') + 1);
     out[key] = value === 'true' ? true : value === 'false' ? false : Number.isFinite(Number(value)) && value.trim() !== '' ? Number(value) : value;

@@ -87,7 +87,7 @@ if (require.main === module) {
       process.exit(problems.length === 0 ? 0 : 1);
     },
     (err) => {
-      process.stderr.write(`unhealthy: health check crashed: ${err && err.stack ? err.stack : err}\n`);
+      process.stderr.write(`unhealthy: health check crashed: ${err?.stack ? err.stack : err}\n`);
       process.exit(1);
     },
   );

@@ -33,7 +33,7 @@ if (require.main === module) {
   main().then(
     (code) => process.exit(code),
     (err) => {
-      log(`Temporal CLI setup crashed: ${err && err.stack ? err.stack : err}`);
+      log(`Temporal CLI setup crashed: ${err?.stack ? err.stack : err}`);
       process.exit(failureCode());
     },
   );

@@ -56,7 +56,7 @@ function run(cmd, args, { timeout = TIMEOUTS.version, cwd, env } = {}) {
         const output = `${out}${stderr ?? ''}`.trim();
         let error;
         if (err && typeof err.code === 'string') error = err.message; // could not spawn (ENOENT, EACCES, ...)
-        else if (err && err.killed) error = `timed out after ${timeout / 1000}s`;
+        else if (err?.killed) error = `timed out after ${timeout / 1000}s`;
         else if (err) error = `exit ${err.code ?? err.signal}: ${lastLines(output, 5)}`;
         resolve({ ok: !error, error, stdout: out, output });
       },

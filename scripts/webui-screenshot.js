@@ -33,7 +33,7 @@ function infty(args, env, ready) {
   const result = new Promise((resolvePromise, reject) => {
     const onData = (chunk) => {
       output += chunk;
-      if (ready && ready.test(output)) resolvePromise({ child, output });
+      if (ready?.test(output)) resolvePromise({ child, output });
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -144,4 +144,4 @@ async function main() {
   }
 }
 
-main().catch((err) => fail(err && err.stack ? err.stack : String(err)));
+main().catch((err) => fail(err?.stack ? err.stack : String(err)));

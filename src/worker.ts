@@ -4,7 +4,7 @@
  * decision 12).
  */
 import { closeAllMcp } from './activities/mcp/pool';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import { createActivities, type ActivityDeps } from './activities';
 import { PayloadGuard } from './activities/payloadGuard';

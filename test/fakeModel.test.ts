@@ -89,7 +89,7 @@ describe('fake model server: Responses API', () => {
       status: 'completed',
     });
     expect(rec.headers['x-infty-role']).toBe('solver');
-    expect(rec.headers['authorization']).toBe('Bearer test');
+    expect(rec.headers.authorization).toBe('Bearer test');
     expect(rec.headers['content-type']).toContain('application/json');
     expect(rec.body).toMatchObject({ model: 'gpt-fake', input: 'say hi', instructions: 'be brief' });
     expect(s.requestsFor('solver')).toHaveLength(1);

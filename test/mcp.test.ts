@@ -147,18 +147,18 @@ describe('MCP servers as tools', () => {
     });
     expect(outcome.status).toBe('delivered');
     const out = Object.fromEntries(solverOutputs(h.model.requests, runId).map((o) => [o.name, o.output]));
-    expect(out['mcp__bad__hang']).toMatch(/^Error: the MCP tool hang of server bad did not answer within 4 s/);
-    expect(out['mcp__bad__crash']).toMatch(/^Error: MCP server bad exited during the call of crash/);
-    expect(out['mcp__bad__crash']).toContain('crashing on purpose');
-    expect(out['mcp__bad__fail']).toBe('Error: the MCP tool fail of server bad answered an error: the widget store is locked');
+    expect(out.mcp__bad__hang).toMatch(/^Error: the MCP tool hang of server bad did not answer within 4 s/);
+    expect(out.mcp__bad__crash).toMatch(/^Error: MCP server bad exited during the call of crash/);
+    expect(out.mcp__bad__crash).toContain('crashing on purpose');
+    expect(out.mcp__bad__fail).toBe('Error: the MCP tool fail of server bad answered an error: the widget store is locked');
     // 5 MB bounded like every tool output: head and tail, about 10 KiB.
-    const big = out['mcp__bad__big']!;
+    const big = out.mcp__bad__big!;
     expect(big).toMatch(/^Total output lines: 1\n\nBIG-START x/);
     expect(big).toMatch(/\[… \d+ bytes truncated …\]/);
     expect(big.endsWith('BIG-END')).toBe(true);
     expect(Buffer.byteLength(big)).toBeLessThan(12_000);
     // After the crash the server was started again, and answers.
-    expect(out['mcp__bad__peek']).toMatch(/^peeked k \(server pid \d+\)$/);
+    expect(out.mcp__bad__peek).toMatch(/^peeked k \(server pid \d+\)$/);
     expect(lines(join(dir, 'starts.log')).length).toBeGreaterThanOrEqual(4); // dead once, bad: listing, after the timeout, after the crash
 
     // The server that never started: an event, and the Solver told at its first step.
@@ -197,8 +197,8 @@ describe('MCP servers as tools', () => {
       rmSync(config, { force: true });
     }
     const out = Object.fromEntries(solverOutputs(h.model.requests, runId).map((o) => [o.name, o.output]));
-    expect(out['mcp__filed__peek']).toMatch(/^peeked from-file /);
-    expect(out['mcp__flagged__peek']).toMatch(/^peeked from-flag /);
+    expect(out.mcp__filed__peek).toMatch(/^peeked from-file /);
+    expect(out.mcp__flagged__peek).toMatch(/^peeked from-flag /);
     const bad = await runCli(['run', '--sandbox', 'none', '--mcp', 'no equals sign', 'x'], cliEnv(h), 60_000);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--mcp takes NAME=COMMAND');
@@ -212,8 +212,8 @@ describe('MCP servers as tools', () => {
     const { runId, outcome } = await h.run({ objective: 'x', verifiers: [], mcpServers: [{ name: 'flaky', command: [process.execPath, TEST_SERVER, 'once', dir] }] });
     expect(outcome.status).toBe('delivered');
     const out = Object.fromEntries(solverOutputs(h.model.requests, runId).map((o) => [o.name, o.output]));
-    expect(out['mcp__flaky__crash']).toMatch(/^Error: MCP server flaky exited during the call of crash/);
-    expect(out['mcp__flaky__peek']).toMatch(/^Error: MCP server flaky did not start, so mcp__flaky__peek was not run: .*configuration file is missing/s);
+    expect(out.mcp__flaky__crash).toMatch(/^Error: MCP server flaky exited during the call of crash/);
+    expect(out.mcp__flaky__peek).toMatch(/^Error: MCP server flaky did not start, so mcp__flaky__peek was not run: .*configuration file is missing/s);
   });
 
   it('a stdio server gets the allow-listed environment plus its named variables, never the worker\'s secrets', { timeout: 120_000 }, async () => {

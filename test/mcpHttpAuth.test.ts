@@ -77,7 +77,7 @@ describe('MCP over streamable HTTP with authentication', () => {
     const out = Object.fromEntries(solverOutputs(h.model.requests, runId).map((o) => [o.name, o.output]));
     // The server got both headers; what it echoes of a variable's value is scrubbed, though the
     // variable's name does not look secret.
-    expect(out['mcp__auth__whoami']).toBe('x-static=static-value x-tenant=[REDACTED:INFTY_TEST_MCP_TENANT]');
+    expect(out.mcp__auth__whoami).toBe('x-static=static-value x-tenant=[REDACTED:INFTY_TEST_MCP_TENANT]');
     expect(out['mcp__auth__echo-auth']).toBe('authorization: Bearer [REDACTED:INFTY_TEST_MCP_BEARER]');
 
     const progress = await h.infty.progress(runId);

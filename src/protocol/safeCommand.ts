@@ -26,7 +26,7 @@ export function isKnownSafeCommand(command: readonly string[]): boolean {
   if (SHELLS.has(program!)) {
     if (command.length !== 3 || !SCRIPT_FLAGS.has(flag!)) return false;
     const commands = splitScript(script!, program as Shell);
-    return commands !== undefined && commands.every(isSafeSimpleCommand);
+    return commands?.every(isSafeSimpleCommand) === true;
   }
   return isSafeSimpleCommand(command);
 }
@@ -34,7 +34,7 @@ export function isKnownSafeCommand(command: readonly string[]): boolean {
 /** One command without a shell: its program is on the list and its arguments pass that program's rule. */
 function isSafeSimpleCommand(argv: readonly string[]): boolean {
   const rule = RULES.get(argv[0] ?? '');
-  return rule !== undefined && rule(argv.slice(1));
+  return rule?.(argv.slice(1)) === true;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,8 +27,8 @@ export function projectOpening(runDir: string, project: RunProject): NewItem {
       run_dir: runDir,
       delivery:
         project.deliver === 'diff'
-          ? 'When the work is done, deliver the project root (deliverable_path "' + rootFromWorkdir(project) + '"): Infty writes the change as a patch to deliverable/changes.patch, and that patch is the deliverable the Verifiers judge.'
-          : 'When the work is done, deliver the project root (deliverable_path "' + rootFromWorkdir(project) + '"), or the part of it the objective asks for.',
+          ? `When the work is done, deliver the project root (deliverable_path "${rootFromWorkdir(project)}"): Infty writes the change as a patch to deliverable/changes.patch, and that patch is the deliverable the Verifiers judge.`
+          : `When the work is done, deliver the project root (deliverable_path "${rootFromWorkdir(project)}"), or the part of it the objective asks for.`,
     },
   };
 }

@@ -179,7 +179,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
   it('AGENTS.md over 32 KiB is cut to 32 KiB with a marker, never inside a character', async () => {
     // The run: a 100 KiB AGENTS.md of two-byte characters.
     const repo = join(work, 'huge-docs');
-    makeRepo(repo, { 'AGENTS.md': 'é'.repeat(50 * 1024) + '\nTAIL-NEVER-SEEN\n', 'x.txt': 'x\n' });
+    makeRepo(repo, { 'AGENTS.md': `${'é'.repeat(50 * 1024)}\nTAIL-NEVER-SEEN\n`, 'x.txt': 'x\n' });
     expect(Buffer.byteLength(readFileSync(join(repo, 'AGENTS.md')))).toBeGreaterThan(100 * 1024);
     const run = await cliRun(['--from', repo, '--sandbox', 'none'], scriptByRole({ solver: [deliver('.')], 'verifier*': [verdict('pass')] }));
     expectDelivered(run);
@@ -404,7 +404,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
 
   it('renames and binary files: infty diff names them, infty apply reproduces them byte for byte', async () => {
     const repo = join(work, 'rename-binary');
-    const long = Array.from({ length: 40 }, (_, i) => `line ${i} of the old file`).join('\n') + '\n';
+    const long = `${Array.from({ length: 40 }, (_, i) => `line ${i} of the old file`).join('\n')}\n`;
     makeRepo(repo, { 'docs/old_name.txt': long, 'src/moved.txt': long.replace(/old/g, 'other'), 'keep.txt': 'keep\n', 'naïve notes/résumé 1.txt': 'draft\n' });
     writeFileSync(join(repo, 'logo.bin'), binaryBytes(2));
     gitIn(repo, 'add', '-A');
@@ -480,7 +480,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     expect(merged.code, merged.stderr + merged.stdout).toBe(0);
     expect(existsSync(join(diverged, 'docs', 'old_name.txt'))).toBe(false);
     expect(readFileSync(join(diverged, 'docs', 'new_name.txt'), 'utf8')).toBe(long.replace('line 0 of the old file', 'line 0 EDITED BY THE USER'));
-    expect(readFileSync(join(diverged, 'lib', 'moved.txt'), 'utf8')).toBe(long.replace(/old/g, 'other').replace('line 5 of', 'line 5 (user) of') + 'one more line\n');
+    expect(readFileSync(join(diverged, 'lib', 'moved.txt'), 'utf8')).toBe(`${long.replace(/old/g, 'other').replace('line 5 of', 'line 5 (user) of')}one more line\n`);
     expect(readFileSync(join(diverged, 'logo.bin')).equals(readFileSync(join(project, 'logo.bin')))).toBe(true);
     expect(treeFingerprint(repo)).toEqual(userBefore);
   }, 240_000);

@@ -11,7 +11,7 @@ describe('readFile', () => {
   beforeEach(() => {
     runDir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'infty-read-')));
     ctx = { runDir, sandbox: 'none', allowNetwork: false };
-    writeFileSync(path.join(runDir, 'ten.txt'), Array.from({ length: 10 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
+    writeFileSync(path.join(runDir, 'ten.txt'), `${Array.from({ length: 10 }, (_, i) => `line ${i + 1}`).join('\n')}\n`);
   });
   afterEach(() => rmSync(runDir, { recursive: true, force: true }));
 

@@ -97,7 +97,7 @@ describe('currentDetails', () => {
   it('lists the last few events, newest last, on one line each, with markdown escaped', () => {
     const events = Array.from({ length: 20 }, (_, i) => event(i + 1, 'tool_call', `shell {"command":["bash","-lc","echo ${i}"]}`, 'solver'));
     events.push(event(20.5, 'tool_call', `apply_patch {"input":"*** Begin Patch\\n*** Add File: a_b.md\\n+${'x'.repeat(300)}`, 'solver'));
-    events.push(event(21, 'verdict', 'fail: *bold* <script>alert(1)</script>\nsecond line ' + 'x'.repeat(500), 'verifier-beta'));
+    events.push(event(21, 'verdict', `fail: *bold* <script>alert(1)</script>\nsecond line ${'x'.repeat(500)}`, 'verifier-beta'));
     const md = currentDetails(state({ events }), T0);
     const list = md.slice(md.indexOf('**Recent events**')).split('\n').filter((l) => l.startsWith('- '));
     expect(list).toHaveLength(DETAIL_EVENTS);

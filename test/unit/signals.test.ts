@@ -26,11 +26,11 @@ describe('parseSolverSignal: recognising a signal', () => {
   });
 
   it.each([
-    ['```json', '```json\n' + json(delivery) + '\n```'],
-    ['```JSON', '```JSON\n' + json(delivery) + '\n```'],
-    ['bare ```', '```\n' + json(delivery) + '\n```'],
-    ['fence with whitespace around', '  \n```json\n' + JSON.stringify(delivery, null, 2) + '\n```\n  '],
-    ['CRLF line ends', '```json\r\n' + json(delivery) + '\r\n```'],
+    ['```json', `\`\`\`json\n${json(delivery)}\n\`\`\``],
+    ['```JSON', `\`\`\`JSON\n${json(delivery)}\n\`\`\``],
+    ['bare ```', `\`\`\`\n${json(delivery)}\n\`\`\``],
+    ['fence with whitespace around', `  \n\`\`\`json\n${JSON.stringify(delivery, null, 2)}\n\`\`\`\n  `],
+    ['CRLF line ends', `\`\`\`json\r\n${json(delivery)}\r\n\`\`\``],
   ])('parses a whole-text fenced block (%s)', (_label, text) => {
     expect(parseSolverSignal(text)).toEqual({ kind: 'signal', signal: delivery });
   });
@@ -51,11 +51,11 @@ describe('parseSolverSignal: not a signal', () => {
   });
 
   it('text before a fence defeats it', () => {
-    expect(parseSolverSignal('Here is my delivery:\n```json\n' + json(delivery) + '\n```')).toEqual({ kind: 'none' });
+    expect(parseSolverSignal(`Here is my delivery:\n\`\`\`json\n${json(delivery)}\n\`\`\``)).toEqual({ kind: 'none' });
   });
 
   it('text after a fence defeats it', () => {
-    expect(parseSolverSignal('```json\n' + json(delivery) + '\n```\nLet me know!')).toEqual({ kind: 'none' });
+    expect(parseSolverSignal(`\`\`\`json\n${json(delivery)}\n\`\`\`\nLet me know!`)).toEqual({ kind: 'none' });
   });
 
   it('prose that merely contains the JSON is none', () => {
@@ -84,7 +84,7 @@ describe('parseSolverSignal: malformed signals', () => {
   });
 
   it('a JSON object followed by prose is malformed (the whole text must be JSON)', () => {
-    expect(parseSolverSignal(json(delivery) + '\nDone!').kind).toBe('malformed');
+    expect(parseSolverSignal(`${json(delivery)}\nDone!`).kind).toBe('malformed');
   });
 
   it('invalid JSON inside a json fence is malformed', () => {
@@ -98,8 +98,8 @@ describe('parseSolverSignal: malformed signals', () => {
 
   it('several fenced blocks are prose, not a signal', () => {
     const d = json(delivery);
-    expect(parseSolverSignal('```\n' + d + '\n```\nsee above\n```\nx\n```')).toEqual({ kind: 'none' });
-    expect(parseSolverSignal('```json\n' + d + '\n```\n\n```json\n' + d + '\n```')).toEqual({ kind: 'none' });
+    expect(parseSolverSignal(`\`\`\`\n${d}\n\`\`\`\nsee above\n\`\`\`\nx\n\`\`\``)).toEqual({ kind: 'none' });
+    expect(parseSolverSignal(`\`\`\`json\n${d}\n\`\`\`\n\n\`\`\`json\n${d}\n\`\`\``)).toEqual({ kind: 'none' });
   });
 
   it.each([['   '], [''], [null]])('direction_request with prompt %j is malformed, naming prompt', (prompt) => {

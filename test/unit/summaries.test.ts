@@ -103,7 +103,7 @@ describe('activitySummary', () => {
   it('never exceeds the server limit, whatever the script of the role names or arguments', () => {
     const wide = '漢'.repeat(300);
     for (const s of [
-      activitySummary('runToolCall', toolInput('verifier-' + 'a'.repeat(500), 'shell', { command: ['echo', wide] })),
+      activitySummary('runToolCall', toolInput(`verifier-${'a'.repeat(500)}`, 'shell', { command: ['echo', wide] })),
       activitySummary('runToolCall', toolInput('solver', 'read_file', { path: `"${'\\'.repeat(300)}"` })),
       activitySummary('runToolCall', toolInput('solver', 'x'.repeat(1000), { a: '😀'.repeat(500) })),
       activitySummary('someFutureActivity', { role: 'solver' }),

@@ -45,7 +45,7 @@ export async function baseTree(home: string, base: BaseManifest): Promise<string
   if (cached && (await git(['cat-file', '-e', `${cached}^{tree}`], { env: { GIT_DIR: repo }, okCodes: [1, 128] })).code === 0) return cached;
   const env = { GIT_DIR: repo };
   const regular = base.files.filter((f) => f.link === undefined);
-  const ids = (await gitText(['hash-object', '-w', '--no-filters', '--stdin-paths'], { env, input: regular.map((f) => objectPathIn(home, f.sha256)).join('\n') + '\n' }))
+  const ids = (await gitText(['hash-object', '-w', '--no-filters', '--stdin-paths'], { env, input: `${regular.map((f) => objectPathIn(home, f.sha256)).join('\n')}\n` }))
     .split('\n')
     .filter(Boolean);
   const blobOf = new Map(regular.map((f, i) => [f.path, ids[i]!]));

@@ -26,5 +26,5 @@ export function isIgnoredFile(name: string): boolean {
 
 /** The same rules as a git excludes file (used when diffing a project that did not come from git). */
 export function defaultExcludesText(): string {
-  return [...DEFAULT_IGNORED_DIRS.filter((d) => d !== '.git').map((d) => `${d}/`), ...DEFAULT_IGNORED_SUFFIXES.map((s) => `*${s}`)].join('\n') + '\n';
+  return `${[...DEFAULT_IGNORED_DIRS.filter((d) => d !== '.git').map((d) => `${d}/`), ...DEFAULT_IGNORED_SUFFIXES.map((s) => `*${s}`)].join('\n')}\n`;
 }
