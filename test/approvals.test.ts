@@ -22,6 +22,7 @@ import { MCP_TEST_SERVER, solverOutputs } from './support/mcp';
 import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, tools } from './support/replies';
 import { until } from './support/wait';
+import { inTerminal } from './support/terminal';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv } from './support/workerProcess';
 
 type Call = { name: string; callId: string; arguments: Record<string, unknown> };
@@ -251,6 +252,40 @@ describe('approvals', () => {
     expect((await t.infty.describe(t.runId)).memo?.inftyApprovals ?? []).toEqual([]);
     expect((await t.cli('approvals', '--where', `WorkflowId = '${t.runId}'`)).stdout).toContain('nothing waits for approval');
     expect(existsSync(join(t.home, 'runs', t.runId, 'c.txt'))).toBe(false);
+  });
+
+  it('infty run on a terminal asks where the user sits: n with a reason denies, y approves, Enter leaves it waiting', { timeout: 180_000 }, async () => {
+    const t = await setUp('appr-tty', [
+      tools(sh('call_d', 'echo d > d.txt', 'first')),
+      tools(sh('call_y', 'echo y > y.txt', 'second')),
+      tools(sh('call_w', 'echo w > w.txt', 'third')),
+      tools(addFile('deliverable/a.txt', ['a'])),
+      deliver('deliverable/a.txt'),
+    ]);
+    await t.workers.start(t.env);
+    const env = { TEMPORAL_ADDRESS: t.env.TEMPORAL_ADDRESS, INFTY_TASK_QUEUE: t.env.INFTY_TASK_QUEUE, INFTY_HOME: t.home, OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test' };
+    const term = inTerminal(['run', '--run-id', t.runId, '--no-verifiers', '--approval', 'on-request', 'do it'], env);
+    const prompted = (callId: string) =>
+      until(`the prompt for ${callId}`, () => (term.output().includes(`approve ${callId}? [y]es / [n]o / Enter: decide later`) ? true : undefined), 60_000);
+    await prompted('call_d');
+    term.type('n\r');
+    await until('the reason question', () => (term.output().includes('reason for the Solver') ? true : undefined));
+    term.type('no network here\r');
+    await prompted('call_y');
+    term.type('y\r');
+    await prompted('call_w');
+    term.type('\r');
+    await until('left waiting', () => (term.output().includes(`left waiting; decide later with: infty approve ${t.runId} call_w`) ? true : undefined));
+    expect((await t.cli('approve', t.runId, 'call_w')).code).toBe(0);
+    const exit = await term.exited;
+    expect(exit.code, term.output()).toBe(0);
+    expect(term.output()).toContain('denied call_d: no network here');
+    expect(term.output()).toContain('approved call_y');
+    const outs = outputOf(t.runId);
+    expect(outs[0]!.output).toContain("the user's reason: no network here");
+    expect(existsSync(join(t.home, 'runs', t.runId, 'd.txt'))).toBe(false);
+    expect(existsSync(join(t.home, 'runs', t.runId, 'y.txt'))).toBe(true);
+    expect(existsSync(join(t.home, 'runs', t.runId, 'w.txt'))).toBe(true);
   });
 
   it('the wait survives a restart of the Temporal server', { timeout: 180_000 }, async () => {

@@ -4,8 +4,8 @@
  * signal is the user's: the command exits with 128+signal within 2 s, leaves no process behind,
  * and the run stays in Temporal, inspectable with the server stopped and resumable by a worker.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { startFakeModelServer, type FakeModelServer } from './support/fakeModel'
 import { runCli } from './support/cli';
 import { uniqueId } from './support/harness';
 import { addFile, deliver, tools } from './support/replies';
+import { inTerminal, type Terminal } from './support/terminal';
 
 const BIN = join(__dirname, '..', 'bin', 'infty.js');
 const CTRL_C = '\x03';
@@ -31,44 +32,6 @@ async function embeddedPort(): Promise<number> {
     });
     if (free) return p;
   }
-}
-
-interface Terminal {
-  child: ChildProcess;
-  output(): string;
-  type(text: string): void;
-  exited: Promise<{ code: number | null; at: number }>;
-  /** The infty process (the direct child of `script`, which execs it). */
-  inftyPid(): number | undefined;
-}
-
-/** `infty ARGS` as the foreground job of a new pseudo-terminal. */
-function inTerminal(args: string[], env: Record<string, string>): Terminal {
-  const command = ['exec', process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI: process.env.TEMPORAL_CLI, SHELL: '/bin/sh', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('close', (code) => resolve({ code, at: Date.now() })));
-  return {
-    child,
-    output: () => out,
-    type: (text) => child.stdin!.write(text),
-    exited,
-    inftyPid: () => childrenOf(child.pid!)[0],
-  };
-}
-
-function childrenOf(pid: number): number[] {
-  const kids: number[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`, { withFileTypes: true })) {
-    const file = `/proc/${pid}/task/${task.name}/children`;
-    if (existsSync(file)) kids.push(...readFileSync(file, 'utf8').split(/\s+/).filter(Boolean).map(Number));
-  }
-  return kids;
 }
 
 /** Processes whose command line mentions `text` (the embedded server's names INFTY_HOME's database). */

@@ -1,4 +1,5 @@
 /** `infty create`, `infty run` and `infty demo`: start a run and, unless detached, follow it to its outcome. */
+import { approvalPrompter, canPrompt, type ApprovalPrompter } from './approvalPrompt';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InftyConfig } from '../config';
@@ -53,6 +54,7 @@ export async function startRun(config: InftyConfig, input: RunInputRaw, flags: {
     interrupt.dispose();
     throw err;
   });
+  let prompter: ApprovalPrompter | undefined;
   try {
     if (interrupt.received) return exitCodeOf(interrupt.received); // before anything started
     if (session.worker && !flags.demo) await requireModelEndpoint(config);
@@ -66,7 +68,9 @@ export async function startRun(config: InftyConfig, input: RunInputRaw, flags: {
       return 0;
     }
     out(`run ${input.runId} started; following its progress (Ctrl+C stops following; the run is durable and goes on${session.worker ? ' when a worker runs' : ''})`);
-    const followed = follow(session.infty, input.runId, { print: out, embeddedWorker: session.worker !== undefined, exitOnHold: flags.exitOnHold });
+    // On a terminal a waiting call is asked about here (docs/interface.md §1 "Approvals").
+    prompter = !flags.json && !flags.exitOnHold && canPrompt() ? approvalPrompter(session.infty, input.runId, out) : undefined;
+    const followed = follow(session.infty, input.runId, { print: out, embeddedWorker: session.worker !== undefined, exitOnHold: flags.exitOnHold, onHold: prompter?.onHold });
     followed.catch(() => undefined); // after an interrupt it fails once the connection closes
     const ended = await Promise.race([followed, interrupt.first]);
     if (typeof ended === 'string') {
@@ -90,6 +94,7 @@ export async function startRun(config: InftyConfig, input: RunInputRaw, flags: {
     if (flags.demo && outcome.status === 'delivered' && !flags.json) printDemoDeliverable(outcome.deliverablePath);
     return outcome.status === 'delivered' ? 0 : 1;
   } finally {
+    prompter?.dispose();
     await session.close({ interrupted: interrupt.received !== undefined });
     interrupt.dispose();
   }
