@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { workflowSpanSinks } from '../src/telemetry';
 import { WORKFLOW_TRACING_PATCH } from '../src/workflows/tracing';
+import { PATCHES } from '../src/workflows/patches';
 import { patchIds } from './support/history';
 
 const DIR = join(__dirname, 'fixtures', 'histories');
@@ -58,6 +59,16 @@ describe('determinism: recorded histories replay against the current workflow co
       expect(fixturePatchIds(file), file).toContain(patch);
       expect(fixturePatchIds('delivered.json')).not.toContain(patch);
     }
+  });
+
+  it('every patch is in src/workflows/patches.ts, recorded by its fixture, and branched on by name only', () => {
+    for (const [name, p] of Object.entries(PATCHES)) {
+      expect(fixtures, name).toContain(p.fixture);
+      expect(fixturePatchIds(p.fixture), `${name} in ${p.fixture}`).toContain(p.id);
+    }
+    const literal = /\bpatched\(\s*['"`]/;
+    const workflowFiles = readdirSync(join(__dirname, '..', 'src', 'workflows')).filter((f) => f.endsWith('.ts') && f !== 'patches.ts');
+    for (const f of workflowFiles) expect(readFileSync(join(__dirname, '..', 'src', 'workflows', f), 'utf8'), f).not.toMatch(literal);
   });
 
   it.each(fixtures)('%s replays without nondeterminism', async (file) => {

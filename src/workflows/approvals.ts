@@ -3,7 +3,7 @@
  * pending, the run's phase becomes `awaiting_approval`, and the workflow waits on a condition (no
  * activity, no worker slot) until an `approve` or `deny` update, or `--approval-timeout`, decides it.
  */
-import { condition, patched, setHandler, upsertMemo } from '@temporalio/workflow';
+import { condition, setHandler, upsertMemo } from '@temporalio/workflow';
 import {
   APPROVALS_MEMO_KEY,
   approvalNeeded,
@@ -23,6 +23,7 @@ import { formatZodError } from '../protocol/json';
 import { approveUpdate, denyUpdate } from '../protocol/names';
 import type { RunContext } from './context';
 import { awaitPerson } from './goal';
+import { isPatched } from './patches';
 
 /** What the gate lets through: run the call (with network when an escalation was approved), or answer it with `output`. */
 export type GateResult = { run: true; escalated: boolean } | { run: false; output: string };
@@ -48,7 +49,7 @@ function approvals(ctx: RunContext): ApprovalState {
  */
 export async function approvalGate(ctx: RunContext, role: string, call: StepToolCall): Promise<GateResult> {
   const need = approvalNeeded(call, ctx.input.approval, ctx.state.mcpTools);
-  if (!need || !patched('approvals')) return { run: true, escalated: false };
+  if (!need || !isPatched('approvals')) return { run: true, escalated: false };
   const now = ctx.now();
   const timeoutMs = ctx.input.approvalTimeoutSecs === undefined ? undefined : ctx.input.approvalTimeoutSecs * 1000;
   const request: PendingApproval = {

@@ -4,7 +4,6 @@ import {
   ApplicationFailure,
   condition,
   isCancellation,
-  patched,
   setCurrentDetails,
   upsertMemo,
   upsertSearchAttributes,
@@ -24,6 +23,7 @@ import { formatUsd } from '../protocol/goal';
 import { accountUsage, budgetReached, goalView, isHeld, limitedByCost, pause, resume, type GoalState } from './goal';
 import { GOAL_MEMO_KEY, GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
+import { isPatched } from './patches';
 
 /** Ends the run with status `failed` and this reason. */
 export class RunFailure extends Error {}
@@ -198,7 +198,7 @@ export class RunContext {
     const key = JSON.stringify([g.objective, g.status, g.statusReason, g.tokenBudget, g.costBudgetUsd ?? null]);
     if (key === this.lastGoalMemo) return;
     this.lastGoalMemo = key;
-    if (patched('goal-memo')) upsertMemo({ [GOAL_MEMO_KEY]: goalView(g, this.now()) });
+    if (isPatched('goalMemo')) upsertMemo({ [GOAL_MEMO_KEY]: goalView(g, this.now()) });
   }
 
   /**

@@ -4,7 +4,6 @@
  * direction request to the Director on the Solver's behalf, then a pause of the goal. Versioned:
  * histories from before it replay unchanged (nothing is recorded for them).
  */
-import { patched } from '@temporalio/workflow';
 import type { NewItem, StepToolCall, ToolOutputRef } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { VerificationFeedback } from '../protocol/verdict';
@@ -13,10 +12,11 @@ import { budgetReached } from './goal';
 import { askDirector } from './direction';
 import { abbreviate, type ToolObserver } from './roleTurn';
 import { decide, hash, newWatchdog, noteCall, notePlan, noteVerification, type WatchdogState } from './watchdog';
+import { isPatched } from './patches';
 
 /** The watchdog's state; created here for runs that started (or continued as new) before it existed. */
 function watchdog(ctx: RunContext): WatchdogState | undefined {
-  if (!patched('convergence-watchdog')) return undefined;
+  if (!isPatched('convergenceWatchdog')) return undefined;
   return (ctx.state.watchdog ??= newWatchdog());
 }
 
@@ -69,7 +69,7 @@ export async function convergenceCheck(ctx: RunContext): Promise<NewItem[]> {
     return [userMessage(directive)];
   } catch (err) {
     // A run that can be held is not failed (docs/behaviour.md §3.8): the Director's failure becomes the pause's reason.
-    if (!(err instanceof RunFailure) || !patched('watchdog-director-failure-holds')) throw err;
+    if (!(err instanceof RunFailure) || !isPatched('watchdogDirectorFailureHolds')) throw err;
     endIfBudgetReached(ctx, `${evidence}; the Director could not help: ${err.message}`);
     ctx.state.watchdog = newWatchdog();
     ctx.event('not_converging', `${evidence}; the Director could not help (${err.message}): the goal is paused`, 'solver');
@@ -83,7 +83,7 @@ export async function convergenceCheck(ctx: RunContext): Promise<NewItem[]> {
  * that is not converging ends `budget_exhausted` now instead of being held past its bounded grace.
  */
 function endIfBudgetReached(ctx: RunContext, why: string): void {
-  if (ctx.state.goal.status !== 'budget_limited' || !patched('budget-over-watchdog')) return;
+  if (ctx.state.goal.status !== 'budget_limited' || !isPatched('budgetOverWatchdog')) return;
   ctx.event('not_converging', `${why}; the budget is reached, so the run ends instead of pausing`, 'solver');
   throw new BudgetExhausted(`${budgetReached(ctx.state.goal)} and the Solver is not converging: ${why}`);
 }

@@ -69,7 +69,7 @@ function overTokenBudget(g: GoalState): boolean {
   return g.tokenBudget !== null && g.tokensUsed >= g.tokenBudget;
 }
 
-/** Only a run started with a cost budget has one (behind patched('cost-budget'), src/workflows/run.ts). */
+/** Only a run started with a cost budget has one (behind isPatched('costBudget'), src/workflows/run.ts). */
 function overCostBudget(g: GoalState): boolean {
   return g.costBudgetUsd != null && (g.pricedCostUsd ?? 0) >= g.costBudgetUsd;
 }

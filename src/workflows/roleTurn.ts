@@ -1,5 +1,5 @@
 /** One role turn (docs/behaviour.md §6): model step ⇄ tool calls until a message without tool calls. */
-import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { NewItem, StepToolCall, ToolOutputRef } from '../protocol/activities';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import { mcpToolsFor } from '../protocol/mcp';
@@ -7,6 +7,7 @@ import { isWorkflowTool, toolSpec, toolsFor } from '../protocol/tools';
 import { approvalGate } from './approvals';
 import type { RunContext } from './context';
 import { WORKFLOW_TOOLS } from './workflowTools';
+import { isPatched } from './patches';
 
 export const SOLVER_TOOLS = toolsFor('solver');
 
@@ -71,7 +72,7 @@ async function runToolCall(ctx: RunContext, role: string, call: StepToolCall, ob
   const r = ctx.role(role);
   const journalKey = `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`;
   const common = { runId: ctx.input.runId, journalKey, runDir: ctx.state.runDir, role, sandbox: ctx.state.sandbox, allowNetwork: ctx.input.allowNetwork };
-  if (!patched('tool-output-by-reference')) return inline(await ctx.activities.tools.runTool({ ...common, call }));
+  if (!isPatched('toolOutputByReference')) return inline(await ctx.activities.tools.runTool({ ...common, call }));
   // The Solver of a project run works in the project (docs/behaviour.md §4.4); Verifiers read from the run directory, where claim paths start.
   const workdir = role === 'solver' ? ctx.state.project?.workdir : undefined;
   const ref = await ctx.activities.tools.runToolCall({

@@ -7,7 +7,6 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -27,6 +26,7 @@ import { startMcp } from './mcp';
 import { endPendingApprovals, installApprovalHandlers } from './approvals';
 import type { CarriedState, RunState } from './state';
 import { newWatchdog } from './watchdog';
+import { isPatched } from './patches';
 
 /** Steering messages longer than this are cut (marked) so one signal cannot bloat every later payload. */
 const MAX_STEER_CHARS = 16_000;
@@ -82,7 +82,7 @@ function failureReason(err: unknown): string | undefined {
 function initialState(input: RunInput): RunState {
   const now = Date.now();
   // Only a run with a cost budget takes the cost into its decisions (and records the marker).
-  const costBudgetUsd = input.costBudgetUsd != null && patched('cost-budget') ? input.costBudgetUsd : null;
+  const costBudgetUsd = input.costBudgetUsd != null && isPatched('costBudget') ? input.costBudgetUsd : null;
   return {
     runDir: '',
     sandbox: 'none',
@@ -124,7 +124,7 @@ function installHandlers(ctx: RunContext): void {
       const { status, objective } = checked.value;
       const before = ctx.state.goal;
       // A cost budget set on a running run takes the cost into its decisions from here on.
-      const costChange = 'costBudgetUsd' in checked.value && patched('cost-budget') ? { costBudgetUsd: checked.value.costBudgetUsd } : {};
+      const costChange = 'costBudgetUsd' in checked.value && isPatched('costBudget') ? { costBudgetUsd: checked.value.costBudgetUsd } : {};
       const change = { ...('tokenBudget' in checked.value ? { tokenBudget: checked.value.tokenBudget } : {}), ...costChange, ...(objective !== undefined ? { objective } : {}) };
       ctx.setGoal(applySetGoal(before, change, ctx.now()));
       if ('tokenBudget' in checked.value && checked.value.tokenBudget !== before.tokenBudget) {
@@ -138,7 +138,7 @@ function installHandlers(ctx: RunContext): void {
         // The Solver hears it with its next model step; the Director and Verifiers read the goal's objective.
         ctx.state.objectiveUpdatePending = true;
         // Repeats under the old objective are no evidence about the new one (docs/behaviour.md §3.8).
-        if (ctx.state.watchdog && patched('objective-restarts-watchdog')) ctx.state.watchdog = newWatchdog();
+        if (ctx.state.watchdog && isPatched('objectiveRestartsWatchdog')) ctx.state.watchdog = newWatchdog();
         ctx.event('objective_updated', `objective changed to: ${abbreviate(ctx.state.goal.objective, 300)}`);
       }
       if (status === 'paused' && !ctx.isHeld()) ctx.holdRun('paused by the user');
@@ -197,7 +197,7 @@ async function start(ctx: RunContext): Promise<void> {
   state.runDir = created.runDir;
   if (created.project) state.project = created.project;
   // Versioned: histories from before runs followed their worker's disk replay unchanged.
-  if (patched('storage-follows-run')) state.owner = created.owner ?? null;
+  if (isPatched('storageFollowsRun')) state.owner = created.owner ?? null;
   state.sandbox = created.sandbox;
   state.models = created.models;
   state.createdAt = created.createdAt;
@@ -209,7 +209,7 @@ async function start(ctx: RunContext): Promise<void> {
     ctx.event('forked', `fork of run ${input.forkOf.runId} at Solver turn ${input.forkOf.turn}`);
   }
   // Versioned, and only for runs with MCP servers: other runs' histories replay unchanged.
-  const mcpNotice = input.mcpServers?.length && patched('mcp-tools') ? await startMcp(ctx, input.mcpServers) : [];
+  const mcpNotice = input.mcpServers?.length && isPatched('mcpTools') ? await startMcp(ctx, input.mcpServers) : [];
   state.pendingSolverItems = input.forkOf
     ? [forkOpening(ctx), ...mcpNotice]
     : [...(state.project ? [projectOpening(state.runDir, state.project)] : []), ...mcpNotice, userMessage(input.objective)];

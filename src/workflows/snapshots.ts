@@ -1,9 +1,10 @@
 /** Turn snapshots and forks in the workflow (docs/architecture.md decision 13). Deterministic: the files are the activities'. */
-import { ActivityFailure, isCancellation, patched } from '@temporalio/workflow';
+import { ActivityFailure, isCancellation } from '@temporalio/workflow';
 import type { RolePositions } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { NewItem } from '../protocol/activities';
 import type { RunContext } from './context';
+import { isPatched } from './patches';
 
 /**
  * After a Solver turn: the run directory's files and where every role stands, for later forks.
@@ -11,7 +12,7 @@ import type { RunContext } from './context';
  * Versioned: histories from before snapshots replay unchanged.
  */
 export async function snapshotTurn(ctx: RunContext): Promise<void> {
-  if (!patched('turn-snapshots') || !ctx.state.runDir) return;
+  if (!isPatched('turnSnapshots') || !ctx.state.runDir) return;
   const turn = ctx.role('solver').stats.turns;
   const roles: RolePositions = {};
   for (const [role, r] of Object.entries(ctx.state.roles)) roles[role] = { generation: r.generation, committedLength: r.committedLength };

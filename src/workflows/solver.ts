@@ -3,7 +3,6 @@
  * a directive, verification feedback, an idle prompt, or the run's outcome — is decided by the
  * routing functions below and assigned in one place, the loop.
  */
-import { patched } from '@temporalio/workflow';
 import type { NewItem } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { RunOutcome } from '../protocol/outcome';
@@ -21,6 +20,7 @@ import type { SolverNext } from './state';
 import { verificationRound } from './verification';
 import { changedSincePass, unstableDeliverableMessage } from './verifiedHash';
 import { currentChange } from './project';
+import { isPatched } from './patches';
 
 
 /** Runs Solver steps until the run has an outcome; `beforeStep` is the continue-as-new point. */
@@ -159,7 +159,7 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
   }
   // The aggregate always reaches the Solver; on a pass there is no next turn, so it is recorded in
   // its transcript. Versioned: histories from before this change replay unchanged.
-  if (patched('final-feedback-to-solver')) {
+  if (isPatched('finalFeedbackToSolver')) {
     const solver = ctx.role('solver');
     solver.committedLength = await ctx.activities.store.recordItems({
       runId: input.runId,

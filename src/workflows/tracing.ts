@@ -1,6 +1,6 @@
 /**
  * Workflow spans (docs/interface.md §14): Temporal's OpenTelemetry workflow interceptors, for the runs
- * a traced client started, behind `patched('workflow-tracing')` (docs/architecture.md, "Workflow
+ * a traced client started, behind `isPatched('workflowTracing')` (docs/architecture.md, "Workflow
  * tracing").
  *
  * The decision is taken once per execution, when it starts, from what its history holds: the start
@@ -22,7 +22,6 @@ import { defaultTextMapGetter, isSpanContextValid, ROOT_CONTEXT, trace, TraceFla
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   defaultPayloadConverter,
-  patched,
   type ActivityInput,
   type ContinueAsNewInput,
   type Next,
@@ -35,8 +34,9 @@ import {
   type WorkflowInterceptors,
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
+import { isPatched, PATCHES } from './patches';
 
-export const WORKFLOW_TRACING_PATCH = 'workflow-tracing';
+export const WORKFLOW_TRACING_PATCH = PATCHES.workflowTracing.id;
 
 /** Whether the start request carried a sampled W3C trace context (a traced client started the run). */
 export function startedTraced(headers: Record<string, Payload>): boolean {
@@ -63,7 +63,7 @@ class TracingSwitch {
    * only a history holding it (every run since the patch) is traced on replay.
    */
   decide(input: WorkflowExecuteInput): void {
-    if (startedTraced(input.headers) && patched(WORKFLOW_TRACING_PATCH)) {
+    if (startedTraced(input.headers) && isPatched('workflowTracing')) {
       this.inbound = new OpenTelemetryInboundInterceptor();
       this.outbound = new OpenTelemetryOutboundInterceptor();
     }

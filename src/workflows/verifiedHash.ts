@@ -3,15 +3,15 @@
  * deliverable is validated again, and a different content hash means a new round on the new
  * content instead of the delivery. Versioned: histories from before replay without the re-check.
  */
-import { patched } from '@temporalio/workflow';
 import type { DeliverableCheck } from '../protocol/deliverable';
 import type { RunContext } from './context';
+import { isPatched } from './patches';
 
 type ValidCheck = Extract<DeliverableCheck, { ok: true }>;
 
 /** The deliverable's check after a passing round on `judged`, when it changed since; undefined when unchanged. */
 export async function changedSincePass(ctx: RunContext, claimed: string, judged: ValidCheck): Promise<DeliverableCheck | undefined> {
-  if (!patched('verified-hash')) return undefined;
+  if (!isPatched('verifiedHash')) return undefined;
   ctx.setPhase('validating', 'solver');
   const workdir = ctx.state.project?.workdir;
   const now = await ctx.activities.deliverable.validateDeliverable({ runDir: ctx.state.runDir, path: claimed, ...(workdir ? { workdir } : {}) });
