@@ -31,7 +31,8 @@ export const ShellArgs = z.object({
 /** An escalation no person approved (the policy is `never`, or the request could not be shown): refused, not run. */
 export const ESCALATION_REFUSED =
   'Error: this command asked to run outside the sandbox (sandbox_permissions "require_escalated"), and no person approved it: ' +
-  "this run's approval policy refuses escalations. It was not run. Run it without sandbox_permissions, or do the work without network access.";
+  "this run's approval policy refuses escalations (or the call was too large to show for approval). It was not run. " +
+  'Run it without sandbox_permissions, or do the work without network access.';
 
 function result(output: ToolText, exitCode: number, startedAt: number): ToolResult {
   const durationSeconds = Math.round((Date.now() - startedAt) / 100) / 10;
