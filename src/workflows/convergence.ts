@@ -17,7 +17,8 @@ import { decide, hash, newWatchdog, noteCall, notePlan, noteVerification, type W
 /** The watchdog's state; created here for runs that started (or continued as new) before it existed. */
 function watchdog(ctx: RunContext): WatchdogState | undefined {
   if (!patched('convergence-watchdog')) return undefined;
-  return (ctx.state.watchdog ??= newWatchdog());
+  ctx.state.watchdog ??= newWatchdog();
+  return ctx.state.watchdog;
 }
 
 /** Records each finished Solver tool call (and accepted plan updates). */
