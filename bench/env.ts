@@ -83,8 +83,8 @@ export async function baselineBundlePath(): Promise<string> {
 
 export async function bundleTimes(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  if (inftyBundle) out.inftyRunMs = Math.round((await inftyBundle).ms);
-  if (baselineBundle) out.baselineMs = Math.round((await baselineBundle).ms);
+  if (inftyBundle !== undefined) out.inftyRunMs = Math.round((await inftyBundle).ms);
+  if (baselineBundle !== undefined) out.baselineMs = Math.round((await baselineBundle).ms);
   return out;
 }
 
@@ -394,7 +394,8 @@ export function historyBreakdown(events: AnyEvent[]): Breakdown {
       const started = byId.get(String(a.startedEventId));
       if (!sched || !started) continue;
       const name = sched.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
-      const slot = (b.activities[name] ??= { count: 0, scheduleToStart: 0, startToClose: 0 });
+      b.activities[name] ??= { count: 0, scheduleToStart: 0, startToClose: 0 };
+      const slot = b.activities[name];
       slot.count += 1;
       slot.scheduleToStart += tsMs(started.eventTime) - tsMs(sched.eventTime);
       slot.startToClose += tsMs(e.eventTime) - tsMs(started.eventTime);

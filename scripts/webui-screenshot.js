@@ -60,6 +60,7 @@ async function waitForText(page, text, timeoutMs = 30_000) {
   const end = Date.now() + timeoutMs;
   for (;;) {
     for (const frame of page.frames()) {
+      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is wanted (textContent would also match hidden nodes, scripts and styles)
       const body = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
       if (body.includes(text)) return;
     }
@@ -125,6 +126,7 @@ async function main() {
     await page.getByText('Timeline').first().click();
     await waitForText(page, 'solver · shell:');
     const order = page.getByRole('button', { name: /^(Descending|Ascending)$/ }).first();
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText(), the button's rendered label, not the DOM property
     if ((await order.innerText()).trim() === 'Descending') await order.click(); // the UI keeps this choice for the history too
     await scrollToHeading(page, 'Timeline');
     await page.screenshot({ path: join(outDir, 'webui-timeline.png') });

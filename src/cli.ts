@@ -17,7 +17,7 @@ import { UnreachableError, UsageError } from './errors';
 import { REASONING_EFFORTS } from './protocol/reasoning';
 import { verify } from './cli/verify';
 import { apply, diff } from './cli/project';
-import { startDevServer } from './server';
+import { startDevServer, type DevServerHandle } from './server';
 import type * as StartCommands from './cli/start';
 import type * as ForkCommand from './cli/fork';
 import type * as LocalProcesses from './cli/local';
@@ -71,7 +71,7 @@ async function serve(config: InftyConfig, opts: { port: string; uiPort?: string;
   const port = parsePositiveInt(opts.port, '--port');
   const uiPort = opts.uiPort ? parsePositiveInt(opts.uiPort, '--ui-port') : port + 1000;
   const dbFile = opts.db ?? join(config.home, 'temporal.db');
-  let server;
+  let server: DevServerHandle;
   try {
     server = await startDevServer({ port, uiPort, dbFile });
   } catch (err) {

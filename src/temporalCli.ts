@@ -30,7 +30,10 @@ export function projectRoot(): string {
     const pkgFile = path.join(dir, 'package.json');
     if (existsSync(pkgFile)) {
       try {
-        if (JSON.parse(readFileSync(pkgFile, 'utf8')).name === PACKAGE_NAME) return (rootDir = dir);
+        if (JSON.parse(readFileSync(pkgFile, 'utf8')).name === PACKAGE_NAME) {
+          rootDir = dir;
+          return dir;
+        }
       } catch {
         // unreadable package.json: keep walking up
       }

@@ -123,7 +123,13 @@ describe('the infty CLI', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     script = scriptByRole({
-      solver: [tools(addFile('deliverable/a.txt', ['a'])), async () => (await gate, deliver('deliverable/a.txt', 'watched'))],
+      solver: [
+        tools(addFile('deliverable/a.txt', ['a'])),
+        async () => {
+          await gate;
+          return deliver('deliverable/a.txt', 'watched');
+        },
+      ],
     });
     const runId = uniqueId('watch');
     await h.infty.startRun({ runId, objective: 'Watch me', verifiers: [], sandbox: 'none', tokenBudget: 1_000_000 });

@@ -491,7 +491,7 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     }
 
     // Recovery is bounded by heartbeat timeouts, far below the activities' start-to-close timeouts.
-    const killedBeforeAnyProgress = c.kills.filter((k, i) => c.kills[i + 1]?.what === 'replacement worker, idle (polling)').length;
+    const killedBeforeAnyProgress = c.kills.filter((_k, i) => c.kills[i + 1]?.what === 'replacement worker, idle (polling)').length;
     expect(recoveries.length).toBe(c.kills.length - killedBeforeAnyProgress);
     expect(Math.max(...recoveries)).toBeLessThan(60_000);
   }, 480_000);

@@ -206,7 +206,11 @@ function normalizeRunJson(run: FinishedRun): unknown {
   return normalizeStrings(rest, run);
 }
 
-const countBy = (xs: string[]) => xs.reduce<Record<string, number>>((acc, x) => ((acc[x] = (acc[x] ?? 0) + 1), acc), {});
+const countBy = (xs: string[]) =>
+  xs.reduce<Record<string, number>>((acc, x) => {
+    acc[x] = (acc[x] ?? 0) + 1;
+    return acc;
+  }, {});
 const logLines = (runDir: string) =>
   existsSync(join(runDir, 'artifacts', 'log.txt')) ? readFileSync(join(runDir, 'artifacts', 'log.txt'), 'utf8').split('\n').filter(Boolean) : [];
 const tempFilesOf = (runDir: string) => (existsSync(runDir) ? readdirSync(runDir).filter((n) => n.startsWith('.run.json.tmp')) : []);

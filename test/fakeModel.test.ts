@@ -276,7 +276,8 @@ describe('fake model server: Chat Completions', () => {
     const calls: Array<{ id?: string; name: string; args: string }> = [];
     for (const ch of chunks) {
       for (const tc of ch.choices[0]?.delta?.tool_calls ?? []) {
-        const slot = (calls[tc.index] ??= { name: '', args: '' });
+        calls[tc.index] ??= { name: '', args: '' };
+        const slot = calls[tc.index];
         if (tc.id) slot.id = tc.id;
         if (tc.function?.name) slot.name = tc.function.name;
         if (tc.function?.arguments) slot.args += tc.function.arguments;
@@ -526,7 +527,9 @@ describe('withFaults', () => {
     expect(a.faults.filter((x) => x === 'ok').length).toBeGreaterThan(0);
     expect(a.faults.filter((x) => x !== 'ok').length).toBeGreaterThan(0);
     // Every non-faulted request got the scripted reply.
-    a.faults.forEach((f, i) => f === 'ok' && expect(a.outcomes[i]).toBe('ok'));
+    a.faults.forEach((f, i) => {
+      if (f === 'ok') expect(a.outcomes[i]).toBe('ok');
+    });
     const other = await runPattern(7, 20);
     expect(other.faults).not.toEqual(a.faults);
   });

@@ -34,7 +34,7 @@ describe('goals: budgets, accounting, pause, resume, steering', () => {
   /** A Solver that works (tool call, then an idle message) until `finish` is set, then delivers. */
   function workingSolver(state: { finish: boolean; latencyMs?: number }): Responder {
     let step = 0;
-    return (req) => {
+    return (_req) => {
       if (state.finish) return withUsage(deliver('deliverable'), USAGE);
       step += 1;
       const reply = step % 2 === 1 ? tools(shell(`echo ${step}`)) : say('still working');

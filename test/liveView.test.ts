@@ -202,7 +202,13 @@ describe('infty watch shows what runs, from heartbeat details', () => {
     const patch = addFile('deliverable/a.txt', ['a']);
     const watching = gate(1);
     script = scriptByRole({
-      solver: [async () => (await watching.opened, { kind: 'tool_calls', text: TEXT, calls: [patch], streamGapMs: 400 }), deliver('deliverable/a.txt', 'streamed')],
+      solver: [
+        async () => {
+          await watching.opened;
+          return { kind: 'tool_calls', text: TEXT, calls: [patch], streamGapMs: 400 };
+        },
+        deliver('deliverable/a.txt', 'streamed'),
+      ],
     });
     const runId = uniqueId('live-model');
     await h.infty.startRun({ runId, objective: 'Stream a long step', verifiers: [], sandbox: 'none', tokenBudget: 1_000_000 });
@@ -231,7 +237,10 @@ describe('infty watch shows what runs, from heartbeat details', () => {
     const watching = gate(2);
     script = scriptByRole({
       solver: [
-        async () => (await watching.opened, { kind: 'tool_calls', calls: [{ callId: 'call_ticks', name: 'shell', arguments: { command: ['bash', '-c', cmd] } }] }),
+        async () => {
+          await watching.opened;
+          return { kind: 'tool_calls', calls: [{ callId: 'call_ticks', name: 'shell', arguments: { command: ['bash', '-c', cmd] } }] };
+        },
         deliver('deliverable/t.txt', 'ticked'),
       ],
     });

@@ -33,13 +33,15 @@ export function catchInterrupts(): Interrupt {
     }
     process.exit(exitCodeOf(received));
   };
-  SIGNALS.forEach((s) => process.on(s, onSignal));
+  for (const s of SIGNALS) process.on(s, onSignal);
   return {
     first,
     get received() {
       return received;
     },
-    dispose: () => SIGNALS.forEach((s) => process.off(s, onSignal)),
+    dispose: () => {
+      for (const s of SIGNALS) process.off(s, onSignal);
+    },
   };
 }
 

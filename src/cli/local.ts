@@ -146,10 +146,12 @@ export async function runWorkerForever(config: InftyConfig): Promise<void> {
     note(`worker polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.namespace})${versionLabel(config)}; Ctrl+C stops it`);
     const running = worker.run();
     const stopRollout = rolloutInBackground(connection, config, worker);
-    await running.finally(async () => {
+    try {
+      await running;
+    } finally {
       undoSignals();
       await stopRollout();
-    });
+    }
   } finally {
     await connection.close();
     await server?.stop();

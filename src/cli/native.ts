@@ -67,7 +67,10 @@ let sdkLogger: SdkLogger | undefined;
 function quietRuntime(config: InftyConfig): void {
   if (runtimeReady) return;
   runtimeReady = true;
-  const options = () => ({ logger: (sdkLogger = new SdkLogger(process.env.INFTY_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN')), shutdownSignals: [] });
+  const options = () => {
+    sdkLogger = new SdkLogger(process.env.INFTY_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN');
+    return { logger: sdkLogger, shutdownSignals: [] };
+  };
   const telemetryOptions = runtimeTelemetry({ metricsPort: config.metricsPort });
   if (!telemetryOptions) {
     Runtime.install(options());
@@ -102,11 +105,13 @@ const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIG
 
 /** The SDK's default for a worker: the first Ctrl+C (or SIGTERM, ...) shuts it down gracefully. Returns the undo. */
 export function shutdownOnSignals(worker: InftyWorker): () => void {
-  const off = () => SHUTDOWN_SIGNALS.forEach((s) => process.off(s, stop));
+  const off = () => {
+    for (const s of SHUTDOWN_SIGNALS) process.off(s, stop);
+  };
   const stop = () => {
     off();
     if (worker.getState() === 'RUNNING') worker.shutdown();
   };
-  SHUTDOWN_SIGNALS.forEach((s) => process.on(s, stop));
+  for (const s of SHUTDOWN_SIGNALS) process.on(s, stop);
   return off;
 }

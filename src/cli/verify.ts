@@ -2,6 +2,7 @@
  * `infty verify RUN_ID` (docs/interface.md §1): is a delivered run's deliverable on disk still the
  * content every Verifier passed? Exit 0 unchanged, 1 changed, 2 not delivered or unknown.
  */
+import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { InftyConfig } from '../config';
@@ -31,7 +32,7 @@ async function outcomeOf(config: InftyConfig, runId: string): Promise<RunOutcome
   };
   try {
     return await withClient(config, async (infty) => {
-      let described;
+      let described: WorkflowExecutionDescription;
       try {
         described = await infty.describe(runId);
       } catch (err) {

@@ -191,7 +191,8 @@ export async function serveCompact<X extends OtherReply>(
   record: (rec: RecordedRequest) => void,
 ): Promise<void> {
   const req = ex.req;
-  const raw = req.method === 'POST' ? await readBody(req) : (req.resume(), '');
+  if (req.method !== 'POST') req.resume();
+  const raw = req.method === 'POST' ? await readBody(req) : '';
   if (raw === undefined || ex.gone) return;
   let body: any;
   try {

@@ -84,7 +84,9 @@ function reasoningItem(reply: WireReply, i: number, done: boolean) {
 function outputItems(reply: WireReply): Array<Record<string, unknown>> {
   const items: Array<Record<string, unknown>> = reply.reasoning.map((_r, i) => reasoningItem(reply, i, true));
   if (reply.text !== undefined) items.push(messageItem(reply, reply.text, reply.incomplete ? 'incomplete' : 'completed'));
-  reply.calls.forEach((_c, i) => items.push(functionCallItem(reply, i, 'completed')));
+  reply.calls.forEach((_c, i) => {
+    items.push(functionCallItem(reply, i, 'completed'));
+  });
   return items;
 }
 

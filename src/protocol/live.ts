@@ -40,12 +40,17 @@ export function isLiveDetail(v: unknown): v is LiveDetail {
  * returns turned into line breaks, tabs and line breaks kept.
  */
 export function terminalSafe(text: string): string {
-  return text
-    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
-    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, '')
-    .replace(/\r\n/g, '\n')
-    .replace(/\r/g, '\n')
-    .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+  return (
+    text
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: matches ANSI CSI escape sequences (ESC [ ...) to strip them
+      .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: matches ANSI OSC escape sequences (ESC ] ... BEL or ESC \\) to strip them
+      .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, '')
+      .replace(/\r\n/g, '\n')
+      .replace(/\r/g, '\n')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the remaining C0/C1 control characters (tab and line feed kept)
+      .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '')
+  );
 }
 
 /** The last `max` bytes of `text` in UTF-8, never starting inside a character. */

@@ -25,6 +25,7 @@ const MAX_DETAILS_OBJECTIVE_CHARS = 2000;
 export function oneLine(s: string, max: number): string {
   const limit = max * 4 + 16;
   const head = s.length > limit ? s.slice(0, limit) : s;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces (metadata shown on one line)
   const flat = head.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
   const chars = [...flat];
   if (chars.length <= max && head === s) return flat;

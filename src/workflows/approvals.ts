@@ -76,7 +76,9 @@ export async function approvalGate(ctx: RunContext, role: string, call: StepTool
   );
   syncApprovals(ctx);
   const decided = () => !state.pending.some((p) => p.callId === call.callId);
-  const inTime = timeoutMs === undefined ? (await condition(decided), true) : await condition(decided, timeoutMs);
+  let inTime = true;
+  if (timeoutMs === undefined) await condition(decided);
+  else inTime = await condition(decided, timeoutMs);
   if (!inTime) decide(ctx, call.callId, 'timed_out', `nobody approved it within ${ctx.input.approvalTimeoutSecs} s (--approval-timeout)`);
   ctx.setGoal(awaitPerson(ctx.state.goal, false, ctx.now()));
   ctx.setPhase(phase, activeRole);

@@ -17,7 +17,8 @@ import { isPatched } from './patches';
 /** The watchdog's state; created here for runs that started (or continued as new) before it existed. */
 function watchdog(ctx: RunContext): WatchdogState | undefined {
   if (!isPatched('convergenceWatchdog')) return undefined;
-  return (ctx.state.watchdog ??= newWatchdog());
+  ctx.state.watchdog ??= newWatchdog();
+  return ctx.state.watchdog;
 }
 
 /** Records each finished Solver tool call (and accepted plan updates). */

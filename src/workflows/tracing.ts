@@ -91,7 +91,8 @@ class TracingInbound implements WorkflowInboundCallsInterceptor {
 
   validateUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'validateUpdate'>): void {
     const otel = this.tracing.inbound;
-    return otel ? otel.validateUpdate(input, next) : next(input);
+    if (otel) otel.validateUpdate(input, next);
+    else next(input);
   }
 }
 

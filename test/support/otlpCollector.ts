@@ -43,7 +43,7 @@ interface ExportRequest {
   }[];
 }
 
-function valueOf(v: AnyValue): string | number | boolean {
+function anyValueOf(v: AnyValue): string | number | boolean {
   if (v.stringValue !== undefined) return v.stringValue;
   if (v.intValue !== undefined) return Number(v.intValue);
   if (v.doubleValue !== undefined) return v.doubleValue;
@@ -51,7 +51,7 @@ function valueOf(v: AnyValue): string | number | boolean {
 }
 
 function attributes(kvs: KeyValue[] | undefined): Record<string, string | number | boolean> {
-  return Object.fromEntries((kvs ?? []).map((kv) => [kv.key, valueOf(kv.value)]));
+  return Object.fromEntries((kvs ?? []).map((kv) => [kv.key, anyValueOf(kv.value)]));
 }
 
 /** The spans of one export request (trace and span ids arrive as hex strings in the JSON encoding). */

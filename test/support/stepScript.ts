@@ -55,6 +55,7 @@ const SOLVER: ScriptedReply[] = [
   /* 2 */ tools(shell('s2_0', appendStep('step-2', 'cat deliverable/hello.sh')), readFile('s2_1', 'deliverable/hello.sh')),
   /* 3 */ signal({ type: 'direction_request', prompt: 'Should hello.sh greet someone by name?' }),
   /* 4 */ tools(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${1:-world} is shell parameter expansion in the patched script
     patch('s4_0', ['*** Update File: deliverable/hello.sh', '@@', ' #!/bin/sh', '-echo hello', '+echo "hello, ${1:-world}"']),
     shell('s4_1', appendStep('step-3')),
   ),

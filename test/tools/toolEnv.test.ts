@@ -79,6 +79,7 @@ describe.each<SandboxMode>(['none', 'bwrap'])('the environment of a command (--s
   });
 
   it(`sets TMPDIR ${sandbox === 'bwrap' ? 'to the private /tmp' : 'only as the worker has it'}`, async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${TMPDIR-unset} is shell parameter expansion in the command
     const out = await rawOutput(['sh', '-c', 'echo "tmpdir=${TMPDIR-unset}"'], ctx);
     expect(out).toBe(`tmpdir=${sandbox === 'bwrap' ? '/tmp' : (process.env.TMPDIR ?? 'unset')}\n`);
   });

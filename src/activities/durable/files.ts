@@ -2,7 +2,7 @@
  * Writes that survive a crash of the process or the machine (docs/architecture.md decision 10): data is
  * fsynced before it counts as written, and a replaced file is either entirely old or entirely new.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { failpoint, type FailpointName } from './failpoints';
 
@@ -52,7 +52,7 @@ export async function appendDurable(path: string, data: string | Uint8Array): Pr
 
 /** Makes a rename or a file creation in `dir` durable (the directory entry lives in the directory). */
 export async function syncDirectory(dir: string): Promise<void> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');
     await handle.sync();

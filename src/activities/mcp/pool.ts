@@ -91,7 +91,7 @@ async function open(server: McpServer): Promise<McpConnection> {
 export async function connection(runId: string, server: McpServer): Promise<McpConnection> {
   const pool = poolOf(runId);
   const existing = pool.connections.get(server.name);
-  if (existing) {
+  if (existing !== undefined) {
     const conn = await existing.catch(() => undefined);
     if (conn && !conn.closed) return conn;
     pool.connections.delete(server.name);

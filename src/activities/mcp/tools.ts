@@ -22,7 +22,7 @@ import { writeFileDurable } from '../durable/files';
 import { scrubSecrets, scrubWith } from '../secrets';
 import { finalizeToolOutput } from '../tools/output';
 import { mcpHeaderSecrets } from './headers';
-import { connection, describe, discard, McpStartError } from './pool';
+import { connection, describe, discard, McpStartError, type McpConnection } from './pool';
 
 /** A tool's input schema larger than this (JSON) is offered as a bare object schema; its description says so. */
 export const MAX_MCP_SCHEMA_BYTES = 16_384;
@@ -202,7 +202,7 @@ export async function callMcpTool(
     return output(`Error: the arguments for ${tool.name} are not valid JSON (${(e as Error).message}). Send them as a JSON object.`);
   }
   if (typeof args !== 'object' || args === null || Array.isArray(args)) return output(`Error: the arguments for ${tool.name} must be a JSON object.`);
-  let conn;
+  let conn: McpConnection;
   try {
     conn = await connection(runId, server);
   } catch (err) {

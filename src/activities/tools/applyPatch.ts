@@ -1,5 +1,5 @@
 /** The `apply_patch` tool: the Codex patch format (Add / Delete / Update [+ Move] File). */
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeFsError, formatArgsError, isErrnoException, type ToolContext } from './context';
@@ -308,7 +308,7 @@ class PendingChanges {
 
   async read(abs: string, displayPath: string): Promise<string | null> {
     if (this.files.has(abs)) return this.files.get(abs)!;
-    let st;
+    let st: Stats;
     try {
       st = await fs.stat(abs);
     } catch (e) {

@@ -1,5 +1,5 @@
 /** The `list_dir` tool: a sorted tree listing of a directory inside the run directory. */
-import { promises as fs, type Dirent } from 'node:fs';
+import { promises as fs, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeFsError, formatArgsError, isErrnoException, type ToolContext } from './context';
@@ -51,7 +51,7 @@ export async function listDir(args: unknown, ctx: ToolContext): Promise<string> 
   const depth = Math.min(parsed.data.depth ?? DEFAULT_LIST_DEPTH, MAX_LIST_DEPTH);
   try {
     const root = await resolveInsideRunDir(ctx.runDir, p, ctx.workdir);
-    let st;
+    let st: Stats;
     try {
       st = await fs.stat(root);
     } catch (e) {

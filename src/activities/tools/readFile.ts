@@ -1,5 +1,5 @@
 /** The `read_file` tool: numbered lines of a text file inside the run directory. */
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import { describeFsError, formatArgsError, isErrnoException, type ToolContext } from './context';
@@ -70,8 +70,7 @@ async function readLines(abs: string, offset: number, limit: number): Promise<Re
         }
       }
       pending += decoder.write(chunk as Buffer);
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) !== -1) {
+      for (let nl = pending.indexOf('\n'); nl !== -1; nl = pending.indexOf('\n')) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
         const next = take(line);
@@ -104,7 +103,7 @@ export async function readFile(args: unknown, ctx: ToolContext): Promise<string>
   const limit = parsed.data.limit ?? DEFAULT_READ_LIMIT;
   try {
     const abs = await resolveInsideRunDir(ctx.runDir, p, ctx.workdir);
-    let st;
+    let st: Stats;
     try {
       st = await fs.stat(abs);
     } catch (e) {

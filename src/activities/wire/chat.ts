@@ -127,7 +127,8 @@ async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, opts: 
         onText?.(delta.content);
       }
       for (const tc of delta?.tool_calls ?? []) {
-        const slot = (calls[tc.index] ??= { id: '', name: '', arguments: '' });
+        calls[tc.index] ??= { id: '', name: '', arguments: '' };
+        const slot = calls[tc.index];
         if (tc.id) slot.id = tc.id;
         if (tc.function?.name) {
           if (slot.name === '') onCall?.(tc.function.name);

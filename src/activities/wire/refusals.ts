@@ -43,7 +43,10 @@ export async function withFeature<R>(endpoint: string, feature: Feature, used: b
   }
   const result = await send(false);
   let set = refusing.get(feature);
-  if (!set) refusing.set(feature, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    refusing.set(feature, set);
+  }
   set.add(endpoint);
   return result;
 }

@@ -27,6 +27,7 @@ const ALL: ResponsesFeatures = { include: true, developer: true };
  * server cannot look it up by id); a compaction item goes back as is.
  */
 export function toResponsesInput(req: WireRequest, features: ResponsesFeatures = ALL): ResponseInputItem[] {
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every WireItem type (tsc checks that each path returns)
   return req.items.flatMap((item): ResponseInputItem[] => {
     switch (item.type) {
       case 'message':

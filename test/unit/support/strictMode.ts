@@ -48,7 +48,11 @@ function walk(node: unknown, path: string, depth: number, opts: StrictModeOption
     if (s.items === undefined) problems.push(`${path}: an array needs "items"`);
     else walk(s.items, `${path}.items`, depth + 1, opts, problems);
   }
-  if (Array.isArray(s.anyOf)) s.anyOf.forEach((sub, i) => walk(sub, `${path}.anyOf[${i}]`, depth + 1, opts, problems));
+  if (Array.isArray(s.anyOf)) {
+    s.anyOf.forEach((sub, i) => {
+      walk(sub, `${path}.anyOf[${i}]`, depth + 1, opts, problems);
+    });
+  }
   if (s.$defs && typeof s.$defs === 'object') {
     for (const [name, sub] of Object.entries(s.$defs)) walk(sub, `${path}.$defs.${name}`, depth + 1, opts, problems);
   }
