@@ -146,12 +146,37 @@ export async function concurrencyBench(size: ConcurrencySize): Promise<BenchOutp
         throughputRatioInftyOverFloor: round(tps / floorTps, 2),
         worker: inf.settings,
       };
-      required.push(`waves.${M}.infty.turnsPerSecond`, `waves.${M}.infty.turnLatencyMs.p50`, `waves.${M}.infty.turnLatencyMs.p99`, `waves.${M}.infty.peakRssMB`, `waves.${M}.floor.turnEquivalentsPerSecond`);
+      required.push(
+        `waves.${M}.infty.turnsPerSecond`,
+        `waves.${M}.infty.turnLatencyMs.p50`,
+        `waves.${M}.infty.turnLatencyMs.p99`,
+        `waves.${M}.infty.peakRssMB`,
+        `waves.${M}.floor.turnEquivalentsPerSecond`,
+      );
       rows.push(
-        { metric: `M=${M} runs × K=${K} turns: throughput`, value: `${fmt(tps)} turns/s`, baseline: `${fmt(floorTps)} turn-eq/s floor`, ratio: ratio(tps, floorTps), note: `${inf.activitiesPerRun} activities/run; floor = M floor workflows of that many no-ops` },
-        { metric: `M=${M}: turn latency p50 / p99`, value: `${fmt(p50, 0)} / ${fmt(p99, 0)} ms`, note: `first model request after start p50 ${fmt(percentile(inf.firstRequest, 50), 0)} ms, p99 ${fmt(percentile(inf.firstRequest, 99), 0)} ms` },
-        { metric: `M=${M}: peak RSS (worker process)`, value: `${fmt(inf.metrics.peakRssMB)} MB`, baseline: `${fmt(flo.metrics.peakRssMB)} MB floor`, note: `from ${fmt(inf.metrics.startRssMB)} MB; server peak ${fmt(inf.metrics.serverPeakRssMB)} MB` },
-        { metric: `M=${M}: CPU (cores busy)`, value: `worker ${fmt(inf.metrics.benchProcessCores, 2)}, server ${fmt(inf.metrics.serverCores, 2)}`, baseline: `worker ${fmt(flo.metrics.benchProcessCores, 2)}, server ${fmt(flo.metrics.serverCores, 2)}` },
+        {
+          metric: `M=${M} runs × K=${K} turns: throughput`,
+          value: `${fmt(tps)} turns/s`,
+          baseline: `${fmt(floorTps)} turn-eq/s floor`,
+          ratio: ratio(tps, floorTps),
+          note: `${inf.activitiesPerRun} activities/run; floor = M floor workflows of that many no-ops`,
+        },
+        {
+          metric: `M=${M}: turn latency p50 / p99`,
+          value: `${fmt(p50, 0)} / ${fmt(p99, 0)} ms`,
+          note: `first model request after start p50 ${fmt(percentile(inf.firstRequest, 50), 0)} ms, p99 ${fmt(percentile(inf.firstRequest, 99), 0)} ms`,
+        },
+        {
+          metric: `M=${M}: peak RSS (worker process)`,
+          value: `${fmt(inf.metrics.peakRssMB)} MB`,
+          baseline: `${fmt(flo.metrics.peakRssMB)} MB floor`,
+          note: `from ${fmt(inf.metrics.startRssMB)} MB; server peak ${fmt(inf.metrics.serverPeakRssMB)} MB`,
+        },
+        {
+          metric: `M=${M}: CPU (cores busy)`,
+          value: `worker ${fmt(inf.metrics.benchProcessCores, 2)}, server ${fmt(inf.metrics.serverCores, 2)}`,
+          baseline: `worker ${fmt(flo.metrics.benchProcessCores, 2)}, server ${fmt(flo.metrics.serverCores, 2)}`,
+        },
       );
     }
     return { rows, data: { waves }, required };

@@ -156,12 +156,7 @@ export function inftyDeps(home: InftyHome, model: FakeModelServer): ActivityDeps
   };
 }
 
-export async function inftyWorker(
-  server: BenchServer,
-  taskQueue: string,
-  deps: ActivityDeps,
-  tuning: InftyWorkerOptions['tuning'] = {},
-): Promise<InftyWorker> {
+export async function inftyWorker(server: BenchServer, taskQueue: string, deps: ActivityDeps, tuning: InftyWorkerOptions['tuning'] = {}): Promise<InftyWorker> {
   await inftyBundlePath();
   return createInftyWorker({
     connection: server.native,
@@ -325,10 +320,7 @@ export function floorActivities() {
  * message) to the conversation it was given and returns all of it; the tool runs the real
  * read_file over a directory holding the same fixture as the inftyRun runs.
  */
-export function naiveActivities(opts: {
-  fixtureDir: string;
-  onModel?(input: Parameters<NaiveActivities['naiveModel']>[0]): Promise<void>;
-}): NaiveActivities {
+export function naiveActivities(opts: { fixtureDir: string; onModel?(input: Parameters<NaiveActivities['naiveModel']>[0]): Promise<void> }): NaiveActivities {
   return {
     async naiveModel(input) {
       await opts.onModel?.(input);

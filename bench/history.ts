@@ -67,7 +67,12 @@ function windows(samples: Sample[], checkpoints: number[]): Window[] {
   for (const c of checkpoints) {
     const s = at.get(c);
     if (!s) break;
-    out.push({ from: prev.turn, to: c, bytesPerTurn: round((s.bytes - prev.bytes) / (c - prev.turn), 1), eventsPerTurn: round((s.events - prev.events) / (c - prev.turn), 2) });
+    out.push({
+      from: prev.turn,
+      to: c,
+      bytesPerTurn: round((s.bytes - prev.bytes) / (c - prev.turn), 1),
+      eventsPerTurn: round((s.events - prev.events) / (c - prev.turn), 2),
+    });
     prev = s;
   }
   return out;

@@ -104,12 +104,17 @@ function dynamicConfigArgs(): Record<string, string | number | boolean> {
 async function main(): Promise<number> {
   const smoke = arg('smoke') !== undefined;
   Object.assign(globalDynamicConfig, dynamicConfigArgs());
-  const only = arg('only')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = arg('only')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const out = arg('out') || join(ROOT, 'bench', smoke ? 'results.smoke.json' : 'results.json');
   const sizes = smoke ? SMOKE : FULL;
   const started = new Date();
   const machine = await machineInfo();
-  process.stderr.write(`infty bench (${smoke ? 'smoke' : 'full'}) on ${machine.cpus} cpus, node ${machine.node}, ${machine.temporalCli?.versionLine ?? 'temporal ?'}\n`);
+  process.stderr.write(
+    `infty bench (${smoke ? 'smoke' : 'full'}) on ${machine.cpus} cpus, node ${machine.node}, ${machine.temporalCli?.versionLine ?? 'temporal ?'}\n`,
+  );
 
   const benches: { id: string; title: string; run: () => Promise<BenchOutput> }[] = [
     { id: '1', title: 'Orchestration overhead per turn', run: () => overheadBench(sizes.overhead) },
@@ -129,7 +134,15 @@ async function main(): Promise<number> {
     try {
       const output = await b.run();
       const missing = missingFigures(output);
-      result = { id: b.id, title: b.title, ok: missing.length === 0, seconds: (performance.now() - t0) / 1000, rows: output.rows, data: output.data, ...(missing.length ? { missing } : {}) };
+      result = {
+        id: b.id,
+        title: b.title,
+        ok: missing.length === 0,
+        seconds: (performance.now() - t0) / 1000,
+        rows: output.rows,
+        data: output.data,
+        ...(missing.length ? { missing } : {}),
+      };
     } catch (err) {
       const e = err as Error;
       result = { id: b.id, title: b.title, ok: false, seconds: (performance.now() - t0) / 1000, error: e.stack ?? String(e), rows: [], data: {} };
@@ -147,7 +160,19 @@ async function main(): Promise<number> {
     serverDynamicConfig: globalDynamicConfig,
     bundleMs: await bundleTimes(),
     ok: results.every((r) => r.ok),
-    benchmarks: Object.fromEntries(results.map((r) => [r.id, { title: r.title, ok: r.ok, seconds: Math.round(r.seconds * 10) / 10, ...(r.error ? { error: r.error } : {}), ...(r.missing ? { missing: r.missing } : {}), ...r.data }])),
+    benchmarks: Object.fromEntries(
+      results.map((r) => [
+        r.id,
+        {
+          title: r.title,
+          ok: r.ok,
+          seconds: Math.round(r.seconds * 10) / 10,
+          ...(r.error ? { error: r.error } : {}),
+          ...(r.missing ? { missing: r.missing } : {}),
+          ...r.data,
+        },
+      ]),
+    ),
   };
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 
@@ -157,15 +182,14 @@ async function main(): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-main()
-  .then(
-    (code) => {
-      removeScratch();
-      process.exit(code);
-    },
-    (err) => {
-      removeScratch();
-      process.stderr.write(`bench: ${err?.stack ?? err}\n`);
-      process.exit(1);
-    },
-  );
+main().then(
+  (code) => {
+    removeScratch();
+    process.exit(code);
+  },
+  (err) => {
+    removeScratch();
+    process.stderr.write(`bench: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -87,7 +87,15 @@ async function inProcessRun(model: BenchModel, home: InftyHome, turns: number, f
   const times = { modelStep: 0, runTool: 0, modelSteps: 0, toolCalls: 0 };
   let activities = 0;
   const t0 = performance.now();
-  const created = await exec(acts.createRun, { runId, objective: 'Benchmark: read the file and deliver.', roles: [{ role: 'solver', model: undefined }, { role: 'director', model: undefined }], sandbox: 'none' as const });
+  const created = await exec(acts.createRun, {
+    runId,
+    objective: 'Benchmark: read the file and deliver.',
+    roles: [
+      { role: 'solver', model: undefined },
+      { role: 'director', model: undefined },
+    ],
+    sandbox: 'none' as const,
+  });
   activities++;
   let committed = 0;
   let items: NewItem[] = [userMessage('Benchmark: read the file and deliver.')];
@@ -257,23 +265,76 @@ export async function overheadBench(size: OverheadSize): Promise<BenchOutput> {
       : {}),
   };
   const b = d.breakdownPerTurn;
-  const acts = (x: typeof d) => Object.entries(x.activitiesByType).filter(([, a]) => a.count >= N).map(([n, a]) => `${n} ${fmt(a.startToCloseMs)} ms`).join(', ');
+  const acts = (x: typeof d) =>
+    Object.entries(x.activitiesByType)
+      .filter(([, a]) => a.count >= N)
+      .map(([n, a]) => `${n} ${fmt(a.startToCloseMs)} ms`)
+      .join(', ');
   const rows: Row[] = [
-    { metric: `inftyRun, ${N} turns (${d.activitiesExecuted} activities)`, value: `${fmt(d.infty.msPerTurn)} ms/turn`, note: `steady-state median ${fmt(d.infty.steadyMedianMsPerTurn)} ms between Solver requests` },
-    { metric: '  vs floor (same no-op activity count)', value: `${fmt(d.infty.msPerTurn)} ms/turn`, baseline: `${fmt(d.floor.msPerTurn)} ms/turn`, ratio: ratio(d.infty.msPerTurn, d.floor.msPerTurn), note: `floor ${fmt(d.floor.msPerActivity)} ms/activity` },
-    { metric: '  vs in-process (no Temporal)', value: `${fmt(d.infty.msPerTurn)} ms/turn`, baseline: `${fmt(inprocPerTurn, 2)} ms/turn`, ratio: ratio(d.infty.msPerTurn, inprocPerTurn, 1), note: `in-process modelStep ${fmt(inproc.modelStepMs, 2)} ms, runTool ${fmt(inproc.runToolMs, 2)} ms` },
-    { metric: '  per turn: workflow task sched→start', value: `${fmt(b.workflowTaskScheduleToStartMs)} ms`, note: `${fmt(d.workflowTasks / N)} workflow tasks/turn; dispatch waits on the transfer-queue poll limit` },
-    { metric: '  per turn: workflow task start→complete', value: `${fmt(b.workflowTaskStartToCompleteMs)} ms`, note: 'worker runs the workflow code + completion RPC' },
-    { metric: '  per turn: activity sched→start', value: `${fmt(b.activityScheduleToStartMs)} ms`, note: 'activities are dispatched eagerly with the workflow task completion' },
+    {
+      metric: `inftyRun, ${N} turns (${d.activitiesExecuted} activities)`,
+      value: `${fmt(d.infty.msPerTurn)} ms/turn`,
+      note: `steady-state median ${fmt(d.infty.steadyMedianMsPerTurn)} ms between Solver requests`,
+    },
+    {
+      metric: '  vs floor (same no-op activity count)',
+      value: `${fmt(d.infty.msPerTurn)} ms/turn`,
+      baseline: `${fmt(d.floor.msPerTurn)} ms/turn`,
+      ratio: ratio(d.infty.msPerTurn, d.floor.msPerTurn),
+      note: `floor ${fmt(d.floor.msPerActivity)} ms/activity`,
+    },
+    {
+      metric: '  vs in-process (no Temporal)',
+      value: `${fmt(d.infty.msPerTurn)} ms/turn`,
+      baseline: `${fmt(inprocPerTurn, 2)} ms/turn`,
+      ratio: ratio(d.infty.msPerTurn, inprocPerTurn, 1),
+      note: `in-process modelStep ${fmt(inproc.modelStepMs, 2)} ms, runTool ${fmt(inproc.runToolMs, 2)} ms`,
+    },
+    {
+      metric: '  per turn: workflow task sched→start',
+      value: `${fmt(b.workflowTaskScheduleToStartMs)} ms`,
+      note: `${fmt(d.workflowTasks / N)} workflow tasks/turn; dispatch waits on the transfer-queue poll limit`,
+    },
+    {
+      metric: '  per turn: workflow task start→complete',
+      value: `${fmt(b.workflowTaskStartToCompleteMs)} ms`,
+      note: 'worker runs the workflow code + completion RPC',
+    },
+    {
+      metric: '  per turn: activity sched→start',
+      value: `${fmt(b.activityScheduleToStartMs)} ms`,
+      note: 'activities are dispatched eagerly with the workflow task completion',
+    },
     { metric: '  per turn: activity start→close', value: `${fmt(b.activityStartToCloseMs)} ms`, note: acts(d) },
   ];
   if (t) {
     const tb = t.breakdownPerTurn;
     rows.push(
-      { metric: `server with Temporal's default transferProcessorMaxPollRPS=20`, value: `${fmt(t.infty.msPerTurn)} ms/turn`, baseline: `${fmt(d.infty.msPerTurn)} ms/turn embedded (1000)`, ratio: ratio(t.infty.msPerTurn, d.infty.msPerTurn), note: `Temporal default / Infty's embedded setting; steady median ${fmt(t.infty.steadyMedianMsPerTurn)} ms` },
-      { metric: '  vs floor on that server', value: `${fmt(t.infty.msPerTurn)} ms/turn`, baseline: `${fmt(t.floor.msPerTurn)} ms/turn`, ratio: ratio(t.infty.msPerTurn, t.floor.msPerTurn), note: `floor ${fmt(t.floor.msPerActivity)} ms/activity` },
-      { metric: '  vs in-process', value: `${fmt(t.infty.msPerTurn)} ms/turn`, baseline: `${fmt(inprocPerTurn, 2)} ms/turn`, ratio: ratio(t.infty.msPerTurn, inprocPerTurn, 1) },
-      { metric: '  per turn: wf task sched→start / run; activities', value: `${fmt(tb.workflowTaskScheduleToStartMs)} / ${fmt(tb.workflowTaskStartToCompleteMs)}; ${fmt(tb.activityStartToCloseMs)} ms`, note: acts(t) },
+      {
+        metric: `server with Temporal's default transferProcessorMaxPollRPS=20`,
+        value: `${fmt(t.infty.msPerTurn)} ms/turn`,
+        baseline: `${fmt(d.infty.msPerTurn)} ms/turn embedded (1000)`,
+        ratio: ratio(t.infty.msPerTurn, d.infty.msPerTurn),
+        note: `Temporal default / Infty's embedded setting; steady median ${fmt(t.infty.steadyMedianMsPerTurn)} ms`,
+      },
+      {
+        metric: '  vs floor on that server',
+        value: `${fmt(t.infty.msPerTurn)} ms/turn`,
+        baseline: `${fmt(t.floor.msPerTurn)} ms/turn`,
+        ratio: ratio(t.infty.msPerTurn, t.floor.msPerTurn),
+        note: `floor ${fmt(t.floor.msPerActivity)} ms/activity`,
+      },
+      {
+        metric: '  vs in-process',
+        value: `${fmt(t.infty.msPerTurn)} ms/turn`,
+        baseline: `${fmt(inprocPerTurn, 2)} ms/turn`,
+        ratio: ratio(t.infty.msPerTurn, inprocPerTurn, 1),
+      },
+      {
+        metric: '  per turn: wf task sched→start / run; activities',
+        value: `${fmt(tb.workflowTaskScheduleToStartMs)} / ${fmt(tb.workflowTaskStartToCompleteMs)}; ${fmt(tb.activityStartToCloseMs)} ms`,
+        note: acts(t),
+      },
     );
   }
   return {

@@ -143,11 +143,35 @@ export async function prefixBench(size: PrefixSize): Promise<BenchOutput> {
       seconds: round(seconds),
     };
     const rows: Row[] = [
-      { metric: `Solver requests (${size.turns} turns, window ${size.contextWindow} tok)`, value: `${data.requests}`, note: `${data.compactions} compactions; ${toolOutputBytes} B per tool output; mean input ${fmt(data.meanInputKiB)} KiB` },
-      { metric: 'prefix share, all requests', value: fmt(meanAll, 3), baseline: '1.000 ideal', ratio: `${fmt(meanAll * 100, 1)}%`, note: `byte-weighted ${fmt(data.byteWeightedShareAll, 3)}` },
-      { metric: 'prefix share, w/o first after compaction', value: fmt(meanSteady, 3), baseline: `${fmt(data.meanIdealShareExcludingFirstAfterCompaction, 3)} append-only`, ratio: `${fmt(data.measuredOverIdealExcludingFirstAfterCompaction, 3)}×`, note: `turn requests only ${fmt(data.meanShareTurnRequestsOnly, 3)} (${fmt(data.turnRequestsMeasuredOverIdeal, 3)}× append-only); ${data.turnRequestsNotExtendingPrevious} of ${data.turnRequestsExcludingFirstAfterCompaction} do not extend the previous request exactly` },
-      { metric: 'prefix share, compaction requests', value: fmt(data.meanShareCompactionRequests, 3), note: `items alone ${fmt(data.meanItemShareCompactionRequests, 3)}; ${data.compactionRequestsWithChangedInstructionsOrTools} of ${data.compactions} change instructions/tools (breaks the cached prefix)` },
-      { metric: 'prefix share, first request after compaction', value: fmt(data.meanShareFirstAfterCompaction, 3), note: 'rebuilt history (instructions, user messages, summary)' },
+      {
+        metric: `Solver requests (${size.turns} turns, window ${size.contextWindow} tok)`,
+        value: `${data.requests}`,
+        note: `${data.compactions} compactions; ${toolOutputBytes} B per tool output; mean input ${fmt(data.meanInputKiB)} KiB`,
+      },
+      {
+        metric: 'prefix share, all requests',
+        value: fmt(meanAll, 3),
+        baseline: '1.000 ideal',
+        ratio: `${fmt(meanAll * 100, 1)}%`,
+        note: `byte-weighted ${fmt(data.byteWeightedShareAll, 3)}`,
+      },
+      {
+        metric: 'prefix share, w/o first after compaction',
+        value: fmt(meanSteady, 3),
+        baseline: `${fmt(data.meanIdealShareExcludingFirstAfterCompaction, 3)} append-only`,
+        ratio: `${fmt(data.measuredOverIdealExcludingFirstAfterCompaction, 3)}×`,
+        note: `turn requests only ${fmt(data.meanShareTurnRequestsOnly, 3)} (${fmt(data.turnRequestsMeasuredOverIdeal, 3)}× append-only); ${data.turnRequestsNotExtendingPrevious} of ${data.turnRequestsExcludingFirstAfterCompaction} do not extend the previous request exactly`,
+      },
+      {
+        metric: 'prefix share, compaction requests',
+        value: fmt(data.meanShareCompactionRequests, 3),
+        note: `items alone ${fmt(data.meanItemShareCompactionRequests, 3)}; ${data.compactionRequestsWithChangedInstructionsOrTools} of ${data.compactions} change instructions/tools (breaks the cached prefix)`,
+      },
+      {
+        metric: 'prefix share, first request after compaction',
+        value: fmt(data.meanShareFirstAfterCompaction, 3),
+        note: 'rebuilt history (instructions, user messages, summary)',
+      },
     ];
     return { rows, data, required: ['meanShareAll', 'meanShareExcludingFirstAfterCompaction', 'compactions'] };
   } finally {

@@ -266,6 +266,8 @@ export async function projectCopyBench(size: ProjectCopySize): Promise<BenchOutp
       },
     );
   }
-  const required = size.trees.map((t) => t.files).flatMap((n) => [`trees.${n}.ratioImportOverCp`, `trees.${n}.ratioStoreOverCopy`, `trees.${n}.importSeconds`, `trees.${n}.cpSeconds`]);
+  const required = size.trees
+    .map((t) => t.files)
+    .flatMap((n) => [`trees.${n}.ratioImportOverCp`, `trees.${n}.ratioStoreOverCopy`, `trees.${n}.importSeconds`, `trees.${n}.cpSeconds`]);
   return { rows, data: { source: 'plain directory (no .git), files of distinct content', trees }, required };
 }

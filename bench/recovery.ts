@@ -191,7 +191,11 @@ export async function recoveryBench(size: RecoverySize): Promise<BenchOutput> {
         ratio: ratio(retry, expected),
         note: `expected = heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s (from the call's first heartbeat) + first retry interval ${FIRST_RETRY_INTERVAL_S} s; the call was ${KILL_AFTER_MS / 1000} s in flight`,
       },
-      { metric: 'kill → next step after the retried one', value: `${fmt(next, 2)} s`, note: 'also needs a workflow task on the new worker: it waits out the dead worker\'s sticky queue (3 s)' },
+      {
+        metric: 'kill → next step after the retried one',
+        value: `${fmt(next, 2)} s`,
+        note: "also needs a workflow task on the new worker: it waits out the dead worker's sticky queue (3 s)",
+      },
       { metric: 'kill → new worker polling', value: `${fmt(ready, 2)} s`, note: `cold start of \`infty worker\` (first: ${fmt(firstReadyMs / 1000, 2)} s)` },
       { metric: 'per kill (retry s)', value: kills.map((k) => fmt(k.retrySeconds, 1)).join(', ') },
     ];

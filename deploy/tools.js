@@ -58,10 +58,14 @@ function composeSchemaPath() {
 function installed() {
   if (!existsSync(TOOLS_DIR)) return false;
   const infos = new Set(readdirSync(TOOLS_DIR).filter((n) => n.endsWith('.dist-info')));
-  return PINS.every((pin) => {
-    const [name, version] = pin.split('==');
-    return infos.has(`${name.replace(/-/g, '_')}-${version}.dist-info`);
-  }) && existsSync(path.join(TOOLS_DIR, 'bin', EXE)) && existsSync(SCHEMA_IN_TOOLS);
+  return (
+    PINS.every((pin) => {
+      const [name, version] = pin.split('==');
+      return infos.has(`${name.replace(/-/g, '_')}-${version}.dist-info`);
+    }) &&
+    existsSync(path.join(TOOLS_DIR, 'bin', EXE)) &&
+    existsSync(SCHEMA_IN_TOOLS)
+  );
 }
 
 function install() {
@@ -74,7 +78,11 @@ function install() {
     const res = spawnSync(
       python,
       ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--no-deps', '--upgrade', '--target', TOOLS_DIR, ...PINS],
-      { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PIP_NO_WARN_SCRIPT_LOCATION: '1', PIP_ROOT_USER_ACTION: 'ignore' }, timeout: 5 * 60_000 },
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...process.env, PIP_NO_WARN_SCRIPT_LOCATION: '1', PIP_ROOT_USER_ACTION: 'ignore' },
+        timeout: 5 * 60_000,
+      },
     );
     if (res.error) {
       errors.push(`${python}: ${res.error.code || res.error.message}`);

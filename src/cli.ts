@@ -51,16 +51,26 @@ function addCreateFlags(cmd: Command): Command {
     .option('--verifier-reasoning-effort <effort>', 'reasoning effort of the Verifiers')
     .option('--director-timeout-secs <s>', 'how long to wait for the Director (default 1200)')
     .option('--verifier-timeout-secs <s>', 'how long to wait for each Verifier (default 1800)')
-    .option('--mcp <spec>', 'an MCP server whose tools the run offers: NAME=COMMAND [ARGS…] (stdio, split as a shell would) or NAME=https://… (streamable HTTP); repeatable; adds to / replaces those of $INFTY_HOME/mcp.json', collect)
+    .option(
+      '--mcp <spec>',
+      'an MCP server whose tools the run offers: NAME=COMMAND [ARGS…] (stdio, split as a shell would) or NAME=https://… (streamable HTTP); repeatable; adds to / replaces those of $INFTY_HOME/mcp.json',
+      collect,
+    )
     .option('--no-mcp-config', 'ignore $INFTY_HOME/mcp.json')
-    .option('--pass-env <name>', 'pass this worker environment variable to the Solver\'s commands (repeatable; all others are withheld)', collect)
+    .option('--pass-env <name>', "pass this worker environment variable to the Solver's commands (repeatable; all others are withheld)", collect)
     .addOption(new Option('--sandbox <mode>', 'shell sandbox: auto (bubblewrap, refuse without it) or none').choices(['auto', 'none']))
     .option('--network <on|off>', 'network inside the shell sandbox (default off; with --sandbox none commands always have the network)')
-    .option('--from <path>', "start from a copy of this project directory (a git work tree: the files git lists, uncommitted changes included); `infty diff` / `infty apply` hand the change back")
+    .option(
+      '--from <path>',
+      'start from a copy of this project directory (a git work tree: the files git lists, uncommitted changes included); `infty diff` / `infty apply` hand the change back',
+    )
     .option('--from-git <url[#ref]>', 'start from a clone of this git repository at ref (branch, tag or commit; default its HEAD), made by the worker')
     .option('--deliver <mode>', 'with --from/--from-git: path (what the Solver delivers, default) or diff (the patch of the change is the deliverable)')
-    .option('--no-project-docs', 'read no AGENTS.md ($INFTY_HOME/AGENTS.md and the project\'s)')
-    .option('--approval <policy>', 'which tool calls wait for a person: never (default: escalation requests are refused), on-request (a command asking for network waits), untrusted (also every command outside the read-only safe list, and MCP tools not marked read-only)')
+    .option('--no-project-docs', "read no AGENTS.md ($INFTY_HOME/AGENTS.md and the project's)")
+    .option(
+      '--approval <policy>',
+      'which tool calls wait for a person: never (default: escalation requests are refused), on-request (a command asking for network waits), untrusted (also every command outside the read-only safe list, and MCP tools not marked read-only)',
+    )
     .option('--approval-timeout <duration>', 'deny a waiting call nobody decided within this long (e.g. 30m, 2h, 1d; default: wait until decided)')
     .option('--detach', 'start the run and return at once')
     .option('--json', 'print exactly one JSON document (the outcome, or {runId, status} with --detach)')
@@ -78,8 +88,7 @@ async function serve(config: InftyConfig, opts: { port: string; uiPort?: string;
     throw new UsageError((err as Error).message);
   }
   process.stdout.write(
-    `Temporal dev server on ${server.address} (namespace default, SQLite ${dbFile})\n` +
-      `Web UI: ${server.uiUrl ?? '(headless)'}\nCtrl+C stops it.\n`,
+    `Temporal dev server on ${server.address} (namespace default, SQLite ${dbFile})\n` + `Web UI: ${server.uiUrl ?? '(headless)'}\nCtrl+C stops it.\n`,
   );
   const stop = async () => {
     note('stopping the Temporal server…');
@@ -103,12 +112,14 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .showHelpAfterError('(add --help for usage)')
     .exitOverride(); // inherited by the subcommands below: usage errors exit 2, not commander's 1
 
-  addCreateFlags(program.command('run').description('the main job: start a run for an objective and follow it').argument('<objective>', 'what the run must achieve')).action(
-    (objective: string, flags: CreateFlags) => run(async (c) => (await starting()).startRun(c, runInputFromFlags({ ...flags, objective }, new Date(), c.home), flags)),
+  addCreateFlags(
+    program.command('run').description('the main job: start a run for an objective and follow it').argument('<objective>', 'what the run must achieve'),
+  ).action((objective: string, flags: CreateFlags) =>
+    run(async (c) => (await starting()).startRun(c, runInputFromFlags({ ...flags, objective }, new Date(), c.home), flags)),
   );
-  addCreateFlags(program.command('create').description('start a run (same as run, with --objective)').requiredOption('--objective <text>', 'what the run must achieve')).action(
-    (flags: CreateFlags) => run(async (c) => (await starting()).startRun(c, runInputFromFlags(flags, new Date(), c.home), flags)),
-  );
+  addCreateFlags(
+    program.command('create').description('start a run (same as run, with --objective)').requiredOption('--objective <text>', 'what the run must achieve'),
+  ).action((flags: CreateFlags) => run(async (c) => (await starting()).startRun(c, runInputFromFlags(flags, new Date(), c.home), flags)));
   program
     .command('fork')
     .description("start a new run from a run's transcripts (shared, not copied) and files as of a Solver turn")
@@ -157,7 +168,7 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .command('apply')
     .description("apply a project run's change to a git checkout with a three-way merge (on a conflict nothing changes, exit 1)")
     .argument('<run-id>')
-    .option('--to <path>', 'the checkout to change (default: the run\'s --from directory)')
+    .option('--to <path>', "the checkout to change (default: the run's --from directory)")
     .option('--check', 'only say whether it applies cleanly; change nothing')
     .action((id: string, f) => run((c) => apply(c, id, f)));
   program
@@ -167,8 +178,9 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .option('--objective <text>', 'replace the objective (trimmed, 1–4000 characters); the Solver is told with its next model call')
     .option('--json', 'print the goal object')
     .action((id: string, f) => run((c) => goal(c, id, f)));
-  withFleetOptions(program.command('pause').description('pause the goal (no new model calls)').argument('[run-id]')).action((id: string | undefined, f: FleetFlags) =>
-    run((c) => (f.where === undefined ? setStatus(c, singleRun(id, f, 'pause'), 'paused') : fleet(c, 'pause', [id], f))),
+  withFleetOptions(program.command('pause').description('pause the goal (no new model calls)').argument('[run-id]')).action(
+    (id: string | undefined, f: FleetFlags) =>
+      run((c) => (f.where === undefined ? setStatus(c, singleRun(id, f, 'pause'), 'paused') : fleet(c, 'pause', [id], f))),
   );
   withFleetOptions(program.command('resume').description('resume a paused goal').argument('[run-id]')).action((id: string | undefined, f: FleetFlags) =>
     run((c) => (f.where === undefined ? setStatus(c, singleRun(id, f, 'resume'), 'active') : fleet(c, 'resume', [id], f))),
@@ -233,7 +245,11 @@ function buildProgram(run: (fn: (config: InftyConfig) => Promise<number>) => Pro
     .option('--ui-port <port>', 'Web UI port (default port + 1000)')
     .option('--db <file>', 'SQLite database file (default $INFTY_HOME/temporal.db)')
     .action((f) => run((c) => serve(c, f)));
-  program.command('demo').description('a complete run end to end, offline, with a scripted model').option('--json', 'print the outcome as JSON').action((f) => run(async (c) => (await starting()).demo(c, f)));
+  program
+    .command('demo')
+    .description('a complete run end to end, offline, with a scripted model')
+    .option('--json', 'print the outcome as JSON')
+    .action((f) => run(async (c) => (await starting()).demo(c, f)));
   addHelpTexts(program);
   return program;
 }
@@ -282,7 +298,9 @@ function reportError(err: unknown): number {
     return err.exitCode;
   }
   if (err instanceof ServiceError) {
-    process.stderr.write(`infty: Temporal did not complete the request (${describeServiceError(err)}); check that the server at TEMPORAL_ADDRESS is up, then retry\n`);
+    process.stderr.write(
+      `infty: Temporal did not complete the request (${describeServiceError(err)}); check that the server at TEMPORAL_ADDRESS is up, then retry\n`,
+    );
     return 3;
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -61,7 +61,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
     model: env.INFTY_MODEL || DEFAULT_MODEL,
     pricesFile: env.INFTY_PRICES ? resolve(env.INFTY_PRICES) : undefined,
     wireApi: wire,
-    baseURL: httpUrl(env.OPENAI_BASE_URL, 'OPENAI_BASE_URL', "the model endpoint's base URL, e.g. http://localhost:8000/v1", 'unset it for the default endpoint'),
+    baseURL: httpUrl(
+      env.OPENAI_BASE_URL,
+      'OPENAI_BASE_URL',
+      "the model endpoint's base URL, e.g. http://localhost:8000/v1",
+      'unset it for the default endpoint',
+    ),
     apiKey: env.OPENAI_API_KEY || undefined,
     stream: env.INFTY_STREAM !== '0' && env.INFTY_STREAM !== 'false',
     contextWindow: positiveInt(env.INFTY_CONTEXT_WINDOW, 'INFTY_CONTEXT_WINDOW'),
@@ -72,7 +77,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
     buildId: env.INFTY_BUILD_ID ? buildId(env.INFTY_BUILD_ID, 'INFTY_BUILD_ID') : undefined,
     versioningBehavior: versioningBehavior(env.INFTY_VERSIONING_BEHAVIOR),
     metricsPort: port(env.INFTY_METRICS_PORT, 'INFTY_METRICS_PORT'),
-    otlpEndpoint: httpUrl(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT', "the collector's OTLP/HTTP base URL, e.g. http://collector:4318 (spans go to <endpoint>/v1/traces)", 'unset it to turn traces off'),
+    otlpEndpoint: httpUrl(
+      env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      "the collector's OTLP/HTTP base URL, e.g. http://collector:4318 (spans go to <endpoint>/v1/traces)",
+      'unset it to turn traces off',
+    ),
     ...temporalConnectionSettings(env),
   };
 }
@@ -87,7 +97,9 @@ function positiveInt(value: string | undefined, name: string): number | undefine
 function storageMode(value: string | undefined): 'local' | 'shared' {
   const mode = (value || 'local').toLowerCase();
   if (mode === 'local' || mode === 'shared') return mode;
-  throw new UsageError(`INFTY_STORAGE must be "local" (each run stays on the disk of the worker that created it) or "shared" (INFTY_HOME and INFTY_RUNS_ROOT on storage every worker mounts), got "${value}"`);
+  throw new UsageError(
+    `INFTY_STORAGE must be "local" (each run stays on the disk of the worker that created it) or "shared" (INFTY_HOME and INFTY_RUNS_ROOT on storage every worker mounts), got "${value}"`,
+  );
 }
 
 function workerIdentity(value: string | undefined): string {
@@ -141,7 +153,9 @@ function versioningBehavior(value: string | undefined): 'PINNED' | 'AUTO_UPGRADE
   const v = (value || 'pinned').toLowerCase();
   if (v === 'pinned') return 'PINNED';
   if (v === 'auto-upgrade') return 'AUTO_UPGRADE';
-  throw new UsageError(`INFTY_VERSIONING_BEHAVIOR must be "pinned" (a run finishes on the build it started on) or "auto-upgrade" (a run moves to the current build at its next workflow task), got "${value}"`);
+  throw new UsageError(
+    `INFTY_VERSIONING_BEHAVIOR must be "pinned" (a run finishes on the build it started on) or "auto-upgrade" (a run moves to the current build at its next workflow task), got "${value}"`,
+  );
 }
 
 function temporalConnectionSettings(env: NodeJS.ProcessEnv): Pick<InftyConfig, 'temporalTls' | 'temporalApiKey'> {

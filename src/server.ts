@@ -167,9 +167,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const address = `${ip}:${port}`;
 
   if (await isPortInUse(port, ip)) {
-    throw new Error(
-      `port ${port} on ${ip} is already in use (is a Temporal server already running? use it with TEMPORAL_ADDRESS=${address} or pick --port)`,
-    );
+    throw new Error(`port ${port} on ${ip} is already in use (is a Temporal server already running? use it with TEMPORAL_ADDRESS=${address} or pick --port)`);
   }
   if (!headless && (await isPortInUse(uiPort, ip))) {
     throw new Error(`UI port ${uiPort} on ${ip} is already in use (pick --ui-port, or run headless)`);
@@ -228,7 +226,12 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   };
 
   try {
-    await waitUntilReady(address, exited, () => hasExited, () => stderrTail);
+    await waitUntilReady(
+      address,
+      exited,
+      () => hasExited,
+      () => stderrTail,
+    );
     const connection = await Connection.connect({ address, connectTimeout: 5_000 });
     try {
       await ensureSearchAttributes(connection, namespace);
@@ -249,27 +252,15 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   };
 }
 
-async function waitUntilReady(
-  address: string,
-  exited: Promise<number | null>,
-  hasExited: () => boolean,
-  stderrTail: () => string[],
-): Promise<void> {
+async function waitUntilReady(address: string, exited: Promise<number | null>, hasExited: () => boolean, stderrTail: () => string[]): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const earlyExit = (code: number | null) =>
-    new Error(
-      `temporal server start-dev exited early (code ${code}) before ${address} answered:\n${stderrTail().join('\n') || '(no output)'}`,
-    );
+    new Error(`temporal server start-dev exited early (code ${code}) before ${address} answered:\n${stderrTail().join('\n') || '(no output)'}`);
   while (Date.now() < deadline) {
-    const outcome = await Promise.race([
-      isTemporalReachable(address, 1_000).then((ok) => (ok ? 'ready' : 'not yet')),
-      exited.then((code) => ({ code })),
-    ]);
+    const outcome = await Promise.race([isTemporalReachable(address, 1_000).then((ok) => (ok ? 'ready' : 'not yet')), exited.then((code) => ({ code }))]);
     if (outcome === 'ready') return;
     if (typeof outcome === 'object' || hasExited()) throw earlyExit(typeof outcome === 'object' ? outcome.code : await exited);
     await sleep(250);
   }
-  throw new Error(
-    `temporal server start-dev did not answer on ${address} within ${READY_TIMEOUT_MS / 1000}s:\n${stderrTail().join('\n')}`,
-  );
+  throw new Error(`temporal server start-dev did not answer on ${address} within ${READY_TIMEOUT_MS / 1000}s:\n${stderrTail().join('\n')}`);
 }

@@ -88,8 +88,7 @@ export function versioningFromConfig(config: InftyConfig): WorkerVersioning | un
 /** The demo's scripted model endpoint, started inside this worker on first use. */
 function lazyDemoEndpoint(wireApi: 'responses' | 'chat'): () => Promise<ModelEndpoint> {
   let started: Promise<ModelEndpoint> | undefined;
-  return () =>
-    (started ??= startDemoModel().then((server) => ({ baseURL: server.baseUrl, apiKey: 'demo', wireApi, stream: true })));
+  return () => (started ??= startDemoModel().then((server) => ({ baseURL: server.baseUrl, apiKey: 'demo', wireApi, stream: true })));
 }
 
 /** One or two SDK workers (shared queue, and in local storage the owner queue) run and stop as one. */

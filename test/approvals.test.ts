@@ -62,24 +62,35 @@ describe('approvals', () => {
     responders.set(runId, scriptByRole({ solver }));
     const workers = new WorkerGroup();
     const start = (extra: Partial<RunInputRaw>) => infty.startRun({ runId, objective: 'do it', verifiers: [], approval: 'on-request', ...extra });
-    const cli = (...args: string[]) => runCli(args, { TEMPORAL_ADDRESS: address, INFTY_TASK_QUEUE: taskQueue, INFTY_HOME: home, INFTY_WORKER_ID: `w-${prefix}` });
+    const cli = (...args: string[]) =>
+      runCli(args, { TEMPORAL_ADDRESS: address, INFTY_TASK_QUEUE: taskQueue, INFTY_HOME: home, INFTY_WORKER_ID: `w-${prefix}` });
     const waiting = (callId: string) =>
-      until(`${callId} waits for approval`, async () => {
-        const listed = await infty.list(5, { where: `WorkflowId = '${runId}'`, memo: true });
-        const pending = listed[0]?.memo?.inftyApprovals as { callId: string }[] | undefined;
-        return listed[0]?.phase === 'awaiting_approval' && pending?.some((p) => p.callId === callId) ? listed[0] : undefined;
-      }, 60_000);
+      until(
+        `${callId} waits for approval`,
+        async () => {
+          const listed = await infty.list(5, { where: `WorkflowId = '${runId}'`, memo: true });
+          const pending = listed[0]?.memo?.inftyApprovals as { callId: string }[] | undefined;
+          return listed[0]?.phase === 'awaiting_approval' && pending?.some((p) => p.callId === callId) ? listed[0] : undefined;
+        },
+        60_000,
+      );
     return { home, env, infty, runId, workers, start, cli, waiting };
   }
 
   const outputOf = (runId: string, name = 'shell') => solverOutputs(model.requests, runId).filter((o) => o.name === name);
 
-  it('on-request: an escalation waits through a worker SIGKILL, is listed without a worker, approved by CLI: network on, writes still confined', { timeout: 180_000 }, async () => {
+  it('on-request: an escalation waits through a worker SIGKILL, is listed without a worker, approved by CLI: network on, writes still confined', {
+    timeout: 180_000,
+  }, async () => {
     // Not under /tmp: the sandbox gives a command a private /tmp, so a write there proves nothing.
     const outside = mkdtempSync('/var/tmp/infty-outside-');
     homes.push(outside);
     const script = `(exec 3<>/dev/tcp/127.0.0.1/${modelPort}) 2>/dev/null && echo NET-OK || echo NET-NONE; touch ${outside}/probe 2>&1 | sed 's/^.*: //'; echo ran > ran.txt`;
-    const t = await setUp('appr-kill', [tools(sh('call_net', script, 'fetch the dependency list')), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')]);
+    const t = await setUp('appr-kill', [
+      tools(sh('call_net', script, 'fetch the dependency list')),
+      tools(addFile('deliverable/a.txt', ['a'])),
+      deliver('deliverable/a.txt'),
+    ]);
     const first = await t.workers.start(t.env);
     await t.start({});
     await t.waiting('call_net');
@@ -117,7 +128,9 @@ describe('approvals', () => {
     expect(after.code).toBe(2);
   });
 
-  it('deny with a reason: the Solver reads it as the output, nothing ran; deciding twice or an unknown call is refused (exit 2) while the run goes on', { timeout: 180_000 }, async () => {
+  it('deny with a reason: the Solver reads it as the output, nothing ran; deciding twice or an unknown call is refused (exit 2) while the run goes on', {
+    timeout: 180_000,
+  }, async () => {
     const t = await setUp('appr-deny', [
       tools(sh('call_1', 'echo one > one.txt', 'needs the network')),
       tools(sh('call_2', 'echo two > two.txt', 'really needs it')),
@@ -157,7 +170,11 @@ describe('approvals', () => {
   });
 
   it('--approval-timeout: nobody answers, the call is denied with that reason and the run goes on', { timeout: 120_000 }, async () => {
-    const t = await setUp('appr-timeout', [tools(sh('call_t', 'echo t > t.txt', 'please')), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')]);
+    const t = await setUp('appr-timeout', [
+      tools(sh('call_t', 'echo t > t.txt', 'please')),
+      tools(addFile('deliverable/a.txt', ['a'])),
+      deliver('deliverable/a.txt'),
+    ]);
     await t.workers.start(t.env);
     await t.start({ approvalTimeoutSecs: 2 });
     expect((await t.infty.result(t.runId)).status).toBe('delivered');
@@ -169,7 +186,11 @@ describe('approvals', () => {
   });
 
   it('never (the default): an escalation is refused with a message, not run, and nothing of approvals enters history', { timeout: 120_000 }, async () => {
-    const t = await setUp('appr-never', [tools(sh('call_n', 'echo n > n.txt', 'please')), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')]);
+    const t = await setUp('appr-never', [
+      tools(sh('call_n', 'echo n > n.txt', 'please')),
+      tools(addFile('deliverable/a.txt', ['a'])),
+      deliver('deliverable/a.txt'),
+    ]);
     await t.workers.start(t.env);
     await t.start({ approval: undefined });
     expect((await t.infty.result(t.runId)).status).toBe('delivered');
@@ -202,7 +223,11 @@ describe('approvals', () => {
   });
 
   it('a pause while waiting: the approval is taken, the call runs only after resume', { timeout: 120_000 }, async () => {
-    const t = await setUp('appr-pause', [tools(sh('call_p', 'echo p > p.txt', 'please')), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')]);
+    const t = await setUp('appr-pause', [
+      tools(sh('call_p', 'echo p > p.txt', 'please')),
+      tools(addFile('deliverable/a.txt', ['a'])),
+      deliver('deliverable/a.txt'),
+    ]);
     await t.workers.start(t.env);
     await t.start({});
     await t.waiting('call_p');
@@ -215,11 +240,27 @@ describe('approvals', () => {
     expect(existsSync(join(t.home, 'runs', t.runId, 'p.txt'))).toBe(true);
   });
 
-  it('infty create follows a waiting call as a hold: prints what waits and the commands, goes on once approved; --exit-on-hold exits 4', { timeout: 180_000 }, async () => {
-    const t = await setUp('appr-follow', [tools(sh('call_f', 'echo f > f.txt', 'fetch it')), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')]);
+  it('infty create follows a waiting call as a hold: prints what waits and the commands, goes on once approved; --exit-on-hold exits 4', {
+    timeout: 180_000,
+  }, async () => {
+    const t = await setUp('appr-follow', [
+      tools(sh('call_f', 'echo f > f.txt', 'fetch it')),
+      tools(addFile('deliverable/a.txt', ['a'])),
+      deliver('deliverable/a.txt'),
+    ]);
     await t.workers.start(t.env);
-    const env = { TEMPORAL_ADDRESS: t.env.TEMPORAL_ADDRESS, INFTY_TASK_QUEUE: t.env.INFTY_TASK_QUEUE, INFTY_HOME: t.home, OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test' };
-    const held = await runCli(['create', '--run-id', t.runId, '--objective', 'do it', '--no-verifiers', '--approval', 'on-request', '--exit-on-hold'], env, 90_000);
+    const env = {
+      TEMPORAL_ADDRESS: t.env.TEMPORAL_ADDRESS,
+      INFTY_TASK_QUEUE: t.env.INFTY_TASK_QUEUE,
+      INFTY_HOME: t.home,
+      OPENAI_BASE_URL: model.baseUrl,
+      OPENAI_API_KEY: 'test',
+    };
+    const held = await runCli(
+      ['create', '--run-id', t.runId, '--objective', 'do it', '--no-verifiers', '--approval', 'on-request', '--exit-on-hold'],
+      env,
+      90_000,
+    );
     expect(held.code, held.stderr).toBe(4);
     expect(held.stdout).toContain(`run ${t.runId} waits for a person: shell call call_f asks for network access:`);
     expect(held.stdout).toContain('why: fetch it');
@@ -263,7 +304,13 @@ describe('approvals', () => {
       deliver('deliverable/a.txt'),
     ]);
     await t.workers.start(t.env);
-    const env = { TEMPORAL_ADDRESS: t.env.TEMPORAL_ADDRESS, INFTY_TASK_QUEUE: t.env.INFTY_TASK_QUEUE, INFTY_HOME: t.home, OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test' };
+    const env = {
+      TEMPORAL_ADDRESS: t.env.TEMPORAL_ADDRESS,
+      INFTY_TASK_QUEUE: t.env.INFTY_TASK_QUEUE,
+      INFTY_HOME: t.home,
+      OPENAI_BASE_URL: model.baseUrl,
+      OPENAI_API_KEY: 'test',
+    };
     const term = inTerminal(['run', '--run-id', t.runId, '--no-verifiers', '--approval', 'on-request', 'do it'], env);
     const prompted = (callId: string) =>
       until(`the prompt for ${callId}`, () => (term.output().includes(`approve ${callId}? [y]es / [n]o / Enter: decide later`) ? true : undefined), 60_000);
@@ -295,17 +342,25 @@ describe('approvals', () => {
     const dbFile = join(dir, 'temporal.db');
     let server: DevServerHandle = await startDevServer({ port, dbFile, headless: true });
     try {
-      const t = await setUp('appr-restart', [tools(sh('call_r', 'echo r > r.txt', 'please')), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')], server.address);
+      const t = await setUp(
+        'appr-restart',
+        [tools(sh('call_r', 'echo r > r.txt', 'please')), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+        server.address,
+      );
       await t.workers.start(t.env);
       await t.start({});
       await t.waiting('call_r');
       await server.stop();
       server = await startDevServer({ port, dbFile, headless: true });
       await t.waiting('call_r');
-      const approved = await until('the worker is back and takes the approval', async () => {
-        const r = await t.cli('approve', t.runId, 'call_r');
-        return r.code === 0 || r.stderr.includes('already decided') ? r : undefined;
-      }, 60_000);
+      const approved = await until(
+        'the worker is back and takes the approval',
+        async () => {
+          const r = await t.cli('approve', t.runId, 'call_r');
+          return r.code === 0 || r.stderr.includes('already decided') ? r : undefined;
+        },
+        60_000,
+      );
       expect(approved.stdout + approved.stderr).toContain('approved');
       expect((await t.infty.result(t.runId)).status).toBe('delivered');
       expect(existsSync(join(t.home, 'runs', t.runId, 'r.txt'))).toBe(true);

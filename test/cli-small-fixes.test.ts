@@ -21,7 +21,8 @@ import { callWire, endpointFor, WIRE_VARIANTS, wireRequest } from './support/wir
 const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The reply, answered in the name of `model` (the response's `model` field). */
-const answeredAs = (reply: ScriptedReply, model: string): ScriptedReply => (reply.kind === 'message' || reply.kind === 'tool_calls' ? { ...reply, model } : reply);
+const answeredAs = (reply: ScriptedReply, model: string): ScriptedReply =>
+  reply.kind === 'message' || reply.kind === 'tool_calls' ? { ...reply, model } : reply;
 
 /** Every string in `value` (deeply) that is an absolute path. */
 function absolutePaths(value: unknown): string[] {
@@ -156,7 +157,16 @@ describe('issue 19: the smaller fixes', () => {
   });
 
   it('the plan of a running run is labelled as last reported by the Solver, without an end', () => {
-    const p = { status: 'running', plan: { explanation: null, steps: [{ step: 'Draft', status: 'in_progress' }, { step: 'Ship', status: 'pending' }] } } as unknown as Progress;
+    const p = {
+      status: 'running',
+      plan: {
+        explanation: null,
+        steps: [
+          { step: 'Draft', status: 'in_progress' },
+          { step: 'Ship', status: 'pending' },
+        ],
+      },
+    } as unknown as Progress;
     expect(formatPlan(p)).toEqual(['plan (as last reported by the Solver):', '  [>] Draft', '  [ ] Ship']);
     expect(formatPlan({ ...p, status: 'cancelled' })[0]).toBe('plan (as last reported by the Solver; the run has since ended cancelled):');
     expect(formatPlan({ ...p, plan: { explanation: null, steps: [] } })).toEqual([]);

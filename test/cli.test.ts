@@ -34,7 +34,24 @@ describe('the infty CLI', () => {
   afterAll(async () => h?.close());
 
   it('has --help for every command of docs/interface.md', async () => {
-    for (const cmd of ['run', 'create', 'list', 'show', 'watch', 'goal', 'pause', 'resume', 'budget', 'steer', 'cancel', 'verify', 'fork', 'worker', 'server', 'demo']) {
+    for (const cmd of [
+      'run',
+      'create',
+      'list',
+      'show',
+      'watch',
+      'goal',
+      'pause',
+      'resume',
+      'budget',
+      'steer',
+      'cancel',
+      'verify',
+      'fork',
+      'worker',
+      'server',
+      'demo',
+    ]) {
       const r = await runCli([cmd, '--help'], env);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toContain(`Usage: infty ${cmd}`);

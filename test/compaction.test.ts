@@ -70,7 +70,9 @@ describe('the long-running agent loop (an endpoint without /responses/compact: l
 
     // A rebuilt history: instructions, the recent user messages, then the prefixed summary.
     const afterCompaction = segments[1]![0]!.body.input as { role?: string; content?: string }[];
-    const summaryItem = afterCompaction.find((i) => i.content?.startsWith(readFileSync(join(__dirname, '..', 'prompts', 'compact_summary_prefix.md'), 'utf8').trim()));
+    const summaryItem = afterCompaction.find((i) =>
+      i.content?.startsWith(readFileSync(join(__dirname, '..', 'prompts', 'compact_summary_prefix.md'), 'utf8').trim()),
+    );
     expect(summaryItem?.content).toMatch(/Summary of \d+ items/);
     expect(afterCompaction[0]).toMatchObject({ role: 'user', content: 'Grind through many turns' });
     expect(compactions[0]!.headers['x-infty-purpose']).toBe('compaction');

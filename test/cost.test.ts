@@ -92,7 +92,7 @@ describe('cost in dollars', () => {
     expect(formatUsd(1.5)).toBe('$1.50');
   });
 
-  it('the workflow code never carries the price table: it is the model activity\'s data', () => {
+  it("the workflow code never carries the price table: it is the model activity's data", () => {
     const bundle = readFileSync(inject('workflowBundlePath'), 'utf8');
     expect(bundle).not.toContain('genai-prices');
     expect(bundle).not.toContain('cache_read_mtok');
@@ -155,7 +155,10 @@ describe('cost in dollars', () => {
 
   it('INFTY_PRICES prices a private model on the worker; the answering model is priced, else the requested one', async () => {
     responder = scriptByRole({
-      solver: [withUsage(tools(shell('echo hi > out.txt')), PRIVATE_USAGE), { ...(withUsage(deliver('out.txt'), PRIVATE_USAGE) as Extract<ScriptedReply, { kind: 'message' }>), model: `${PRIVATE}:latest` }],
+      solver: [
+        withUsage(tools(shell('echo hi > out.txt')), PRIVATE_USAGE),
+        { ...(withUsage(deliver('out.txt'), PRIVATE_USAGE) as Extract<ScriptedReply, { kind: 'message' }>), model: `${PRIVATE}:latest` },
+      ],
     });
     const { runId, outcome } = await h.run({ objective: 'Write out.txt', verifiers: [], model: PRIVATE });
     expect(outcome.status).toBe('delivered');
@@ -167,13 +170,35 @@ describe('cost in dollars', () => {
 
   it('--cost-budget for a model without a known price, or a malformed one, exits 2 and starts nothing', async () => {
     const runId = uniqueId('cost-refused');
-    const refused = await runCli(['create', '--objective', 'x', '--run-id', runId, '--model', UNKNOWN, '--cost-budget', '1', '--no-verifiers', '--sandbox', 'none', '--detach'], cliEnv(h));
+    const refused = await runCli(
+      ['create', '--objective', 'x', '--run-id', runId, '--model', UNKNOWN, '--cost-budget', '1', '--no-verifiers', '--sandbox', 'none', '--detach'],
+      cliEnv(h),
+    );
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`price unknown for "${UNKNOWN}" (solver, director)`);
     expect(refused.stderr).toContain('nothing was started');
     await expect(h.client.workflow.getHandle(runId).describe()).rejects.toThrow(/not found/i);
     // Per-role models count: a priced default with one unpriced role is refused too.
-    const oneRole = await runCli(['create', '--objective', 'x', '--run-id', runId, '--model', 'gpt-5.1', '--director-model', UNKNOWN, '--cost-budget', '1', '--no-verifiers', '--sandbox', 'none', '--detach'], cliEnv(h));
+    const oneRole = await runCli(
+      [
+        'create',
+        '--objective',
+        'x',
+        '--run-id',
+        runId,
+        '--model',
+        'gpt-5.1',
+        '--director-model',
+        UNKNOWN,
+        '--cost-budget',
+        '1',
+        '--no-verifiers',
+        '--sandbox',
+        'none',
+        '--detach',
+      ],
+      cliEnv(h),
+    );
     expect(oneRole.code).toBe(2);
     expect(oneRole.stderr).toContain(`"${UNKNOWN}" (director)`);
     const malformed = await runCli(['create', '--objective', 'x', '--run-id', runId, '--model', 'gpt-5.1', '--cost-budget', 'lots', '--detach'], cliEnv(h));
@@ -181,7 +206,10 @@ describe('cost in dollars', () => {
     expect(malformed.stderr).toContain('--cost-budget must be a positive number of US dollars');
     const badFile = join(dir, 'broken.json');
     writeFileSync(badFile, '{"models": ');
-    const broken = await runCli(['create', '--objective', 'x', '--run-id', runId, '--model', PRIVATE, '--cost-budget', '1', '--detach'], { ...cliEnv(h), INFTY_PRICES: badFile });
+    const broken = await runCli(['create', '--objective', 'x', '--run-id', runId, '--model', PRIVATE, '--cost-budget', '1', '--detach'], {
+      ...cliEnv(h),
+      INFTY_PRICES: badFile,
+    });
     expect(broken.code).toBe(2);
     expect(broken.stderr).toContain('INFTY_PRICES');
     await expect(h.client.workflow.getHandle(runId).describe()).rejects.toThrow(/not found/i);
@@ -207,7 +235,9 @@ describe('cost in dollars', () => {
     expect(created.code, created.stderr).toBe(1);
     const outcome = await h.infty.result(runId);
     expect(outcome.status).toBe('budget_exhausted');
-    expect(outcome.status !== 'delivered' && outcome.reason).toMatch(/^cost budget of \$0\.025 reached \(\$0\.\d+ spent\) and the Solver did not deliver within 3 further turn/);
+    expect(outcome.status !== 'delivered' && outcome.reason).toMatch(
+      /^cost budget of \$0\.025 reached \(\$0\.\d+ spent\) and the Solver did not deliver within 3 further turn/,
+    );
     const reqs = h.model.requests.filter((r) => r.runId === runId);
     const notices = developerTexts(reqs[reqs.length - 1]!).filter((t) => t.startsWith('# Cost budget reached'));
     expect(notices).toHaveLength(1); // sent once
@@ -220,13 +250,22 @@ describe('cost in dollars', () => {
     expect(goal.costBudgetUsd).toBe(0.025);
     expect(goal.remainingCostUsd).toBe(0);
     const p = await h.infty.progress(runId);
-    expect(p.events.filter((e) => e.kind === 'budget_limited').map((e) => e.message)[0]).toBe(`cost budget reached: ${formatUsd(3 * PRIVATE_CALL_USD)} of $0.025 spent`);
+    expect(p.events.filter((e) => e.kind === 'budget_limited').map((e) => e.message)[0]).toBe(
+      `cost budget reached: ${formatUsd(3 * PRIVATE_CALL_USD)} of $0.025 spent`,
+    );
     expect(created.stdout).toContain('cost:        [');
   });
 
   it('a cost budget bounds the overshoot in model calls too; raising it reactivates the goal', async () => {
     responder = neverDelivers();
-    const { runId, outcome } = await h.run({ objective: 'Never finishes', verifiers: [], model: PRIVATE, costBudgetUsd: 0.025, budgetGraceTurns: 50, budgetGraceModelCalls: 2 });
+    const { runId, outcome } = await h.run({
+      objective: 'Never finishes',
+      verifiers: [],
+      model: PRIVATE,
+      costBudgetUsd: 0.025,
+      budgetGraceTurns: 50,
+      budgetGraceModelCalls: 2,
+    });
     expect(outcome.status).toBe('budget_exhausted');
     expect(outcome.status !== 'delivered' && outcome.reason).toMatch(/^cost budget of \$0\.025 reached .* and the 2 model calls allowed after it are spent$/);
     // The call that reached it (the third), then the two allowed; the sixth is not made.
@@ -234,7 +273,16 @@ describe('cost in dollars', () => {
 
     responder = neverDelivers();
     const raised = uniqueId('cost-raised');
-    await h.infty.startRun({ runId: raised, objective: 'x', verifiers: [], model: PRIVATE, costBudgetUsd: 0.015, sandbox: 'none', budgetGraceTurns: 50, budgetGraceModelCalls: 50 });
+    await h.infty.startRun({
+      runId: raised,
+      objective: 'x',
+      verifiers: [],
+      model: PRIVATE,
+      costBudgetUsd: 0.015,
+      sandbox: 'none',
+      budgetGraceTurns: 50,
+      budgetGraceModelCalls: 50,
+    });
     for (let i = 0; i < 200 && (await h.infty.goal(raised)).status !== 'budget_limited'; i++) await new Promise((r) => setTimeout(r, 50));
     expect((await h.infty.goal(raised)).statusReason).toBe('cost budget of $0.015 reached');
     // Without INFTY_PRICES this CLI knows no price for the run's model: refused, nothing changed.

@@ -24,7 +24,6 @@ import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerE
 import { sleep } from './support/wait';
 import { fileContentsUnder } from './support/files';
 
-
 /** A reply held back on purpose: the worker is killed long before it would be sent. */
 const HOLD_MS = 120_000;
 
@@ -65,7 +64,6 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Comparing two runs of the same script
 
@@ -74,7 +72,9 @@ type Item = { type: string; callId?: string; output?: string; [k: string]: unkno
 function readTranscripts(home: string, runId: string): Record<string, Item[]> {
   const dir = join(home, 'transcripts', runId);
   const out: Record<string, Item[]> = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.jsonl'))
+    .sort()) {
     out[name] = readFileSync(join(dir, name), 'utf8')
       .split('\n')
       .filter((l) => l !== '')
@@ -103,7 +103,6 @@ function normalizeItem(item: Item, runDir: string): Item {
   }
   return { ...item, output };
 }
-
 
 function normalizeOutcome(o: RunOutcome, runsRoot: string, runId: string): unknown {
   return JSON.parse(JSON.stringify(o).split(join(runsRoot, runId)).join('<RUN_DIR>').split(runId).join('<RUN_ID>'));
@@ -156,7 +155,10 @@ function completedTwice(requests: RecordedRequest[], runId: string): string[] {
     if (r.runId !== runId || r.status !== 'completed') continue;
     const input = (r.body.input ?? r.body.messages ?? []) as { role?: string; content?: unknown }[];
     // The first user message tells a rotated verifier's fresh conversation from its earlier one.
-    const firstUser = createHash('sha256').update(JSON.stringify(input.find((i) => i.role === 'user')?.content ?? '')).digest('hex').slice(0, 12);
+    const firstUser = createHash('sha256')
+      .update(JSON.stringify(input.find((i) => i.role === 'user')?.content ?? ''))
+      .digest('hex')
+      .slice(0, 12);
     const key = `${r.role} | ${input.length} items | conversation ${firstUser}`;
     seen.set(key, (seen.get(key) ?? 0) + 1);
   }
@@ -437,7 +439,9 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
             (k.interrupted.length ? `  interrupted ${k.interrupted.join(',')}` : ''),
         ),
         `  recovery (new worker start → next progress of the run): median ${(median(recoveries) / 1000).toFixed(1)} s, max ${(Math.max(...recoveries) / 1000).toFixed(1)} s`,
-        `  activities retried after a kill (from the history): ${Object.entries(countBy(retried.map((r) => r.what.split(' ').slice(0, 2).join(' ')))).map(([k, n]) => `${k} ×${n}`).join(', ')}`,
+        `  activities retried after a kill (from the history): ${Object.entries(countBy(retried.map((r) => r.what.split(' ').slice(0, 2).join(' '))))
+          .map(([k, n]) => `${k} ×${n}`)
+          .join(', ')}`,
       ].join('\n'),
     );
 
@@ -470,7 +474,10 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
         return normalizeItem(item, realpathSync(join(base.home, 'runs', base0.runId)));
       });
       const crashDir = realpathSync(join(crash.home, 'runs', runId));
-      expect(transcripts[name]!.map((item) => normalizeItem(item, crashDir)), name).toEqual(expected);
+      expect(
+        transcripts[name]!.map((item) => normalizeItem(item, crashDir)),
+        name,
+      ).toEqual(expected);
     }
     expect([...seenInterrupted].sort()).toEqual([...c.interrupted].sort());
 
@@ -481,8 +488,12 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     expect(completed(runId)).toBe(CRASH_RUN_LABELS.length);
 
     // The side-effecting append ran once per call that was not interrupted (an interrupted one at most once).
-    const lines = readFileSync(join(crash.home, 'runs', runId, 'artifacts', 'log.txt'), 'utf8').split('\n').filter(Boolean);
-    const baseLines = readFileSync(join(base.home, 'runs', base0.runId, 'artifacts', 'log.txt'), 'utf8').split('\n').filter(Boolean);
+    const lines = readFileSync(join(crash.home, 'runs', runId, 'artifacts', 'log.txt'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    const baseLines = readFileSync(join(base.home, 'runs', base0.runId, 'artifacts', 'log.txt'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     expect(baseLines.sort()).toEqual(Object.values(SHELL_STEP_LABELS).sort());
     for (const [callId, label] of Object.entries(SHELL_STEP_LABELS)) {
       const n = lines.filter((l) => l === label).length;
@@ -542,7 +553,12 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     const upAt = Date.now();
     infty = await InftyClient.connect({ address: server.address, namespace: 'default', taskQueue: e.taskQueue });
     onTestFinished(() => infty.close());
-    const outcome = await outcomeWithin(infty, runId, 120_000, () => `requests: ${model.requests.map((r) => `${crashRunStep(r).label}:${r.status ?? '-'}`).join(', ')}\nworker:\n${worker.output()}`);
+    const outcome = await outcomeWithin(
+      infty,
+      runId,
+      120_000,
+      () => `requests: ${model.requests.map((r) => `${crashRunStep(r).label}:${r.status ?? '-'}`).join(', ')}\nworker:\n${worker.output()}`,
+    );
     const total = Date.now() - t0;
     const firstAfter = model.requests.find((r) => arrivedAt.get(r)! >= upAt);
     const twice = completedTwice(model.requests, runId);
@@ -571,10 +587,18 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     const runId = uniqueId('faults');
     const t0 = Date.now();
     await infty.startRun({ runId, objective: CRASH_OBJECTIVE, verifiers: CRASH_VERIFIERS, sandbox: 'none' });
-    const outcome = await outcomeWithin(infty, runId, 120_000, () => `requests: ${model.requests.map((r) => `${crashRunStep(r).label}:${r.status === 'fault' ? r.fault : (r.status ?? '-')}`).join(', ')}\nworker:\n${worker.output()}`);
+    const outcome = await outcomeWithin(
+      infty,
+      runId,
+      120_000,
+      () =>
+        `requests: ${model.requests.map((r) => `${crashRunStep(r).label}:${r.status === 'fault' ? r.fault : (r.status ?? '-')}`).join(', ')}\nworker:\n${worker.output()}`,
+    );
     const faults = model.requests.filter((r) => r.status === 'fault').map((r) => r.fault!);
     const byKind = Object.entries(countBy(faults));
-    console.log(`fault injection: ${faults.length} faults of ${model.requests.length} requests (${byKind.map(([k, n]) => `${k} ${n}`).join(', ')}); run ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `fault injection: ${faults.length} faults of ${model.requests.length} requests (${byKind.map(([k, n]) => `${k} ${n}`).join(', ')}); run ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
     expect(outcome.status, JSON.stringify(outcome)).toBe('delivered');
     expect(faults.length).toBeGreaterThanOrEqual(5);
     expect(new Set(model.requests.filter((r) => r.status === 'fault').map((r) => r.fault)).size).toBeGreaterThanOrEqual(3);

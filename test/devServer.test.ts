@@ -3,14 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, it, expect } from 'vitest';
 import { Connection } from '@temporalio/client';
-import {
-  SEARCH_ATTRIBUTES,
-  ensureSearchAttributes,
-  freePort,
-  isTemporalReachable,
-  startDevServer,
-  type DevServerHandle,
-} from '../src/server';
+import { SEARCH_ATTRIBUTES, ensureSearchAttributes, freePort, isTemporalReachable, startDevServer, type DevServerHandle } from '../src/server';
 
 describe('embedded Temporal dev server', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'infty-devserver-'));

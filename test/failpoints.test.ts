@@ -17,21 +17,12 @@ import { INTERRUPTED_OUTPUT } from '../src/activities/tools/journal';
 import { InftyClient } from '../src/client';
 import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type ScriptedReply } from './support/fakeModel';
 import type { RunOutcome } from '../src/protocol/outcome';
-import {
-  failpointRunStep,
-  FP_AUTO_COMPACT_LIMIT,
-  FP_OBJECTIVE,
-  FP_RUN_LABELS,
-  FP_SHELL,
-  FP_SIDE_EFFECT,
-  FP_VERIFIERS,
-} from './support/failpointScript';
+import { failpointRunStep, FP_AUTO_COMPACT_LIMIT, FP_OBJECTIVE, FP_RUN_LABELS, FP_SHELL, FP_SIDE_EFFECT, FP_VERIFIERS } from './support/failpointScript';
 import { uniqueId } from './support/harness';
 import { outcomeWithin as waitOutcome } from './support/outcome';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
 import { sleep } from './support/wait';
 import { fileContentsUnder } from './support/files';
-
 
 const RUN_INPUT = { objective: FP_OBJECTIVE, verifiers: FP_VERIFIERS, sandbox: 'none' as const, autoCompactLimit: FP_AUTO_COMPACT_LIMIT };
 /** How long a run may take to reach its failpoint, and to finish after the fresh worker started. */
@@ -83,7 +74,6 @@ const labelsOf = (runId: string) => requestsOf(runId).map((r) => `${failpointRun
 const outcomeWithin = (infty: InftyClient, runId: string, ms: number, extra: () => string = () => ''): Promise<RunOutcome> =>
   waitOutcome(infty, runId, ms, () => `requests: ${labelsOf(runId).join(', ')}\n${extra()}`);
 
-
 let baselinePromise: Promise<FinishedRun> | undefined;
 /** The uninterrupted run of the script (started by the first test that needs it, shared by all). */
 function baseline(): Promise<FinishedRun> {
@@ -111,7 +101,9 @@ type Item = { type: string; callId?: string; output?: string; input_sha256?: str
 function readTranscripts(home: string, runId: string): Record<string, Item[]> {
   const dir = join(home, 'transcripts', runId);
   const out: Record<string, Item[]> = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.jsonl') && !n.startsWith('.')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.jsonl') && !n.startsWith('.'))
+    .sort()) {
     out[name] = readFileSync(join(dir, name), 'utf8')
       .split('\n')
       .filter((l) => l !== '')
@@ -132,7 +124,9 @@ function readJournal(home: string, runId: string): Record<string, JournalEntry> 
   const dir = join(home, 'journal', runId);
   const out: Record<string, JournalEntry> = {};
   if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
+    .sort()) {
     out[name] = JSON.parse(readFileSync(join(dir, name), 'utf8')) as JournalEntry;
   }
   return out;
@@ -180,7 +174,11 @@ function normalizeItem(item: Item, run: FinishedRun, interrupted: Set<string>): 
 }
 
 /** A model request comparable across runs (the body's conversation, tools, schema, cache key). */
-function normalizeRequest(req: RecordedRequest, run: FinishedRun, interrupted: Set<string>): { label: string; role?: string; purpose?: string; path: string; body: unknown } {
+function normalizeRequest(
+  req: RecordedRequest,
+  run: FinishedRun,
+  interrupted: Set<string>,
+): { label: string; role?: string; purpose?: string; path: string; body: unknown } {
   const markInterrupted = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(markInterrupted);
     if (v && typeof v === 'object') {
@@ -193,7 +191,6 @@ function normalizeRequest(req: RecordedRequest, run: FinishedRun, interrupted: S
   };
   return { label: failpointRunStep(req).label, role: req.role, purpose: req.purpose, path: req.path, body: normalizeStrings(markInterrupted(req.body), run) };
 }
-
 
 function normalizeOutcome(o: RunOutcome, run: FinishedRun): unknown {
   return normalizeStrings(o, run);
@@ -212,7 +209,11 @@ const countBy = (xs: string[]) =>
     return acc;
   }, {});
 const logLines = (runDir: string) =>
-  existsSync(join(runDir, 'artifacts', 'log.txt')) ? readFileSync(join(runDir, 'artifacts', 'log.txt'), 'utf8').split('\n').filter(Boolean) : [];
+  existsSync(join(runDir, 'artifacts', 'log.txt'))
+    ? readFileSync(join(runDir, 'artifacts', 'log.txt'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+    : [];
 const tempFilesOf = (runDir: string) => (existsSync(runDir) ? readdirSync(runDir).filter((n) => n.startsWith('.run.json.tmp')) : []);
 
 // ---------------------------------------------------------------------------------------------
@@ -423,10 +424,17 @@ function compareWithBaseline(expect: ExpectStatic, c: Case, crash: CrashResult, 
   expect(Object.keys(transcripts)).toEqual(Object.keys(baseTranscripts));
   expect(Object.keys(transcripts)).toEqual(['director.jsonl', 'solver.1.jsonl', 'solver.jsonl', 'verifier-alpha.jsonl']);
   for (const [name, items] of Object.entries(baseTranscripts)) {
-    expect.soft(transcripts[name]!.map((i) => normalizeItem(i, crash, none)), name).toEqual(items.map((i) => normalizeItem(i, base, interrupted)));
+    expect
+      .soft(
+        transcripts[name]!.map((i) => normalizeItem(i, crash, none)),
+        name,
+      )
+      .toEqual(items.map((i) => normalizeItem(i, base, interrupted)));
   }
   for (const callId of interrupted) {
-    const outputs = Object.values(transcripts).flat().filter((i) => i.type === 'function_call_output' && i.callId === callId);
+    const outputs = Object.values(transcripts)
+      .flat()
+      .filter((i) => i.type === 'function_call_output' && i.callId === callId);
     expect(outputs.length, `outputs of ${callId}`).toBeGreaterThan(0);
     for (const o of outputs) expect(o.output).toBe(INTERRUPTED_OUTPUT);
   }
@@ -449,7 +457,10 @@ function compareWithBaseline(expect: ExpectStatic, c: Case, crash: CrashResult, 
   const reqs = requestsOf(crash.runId).map((r) => normalizeRequest(r, crash, none));
   const baseReqs = requestsOf(base.runId).map((r) => normalizeRequest(r, base, interrupted));
   expect(baseReqs.map((r) => r.label)).toEqual(FP_RUN_LABELS);
-  expect(requestsOf(crash.runId).every((r) => r.status === 'completed'), labelsOf(crash.runId).join(', ')).toBe(true);
+  expect(
+    requestsOf(crash.runId).every((r) => r.status === 'completed'),
+    labelsOf(crash.runId).join(', '),
+  ).toBe(true);
   const key = (r: { role?: string; purpose?: string }) => `${r.role}/${r.purpose}`;
   const expectedReqs = [...baseReqs];
   if (c.duplicateRequest) {
@@ -503,7 +514,10 @@ describe.concurrent('failpoints: a worker SIGKILLed at each named crash point; a
     compareWithBaseline(expect, c, crash, base);
   });
 
-  it('runStore.beforeRename over an existing run.json (the failpoint worker takes over mid-run): run.json stays the old content, then the new', async ({ expect, onTestFinished }) => {
+  it('runStore.beforeRename over an existing run.json (the failpoint worker takes over mid-run): run.json stays the old content, then the new', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const basePromise = baseline();
     basePromise.catch(() => undefined);
     const c: Case = {

@@ -1,11 +1,4 @@
-import OpenAI, {
-  APIConnectionError,
-  APIError,
-  APIUserAbortError,
-  BadRequestError,
-  InternalServerError,
-  RateLimitError,
-} from 'openai';
+import OpenAI, { APIConnectionError, APIError, APIUserAbortError, BadRequestError, InternalServerError, RateLimitError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scriptByRole, withFaults } from './support/modelScript';
 import { startFakeModelServer, type FakeModelServer, type Fault, type RecordedRequest, type Responder, type ScriptedReply } from './support/fakeModel';
@@ -49,9 +42,7 @@ afterEach(async () => {
 
 describe('fake model server: Responses API', () => {
   it('answers a non-streaming message with usage (incl. cached tokens) and records headers', async () => {
-    const s = await start(
-      always({ kind: 'message', text: 'hello world', usage: { inputTokens: 120, cachedInputTokens: 100, outputTokens: 7 } }),
-    );
+    const s = await start(always({ kind: 'message', text: 'hello world', usage: { inputTokens: 120, cachedInputTokens: 100, outputTokens: 7 } }));
     const c = client(s, 'solver', { 'x-infty-run-id': 'run-1', 'x-infty-purpose': 'attempt' });
     const r = await c.responses.create({ model: 'gpt-fake', input: 'say hi', instructions: 'be brief' });
 
@@ -169,9 +160,7 @@ describe('fake model server: Responses API', () => {
 
   it('streams tool calls via responses.stream() + finalResponse()', async () => {
     const args = { path: 'src/some/long/path/to/a/file.ts', content: 'export const x = 1;\n'.repeat(3) };
-    const s = await start(
-      always({ kind: 'tool_calls', text: 'writing', calls: [{ name: 'write_file', arguments: args }], latencyMs: 30 }),
-    );
+    const s = await start(always({ kind: 'tool_calls', text: 'writing', calls: [{ name: 'write_file', arguments: args }], latencyMs: 30 }));
     const stream = client(s).responses.stream({ model: 'm', input: 'write it' });
     const argDeltas: string[] = [];
     stream.on('response.function_call_arguments.delta', (e) => argDeltas.push(e.delta));
@@ -230,9 +219,7 @@ describe('fake model server: Chat Completions', () => {
     const r2 = await c.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'grep' }] });
     expect(r2.choices[0]!.finish_reason).toBe('tool_calls');
     expect(r2.choices[0]!.message.content).toBeNull();
-    expect(r2.choices[0]!.message.tool_calls).toEqual([
-      { id: 'call_2_0', type: 'function', function: { name: 'grep', arguments: '{"q":"foo"}' } },
-    ]);
+    expect(r2.choices[0]!.message.tool_calls).toEqual([{ id: 'call_2_0', type: 'function', function: { name: 'grep', arguments: '{"q":"foo"}' } }]);
     expect(s.requests.map((r) => [r.path, r.wire, r.role])).toEqual([
       ['/v1/chat/completions', 'chat', 'solver'],
       ['/v1/chat/completions', 'chat', 'solver'],
@@ -348,9 +335,7 @@ describe('scriptByRole', () => {
     const err2 = await rejectionOf(client(s, 'stranger').chat.completions.create({ model: 'm', messages: [] }));
     expect((err2 as APIError).message).toContain('"stranger"');
 
-    s.setResponder(
-      scriptByRole({ solver: [] }, { fallback: () => ({ kind: 'message', text: 'fallback reply' }) }),
-    );
+    s.setResponder(scriptByRole({ solver: [] }, { fallback: () => ({ kind: 'message', text: 'fallback reply' }) }));
     expect((await c.responses.create({ model: 'm', input: 'x' })).output_text).toBe('fallback reply');
   });
 });
@@ -390,9 +375,7 @@ describe('faults', () => {
     const s = await start(fault({ kind: 'drop' }, 10));
     const err = await rejectionOf(client(s).responses.create({ model: 'm', input: 'x' }));
     expect(err).toBeInstanceOf(APIConnectionError);
-    const err2 = await rejectionOf(
-      client(s).chat.completions.create({ model: 'm', messages: [], stream: true }),
-    );
+    const err2 = await rejectionOf(client(s).chat.completions.create({ model: 'm', messages: [], stream: true }));
     expect(err2).toBeInstanceOf(APIConnectionError);
     expect(s.requests.map((r) => r.fault)).toEqual(['drop', 'drop']);
   });
@@ -449,19 +432,13 @@ describe('faults', () => {
 
   it('hang is aborted by an AbortSignal and the server stays healthy', async () => {
     let hang = true;
-    const s = await start(() =>
-      hang ? { kind: 'fault', fault: { kind: 'hang' } } : { kind: 'message', text: 'after the hang' },
-    );
+    const s = await start(() => (hang ? { kind: 'fault', fault: { kind: 'hang' } } : { kind: 'message', text: 'after the hang' }));
     const c = client(s);
     const t0 = Date.now();
-    const err = await rejectionOf(
-      c.responses.create({ model: 'm', input: 'x' }, { signal: AbortSignal.timeout(150) }),
-    );
+    const err = await rejectionOf(c.responses.create({ model: 'm', input: 'x' }, { signal: AbortSignal.timeout(150) }));
     expect(err).toBeInstanceOf(APIUserAbortError);
     expect(Date.now() - t0).toBeLessThan(5000);
-    const errStream = await rejectionOf(
-      c.chat.completions.create({ model: 'm', messages: [], stream: true }, { signal: AbortSignal.timeout(100) }),
-    );
+    const errStream = await rejectionOf(c.chat.completions.create({ model: 'm', messages: [], stream: true }, { signal: AbortSignal.timeout(100) }));
     expect(errStream).toBeInstanceOf(APIUserAbortError);
     expect(s.requests.map((r) => r.fault)).toEqual(['hang', 'hang']);
 
@@ -481,10 +458,7 @@ describe('faults', () => {
     const s = await start(always({ kind: 'message', text: 'z'.repeat(400), latencyMs: 400 }));
     const c = client(s);
     const ac = new AbortController();
-    const stream = await c.chat.completions.create(
-      { model: 'm', messages: [], stream: true },
-      { signal: ac.signal },
-    );
+    const stream = await c.chat.completions.create({ model: 'm', messages: [], stream: true }, { signal: ac.signal });
     const got: unknown[] = [];
     for await (const ch of stream) {
       got.push(ch);

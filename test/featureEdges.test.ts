@@ -29,7 +29,8 @@ import { REPEATED_FAILURE_THRESHOLD } from '../src/workflows/watchdog';
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 /** The texts of a Responses request's input items. */
-const texts = (req: RecordedRequest): string[] => (req.body.input as { content?: unknown }[]).map((i) => (typeof i.content === 'string' ? i.content : JSON.stringify(i.content ?? '')));
+const texts = (req: RecordedRequest): string[] =>
+  (req.body.input as { content?: unknown }[]).map((i) => (typeof i.content === 'string' ? i.content : JSON.stringify(i.content ?? '')));
 
 type Delivered = Extract<RunOutcome, { status: 'delivered' }>;
 
@@ -51,7 +52,14 @@ describe('where two features meet', () => {
     env = cliEnv(h);
   });
   afterAll(async () => {
-    await Promise.all(leftRunning.map((id) => h?.client.workflow.getHandle(id).terminate('featureEdges done').catch(() => undefined)));
+    await Promise.all(
+      leftRunning.map((id) =>
+        h?.client.workflow
+          .getHandle(id)
+          .terminate('featureEdges done')
+          .catch(() => undefined),
+      ),
+    );
     await h?.close();
   });
 
@@ -59,11 +67,15 @@ describe('where two features meet', () => {
 
   /** The run's outcome, or `held` with the goal's reason as soon as it is paused (a test must not hang on a held run). */
   const endOrHold = (runId: string) =>
-    until(`${runId} to end or be held`, async () => {
-      if ((await h.infty.describe(runId)).status.name !== 'RUNNING') return h.infty.result(runId);
-      const g = await h.infty.goal(runId);
-      return g.status === 'paused' ? { runId, status: 'held' as const, reason: g.statusReason } : undefined;
-    }, 120_000);
+    until(
+      `${runId} to end or be held`,
+      async () => {
+        if ((await h.infty.describe(runId)).status.name !== 'RUNNING') return h.infty.result(runId);
+        const g = await h.infty.goal(runId);
+        return g.status === 'paused' ? { runId, status: 'held' as const, reason: g.statusReason } : undefined;
+      },
+      120_000,
+    );
 
   describe('watchdog × fork', () => {
     it('a fork taken after its source was escalated, while the source is paused not_converging, has a full window and escalation count of its own', async () => {
@@ -136,7 +148,9 @@ describe('where two features meet', () => {
       // Escalated once, after its own third failure — not paused, not escalated earlier.
       const progress = await h.infty.progress(child);
       const flagged = progress.events.filter((e) => e.kind === 'not_converging');
-      expect(flagged.map((e) => e.message)).toEqual([expect.stringMatching(/the same call failed the same way 3 times in the Solver's last 3 tool calls: .*asking the Director/)]);
+      expect(flagged.map((e) => e.message)).toEqual([
+        expect.stringMatching(/the same call failed the same way 3 times in the Solver's last 3 tool calls: .*asking the Director/),
+      ]);
       expect(progress.events.some((e) => e.kind === 'paused')).toBe(false);
       expect(progress.goal.status).toBe('complete');
       const director = turnRequests(child, 'director');
@@ -144,7 +158,10 @@ describe('where two features meet', () => {
       expect(texts(director[0]!).at(-1)).toContain('convergence watchdog');
       const solver = turnRequests(child, 'solver');
       for (let i = 1; i < REPEATED_FAILURE_THRESHOLD; i++) {
-        expect(texts(solver[i]!).some((t) => t.includes('fork-directive-of-the-watchdog')), `Solver request ${i}`).toBe(false);
+        expect(
+          texts(solver[i]!).some((t) => t.includes('fork-directive-of-the-watchdog')),
+          `Solver request ${i}`,
+        ).toBe(false);
       }
       expect(texts(solver[REPEATED_FAILURE_THRESHOLD]!).some((t) => t.includes('fork-directive-of-the-watchdog'))).toBe(true);
 
@@ -212,7 +229,13 @@ describe('where two features meet', () => {
       writeFileSync(forkFile(), 'tampered\n'); // in place: the same inode
       const vf = await runCli(['verify', child, '--json'], env);
       expect(vf.code, vf.stderr).toBe(1);
-      expect(JSON.parse(vf.stdout)).toMatchObject({ runId: child, kind: 'file', verifiedHash: sha(forkContent), currentHash: sha('tampered\n'), unchanged: false });
+      expect(JSON.parse(vf.stdout)).toMatchObject({
+        runId: child,
+        kind: 'file',
+        verifiedHash: sha(forkContent),
+        currentHash: sha('tampered\n'),
+        unchanged: false,
+      });
       const vs = await runCli(['verify', src, '--json'], env);
       expect(vs.code, vs.stderr).toBe(0);
       expect(JSON.parse(vs.stdout)).toMatchObject({ runId: src, verifiedHash: sha(srcContent), currentHash: sha(srcContent), unchanged: true });
@@ -257,12 +280,16 @@ describe('where two features meet', () => {
     }
 
     const listed = (where: string, expected: string[]) =>
-      until(`visibility to list ${where}`, async () => {
-        const r = await runCli(['list', '--where', where, '--json'], env);
-        expect(r.code, r.stderr).toBe(0);
-        const ids = (JSON.parse(r.stdout) as { runId: string }[]).map((x) => x.runId).sort();
-        return JSON.stringify(ids) === JSON.stringify([...expected].sort()) ? ids : undefined;
-      }, 30_000);
+      until(
+        `visibility to list ${where}`,
+        async () => {
+          const r = await runCli(['list', '--where', where, '--json'], env);
+          expect(r.code, r.stderr).toBe(0);
+          const ids = (JSON.parse(r.stdout) as { runId: string }[]).map((x) => x.runId).sort();
+          return JSON.stringify(ids) === JSON.stringify([...expected].sort()) ? ids : undefined;
+        },
+        30_000,
+      );
 
     /** The ending run delivered, its goal complete, nothing of a pause in it. */
     async function expectStillDelivered(runId: string) {
@@ -326,8 +353,16 @@ describe('where two features meet', () => {
         const doc = JSON.parse(r.stdout);
         expect(doc.matched.map((m: { runId: string }) => m.runId).sort()).toEqual([...all].sort());
         expect(doc.results).toMatchObject({ method: 'each', total: 3, succeeded: 3, failed: 0 });
-        expect(doc.results.runs.find((x: { runId: string }) => x.runId === ending)).toEqual({ runId: ending, ok: true, note: 'had already ended (completed); counted as done' });
-        for (const id of held) expect(doc.results.runs.find((x: { runId: string }) => x.runId === id), id).toEqual({ runId: id, ok: true });
+        expect(doc.results.runs.find((x: { runId: string }) => x.runId === ending)).toEqual({
+          runId: ending,
+          ok: true,
+          note: 'had already ended (completed); counted as done',
+        });
+        for (const id of held)
+          expect(
+            doc.results.runs.find((x: { runId: string }) => x.runId === id),
+            id,
+          ).toEqual({ runId: id, ok: true });
         expect(r.stderr).toContain(`  ${ending}: had already ended (completed); counted as done`);
         expect(r.stderr).toContain('paused 3 of 3 runs');
       } finally {

@@ -29,10 +29,14 @@ describe('fleet control with --where', () => {
   };
   /** Polls the visibility store until `where` matches exactly `expected`. */
   const listed = (where: string, expected: Iterable<string>) =>
-    until(`visibility to list ${where}`, async () => {
-      const ids = (await list(where)).map((r) => r.runId).sort();
-      return JSON.stringify(ids) === JSON.stringify([...expected].sort()) ? ids : undefined;
-    }, 30_000);
+    until(
+      `visibility to list ${where}`,
+      async () => {
+        const ids = (await list(where)).map((r) => r.runId).sort();
+        return JSON.stringify(ids) === JSON.stringify([...expected].sort()) ? ids : undefined;
+      },
+      30_000,
+    );
   const goals = async () => Object.fromEntries(await Promise.all(runIds.map(async (id) => [id, await h.infty.goal(id)] as const)));
 
   beforeAll(async () => {
@@ -63,11 +67,18 @@ describe('fleet control with --where', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(runIds.map((id) => h?.client.workflow.getHandle(id).terminate('fleet test done').catch(() => undefined)));
+    await Promise.all(
+      runIds.map((id) =>
+        h?.client.workflow
+          .getHandle(id)
+          .terminate('fleet test done')
+          .catch(() => undefined),
+      ),
+    );
     await h?.close();
   });
 
-  it('list --where lists only the matching runs; an invalid query is exit 2 with the server\'s reason', async () => {
+  it("list --where lists only the matching runs; an invalid query is exit 2 with the server's reason", async () => {
     const rows = await list(heavyQuery);
     expect(rows.map((r) => r.runId).sort()).toEqual([...heavy].sort());
     expect(rows.every((r) => r.tokensUsed! > HEAVY_ABOVE && r.status === 'running')).toBe(true);
@@ -174,7 +185,10 @@ describe('fleet control with --where', () => {
     for (const id of heavy) expect((await h.infty.result(id)).status, id).toBe('cancelled');
     for (const id of runIds.filter((x) => !heavy.has(x))) expect((await h.infty.describe(id)).status.name, id).toBe('RUNNING');
     // Ended runs no longer match: the query considers running runs only.
-    await listed(`${mine} AND ExecutionStatus = 'Running'`, runIds.filter((x) => !heavy.has(x)));
+    await listed(
+      `${mine} AND ExecutionStatus = 'Running'`,
+      runIds.filter((x) => !heavy.has(x)),
+    );
     const again = await runCli(['cancel', '--where', heavyQuery], env);
     expect(again.stdout).toContain('no runs match');
   });

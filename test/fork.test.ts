@@ -19,7 +19,11 @@ const inputText = (req: RecordedRequest): string => JSON.stringify(req.body.inpu
 
 function transcriptBytes(home: string, runId: string): Record<string, string> {
   const dir = join(home, 'transcripts', runId);
-  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 }
 
 describe('infty fork', () => {

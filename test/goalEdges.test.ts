@@ -14,7 +14,8 @@ import { addFile, deliver, directive, say, shell, tools, withUsage } from './sup
 import { until, sleep } from './support/wait';
 import { REPEATED_CALL_THRESHOLD, REPEATED_FAILURE_THRESHOLD } from '../src/workflows/watchdog';
 
-const texts = (req: RecordedRequest): string[] => (req.body.input as { content?: unknown }[]).map((i) => (typeof i.content === 'string' ? i.content : JSON.stringify(i.content ?? '')));
+const texts = (req: RecordedRequest): string[] =>
+  (req.body.input as { content?: unknown }[]).map((i) => (typeof i.content === 'string' ? i.content : JSON.stringify(i.content ?? '')));
 /** How long each approval in the budget × approval test is left waiting. */
 const WAIT_MS = 5_000;
 
@@ -35,14 +36,18 @@ describe('where the goal meets the watchdog, approvals and steering', () => {
     );
   }
 
-  it('budget × watchdog: a budget-limited Solver that is not converging ends budget_exhausted instead of being paused forever', { timeout: 120_000 }, async () => {
+  it('budget × watchdog: a budget-limited Solver that is not converging ends budget_exhausted instead of being paused forever', {
+    timeout: 120_000,
+  }, async () => {
     const runId = uniqueId('edge-budget-watchdog');
     repeatingLs(runId, { inputTokens: 200, outputTokens: 50 });
     // Grace large enough that the watchdog's pause comes first: the budget must still win.
     await h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none', tokenBudget: 1000, budgetGraceModelCalls: 40, budgetGraceTurns: 3 });
     const outcome = await outcomeWithin(h.infty, runId, 60_000);
     expect(outcome.status).toBe('budget_exhausted');
-    expect(outcome.status === 'budget_exhausted' && outcome.reason).toMatch(/token budget of 1000 reached .* and the Solver is not converging: the same call .* 5 times/);
+    expect(outcome.status === 'budget_exhausted' && outcome.reason).toMatch(
+      /token budget of 1000 reached .* and the Solver is not converging: the same call .* 5 times/,
+    );
     const p = await h.infty.progress(runId);
     expect(p.events.some((e) => e.kind === 'paused')).toBe(false);
     expect(p.events.filter((e) => e.kind === 'not_converging').map((e) => e.message)).toEqual([
@@ -66,16 +71,26 @@ describe('where the goal meets the watchdog, approvals and steering', () => {
     responders.set(
       runId,
       scriptByRole({
-        solver: [...Array.from({ length: REPEATED_FAILURE_THRESHOLD }, () => tools(shell('exit 3'))), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+        solver: [
+          ...Array.from({ length: REPEATED_FAILURE_THRESHOLD }, () => tools(shell('exit 3'))),
+          tools(addFile('deliverable/a.txt', ['a'])),
+          deliver('deliverable/a.txt'),
+        ],
         director: [say('I am not sure.'), say('Still not sure.')],
       }),
     );
     await h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none' });
-    const goal = await until('the goal to be held', async () => {
-      const g = await h.infty.goal(runId);
-      return g.status === 'paused' ? g : undefined;
-    }, 60_000);
-    expect(goal.statusReason).toMatch(/^not_converging: the same call failed the same way 3 times.*; the Director could not help: the Director's reply was not a valid directive/);
+    const goal = await until(
+      'the goal to be held',
+      async () => {
+        const g = await h.infty.goal(runId);
+        return g.status === 'paused' ? g : undefined;
+      },
+      60_000,
+    );
+    expect(goal.statusReason).toMatch(
+      /^not_converging: the same call failed the same way 3 times.*; the Director could not help: the Director's reply was not a valid directive/,
+    );
     expect((await h.infty.handle(runId).describe()).status.name).toBe('RUNNING');
     await h.infty.resume(runId);
     expect((await outcomeWithin(h.infty, runId, 60_000)).status).toBe('delivered');
@@ -107,11 +122,17 @@ describe('where the goal meets the watchdog, approvals and steering', () => {
     expect(requestsOf(runId, 'director')).toHaveLength(0);
   });
 
-  it('budget × approval wait: waiting for a person spends no active time and no grace; approved, the run goes on to its end', { timeout: 120_000 }, async () => {
+  it('budget × approval wait: waiting for a person spends no active time and no grace; approved, the run goes on to its end', {
+    timeout: 120_000,
+  }, async () => {
     const runId = uniqueId('edge-budget-approval');
     const usage = { inputTokens: 400, outputTokens: 100 };
     const escalated = (callId: string) =>
-      tools({ name: 'shell', callId, arguments: { command: ['bash', '-c', `echo ${callId} >> f.txt`], sandbox_permissions: 'require_escalated', justification: 'fetch' } });
+      tools({
+        name: 'shell',
+        callId,
+        arguments: { command: ['bash', '-c', `echo ${callId} >> f.txt`], sandbox_permissions: 'require_escalated', justification: 'fetch' },
+      });
     responders.set(
       runId,
       scriptByRole({
@@ -129,10 +150,14 @@ describe('where the goal meets the watchdog, approvals and steering', () => {
       ['call_active', 'active'],
       ['call_limited', 'budget_limited'],
     ] as const) {
-      const waiting = await until(`${callId} to wait`, async () => {
-        const p = await h.infty.progress(runId);
-        return p.approvals?.pending.some((c) => c.callId === callId) ? p : undefined;
-      }, 60_000);
+      const waiting = await until(
+        `${callId} to wait`,
+        async () => {
+          const p = await h.infty.progress(runId);
+          return p.approvals?.pending.some((c) => c.callId === callId) ? p : undefined;
+        },
+        60_000,
+      );
       expect(waiting.goal.status).toBe(status);
       await sleep(WAIT_MS);
       await h.infty.approve(runId, callId);

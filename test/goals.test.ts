@@ -13,7 +13,6 @@ const exec = promisify(execFile);
 const USAGE = { inputTokens: 1000, cachedInputTokens: 400, outputTokens: 100, reasoningTokens: 30 };
 const BILLABLE = 1000 - 400 + 100;
 
-
 function userTexts(req: RecordedRequest, role: 'user' | 'developer' = 'user'): string[] {
   return (req.body.input as { role?: string; content?: string }[]).filter((i) => i.role === role).map((i) => i.content ?? '');
 }
@@ -125,7 +124,17 @@ describe('goals: budgets, accounting, pause, resume, steering', () => {
     expect(JSON.parse(q.stdout).queryResult[0]).toMatchObject({ status: 'paused', objective: 'Pausable' });
     await tctl(['workflow', 'signal', '--workflow-id', runId, '--name', 'resume']);
     await assertRunning();
-    const upd = await tctl(['workflow', 'update', 'execute', '--workflow-id', runId, '--name', 'setGoal', '--input', '{"status":"paused","tokenBudget":9000000}']);
+    const upd = await tctl([
+      'workflow',
+      'update',
+      'execute',
+      '--workflow-id',
+      runId,
+      '--name',
+      'setGoal',
+      '--input',
+      '{"status":"paused","tokenBudget":9000000}',
+    ]);
     expect(upd.stdout).toMatch(/paused/);
     await assertQuiet();
     expect((await h.infty.goal(runId)).tokenBudget).toBe(9_000_000);
@@ -147,7 +156,9 @@ describe('goals: budgets, accounting, pause, resume, steering', () => {
     const runId = uniqueId('refuse');
     await h.infty.startRun({ runId, objective: 'x', verifiers: [], tokenBudget: 10_000_000, sandbox: 'none' });
     const before = await h.infty.goal(runId);
-    await expect(h.infty.setGoal(runId, { tokenBudget: -1 })).rejects.toThrow(/refused: token budget must be a positive whole number of tokens, or "none" for no budget; got -1/);
+    await expect(h.infty.setGoal(runId, { tokenBudget: -1 })).rejects.toThrow(
+      /refused: token budget must be a positive whole number of tokens, or "none" for no budget; got -1/,
+    );
     await expect(h.infty.setGoal(runId, { tokenBudget: 2.5 })).rejects.toThrow(UsageError);
     await expect(h.infty.setGoal(runId, { status: 'done' as 'active' })).rejects.toThrow(/status must be "active" or "paused"/);
     await expect(h.infty.setGoal(runId, { tokens: 5 } as never)).rejects.toThrow(/unknown field\(s\) tokens/);
@@ -171,8 +182,16 @@ describe('goals: budgets, accounting, pause, resume, steering', () => {
     responder = (req) => (req.role === 'solver' ? deliver('deliverable') : say(JSON.stringify({ verdict: 'pass', reasons: [], suggestions: [] })));
     const runId = uniqueId('tctl');
     await tctl([
-      'workflow', 'start', '--type', 'inftyRun', '--task-queue', h.taskQueue, '--workflow-id', runId,
-      '--input', JSON.stringify({ runId, objective: 'Started by the temporal CLI', verifiers: ['verifier-alpha'], tokenBudget: 200000, sandbox: 'none' }),
+      'workflow',
+      'start',
+      '--type',
+      'inftyRun',
+      '--task-queue',
+      h.taskQueue,
+      '--workflow-id',
+      runId,
+      '--input',
+      JSON.stringify({ runId, objective: 'Started by the temporal CLI', verifiers: ['verifier-alpha'], tokenBudget: 200000, sandbox: 'none' }),
     ]);
     const outcome = await h.infty.result(runId);
     expect(outcome).toMatchObject({ runId, status: 'delivered' });

@@ -89,7 +89,8 @@ describe('a held run says what to do', () => {
     const failures = r.stderr.split('\n').filter((l) => l.startsWith(`infty: worker: modelStep of run ${runId} failed (attempt `));
     expect(failures.length).toBeGreaterThanOrEqual(1);
     expect(failures.length).toBeLessThanOrEqual(MODEL_MAX_ATTEMPTS);
-    for (const line of failures) expect(line).toMatch(/failed \(attempt \d\): the model endpoint failed \(HTTP 503\).*upstream down — details in .*worker-\d{8}\.log$/);
+    for (const line of failures)
+      expect(line).toMatch(/failed \(attempt \d\): the model endpoint failed \(HTTP 503\).*upstream down — details in .*worker-\d{8}\.log$/);
     return failures;
   }
 
@@ -127,7 +128,12 @@ describe('a held run says what to do', () => {
 
     // The hold block: the reason, which process reads the endpoint settings, the exact commands.
     const block = r.stdout.slice(r.stdout.indexOf(`run ${runId} is held:`));
-    expect(block).toMatch(new RegExp(`^run ${runId} is held: model endpoint failing \\(the model endpoint failed \\(HTTP 503\\).*upstream down\\); fix it and resume the run$`, 'm'));
+    expect(block).toMatch(
+      new RegExp(
+        `^run ${runId} is held: model endpoint failing \\(the model endpoint failed \\(HTTP 503\\).*upstream down\\); fix it and resume the run$`,
+        'm',
+      ),
+    );
     expect(block).toContain('this process runs the worker, so OPENAI_BASE_URL / OPENAI_API_KEY are read from');
     expect(block).toContain('Press Ctrl+C (the run stays held)');
     expect(block).toMatch(/^ +infty worker$/m);

@@ -38,7 +38,13 @@ describe.sequential('inspecting runs without a worker', () => {
     expect(goal.value.code, goal.value.stderr).toBe(0);
     console.log(`no worker: goal ${goal.ms} ms`);
     expect(goal.ms).toBeLessThan(3_000);
-    expect(JSON.parse(goal.value.stdout)).toMatchObject({ objective: 'count to three', status: 'active', tokenBudget: 5000, tokensUsed: 0, remainingTokens: 5000 });
+    expect(JSON.parse(goal.value.stdout)).toMatchObject({
+      objective: 'count to three',
+      status: 'active',
+      tokenBudget: 5000,
+      tokensUsed: 0,
+      remainingTokens: 5000,
+    });
     expect(goal.value.stderr).toContain(`no worker polls task queue "${env.INFTY_TASK_QUEUE}"`);
     expect(goal.value.stderr).not.toMatch(/check that the server/);
 
@@ -58,7 +64,10 @@ describe.sequential('inspecting runs without a worker', () => {
     expect(change.value.stderr).toContain('nothing was changed');
   }, 120_000);
 
-  it("a run whose worker stopped: the goal as last changed (paused by the user, new budget) within 3 s, also while the server still lists the worker's poller", async ({ expect, onTestFinished }) => {
+  it("a run whose worker stopped: the goal as last changed (paused by the user, new budget) within 3 s, also while the server still lists the worker's poller", async ({
+    expect,
+    onTestFinished,
+  }) => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
     const h = await startHarness({

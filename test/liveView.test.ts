@@ -100,7 +100,19 @@ describe('the live detail (src/activities/live.ts)', () => {
     expect(appended('abcdef', 'defgh')).toEqual({ text: 'gh', gap: false });
     expect(appended('abc', 'abcd')).toEqual({ text: 'd', gap: false });
     expect(appended('abc', 'xyz')).toEqual({ text: 'xyz', gap: true });
-    const p = (text: string, bytes: number): LivePartial => ({ v: 1, activity: 'runToolCall', role: 'solver', attempt: 1, callId: 'c', tool: 'shell', text, bytes, at: '', activityId: '3', heartbeatAt: null });
+    const p = (text: string, bytes: number): LivePartial => ({
+      v: 1,
+      activity: 'runToolCall',
+      role: 'solver',
+      attempt: 1,
+      callId: 'c',
+      tool: 'shell',
+      text,
+      bytes,
+      at: '',
+      activityId: '3',
+      heartbeatAt: null,
+    });
     const lines = new LiveLines();
     expect(lines.feed([p('one\ntw', 6)])).toEqual(['~ solver shell c: one']);
     expect(lines.feed([p('ne\ntwo\nthr', 10)])).toEqual(['~ solver shell c: two']);
@@ -328,7 +340,11 @@ describe('infty watch shows what runs, from heartbeat details', () => {
 
     // Before and after the streamed step (its scheduled and completed events).
     const stepDone = streamed.findIndex(
-      (e) => !!e.activityTaskCompletedEventAttributes && Buffer.from(e.activityTaskCompletedEventAttributes.result?.payloads?.[0]?.data ?? []).toString('utf8').includes('argumentsInTranscript'),
+      (e) =>
+        !!e.activityTaskCompletedEventAttributes &&
+        Buffer.from(e.activityTaskCompletedEventAttributes.result?.payloads?.[0]?.data ?? [])
+          .toString('utf8')
+          .includes('argumentsInTranscript'),
     );
     const scheduledId = Number(streamed[stepDone]!.activityTaskCompletedEventAttributes!.scheduledEventId);
     const scheduledAt = streamed.findIndex((e) => Number(e.eventId) === scheduledId);

@@ -7,7 +7,6 @@ import { until } from './support/wait';
 import { startHarness, uniqueId, type Harness } from './support/harness';
 import { deliver, say, shell, tools } from './support/replies';
 
-
 describe('long and cancelled runs', () => {
   let h: Harness;
   let responder: Responder;
@@ -60,14 +59,26 @@ describe('long and cancelled runs', () => {
       // Mostly workflow-handled plan updates (cheap), with a real tool activity every tenth turn.
       return turn % 10 === 0
         ? tools({ name: 'read_file', arguments: { path: 'run.json', limit: 3 } })
-        : tools({ name: 'update_plan', arguments: { plan: [{ step: `turn ${turn - 1}`, status: 'completed' }, { step: `turn ${turn}`, status: 'in_progress' }] } });
+        : tools({
+            name: 'update_plan',
+            arguments: {
+              plan: [
+                { step: `turn ${turn - 1}`, status: 'completed' },
+                { step: `turn ${turn}`, status: 'in_progress' },
+              ],
+            },
+          });
     };
     await h.infty.startRun({ runId, objective: 'A very long run', verifiers: [], sandbox: 'none', continueAsNewAfterEvents: 1_000, contextWindow: 60_000 });
     // Queries work across continue-as-new.
-    const mid = await until('a continue-as-new', async () => {
-      const p = await h.infty.progress(runId);
-      return p.continueAsNewCount >= 1 ? p : undefined;
-    }, 120_000);
+    const mid = await until(
+      'a continue-as-new',
+      async () => {
+        const p = await h.infty.progress(runId);
+        return p.continueAsNewCount >= 1 ? p : undefined;
+      },
+      120_000,
+    );
     expect(mid.runId).toBe(runId);
     const outcome = await h.infty.result(runId);
     expect(outcome).toMatchObject({ status: 'delivered', summary: 'marathon done' });

@@ -50,7 +50,11 @@ describe('MCP servers as tools', () => {
 
   it('server-everything: the Solver calls echo and gets its answer; Verifiers are offered only its readOnlyHint tools', { timeout: 120_000 }, async () => {
     responder = scriptByRole({
-      solver: [tools({ name: 'mcp__everything__echo', arguments: { message: 'hello from infty' } }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+      solver: [
+        tools({ name: 'mcp__everything__echo', arguments: { message: 'hello from infty' } }),
+        tools(addFile('deliverable/a.txt', ['a'])),
+        deliver('deliverable/a.txt'),
+      ],
       'verifier*': [verdict('pass')],
     });
     const { runId, outcome } = await h.run({
@@ -63,7 +67,9 @@ describe('MCP servers as tools', () => {
     expect(outputs[0]?.name).toBe('mcp__everything__echo');
     expect(outputs[0]?.output).toContain('hello from infty');
 
-    const frozen = JSON.parse(readFileSync(join(h.home, 'mcp', runId, 'tools.json'), 'utf8')) as { tools: { name: string; readOnly: boolean; strict?: boolean }[] };
+    const frozen = JSON.parse(readFileSync(join(h.home, 'mcp', runId, 'tools.json'), 'utf8')) as {
+      tools: { name: string; readOnly: boolean; strict?: boolean }[];
+    };
     const names = frozen.tools.map((t) => t.name);
     expect(names).toContain('mcp__everything__echo');
     for (const n of names) expect(n).toMatch(/^mcp__everything__[A-Za-z0-9_-]+$/);
@@ -88,7 +94,10 @@ describe('MCP servers as tools', () => {
         s.close(() => resolve(p));
       });
     });
-    const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { PATH: process.env.PATH, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
+      env: { PATH: process.env.PATH, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         let err = '';
@@ -102,7 +111,11 @@ describe('MCP servers as tools', () => {
         });
       });
       responder = scriptByRole({
-        solver: [tools({ name: 'mcp__remote__echo', arguments: { message: 'over http' } }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+        solver: [
+          tools({ name: 'mcp__remote__echo', arguments: { message: 'over http' } }),
+          tools(addFile('deliverable/a.txt', ['a'])),
+          deliver('deliverable/a.txt'),
+        ],
       });
       const { runId, outcome } = await h.run({
         objective: 'echo over http',
@@ -115,13 +128,20 @@ describe('MCP servers as tools', () => {
       expect(outcome.status).toBe('delivered');
       expect(solverOutputs(h.model.requests, runId)[0]).toEqual({ name: 'mcp__remote__echo', output: 'Echo: over http' });
       const progress = await h.infty.progress(runId);
-      expect(progress.events.filter((e) => e.kind === 'mcp_server_failed').map((e) => e.message).join('\n')).toMatch(/^MCP server gone: it did not start: /);
+      expect(
+        progress.events
+          .filter((e) => e.kind === 'mcp_server_failed')
+          .map((e) => e.message)
+          .join('\n'),
+      ).toMatch(/^MCP server gone: it did not start: /);
     } finally {
       if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
     }
   });
 
-  it('misbehaving servers: fails to start, hangs, crashes mid-call, answers 5 MB, answers an error — each a clear tool error; the run delivers', { timeout: 180_000 }, async () => {
+  it('misbehaving servers: fails to start, hangs, crashes mid-call, answers 5 MB, answers an error — each a clear tool error; the run delivers', {
+    timeout: 180_000,
+  }, async () => {
     const dir = mkdtempSync(join(state, 'bad-'));
     responder = scriptByRole({
       solver: [
@@ -170,7 +190,11 @@ describe('MCP servers as tools', () => {
     expect(first).toContain('dead');
     expect(offered(h.model.requests.find((r) => r.runId === runId && r.role === 'solver')).some((t) => t.name.startsWith('mcp__dead__'))).toBe(false);
     // The Verifier is offered the one readOnlyHint tool; bump (idempotentHint only) and the rest are the Solver's.
-    expect(offered(h.model.requests.find((r) => r.runId === runId && r.role === 'verifier-a')).map((t) => t.name)).toEqual(['read_file', 'list_dir', 'mcp__bad__peek']);
+    expect(offered(h.model.requests.find((r) => r.runId === runId && r.role === 'verifier-a')).map((t) => t.name)).toEqual([
+      'read_file',
+      'list_dir',
+      'mcp__bad__peek',
+    ]);
 
     // Outputs went by reference: the 5 MB answer never reached the history.
     const history = await decodedHistoryText(h.client, runId);
@@ -178,7 +202,7 @@ describe('MCP servers as tools', () => {
     expect(history.length).toBeLessThan(200_000);
   });
 
-  it('infty run --mcp NAME=COMMAND… with $INFTY_HOME/mcp.json: the flag\'s and the file\'s servers both reach the run', { timeout: 120_000 }, async () => {
+  it("infty run --mcp NAME=COMMAND… with $INFTY_HOME/mcp.json: the flag's and the file's servers both reach the run", { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(state, 'cli-'));
     const config = join(h.home, 'mcp.json');
     writeFileSync(config, JSON.stringify({ servers: { filed: { command: process.execPath, args: [TEST_SERVER, 'ok', dir] } } }));
@@ -191,7 +215,22 @@ describe('MCP servers as tools', () => {
     });
     const runId = uniqueId('mcp-cli');
     try {
-      const r = await runCli(['run', '--run-id', runId, '--sandbox', 'none', '--no-verifiers', '--json', '--mcp', `flagged=${process.execPath} '${TEST_SERVER}' ok ${dir}`, 'use both servers'], cliEnv(h), 120_000);
+      const r = await runCli(
+        [
+          'run',
+          '--run-id',
+          runId,
+          '--sandbox',
+          'none',
+          '--no-verifiers',
+          '--json',
+          '--mcp',
+          `flagged=${process.execPath} '${TEST_SERVER}' ok ${dir}`,
+          'use both servers',
+        ],
+        cliEnv(h),
+        120_000,
+      );
       expect(r.code, r.stderr).toBe(0);
     } finally {
       rmSync(config, { force: true });
@@ -207,18 +246,28 @@ describe('MCP servers as tools', () => {
   it('a server that crashed and then does not start again: the next call is a clear tool error; the run delivers', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(state, 'once-'));
     responder = scriptByRole({
-      solver: [tools({ name: 'mcp__flaky__crash', arguments: {} }, { name: 'mcp__flaky__peek', arguments: { key: 'k' } }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+      solver: [
+        tools({ name: 'mcp__flaky__crash', arguments: {} }, { name: 'mcp__flaky__peek', arguments: { key: 'k' } }),
+        tools(addFile('deliverable/a.txt', ['a'])),
+        deliver('deliverable/a.txt'),
+      ],
     });
-    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [], mcpServers: [{ name: 'flaky', command: [process.execPath, TEST_SERVER, 'once', dir] }] });
+    const { runId, outcome } = await h.run({
+      objective: 'x',
+      verifiers: [],
+      mcpServers: [{ name: 'flaky', command: [process.execPath, TEST_SERVER, 'once', dir] }],
+    });
     expect(outcome.status).toBe('delivered');
     const out = Object.fromEntries(solverOutputs(h.model.requests, runId).map((o) => [o.name, o.output]));
     expect(out.mcp__flaky__crash).toMatch(/^Error: MCP server flaky exited during the call of crash/);
     expect(out.mcp__flaky__peek).toMatch(/^Error: MCP server flaky did not start, so mcp__flaky__peek was not run: .*configuration file is missing/s);
   });
 
-  it('a stdio server gets the allow-listed environment plus its named variables, never the worker\'s secrets', { timeout: 120_000 }, async () => {
+  it("a stdio server gets the allow-listed environment plus its named variables, never the worker's secrets", { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(state, 'env-'));
-    responder = scriptByRole({ solver: [tools({ name: 'mcp__bad__env', arguments: {} }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')] });
+    responder = scriptByRole({
+      solver: [tools({ name: 'mcp__bad__env', arguments: {} }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+    });
     const { outcome } = await h.run({
       objective: 'report the environment',
       verifiers: [],
@@ -232,7 +281,6 @@ describe('MCP servers as tools', () => {
     expect(Object.values(env)).not.toContain('test-key');
     expect(Object.keys(env).filter((k) => /TOKEN|KEY|SECRET|TEMPORAL|INFTY_(?!MCP_PASSED)/.test(k))).toEqual([]);
   });
-
 });
 
 describe('MCP tools on the Chat Completions wire', () => {
@@ -243,9 +291,13 @@ describe('MCP tools on the Chat Completions wire', () => {
   });
   afterAll(async () => h?.close());
 
-  it('server-everything: tools sent as functions, strict where the schema allows; the Solver gets get-sum\'s answer', { timeout: 120_000 }, async () => {
+  it("server-everything: tools sent as functions, strict where the schema allows; the Solver gets get-sum's answer", { timeout: 120_000 }, async () => {
     responder = scriptByRole({
-      solver: [tools({ name: 'mcp__everything__get-sum', arguments: { a: 2, b: 40 } }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+      solver: [
+        tools({ name: 'mcp__everything__get-sum', arguments: { a: 2, b: 40 } }),
+        tools(addFile('deliverable/a.txt', ['a'])),
+        deliver('deliverable/a.txt'),
+      ],
     });
     const dir = mkdtempSync(join(tmpdir(), 'infty-mcp-chat-'));
     const { runId, outcome } = await h.run({

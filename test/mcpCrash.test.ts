@@ -50,7 +50,11 @@ describe('MCP calls and worker crashes', () => {
       const workers = new WorkerGroup();
       cleanups.push(() => workers.killAll());
       responder = scriptByRole({
-        solver: [tools({ name: `mcp__svc__${c.tool}`, arguments: c.tool === 'count' ? { note: 'once' } : { key: 'k' } }), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+        solver: [
+          tools({ name: `mcp__svc__${c.tool}`, arguments: c.tool === 'count' ? { note: 'once' } : { key: 'k' } }),
+          tools(addFile('deliverable/a.txt', ['a'])),
+          deliver('deliverable/a.txt'),
+        ],
       });
       const runId = uniqueId('mcp-crash');
       const doomed = await workers.start({ ...env, INFTY_FAILPOINTS: 'tool.afterSideEffect' });
@@ -78,7 +82,9 @@ describe('MCP calls and worker crashes', () => {
     });
   }
 
-  it('a stdio server ends with its SIGKILLed worker (helper process too); the next worker starts it again for the next call', { timeout: 180_000 }, async () => {
+  it('a stdio server ends with its SIGKILLed worker (helper process too); the next worker starts it again for the next call', {
+    timeout: 180_000,
+  }, async () => {
     const home = mkdtempSync(join(tmpdir(), 'infty-mcp-kill-'));
     cleanups.push(() => rmSync(home, { recursive: true, force: true }));
     const taskQueue = uniqueId('tq-mcp-kill');

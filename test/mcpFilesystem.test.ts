@@ -29,7 +29,10 @@ describe('MCP: the real filesystem server', () => {
     responder = scriptByRole({
       solver: [
         tools(addFile('notes/hello.txt', ['written by the Solver', 'second line'])),
-        tools({ name: 'mcp__fs__list_directory', arguments: { path: join(runDir, 'notes') } }, { name: 'mcp__fs__read_text_file', arguments: { path: join(runDir, 'notes', 'hello.txt') } }),
+        tools(
+          { name: 'mcp__fs__list_directory', arguments: { path: join(runDir, 'notes') } },
+          { name: 'mcp__fs__read_text_file', arguments: { path: join(runDir, 'notes', 'hello.txt') } },
+        ),
         // Outside its allowed root: the server's own refusal, as a tool error.
         tools({ name: 'mcp__fs__read_text_file', arguments: { path: '/etc/hostname' } }),
         tools(addFile('deliverable/a.txt', ['a'])),

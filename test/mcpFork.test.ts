@@ -27,13 +27,18 @@ describe('infty fork with MCP servers', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the fork has the source\'s servers: its Solver is offered their tools and calls one', { timeout: 180_000 }, async () => {
+  it("the fork has the source's servers: its Solver is offered their tools and calls one", { timeout: 180_000 }, async () => {
     const source = uniqueId('mcp-fork-src');
     const servers = [{ name: 'svc', command: [process.execPath, MCP_TEST_SERVER, 'ok', dir], timeoutSecs: 30 }];
     scripts.set(
       source,
       scriptByRole({
-        solver: [tools({ name: 'mcp__svc__peek', arguments: { key: 'in-source' } }), askDirection('which file?'), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+        solver: [
+          tools({ name: 'mcp__svc__peek', arguments: { key: 'in-source' } }),
+          askDirection('which file?'),
+          tools(addFile('deliverable/a.txt', ['a'])),
+          deliver('deliverable/a.txt'),
+        ],
         director: [directive('write a.txt')],
       }),
     );
@@ -57,9 +62,11 @@ describe('infty fork with MCP servers', () => {
     expect(existsSync(join(h.home, 'mcp', child, 'tools.json'))).toBe(true);
     expect(readFileSync(join(dir, 'starts.log'), 'utf8').split('\n').filter(Boolean).length).toBeGreaterThan(startsBefore);
     const first = h.model.requests.find((q) => q.runId === child && q.role === 'solver');
-    expect(offered(first).filter((t) => t.name.startsWith('mcp__')).map((t) => t.name)).toEqual([
-      'mcp__svc__peek', 'mcp__svc__bump', 'mcp__svc__count', 'mcp__svc__hang', 'mcp__svc__crash', 'mcp__svc__big', 'mcp__svc__fail', 'mcp__svc__env',
-    ]);
+    expect(
+      offered(first)
+        .filter((t) => t.name.startsWith('mcp__'))
+        .map((t) => t.name),
+    ).toEqual(['mcp__svc__peek', 'mcp__svc__bump', 'mcp__svc__count', 'mcp__svc__hang', 'mcp__svc__crash', 'mcp__svc__big', 'mcp__svc__fail', 'mcp__svc__env']);
     const outputs = solverOutputs(h.model.requests, child);
     // The source's call is in the fork's inherited conversation; the fork's own call follows it.
     expect(outputs.map((o) => o.output.replace(/ \(server pid \d+\)$/, ''))).toEqual(expect.arrayContaining(['peeked in-source', 'peeked in-fork']));

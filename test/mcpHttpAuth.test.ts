@@ -18,7 +18,11 @@ import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, tools } from './support/replies';
 
 // Names the generic secret scrubber does not take for secrets (no TOKEN, KEY, SECRET…).
-const ENV = { INFTY_TEST_MCP_BEARER: 'bearer-VALUE-31337-do-not-leak', INFTY_TEST_MCP_TENANT: 'tenant-acme-4242', INFTY_TEST_MCP_WRONG: 'not-the-bearer-value' };
+const ENV = {
+  INFTY_TEST_MCP_BEARER: 'bearer-VALUE-31337-do-not-leak',
+  INFTY_TEST_MCP_TENANT: 'tenant-acme-4242',
+  INFTY_TEST_MCP_WRONG: 'not-the-bearer-value',
+};
 
 /** Every file under `dir`, as text. */
 function allText(dir: string): string {
@@ -53,7 +57,9 @@ describe('MCP over streamable HTTP with authentication', () => {
     }
   });
 
-  it('the right token: the tools answer; a wrong token and an unset variable: clear failures, the run delivers; no value in history, run.json or requests', { timeout: 120_000 }, async () => {
+  it('the right token: the tools answer; a wrong token and an unset variable: clear failures, the run delivers; no value in history, run.json or requests', {
+    timeout: 120_000,
+  }, async () => {
     responder = scriptByRole({
       solver: [
         tools({ name: 'mcp__auth__whoami', arguments: {} }, { name: 'mcp__auth__echo-auth', arguments: {} }),
@@ -67,7 +73,13 @@ describe('MCP over streamable HTTP with authentication', () => {
       objective: 'call the authenticated server',
       verifiers: [],
       mcpServers: [
-        { name: 'auth', url: server.url, bearerTokenEnvVar: 'INFTY_TEST_MCP_BEARER', httpHeaders: { 'X-Static': 'static-value' }, envHttpHeaders: { 'X-Tenant': 'INFTY_TEST_MCP_TENANT' } },
+        {
+          name: 'auth',
+          url: server.url,
+          bearerTokenEnvVar: 'INFTY_TEST_MCP_BEARER',
+          httpHeaders: { 'X-Static': 'static-value' },
+          envHttpHeaders: { 'X-Tenant': 'INFTY_TEST_MCP_TENANT' },
+        },
         { name: 'wrong', url: server.url, bearerTokenEnvVar: 'INFTY_TEST_MCP_WRONG', timeoutSecs: 10 },
         { name: 'unset', url: server.url, bearerTokenEnvVar: 'INFTY_TEST_MCP_UNSET' },
       ],
@@ -83,11 +95,19 @@ describe('MCP over streamable HTTP with authentication', () => {
     const progress = await h.infty.progress(runId);
     const failed = progress.events.filter((e) => e.kind === 'mcp_server_failed').map((e) => e.message);
     expect(failed).toHaveLength(2);
-    expect(failed.find((m) => m.startsWith('MCP server wrong:'))).toMatch(/^MCP server wrong: it did not start: .*invalid or missing bearer token.*\(HTTP 401\)$/);
-    expect(failed.find((m) => m.startsWith('MCP server unset:'))).toBe("MCP server unset: it did not start: the worker's environment variable INFTY_TEST_MCP_UNSET (bearerTokenEnvVar) is not set");
+    expect(failed.find((m) => m.startsWith('MCP server wrong:'))).toMatch(
+      /^MCP server wrong: it did not start: .*invalid or missing bearer token.*\(HTTP 401\)$/,
+    );
+    expect(failed.find((m) => m.startsWith('MCP server unset:'))).toBe(
+      "MCP server unset: it did not start: the worker's environment variable INFTY_TEST_MCP_UNSET (bearerTokenEnvVar) is not set",
+    );
     expect(server.refused).toBeGreaterThanOrEqual(1);
     const first = h.model.requests.find((r) => r.runId === runId && r.role === 'solver');
-    expect(offered(first).filter((t) => t.name.startsWith('mcp__')).map((t) => t.name)).toEqual(['mcp__auth__whoami', 'mcp__auth__echo-auth']);
+    expect(
+      offered(first)
+        .filter((t) => t.name.startsWith('mcp__'))
+        .map((t) => t.name),
+    ).toEqual(['mcp__auth__whoami', 'mcp__auth__echo-auth']);
     expect(JSON.stringify(first?.body.input)).toContain('INFTY_TEST_MCP_UNSET');
 
     const history = await decodedHistoryText(h.client, runId);
@@ -106,8 +126,18 @@ describe('MCP over streamable HTTP with authentication', () => {
 
   it('a call whose variable is not set on this worker: a clear tool error naming it', { timeout: 30_000 }, async () => {
     const entry = McpServerSchema.parse({ name: 'later', url: server.url, envHttpHeaders: { 'X-Tenant': 'INFTY_TEST_MCP_UNSET' } });
-    const tool: FrozenMcpTool = { name: 'mcp__later__whoami', server: 'later', tool: 'whoami', description: '', parameters: { type: 'object', properties: {} }, readOnly: true, idempotent: false };
+    const tool: FrozenMcpTool = {
+      name: 'mcp__later__whoami',
+      server: 'later',
+      tool: 'whoami',
+      description: '',
+      parameters: { type: 'object', properties: {} },
+      readOnly: true,
+      idempotent: false,
+    };
     const output = await callMcpTool(uniqueId('mcp-auth-call'), { tool, server: entry }, '{}');
-    expect(output).toBe("Error: MCP server later did not start, so mcp__later__whoami was not run: the worker's environment variable INFTY_TEST_MCP_UNSET (envHttpHeaders X-Tenant) is not set");
+    expect(output).toBe(
+      "Error: MCP server later did not start, so mcp__later__whoami was not run: the worker's environment variable INFTY_TEST_MCP_UNSET (envHttpHeaders X-Tenant) is not set",
+    );
   });
 });

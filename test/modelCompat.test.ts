@@ -40,7 +40,7 @@ describe.each(CHAT_VARIANTS)('a Chat server that rejects prompt_cache_key (strea
 
   it('does not retry a 400 that does not name prompt_cache_key', async () => {
     server = await startFakeModelServer({
-      responder: () => ({ kind: 'fault', fault: { kind: 'http', status: 400, message: "Unrecognized request argument supplied: top_k" } }),
+      responder: () => ({ kind: 'fault', fault: { kind: 'http', status: 400, message: 'Unrecognized request argument supplied: top_k' } }),
     });
     const f = await failureOf(callWire(endpointFor(server.baseUrl, v), wireRequest(v.stream)));
     expect(f).toMatchObject({ type: 'ModelInvalidRequest', nonRetryable: true });
@@ -54,8 +54,7 @@ describe.each(WIRE_VARIANTS)('a $wireApi server (stream: $stream) that reports n
   it('gets its tokens estimated with a tokenizer, marked estimated', async () => {
     const answer = 'README.md has 42 lines; I counted them with wc -l.';
     server = await startFakeModelServer({
-      responder: () =>
-        withoutUsage({ kind: 'tool_calls', text: answer, calls: [{ name: 'read_file', arguments: { path: 'README.md' } }] }),
+      responder: () => withoutUsage({ kind: 'tool_calls', text: answer, calls: [{ name: 'read_file', arguments: { path: 'README.md' } }] }),
     });
     const request = wireRequest(v.stream);
     const result = await callWire(endpointFor(server.baseUrl, v), request);
@@ -64,7 +63,11 @@ describe.each(WIRE_VARIANTS)('a $wireApi server (stream: $stream) that reports n
 
     const inputChars =
       request.instructions.length +
-      request.items.reduce((n, i) => n + (i.type === 'message' ? i.text : i.type === 'function_call' ? i.name + i.arguments : i.type === 'function_call_output' ? i.output : '').length, 0);
+      request.items.reduce(
+        (n, i) =>
+          n + (i.type === 'message' ? i.text : i.type === 'function_call' ? i.name + i.arguments : i.type === 'function_call_output' ? i.output : '').length,
+        0,
+      );
     const outputChars = answer.length + 'read_file'.length + JSON.stringify({ path: 'README.md' }).length;
     expect(result.usage.estimated).toBe(true);
     // English text and JSON run at roughly 3-5 characters per token.

@@ -29,7 +29,11 @@ describe('bounded payloads', () => {
     const marker = 'OUTPUT-MARKER';
     responder = scriptByRole({
       solver: [
-        tools(shell(`for i in $(seq 1 2000); do echo OUTPUT-MARK""ER-$i; done; head -c 6000000 /dev/zero | tr '\\0' 'x' > big.txt; mkdir many; cd many && seq 1 3000 | xargs touch`)),
+        tools(
+          shell(
+            `for i in $(seq 1 2000); do echo OUTPUT-MARK""ER-$i; done; head -c 6000000 /dev/zero | tr '\\0' 'x' > big.txt; mkdir many; cd many && seq 1 3000 | xargs touch`,
+          ),
+        ),
         tools({ name: 'read_file', arguments: { path: 'big.txt' } }, { name: 'list_dir', arguments: { path: 'many' } }, shell(`echo OUTPUT-MARK""ER-again`)),
         tools(addFile('deliverable/a.txt', ['a'])),
         deliver('deliverable/a.txt'),

@@ -8,7 +8,9 @@ import { PATCHES } from '../src/workflows/patches';
 import { patchIds } from './support/history';
 
 const DIR = join(__dirname, 'fixtures', 'histories');
-const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const fixtures = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 /** The patch ids a fixture records. */
 function fixturePatchIds(file: string): string[] {
@@ -17,7 +19,21 @@ function fixturePatchIds(file: string): string[] {
 
 describe('determinism: recorded histories replay against the current workflow code', () => {
   it('has fixtures for the main scenarios', () => {
-    for (const name of ['delivered', 'stalled-resumed', 'budget-exhausted', 'compaction-continue-as-new-1', 'cancelled', 'director-timeout', 'turn-snapshots', 'fork-delivered', 'project-delivered', 'project-diff-delivered', 'goal-memo-paused-resumed', 'cost-budget-exhausted', 'approvals-decided']) {
+    for (const name of [
+      'delivered',
+      'stalled-resumed',
+      'budget-exhausted',
+      'compaction-continue-as-new-1',
+      'cancelled',
+      'director-timeout',
+      'turn-snapshots',
+      'fork-delivered',
+      'project-delivered',
+      'project-diff-delivered',
+      'goal-memo-paused-resumed',
+      'cost-budget-exhausted',
+      'approvals-decided',
+    ]) {
       expect(fixtures).toContain(`${name}.json`);
     }
   });
@@ -35,7 +51,7 @@ describe('determinism: recorded histories replay against the current workflow co
     expect(fixturePatchIds('delivered.json')).not.toContain('goal-memo');
   });
 
-  it('the mcp-tools fixture records the patch that lists a run\'s MCP tools; runs without MCP servers do not', () => {
+  it("the mcp-tools fixture records the patch that lists a run's MCP tools; runs without MCP servers do not", () => {
     expect(fixturePatchIds('mcp-tools-delivered.json')).toContain('mcp-tools');
     expect(fixturePatchIds('goal-memo-paused-resumed.json')).not.toContain('mcp-tools');
   });

@@ -68,8 +68,24 @@ describe('per-role reasoning effort, developer messages, objective changes', () 
     });
     const runId = uniqueId('effort');
     const r = await runCli(
-      ['create', '--objective', 'Efforts', '--run-id', runId, '--verifier', 'alpha', '--sandbox', 'none', '--json',
-        '--reasoning-effort', 'low', '--solver-reasoning-effort', 'high', '--verifier-reasoning-effort', 'minimal'],
+      [
+        'create',
+        '--objective',
+        'Efforts',
+        '--run-id',
+        runId,
+        '--verifier',
+        'alpha',
+        '--sandbox',
+        'none',
+        '--json',
+        '--reasoning-effort',
+        'low',
+        '--solver-reasoning-effort',
+        'high',
+        '--verifier-reasoning-effort',
+        'minimal',
+      ],
       env,
     );
     expect(r.code, r.stderr).toBe(0);
@@ -155,13 +171,28 @@ describe('per-role reasoning effort, developer messages, objective changes', () 
     expect(lastMessage(reqs[6]!).role).toBe('user');
     expect(JSON.parse(lastMessage(reqs[6]!).text)).toMatchObject({ type: 'verification_feedback', overall: 'fail' });
     // The full conversation of the last request: every earlier message kept its role.
-    expect(messages(reqs[6]!).map((m) => m.role)).toEqual(['user', 'assistant', 'developer', 'assistant', 'developer', 'assistant', 'user', 'assistant', 'developer', 'assistant', 'user']);
+    expect(messages(reqs[6]!).map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'developer',
+      'assistant',
+      'developer',
+      'assistant',
+      'user',
+      'assistant',
+      'developer',
+      'assistant',
+      'user',
+    ]);
     // The Director's and the Verifier's requests are user messages.
     expect(lastMessage(requestsOf(runId, 'director')[0]!).role).toBe('user');
     const verifierReq = requestsOf(runId, 'verifier-alpha')[0]!;
     expect(lastMessage(verifierReq)).toMatchObject({ role: 'user', text: expect.stringContaining('verification_request') });
     // The transcript keeps the role too.
-    const transcript = readFileSync(join(h.home, 'transcripts', runId, 'solver.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const transcript = readFileSync(join(h.home, 'transcripts', runId, 'solver.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(transcript.filter((i) => i.type === 'message' && i.role === 'developer')).toHaveLength(3);
   });
 
@@ -258,7 +289,9 @@ describe('per-role reasoning effort, developer messages, objective changes', () 
     const upd = await tctl(['workflow', 'update', 'execute', '--workflow-id', runId, '--name', 'setGoal', '--input', '{"objective":"Changed by temporal"}']);
     expect(upd.stdout).toContain('Changed by temporal');
     await until('the Solver hears it', async () =>
-      requestsOf(runId, 'solver').some((r) => messages(r).some((m) => m.role === 'developer' && m.text.includes('<untrusted_objective>\nChanged by temporal\n</untrusted_objective>')))
+      requestsOf(runId, 'solver').some((r) =>
+        messages(r).some((m) => m.role === 'developer' && m.text.includes('<untrusted_objective>\nChanged by temporal\n</untrusted_objective>')),
+      )
         ? true
         : undefined,
     );
@@ -284,7 +317,12 @@ describe('reasoning effort on the Chat Completions wire', () => {
   afterAll(async () => h?.close());
 
   it('sends reasoning_effort per role', async () => {
-    const { runId, outcome } = await h.run({ objective: 'Chat efforts', verifiers: ['verifier-alpha'], reasoningEffort: 'medium', verifierReasoningEffort: 'xhigh' });
+    const { runId, outcome } = await h.run({
+      objective: 'Chat efforts',
+      verifiers: ['verifier-alpha'],
+      reasoningEffort: 'medium',
+      verifierReasoningEffort: 'xhigh',
+    });
     expect(outcome.status).toBe('delivered');
     const reqs = h.model.requests.filter((r) => r.runId === runId);
     expect(reqs.filter((r) => r.role === 'solver').map((r) => r.body.reasoning_effort)).toEqual(['medium', 'medium']);

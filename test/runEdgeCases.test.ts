@@ -163,7 +163,9 @@ describe('inftyRun orchestration rules', () => {
   });
 
   it('idle Solver: continuation, then finalization with the final-delivery-only schema, then a stalled pause', async () => {
-    script = scriptByRole({ solver: [say('thinking...'), say('still thinking'), say('hmm'), tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')] });
+    script = scriptByRole({
+      solver: [say('thinking...'), say('still thinking'), say('hmm'), tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')],
+    });
     const runId = uniqueId('idle');
     await h.infty.startRun({ runId, objective: 'Do <it> & more', verifiers: [], sandbox: 'none' });
     for (let i = 0; i < 100; i++) {
@@ -233,7 +235,9 @@ describe('inftyRun orchestration rules', () => {
     await expect(h.infty.startRun({ runId: 'a b', objective: 'x' })).rejects.toThrow(/may only contain/);
     await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: '   ' })).rejects.toThrow(/objective must not be empty/);
     await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x'.repeat(4001) })).rejects.toThrow(/at most 4000/);
-    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 0 })).rejects.toThrow(/token budget must be a positive whole number of tokens, or "none" for no budget; got 0/);
+    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 0 })).rejects.toThrow(
+      /token budget must be a positive whole number of tokens, or "none" for no budget; got 0/,
+    );
     await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 1.5 })).rejects.toThrow(/whole number/);
   });
 });

@@ -26,7 +26,15 @@ describe('orchestration promises at their edges', () => {
 
   it('malformed replies separated by ordinary ones do not make "three in a row"', async () => {
     responder = scriptByRole({
-      solver: [say('{oops'), say('thinking'), say('{oops'), say('thinking'), say('{oops'), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+      solver: [
+        say('{oops'),
+        say('thinking'),
+        say('{oops'),
+        say('thinking'),
+        say('{oops'),
+        tools(addFile('deliverable/a.txt', ['a'])),
+        deliver('deliverable/a.txt'),
+      ],
     });
     const { outcome } = await h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status).toBe('delivered');
@@ -34,12 +42,18 @@ describe('orchestration promises at their edges', () => {
 
   it("accepts the reference's documented signal shape without a prompt key, and an inline fence", async () => {
     responder = scriptByRole({
-      solver: [tools(addFile('deliverable/a.txt', ['a'])), say('{"type":"final_delivery","deliverable_path":"deliverable/a.txt","summary":"documented shape"}')],
+      solver: [
+        tools(addFile('deliverable/a.txt', ['a'])),
+        say('{"type":"final_delivery","deliverable_path":"deliverable/a.txt","summary":"documented shape"}'),
+      ],
     });
     const first = await h.run({ objective: 'x', verifiers: [] });
     expect(first.outcome.status === 'delivered' && first.outcome.summary).toBe('documented shape');
     responder = scriptByRole({
-      solver: [tools(addFile('deliverable/a.txt', ['a'])), say('```json {"type":"final_delivery","deliverable_path":"deliverable/a.txt","summary":"inline fence"}```')],
+      solver: [
+        tools(addFile('deliverable/a.txt', ['a'])),
+        say('```json {"type":"final_delivery","deliverable_path":"deliverable/a.txt","summary":"inline fence"}```'),
+      ],
     });
     const second = await h.run({ objective: 'x', verifiers: [] });
     expect(second.outcome.status === 'delivered' && second.outcome.summary).toBe('inline fence');
@@ -147,7 +161,11 @@ describe('orchestration promises at their edges', () => {
       const cut = await startHarness({
         wireApi,
         responder: scriptByRole({
-          solver: [{ kind: 'message', text: 'I will now write the fi', incomplete: 'max_output_tokens' }, tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+          solver: [
+            { kind: 'message', text: 'I will now write the fi', incomplete: 'max_output_tokens' },
+            tools(addFile('deliverable/a.txt', ['a'])),
+            deliver('deliverable/a.txt'),
+          ],
           director: [],
         }),
       });

@@ -47,7 +47,10 @@ describe('inftyRun routing on a real Temporal server', () => {
     // The directive reached the Solver as the Director's JSON.
     const solverReqs = h.model.requestsFor('solver');
     const afterDirective = solverReqs[2]!.body.input;
-    expect(afterDirective[afterDirective.length - 1]).toMatchObject({ role: 'user', content: JSON.stringify({ directive: 'Use plain text.', rationale: 'simplest' }) });
+    expect(afterDirective[afterDirective.length - 1]).toMatchObject({
+      role: 'user',
+      content: JSON.stringify({ directive: 'Use plain text.', rationale: 'simplest' }),
+    });
     // Structured output schemas on every role's requests.
     expect(solverReqs[0]!.body.text.format.name).toBe('solver_signal');
     expect(h.model.requestsFor('director')[0]!.body.text.format.name).toBe('director_reply');
@@ -57,11 +60,18 @@ describe('inftyRun routing on a real Temporal server', () => {
     expect(solverReqs[0]!.body.prompt_cache_key).toBe(`${runId}:solver`);
     expect(solverReqs[0]!.body.store).toBe(false);
     // Verifiers get read-only tools only; the Solver gets all.
-    expect(h.model.requestsFor('verifier-alpha')[0]!.body.tools.map((t: { name: string }) => t.name).sort()).toEqual(['list_dir', 'read_file']);
+    expect(
+      h.model
+        .requestsFor('verifier-alpha')[0]!
+        .body.tools.map((t: { name: string }) => t.name)
+        .sort(),
+    ).toEqual(['list_dir', 'read_file']);
     expect(solverReqs[0]!.body.tools.map((t: { name: string }) => t.name).sort()).toEqual(['apply_patch', 'list_dir', 'read_file', 'shell', 'update_plan']);
 
     // The passing aggregate reached the Solver too: it ends the Solver's transcript.
-    const transcript = readFileSync(join(h.home, 'transcripts', runId, 'solver.jsonl'), 'utf8').trim().split('\n');
+    const transcript = readFileSync(join(h.home, 'transcripts', runId, 'solver.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     expect(JSON.parse(transcript[transcript.length - 1]!)).toEqual({ type: 'message', role: 'user', text: JSON.stringify(outcome.verification) });
 
     const runJson = JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8'));

@@ -15,7 +15,6 @@ import { filePathsUnder } from './support/files';
 const SECRETS = { OPENAI_API_KEY: 'sk-live-TOPSECRET-0123456789abcdef', MY_SERVICE_TOKEN: 'tok-ABCDEFGH-98765' };
 const PASSED = { INFTY_TEST_PASSED: 'plainly-passed-value' };
 
-
 describe('secrets stay in the worker', () => {
   let h: Harness;
   let responder: Responder;

@@ -10,14 +10,16 @@ import { until } from './support/wait';
 const BIN = join(__dirname, '..', 'bin', 'infty.js');
 
 function start(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, output: () => out, exited };
 }
-
 
 describe('infty server and infty worker', () => {
   const home = mkdtempSync(join(tmpdir(), 'infty-server-cli-'));
@@ -38,7 +40,14 @@ describe('infty server and infty worker', () => {
     });
     expect(await isTemporalReachable(`127.0.0.1:${port}`)).toBe(true);
     expect(existsSync(join(home, 'temporal.db'))).toBe(true);
-    await until('the Web UI', async () => (await fetch(`http://127.0.0.1:${uiPort}/`).then((r) => r.ok).catch(() => false)) || undefined, 30_000);
+    await until(
+      'the Web UI',
+      async () =>
+        (await fetch(`http://127.0.0.1:${uiPort}/`)
+          .then((r) => r.ok)
+          .catch(() => false)) || undefined,
+      30_000,
+    );
 
     const second = await runCli(['server', '--port', String(port)], env);
     expect(second.code).toBe(2);

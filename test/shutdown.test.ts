@@ -18,7 +18,6 @@ import { modelReplies } from './support/stepScript';
 import { until, sleep } from './support/wait';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv } from './support/workerProcess';
 
-
 describe('graceful shutdown', () => {
   const address = inject('temporalAddress');
   const group = new WorkerGroup();

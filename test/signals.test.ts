@@ -106,7 +106,10 @@ async function runUntilModelCall(s: Setup, runId: string): Promise<Terminal> {
 
 // One at a time: each brings up its own Temporal server, and exit times are measured.
 describe.sequential('signals on a followed run (real pseudo-terminal, embedded server and worker)', () => {
-  it('Ctrl+C once: exit 130 within 2 s, what to do next printed, no process left; the run is inspectable with the server stopped and a worker finishes it', async ({ expect, onTestFinished }) => {
+  it('Ctrl+C once: exit 130 within 2 s, what to do next printed, no process left; the run is inspectable with the server stopped and a worker finishes it', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const s = await setup();
     onTestFinished(() => s.close());
     const runId = uniqueId('ctrlc');
@@ -155,17 +158,30 @@ describe.sequential('signals on a followed run (real pseudo-terminal, embedded s
 
     // Resumable: a worker (which starts the embedded server) finishes the run.
     s.holding.on = false;
-    const worker = spawn(process.execPath, [BIN, 'worker'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI: process.env.TEMPORAL_CLI, ...s.env }, stdio: 'ignore' });
+    const worker = spawn(process.execPath, [BIN, 'worker'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI: process.env.TEMPORAL_CLI, ...s.env },
+      stdio: 'ignore',
+    });
     onTestFinished(() => {
       worker.kill('SIGKILL');
     });
-    await until('the server the worker started', () => processesMentioning(s.home).length > 0, 30_000, () => '');
+    await until(
+      'the server the worker started',
+      () => processesMentioning(s.home).length > 0,
+      30_000,
+      () => '',
+    );
     const watched = await runCli(['watch', runId], s.env, 120_000);
     expect(watched.code, watched.stdout + watched.stderr).toBe(0);
     expect(readFileSync(join(s.home, 'runs', runId, 'deliverable', 'out.txt'), 'utf8')).toBe('resumed\n');
     worker.kill('SIGINT');
     await new Promise((r) => worker.once('close', r));
-    await until('the worker\'s server to stop', () => processesMentioning(s.home).length === 0, 15_000, () => processesMentioning(s.home).join('\n'));
+    await until(
+      "the worker's server to stop",
+      () => processesMentioning(s.home).length === 0,
+      15_000,
+      () => processesMentioning(s.home).join('\n'),
+    );
   }, 240_000);
 
   it('Ctrl+C twice: exit 130 at once, no process left', async ({ expect, onTestFinished }) => {
@@ -178,7 +194,12 @@ describe.sequential('signals on a followed run (real pseudo-terminal, embedded s
     const { code, at } = await t.exited;
     expect(code, t.output()).toBe(130);
     expect(at - sentAt).toBeLessThan(2_000);
-    await until('no process left', () => processesMentioning(s.home).length === 0, 2_000, () => processesMentioning(s.home).join('\n'));
+    await until(
+      'no process left',
+      () => processesMentioning(s.home).length === 0,
+      2_000,
+      () => processesMentioning(s.home).join('\n'),
+    );
   }, 120_000);
 
   for (const [signal, expected] of [

@@ -124,7 +124,8 @@ describe('several workers', () => {
     let workerA = await group.start(envA);
     const onA = [uniqueId('r1'), uniqueId('r2')];
     holdSolverStep1 = new Set(onA);
-    for (const runId of onA) await infty.startRun({ runId, objective: 'Write your run id to out.txt and deliver it.', sandbox: 'none', verifiers: ['verifier-alpha'] });
+    for (const runId of onA)
+      await infty.startRun({ runId, objective: 'Write your run id to out.txt and deliver it.', sandbox: 'none', verifiers: ['verifier-alpha'] });
     for (const runId of onA) {
       const p = await until(`${runId} created on A`, async () => ((await progressOf(infty, runId)).owner ? progressOf(infty, runId) : undefined));
       expect(p.owner).toEqual({ workerId: idA, taskQueue: `${taskQueue}@${idA}` });
@@ -135,15 +136,20 @@ describe('several workers', () => {
     await group.start(envB);
     await workerA.kill();
     const onB = [uniqueId('r3'), uniqueId('r4')];
-    for (const runId of onB) await infty.startRun({ runId, objective: 'Write your run id to out.txt and deliver it.', sandbox: 'none', verifiers: ['verifier-alpha'] });
+    for (const runId of onB)
+      await infty.startRun({ runId, objective: 'Write your run id to out.txt and deliver it.', sandbox: 'none', verifiers: ['verifier-alpha'] });
     for (const runId of onB) expect((await outcomeWithin(infty, runId, 60_000)).status).toBe('delivered');
 
     // R1 and R2 wait for A, visibly: the phase, the worker, and `infty show`.
     for (const runId of onA) {
-      const p = await until(`${runId} waiting for A`, async () => {
-        const q = await progressOf(infty, runId);
-        return q.phase === 'waiting_for_worker' ? q : undefined;
-      }, 40_000);
+      const p = await until(
+        `${runId} waiting for A`,
+        async () => {
+          const q = await progressOf(infty, runId);
+          return q.phase === 'waiting_for_worker' ? q : undefined;
+        },
+        40_000,
+      );
       expect(p.waitingForWorker).toBe(idA);
       expect(p.status).toBe('running');
     }
@@ -158,7 +164,10 @@ describe('several workers', () => {
     workerA = await group.start(envA);
     for (const runId of onA) expect((await outcomeWithin(infty, runId, 60_000)).status).toBe('delivered');
 
-    for (const [runIds, id, home, other] of [[onA, idA, homeA, homeB], [onB, idB, homeB, homeA]] as const) {
+    for (const [runIds, id, home, other] of [
+      [onA, idA, homeA, homeB],
+      [onB, idB, homeB, homeA],
+    ] as const) {
       for (const runId of runIds) {
         const p = await progressOf(infty, runId);
         expect(p.owner?.workerId).toBe(id);
@@ -192,11 +201,15 @@ describe('several workers', () => {
       // Kill only once the held request reached the model: killed earlier, the retry's request would
       // be the first one the model sees, and it is the first request that is held.
       await until('the Solver request at the model', () => (attempts.get(`${runId}#0`) === 1 ? true : undefined), 30_000);
-      const stepWorker = await until('the Solver step in flight', async () => {
-        const d = await client.handle(runId).describe();
-        const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'modelStep' && a.lastWorkerIdentity);
-        return pending ? pending.lastWorkerIdentity!.split(':')[0] : undefined;
-      }, 30_000);
+      const stepWorker = await until(
+        'the Solver step in flight',
+        async () => {
+          const d = await client.handle(runId).describe();
+          const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'modelStep' && a.lastWorkerIdentity);
+          return pending ? pending.lastWorkerIdentity!.split(':')[0] : undefined;
+        },
+        30_000,
+      );
       const p = await progressOf(client, runId);
       expect(p.owner).toBeNull();
       await workers.get(stepWorker)!.kill();

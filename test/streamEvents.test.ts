@@ -91,7 +91,10 @@ describe.each(Object.entries(REPLIES))('streaming %s', (_name, reply) => {
     expect(final.choices[0]!.finish_reason).toBe(choice.finish_reason);
     expect(final.choices[0]!.message.content).toBe(choice.message.content);
     // The SDK's accumulator does not join vLLM's `reasoning_content` deltas; joined by hand here.
-    const deltas = frames.slice(0, -1).map((f) => JSON.parse(f.data).choices[0]?.delta?.reasoning_content ?? '').join('');
+    const deltas = frames
+      .slice(0, -1)
+      .map((f) => JSON.parse(f.data).choices[0]?.delta?.reasoning_content ?? '')
+      .join('');
     expect(deltas).toBe(choice.message.reasoning_content);
     expect(sansSeq(final.choices[0]!.message.tool_calls ?? [])).toEqual(sansSeq(choice.message.tool_calls ?? []));
   });

@@ -47,9 +47,7 @@ function parseMetrics(text: string): Sample[] {
 
 /** The sum of the samples named `name` whose labels include `match`. */
 function total(samples: Sample[], name: string, match: Record<string, string>): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
-    .reduce((n, s) => n + s.value, 0);
+  return samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
 }
 
 describe('telemetry', () => {
@@ -60,10 +58,12 @@ describe('telemetry', () => {
   /** Usage of every reply the fake model served, by role. */
   const served = new Map<string, Usage[]>();
 
-  const answered = (role: string, usage: Usage, reply: ScriptedReply) => (req: RecordedRequest): ScriptedReply => {
-    served.set(`${req.runId}/${role}`, [...(served.get(`${req.runId}/${role}`) ?? []), usage]);
-    return withUsage(reply, usage);
-  };
+  const answered =
+    (role: string, usage: Usage, reply: ScriptedReply) =>
+    (req: RecordedRequest): ScriptedReply => {
+      served.set(`${req.runId}/${role}`, [...(served.get(`${req.runId}/${role}`) ?? []), usage]);
+      return withUsage(reply, usage);
+    };
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'infty-telemetry-'));
@@ -125,7 +125,9 @@ describe('telemetry', () => {
       'the run in the metrics',
       async () => {
         const s = await scrape();
-        return total(s, 'infty_model_latency_count', { role: 'verifier-alpha' }) > 0 && total(s, 'infty_model_tokens', { role: 'verifier-alpha' }) > 0 ? s : undefined;
+        return total(s, 'infty_model_latency_count', { role: 'verifier-alpha' }) > 0 && total(s, 'infty_model_tokens', { role: 'verifier-alpha' }) > 0
+          ? s
+          : undefined;
       },
       20_000,
     );
@@ -133,8 +135,14 @@ describe('telemetry', () => {
     // Temporal's own worker metrics, labelled with the task queue.
     const temporal = samples.filter((s) => s.name.startsWith('temporal_') && s.labels.task_queue === taskQueue);
     const names = new Set(temporal.map((s) => s.name));
-    expect([...names].some((n) => /^temporal_activity_(schedule_to_start|execution)_latency/.test(n)), [...names].join(', ')).toBe(true);
-    expect([...names].some((n) => /^temporal_workflow_task_schedule_to_start_latency/.test(n)), [...names].join(', ')).toBe(true);
+    expect(
+      [...names].some((n) => /^temporal_activity_(schedule_to_start|execution)_latency/.test(n)),
+      [...names].join(', '),
+    ).toBe(true);
+    expect(
+      [...names].some((n) => /^temporal_workflow_task_schedule_to_start_latency/.test(n)),
+      [...names].join(', '),
+    ).toBe(true);
 
     // Tokens per role: exactly what the scripted model reported.
     for (const role of ['solver', 'verifier-alpha']) {
@@ -150,8 +158,12 @@ describe('telemetry', () => {
     expect(total(samples, 'infty_model_tokens', { role: 'solver', kind: 'input' })).toBe(SOLVER_TOOLS.inputTokens + SOLVER_DELIVER.inputTokens);
 
     // Dollars per role (infty_model_cost_usd, a float histogram: _sum is the dollars, _count the priced calls), as the price table says.
-    const price = (u: Usage) => Number(calcPrice({ input_tokens: u.inputTokens, cache_read_tokens: u.cachedInputTokens, output_tokens: u.outputTokens }, 'gpt-5.1')!.total_price);
-    expect(total(samples, 'infty_model_cost_usd_sum', { role: 'solver', purpose: 'turn', model: 'gpt-5.1' })).toBeCloseTo(price(SOLVER_TOOLS) + price(SOLVER_DELIVER), 9);
+    const price = (u: Usage) =>
+      Number(calcPrice({ input_tokens: u.inputTokens, cache_read_tokens: u.cachedInputTokens, output_tokens: u.outputTokens }, 'gpt-5.1')!.total_price);
+    expect(total(samples, 'infty_model_cost_usd_sum', { role: 'solver', purpose: 'turn', model: 'gpt-5.1' })).toBeCloseTo(
+      price(SOLVER_TOOLS) + price(SOLVER_DELIVER),
+      9,
+    );
     expect(total(samples, 'infty_model_cost_usd_count', { role: 'solver' })).toBe(2);
     expect(total(samples, 'infty_model_cost_usd_sum', { role: 'verifier-alpha' })).toBeCloseTo(price(VERIFIER), 9);
     expect(total(samples, 'infty_model_unpriced_calls', {})).toBe(0);
@@ -184,11 +196,11 @@ describe('telemetry', () => {
   it('refuses a malformed OTEL_EXPORTER_OTLP_ENDPOINT, INFTY_METRICS_PORT or OPENAI_BASE_URL with exit 2, before connecting', async () => {
     const env = { TEMPORAL_ADDRESS: '127.0.0.1:1', INFTY_HOME: home };
     const cases: [string[], Record<string, string>, string][] = [
-      [['list'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'not-a-url' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be the collector\'s OTLP/HTTP base URL'],
+      [['list'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'not-a-url' }, "OTEL_EXPORTER_OTLP_ENDPOINT must be the collector's OTLP/HTTP base URL"],
       [['worker'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' }, 'got "grpc://collector:4317"'],
       [['worker'], { INFTY_METRICS_PORT: '70000' }, 'INFTY_METRICS_PORT must be a port number'],
       [['worker'], { INFTY_METRICS_PORT: 'nine' }, 'INFTY_METRICS_PORT must be a positive whole number'],
-      [['create', '--objective', 'x'], { OPENAI_BASE_URL: 'localhost:8000/v1' }, 'OPENAI_BASE_URL must be the model endpoint\'s base URL'],
+      [['create', '--objective', 'x'], { OPENAI_BASE_URL: 'localhost:8000/v1' }, "OPENAI_BASE_URL must be the model endpoint's base URL"],
     ];
     for (const [args, extra, message] of cases) {
       const r = await runCli(args, { ...env, ...extra }, 20_000);

@@ -93,7 +93,10 @@ describe.skipIf(!opensslAvailable())('connections to Temporal over TLS', () => {
     expect(missing.stderr).toMatch(/refused this client's credentials \(missing or invalid API key\); set TEMPORAL_API_KEY/);
 
     const wrongKey = `${API_KEY}-wrong`;
-    for (const args of [['list', '--json'], ['create', '--objective', 'x', '--detach', '--sandbox', 'none']]) {
+    for (const args of [
+      ['list', '--json'],
+      ['create', '--objective', 'x', '--detach', '--sandbox', 'none'],
+    ]) {
       const wrong = await runCli(args, envFor(keyProxy, { TEMPORAL_TLS_CA: certs.caCert, TEMPORAL_API_KEY: wrongKey }));
       expect(wrong.code, args[0]).toBe(3);
       expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
@@ -108,7 +111,9 @@ describe.skipIf(!opensslAvailable())('connections to Temporal over TLS', () => {
     for (const args of [['list'], ['create', '--objective', 'x', '--detach', '--sandbox', 'none']]) {
       const r = await runCli(args, envFor(tlsProxy, untrusted));
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(3);
-      expect(r.stderr).toMatch(/^infty: TLS connection to Temporal at 127\.0\.0\.1:\d+ failed \(.+\): the server's certificate is not signed by a CA this client trusts; set TEMPORAL_TLS_CA/);
+      expect(r.stderr).toMatch(
+        /^infty: TLS connection to Temporal at 127\.0\.0\.1:\d+ failed \(.+\): the server's certificate is not signed by a CA this client trusts; set TEMPORAL_TLS_CA/,
+      );
     }
     const { TEMPORAL_ADDRESS: _, ...defaultAddress } = envFor(tlsProxy, untrusted);
     const r = await runCli(['create', '--objective', 'x', '--detach', '--sandbox', 'none'], defaultAddress);
@@ -128,7 +133,7 @@ describe.skipIf(!opensslAvailable())('connections to Temporal over TLS', () => {
     expect(noCert.stderr).toMatch(/requires a client certificate \(mTLS\); set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/);
   });
 
-  it('a key that is not the certificate\'s, a missing file, or a file that is not PEM: exit 2, nothing started', async () => {
+  it("a key that is not the certificate's, a missing file, or a file that is not PEM: exit 2, nothing started", async () => {
     const garbage = join(home, 'garbage.pem');
     writeFileSync(garbage, 'not a certificate');
     const cases: [Record<string, string>, RegExp][] = [
@@ -169,7 +174,13 @@ describe.skipIf(!opensslAvailable())('connections to Temporal over TLS', () => {
     } finally {
       await mtls.close();
     }
-    const keyed = await InftyClient.connect({ address: keyProxy.address, namespace: 'default', taskQueue: 'unused', tls: { serverRootCACertificate }, apiKey: API_KEY });
+    const keyed = await InftyClient.connect({
+      address: keyProxy.address,
+      namespace: 'default',
+      taskQueue: 'unused',
+      tls: { serverRootCACertificate },
+      apiKey: API_KEY,
+    });
     try {
       expect(Array.isArray(await keyed.list(5))).toBe(true);
     } finally {

@@ -167,7 +167,20 @@ describe('verified hashes', () => {
     // A run directory this machine does not see: exit 2, and the message says where to run it.
     const elsewhere = join(h.home, 'elsewhere');
     mkdirSync(join(elsewhere, fileRun), { recursive: true });
-    writeFileSync(join(elsewhere, fileRun, 'run.json'), JSON.stringify({ outcome: { runId: fileRun, status: 'delivered', deliverablePath: '/nonexistent/runs/x/answer.txt', summary: null, rawMessage: '', verification: { type: 'verification_feedback', overall: 'pass', verdicts: [] }, verifiedHash: 'ab' } }));
+    writeFileSync(
+      join(elsewhere, fileRun, 'run.json'),
+      JSON.stringify({
+        outcome: {
+          runId: fileRun,
+          status: 'delivered',
+          deliverablePath: '/nonexistent/runs/x/answer.txt',
+          summary: null,
+          rawMessage: '',
+          verification: { type: 'verification_feedback', overall: 'pass', verdicts: [] },
+          verifiedHash: 'ab',
+        },
+      }),
+    );
     const missing = await runCli(['verify', fileRun], { ...env, INFTY_RUNS_ROOT: elsewhere, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("run it where the run's directory is");

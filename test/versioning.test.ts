@@ -20,7 +20,14 @@ import { uniqueId } from './support/harness';
 import { outcomeWithin } from './support/outcome';
 import { addFile, deliver, tools } from './support/replies';
 import { until } from './support/wait';
-import { killAllStartedWorkers, pinnedWorkflowBundle, removePinnedWorkflowBundle, WorkerGroup, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
+import {
+  killAllStartedWorkers,
+  pinnedWorkflowBundle,
+  removePinnedWorkflowBundle,
+  WorkerGroup,
+  type WorkerEnv,
+  type WorkerProcess,
+} from './support/workerProcess';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -121,7 +128,10 @@ describe('Worker Versioning: a run finishes on the build it started on', () => {
     expect(pinned?.deploymentVersion).toMatchObject({ deploymentName, buildId: BUILD_A });
     // `infty show` says which build a run is pinned to, as text and as JSON.
     const showEnv = { TEMPORAL_ADDRESS: address, INFTY_TASK_QUEUE: taskQueue };
-    for (const [runId, build] of [[r1, BUILD_A], [r2, BUILD_B]] as const) {
+    for (const [runId, build] of [
+      [r1, BUILD_A],
+      [r2, BUILD_B],
+    ] as const) {
       const shown = await runCli(['show', runId], showEnv);
       expect(shown.code, shown.stderr).toBe(0);
       expect(shown.stdout).toContain(`version:   pinned to ${deploymentName}/${build}\n`);
@@ -144,9 +154,9 @@ describe('Worker Versioning: a run finishes on the build it started on', () => {
       const activities = events.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes] : []));
       expect(tasks.length, runId).toBeGreaterThan(2);
       expect(activities.length, runId).toBeGreaterThan(2);
-      expect(tasks.map((t) => `${t.deploymentVersion?.deploymentName}/${t.deploymentVersion?.buildId} ${t.versioningBehavior} ${t.identity?.split(':')[0]}`)).toEqual(
-        tasks.map(() => `${deploymentName}/${build} 1 ${worker}`),
-      );
+      expect(
+        tasks.map((t) => `${t.deploymentVersion?.deploymentName}/${t.deploymentVersion?.buildId} ${t.versioningBehavior} ${t.identity?.split(':')[0]}`),
+      ).toEqual(tasks.map(() => `${deploymentName}/${build} 1 ${worker}`));
       expect(activities.map((t) => t.identity?.split(':')[0])).toEqual(activities.map(() => worker));
     }
   }, 120_000);

@@ -76,7 +76,16 @@ describe('convergence watchdog', () => {
       step += 1;
       if (step <= 24) return tools(step % 2 ? shell(`echo ${step} >> log.txt`) : shell('cat log.txt'));
       if (step === 25 || step === 27) return tools(shell('test -e missing.txt'));
-      if (step === 26) return tools({ name: 'update_plan', arguments: { plan: [{ step: 'log', status: 'completed' }, { step: 'deliver', status: 'in_progress' }] } });
+      if (step === 26)
+        return tools({
+          name: 'update_plan',
+          arguments: {
+            plan: [
+              { step: 'log', status: 'completed' },
+              { step: 'deliver', status: 'in_progress' },
+            ],
+          },
+        });
       if (step === 28) return tools(addFile('deliverable/a.txt', ['a']));
       return deliver('deliverable/a.txt');
     };

@@ -137,7 +137,10 @@ describe.each(WIRE_VARIANTS.filter((v) => v.wireApi === 'responses'))('a Respons
     const last = await failureOf(
       callWire(endpointFor(server!.baseUrl, v), {
         ...wireRequest(v.stream),
-        items: [{ type: 'message', role: 'user', text: 'hi' }, { type: 'reasoning', id: 'rs_x', encryptedContent: 'fake-enc:eA==', summary: [] }],
+        items: [
+          { type: 'message', role: 'user', text: 'hi' },
+          { type: 'reasoning', id: 'rs_x', encryptedContent: 'fake-enc:eA==', summary: [] },
+        ],
       }),
     );
     expect(last.message).toMatch(/without its required following item/);

@@ -40,7 +40,10 @@ describe('workflow tracing across an upgrade', () => {
     home = mkdtempSync(join(tmpdir(), 'infty-wftrace-'));
     scratch = mkdtempSync(join(tmpdir(), 'infty-wftrace-bundle-'));
     // The same workflows without the interceptor module: the workflow code of the release before.
-    const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: workflowsPath(),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+    });
     untracedBundle = join(scratch, 'untraced-workflow-bundle.js');
     writeFileSync(untracedBundle, code);
     collector = await startOtlpCollector();
@@ -82,7 +85,10 @@ describe('workflow tracing across an upgrade', () => {
       workerEnv({ address, taskQueue, home, modelBaseUrl: model.baseUrl }, { INFTY_STORAGE: 'shared', INFTY_WORKER_ID: uniqueId('w'), ...otel, ...extra });
     const cliEnv = { TEMPORAL_ADDRESS: address, INFTY_TASK_QUEUE: taskQueue, INFTY_HOME: home, ...otel };
     const create = async (runId: string) => {
-      const r = await runCli(['create', '--objective', 'Write your run id to out.txt and deliver it.', '--run-id', runId, '--sandbox', 'none', '--verifier', 'alpha', '--detach'], cliEnv);
+      const r = await runCli(
+        ['create', '--objective', 'Write your run id to out.txt and deliver it.', '--run-id', runId, '--sandbox', 'none', '--verifier', 'alpha', '--detach'],
+        cliEnv,
+      );
       expect(r.code, r.stderr).toBe(0);
     };
     const infty = await InftyClient.connect({ address, namespace: 'default', taskQueue });
@@ -126,7 +132,8 @@ describe('workflow tracing across an upgrade', () => {
       const beforeEvents = await history(before);
       const afterEvents = await history(after);
       // Both replayed or ran without a nondeterminism failure; only the new run switched tracing on.
-      for (const events of [beforeEvents, afterEvents]) expect(events.filter((e) => e.workflowTaskFailedEventAttributes).map((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+      for (const events of [beforeEvents, afterEvents])
+        expect(events.filter((e) => e.workflowTaskFailedEventAttributes).map((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
       expect(patchIds(beforeEvents)).not.toContain(WORKFLOW_TRACING_PATCH);
       expect(patchIds(afterEvents)).toContain(WORKFLOW_TRACING_PATCH);
       expect(patchIds(await history(plain))).not.toContain(WORKFLOW_TRACING_PATCH);
@@ -136,7 +143,8 @@ describe('workflow tracing across an upgrade', () => {
       const spans = collector.spans();
       expect(collector.rejected()).toEqual([]);
       const ofWorkflow = (runId: string) => spans.filter((s) => s.service === 'infty-worker' && s.attributes.workflowId === runId);
-      const client = (runId: string, name: string) => spans.filter((s) => s.service === 'infty-cli' && s.name === name && s.attributes.temporalWorkflowId === runId);
+      const client = (runId: string, name: string) =>
+        spans.filter((s) => s.service === 'infty-cli' && s.name === name && s.attributes.temporalWorkflowId === runId);
 
       // Before: activity spans only, each its own root, even for the steps the tracing worker ran.
       expect(ofWorkflow(before).map((s) => s.name)).toEqual([]);

@@ -123,7 +123,10 @@ async function writtenCompaction(path: string, sha: string, generation: number):
 }
 
 /** Calls `send` with the conversation, dropping the oldest fifth and retrying while the endpoint refuses it for length. */
-async function fitting<R>(items: ConversationItem[], send: (conversation: ConversationItem[]) => Promise<R>): Promise<{ result: R; conversation: ConversationItem[] }> {
+async function fitting<R>(
+  items: ConversationItem[],
+  send: (conversation: ConversationItem[]) => Promise<R>,
+): Promise<{ result: R; conversation: ConversationItem[] }> {
   let conversation = items;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -194,7 +197,10 @@ export async function compact(input: CompactInput, deps: ModelDeps): Promise<Com
   const generation = input.generation + 1;
   const path = transcriptPath(deps.home, input.runId, input.role, generation);
   const sha = compactionSha(input);
-  const priced = (r: CompactResult): CompactResult => ({ ...r, costUsd: input.demo ? 0 : costOf(r.usage, { requested: input.model }, deps.prices ?? NO_OVERRIDES) });
+  const priced = (r: CompactResult): CompactResult => ({
+    ...r,
+    costUsd: input.demo ? 0 : costOf(r.usage, { requested: input.model }, deps.prices ?? NO_OVERRIDES),
+  });
   const done = await writtenCompaction(path, sha, generation);
   if (done) return priced(done);
 

@@ -11,7 +11,10 @@ import { canonicalRunDir, PathOutsideRunDirError, resolveInsideRunDir } from './
 const MAX_MANIFEST_ENTRIES = 200;
 
 /** `progress` is called while large deliverables are read, so the activity can heartbeat. */
-export async function validateDeliverable(input: { runDir: string; path: string; workdir?: string }, progress: () => void = () => undefined): Promise<DeliverableCheck> {
+export async function validateDeliverable(
+  input: { runDir: string; path: string; workdir?: string },
+  progress: () => void = () => undefined,
+): Promise<DeliverableCheck> {
   const claimed = input.path.trim();
   if (!claimed) return { ok: false, reason: 'deliverable_path is blank' };
   let resolved: string;
@@ -19,7 +22,10 @@ export async function validateDeliverable(input: { runDir: string; path: string;
     resolved = await resolveInsideRunDir(input.runDir, claimed, input.workdir);
   } catch (err) {
     if (err instanceof PathOutsideRunDirError) {
-      return { ok: false, reason: `deliverable_path "${claimed}" is outside the run directory (it resolves to ${err.resolvedPath}, possibly through a symlink)` };
+      return {
+        ok: false,
+        reason: `deliverable_path "${claimed}" is outside the run directory (it resolves to ${err.resolvedPath}, possibly through a symlink)`,
+      };
     }
     throw err;
   }

@@ -20,9 +20,7 @@ function isModelOutput(item: ConversationItem | undefined): boolean {
 }
 
 export function normalizeHistory(items: TranscriptItem[]): { instructions: string; items: ConversationItem[] } {
-  const instructions = items
-    .flatMap((i) => (i.type === 'instructions' ? [i.text] : []))
-    .join('\n\n');
+  const instructions = items.flatMap((i) => (i.type === 'instructions' ? [i.text] : [])).join('\n\n');
   const conversation = items.filter((i): i is ConversationItem => i.type !== 'instructions' && i.type !== 'step_end');
   const calls = new Set(conversation.flatMap((i) => (i.type === 'function_call' ? [i.callId] : [])));
   const answered = new Set(conversation.flatMap((i) => (i.type === 'function_call_output' ? [i.callId] : [])));

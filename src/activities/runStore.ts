@@ -57,15 +57,16 @@ const locks = new Map<string, Promise<unknown>>();
 function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const prev = locks.get(key) ?? Promise.resolve();
   const next = prev.then(fn, fn);
-  locks.set(key, next.catch(() => undefined));
+  locks.set(
+    key,
+    next.catch(() => undefined),
+  );
   return next;
 }
 
 /** Runs a read-modify-write of run.json under its fence when a token is known (inside an activity, or given). */
 function fenced<T>(deps: RunStoreDeps, runId: string, token: number | undefined, fn: () => Promise<T>): Promise<T> {
-  return serialized(runDirFor(deps.runsRoot, runId), () =>
-    token === undefined ? fn() : withFence(runJsonFenceResource(deps.home, runId), token, fn),
-  );
+  return serialized(runDirFor(deps.runsRoot, runId), () => (token === undefined ? fn() : withFence(runJsonFenceResource(deps.home, runId), token, fn)));
 }
 
 /** `token` defaults to the running activity attempt's (unfenced outside an activity). */
@@ -82,10 +83,7 @@ export async function createRun(
 async function createRunLocked(input: CreateRunInput, deps: RunStoreDeps, workflowRunId: string, runDir: string): Promise<CreateRunResult> {
   const existing = await readRunJson(runDir);
   if (existing && existing.workflow_run_id !== workflowRunId) {
-    throw ApplicationFailure.nonRetryable(
-      `run "${input.runId}" already exists at ${runDir}; choose another run id`,
-      'RunAlreadyExists',
-    );
+    throw ApplicationFailure.nonRetryable(`run "${input.runId}" already exists at ${runDir}; choose another run id`, 'RunAlreadyExists');
   }
   const sandbox = await chooseSandbox(input.sandbox);
   const models = Object.fromEntries(input.roles.map((r) => [r.role, r.model ?? deps.defaultModel]));
@@ -168,7 +166,12 @@ function docsScope(record: ProjectRecord, staging: string, runDir: string) {
 }
 
 /** A fork's roles continue in the generation they had at the fork turn. */
-function forkRollouts(deps: RunStoreDeps, runId: string, paths: Record<string, string>, roles: Record<string, { generation: number }> | undefined): Record<string, string> {
+function forkRollouts(
+  deps: RunStoreDeps,
+  runId: string,
+  paths: Record<string, string>,
+  roles: Record<string, { generation: number }> | undefined,
+): Record<string, string> {
   if (!roles) return paths;
   return Object.fromEntries(Object.entries(paths).map(([role, p]) => [role, roles[role] ? transcriptPath(deps.home, runId, role, roles[role].generation) : p]));
 }
@@ -218,11 +221,7 @@ async function chooseSandbox(requested: 'auto' | 'none'): Promise<'bwrap' | 'non
 }
 
 /** `token` defaults to the running activity attempt's (unfenced outside an activity). */
-export async function updateRunRecord(
-  input: UpdateRunRecordInput,
-  deps: RunStoreDeps,
-  token: number | undefined = activityAttemptToken(),
-): Promise<void> {
+export async function updateRunRecord(input: UpdateRunRecordInput, deps: RunStoreDeps, token: number | undefined = activityAttemptToken()): Promise<void> {
   const runDir = runDirFor(deps.runsRoot, input.runId);
   await fenced(deps, input.runId, token, async () => {
     const current = await readRunJson(runDir);

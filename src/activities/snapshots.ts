@@ -169,7 +169,8 @@ export async function restoreSnapshot(home: string, manifest: Pick<SnapshotManif
       continue;
     }
     await copyFile(objectPath(home, f.sha256), dest, constants.COPYFILE_FICLONE).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw ApplicationFailure.nonRetryable(`object ${f.sha256} of snapshot file ${f.path} is missing from ${join(home, 'objects')}`, 'ForkSourceMissing');
+      if (err.code === 'ENOENT')
+        throw ApplicationFailure.nonRetryable(`object ${f.sha256} of snapshot file ${f.path} is missing from ${join(home, 'objects')}`, 'ForkSourceMissing');
       throw err;
     });
     await chmod(dest, f.mode);

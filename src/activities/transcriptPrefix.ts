@@ -66,9 +66,16 @@ export async function readTranscriptLines(path: string, depth = 0): Promise<Tran
 
 /** The file text holding the first `length` resolved lines: a shared prefix stays one line. */
 export function fileText(t: TranscriptLines, length: number): string {
-  if (!t.head) return t.lines.slice(0, length).map((l) => `${l}\n`).join('');
+  if (!t.head)
+    return t.lines
+      .slice(0, length)
+      .map((l) => `${l}\n`)
+      .join('');
   if (length < t.head.count) {
     throw ApplicationFailure.nonRetryable(`cannot cut a transcript to ${length} lines inside its shared prefix of ${t.head.count}`, 'TranscriptCorrupt');
   }
-  return `${t.head.line}\n${t.lines.slice(t.head.count, length).map((l) => `${l}\n`).join('')}`;
+  return `${t.head.line}\n${t.lines
+    .slice(t.head.count, length)
+    .map((l) => `${l}\n`)
+    .join('')}`;
 }

@@ -125,7 +125,8 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date(), home?: s
   if (flags.network !== undefined) input.allowNetwork = parseNetwork(flags.network);
   if (flags.passEnv?.length) {
     const bad = flags.passEnv.filter((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
-    if (bad.length) throw new UsageError(`--pass-env takes environment variable names (letters, digits, "_"), got ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+    if (bad.length)
+      throw new UsageError(`--pass-env takes environment variable names (letters, digits, "_"), got ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
     input.passEnv = flags.passEnv;
   }
   const project = projectFromFlags(flags);
@@ -135,7 +136,8 @@ export function runInputFromFlags(flags: CreateFlags, now = new Date(), home?: s
   if (mcpServers) input.mcpServers = mcpServers;
   if (flags.approval !== undefined) input.approval = parseApproval(flags.approval);
   if (flags.approvalTimeout !== undefined) {
-    if ((input.approval ?? 'never') === 'never') throw new UsageError('--approval-timeout goes with --approval on-request or untrusted: with the default "never" nothing waits (nothing was started)');
+    if ((input.approval ?? 'never') === 'never')
+      throw new UsageError('--approval-timeout goes with --approval on-request or untrusted: with the default "never" nothing waits (nothing was started)');
     input.approvalTimeoutSecs = parseApprovalTimeout(flags.approvalTimeout);
   }
   return input;
@@ -150,14 +152,16 @@ function projectFromFlags(flags: CreateFlags): ProjectSource | undefined {
     throw new UsageError(`--deliver must be ${DELIVER_MODES.map((m) => `"${m}"`).join(' or ')}, got "${flags.deliver}" (nothing was started)`);
   }
   const deliver = (flags.deliver ?? 'path') as DeliverMode;
-  if (flags.from !== undefined && flags.fromGit !== undefined) throw new UsageError('--from and --from-git cannot be combined: start from a directory or from a repository (nothing was started)');
+  if (flags.from !== undefined && flags.fromGit !== undefined)
+    throw new UsageError('--from and --from-git cannot be combined: start from a directory or from a repository (nothing was started)');
   if (flags.from !== undefined) return { path: checkedProjectPath(flags.from), host: hostname(), deliver };
   if (flags.fromGit !== undefined) {
     const { url, ref } = splitGitSource(flags.fromGit.trim());
     if (!url) throw new UsageError('--from-git needs a repository URL, e.g. --from-git https://example.com/repo.git#v1.2 (nothing was started)');
     return { gitUrl: url, ...(ref ? { ref } : {}), deliver };
   }
-  if (flags.deliver !== undefined) throw new UsageError('--deliver goes with --from or --from-git: only a project run has a change to deliver (nothing was started)');
+  if (flags.deliver !== undefined)
+    throw new UsageError('--deliver goes with --from or --from-git: only a project run has a change to deliver (nothing was started)');
   return undefined;
 }
 
@@ -169,7 +173,8 @@ function checkedProjectPath(given: string): string {
   } catch {
     throw new UsageError(`--from ${given}: no such directory (${abs}); give the project's directory (nothing was started)`);
   }
-  if (!statSync(real).isDirectory()) throw new UsageError(`--from ${given}: not a directory; give the project's directory, not a file in it (nothing was started)`);
+  if (!statSync(real).isDirectory())
+    throw new UsageError(`--from ${given}: not a directory; give the project's directory, not a file in it (nothing was started)`);
   try {
     accessSync(real, constants.R_OK | constants.X_OK);
   } catch {

@@ -90,7 +90,13 @@ async function confirmed(action: FleetAction, n: number, flags: FleetFlags): Pro
   }
 }
 
-async function act(infty: InftyClient, action: FleetAction, runs: RunListEntry[], tokenBudget: number | null | undefined, query: string): Promise<ActionResults> {
+async function act(
+  infty: InftyClient,
+  action: FleetAction,
+  runs: RunListEntry[],
+  tokenBudget: number | null | undefined,
+  query: string,
+): Promise<ActionResults> {
   const ids = runs.map((r) => r.runId);
   const reason = `infty ${action} --where ${query}`;
   switch (action) {
@@ -141,7 +147,7 @@ async function withinDeadline<T>(infty: InftyClient, fn: () => Promise<T>): Prom
 /** The options of a command that takes a run id or --where. */
 export function withFleetOptions<C extends { option(flags: string, description: string): C }>(cmd: C): C {
   return cmd
-    .option('--where <query>', "every running run this Temporal visibility query matches, e.g. \"InftyGoalStatus = 'active'\"")
+    .option('--where <query>', 'every running run this Temporal visibility query matches, e.g. "InftyGoalStatus = \'active\'"')
     .option('--yes', `with --where: act on more than ${CONFIRM_ABOVE} runs without asking`)
     .option('--json', 'with --where: print one JSON document {query, matched, action, results}');
 }

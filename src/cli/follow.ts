@@ -77,8 +77,8 @@ export function holdNotice(runId: string, hold: Hold, opts: { embeddedWorker?: b
     hold.kind === 'approval' && hold.call
       ? approvalNotice(runId, hold.call)
       : hold.kind === 'user'
-      ? [`run ${runId} is paused by the user; \`${resume}\` resumes it`]
-      : [`run ${runId} is held: ${hold.reason}`, '  the run is durable and waits; nothing is lost. To go on:', ...nextSteps(runId, hold, opts)];
+        ? [`run ${runId} is paused by the user; \`${resume}\` resumes it`]
+        : [`run ${runId} is held: ${hold.reason}`, '  the run is durable and waits; nothing is lost. To go on:', ...nextSteps(runId, hold, opts)];
   lines.push(
     opts.exitOnHold
       ? '  (--exit-on-hold: stopped following, exit code 4; the run stays held until resumed)'
@@ -107,8 +107,8 @@ function nextSteps(runId: string, hold: Hold, opts: { embeddedWorker?: boolean; 
     return [
       '    1. fix the endpoint: this process runs the worker, so OPENAI_BASE_URL / OPENAI_API_KEY are read from',
       opts.exitOnHold
-        ? '       this process\'s environment, and its worker stops with it. In a shell with them fixed, start one:'
-        : '       this process\'s environment. Press Ctrl+C (the run stays held), then in a shell with them fixed:',
+        ? "       this process's environment, and its worker stops with it. In a shell with them fixed, start one:"
+        : "       this process's environment. Press Ctrl+C (the run stays held), then in a shell with them fixed:",
       '       infty worker',
       `    2. ${resume}`,
       `    3. infty watch ${runId}`,

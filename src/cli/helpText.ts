@@ -74,7 +74,10 @@ const HELP: Record<string, { examples: string[]; env: Env }> = {
     examples: ['OPENAI_API_KEY=sk-... infty worker', 'OPENAI_BASE_URL=http://localhost:11434/v1 infty worker --build-id 2025-01-01'],
     env: [...MODEL, ...TEMPORAL, ...DISK, ...WORKER, ...VERSIONING, ...TRACES],
   },
-  server: { examples: ['infty server', 'infty server --port 7300 --db /tmp/temporal.db'], env: [['INFTY_HOME', 'holds temporal.db, the default database'], ...EMBEDDED] },
+  server: {
+    examples: ['infty server', 'infty server --port 7300 --db /tmp/temporal.db'],
+    env: [['INFTY_HOME', 'holds temporal.db, the default database'], ...EMBEDDED],
+  },
   demo: { examples: ['infty demo', 'infty demo --json'], env: [...TEMPORAL, ...DISK, ...EMBEDDED, ...TRACES] },
 };
 

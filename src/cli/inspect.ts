@@ -10,7 +10,20 @@ import { formatDuration } from '../protocol/duration';
 import type { Progress } from '../protocol/progress';
 import { follow, holdNotice, waitOf } from './follow';
 import { ChangedPartials, formatLiveBlock, LiveLines, partialJson, type LivePartial } from './live';
-import { costLine, formatEvent, formatGoal, formatOutcome, formatPhase, formatPlan, formatProgress, formatProjectLines, formatSummary, formatTokens, goalBar, listedGoalStatus } from './render';
+import {
+  costLine,
+  formatEvent,
+  formatGoal,
+  formatOutcome,
+  formatPhase,
+  formatPlan,
+  formatProgress,
+  formatProjectLines,
+  formatSummary,
+  formatTokens,
+  goalBar,
+  listedGoalStatus,
+} from './render';
 import { withClient } from './embedded';
 import { afterInterruptHint, catchInterrupts, exitCodeOf, type Interrupt } from './interrupt';
 import { note } from './session';
@@ -168,7 +181,10 @@ export async function goal(config: InftyConfig, runId: string, flags: { json?: b
   return withClient(config, async (infty) => {
     const g = objective === undefined ? await readGoal(infty, runId) : await infty.setGoal(runId, { objective });
     if (flags.json) process.stdout.write(`${JSON.stringify(g)}\n`);
-    else process.stdout.write(`${objective === undefined ? '' : `objective of ${runId} updated; the Solver hears it with its next model call\n`}${formatGoal(g)}\n`);
+    else
+      process.stdout.write(
+        `${objective === undefined ? '' : `objective of ${runId} updated; the Solver hears it with its next model call\n`}${formatGoal(g)}\n`,
+      );
     return 0;
   });
 }

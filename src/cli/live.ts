@@ -30,7 +30,12 @@ export async function livePartials(infty: InftyClient, described: WorkflowExecut
     }
     if (!isLiveDetail(detail) || (pending.attempt && detail.attempt !== pending.attempt)) continue;
     const heartbeatMs = optionalTsToMs(pending.lastHeartbeatTime);
-    out.push({ ...detail, text: terminalSafe(detail.text), activityId: pending.activityId ?? '', heartbeatAt: heartbeatMs === undefined ? null : new Date(heartbeatMs).toISOString() });
+    out.push({
+      ...detail,
+      text: terminalSafe(detail.text),
+      activityId: pending.activityId ?? '',
+      heartbeatAt: heartbeatMs === undefined ? null : new Date(heartbeatMs).toISOString(),
+    });
   }
   return out;
 }
@@ -137,7 +142,10 @@ export function formatLiveBlock(partials: LivePartial[], opts: { lines?: number;
   const out = ['live (heartbeat details of what is running now):'];
   for (const p of partials) {
     const what = p.activity === 'modelStep' ? 'model step, writing' : 'output';
-    const size = p.bytes > Buffer.byteLength(p.text, 'utf8') ? `${p.bytes.toLocaleString('en-US')} bytes so far, the last shown` : `${p.bytes.toLocaleString('en-US')} bytes`;
+    const size =
+      p.bytes > Buffer.byteLength(p.text, 'utf8')
+        ? `${p.bytes.toLocaleString('en-US')} bytes so far, the last shown`
+        : `${p.bytes.toLocaleString('en-US')} bytes`;
     out.push(`  ${liveLabel(p)} (${what}${p.attempt > 1 ? `, attempt ${p.attempt}` : ''}; ${size}${quiet(p, now)}):`);
     const lines = p.text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();

@@ -59,7 +59,10 @@ function rolloutInBackground(connection: NativeConnection, config: InftyConfig, 
     (outcome) => {
       if (!abort.signal.aborted) note(describeRollout(outcome, ref));
     },
-    (err: unknown) => note(`could not check the current version of Worker Deployment "${ref.deploymentName}" (${(err as Error).message}); to promote build ${ref.buildId}: ${setCurrentCommand(ref)}`),
+    (err: unknown) =>
+      note(
+        `could not check the current version of Worker Deployment "${ref.deploymentName}" (${(err as Error).message}); to promote build ${ref.buildId}: ${setCurrentCommand(ref)}`,
+      ),
   );
   return async () => {
     abort.abort();
@@ -143,7 +146,9 @@ export async function runWorkerForever(config: InftyConfig): Promise<void> {
     if (!server) await registerSearchAttributes(connection, config.namespace);
     const worker = await createWorker(connection, config);
     const undoSignals = shutdownOnSignals(worker);
-    note(`worker polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.namespace})${versionLabel(config)}; Ctrl+C stops it`);
+    note(
+      `worker polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.namespace})${versionLabel(config)}; Ctrl+C stops it`,
+    );
     const running = worker.run();
     const stopRollout = rolloutInBackground(connection, config, worker);
     try {

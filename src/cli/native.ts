@@ -30,7 +30,10 @@ export async function connectNative(config: InftyConfig, timeoutMs = 5_000): Pro
   try {
     return await Promise.race([connecting, deadline]);
   } catch (err) {
-    connecting.then((late) => late.close(), () => undefined); // a connection that comes too late is closed
+    connecting.then(
+      (late) => late.close(),
+      () => undefined,
+    ); // a connection that comes too late is closed
     throw await temporalConnectFailure(config, err, unreachableMessage(config.temporalAddress, transportReason(err)));
   } finally {
     clearTimeout(timer);

@@ -26,7 +26,7 @@ export async function requireSandbox(): Promise<void> {
   if (!sandbox.available) {
     throw new UsageError(
       `no working sandbox for shell commands (${sandbox.reason}). Install bubblewrap (apt-get install bubblewrap), ` +
-        'or pass --sandbox none to run the Solver\'s commands unsandboxed. Nothing was started.',
+        "or pass --sandbox none to run the Solver's commands unsandboxed. Nothing was started.",
     );
   }
 }

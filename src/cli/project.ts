@@ -30,7 +30,10 @@ async function projectRun(config: InftyConfig, runId: string): Promise<ProjectRu
   const runJson = await readRunJson(runDir).catch(() => undefined);
   const base = await readBaseManifest(config.home, runId);
   if (!base) {
-    if (!runJson) throw new UsageError(`no run "${runId}" on this machine (looked in ${runDir} and ${join(config.home, 'projects')}); run this where the run's files are (the worker that ran it, or shared storage with the same INFTY_HOME and INFTY_RUNS_ROOT)`);
+    if (!runJson)
+      throw new UsageError(
+        `no run "${runId}" on this machine (looked in ${runDir} and ${join(config.home, 'projects')}); run this where the run's files are (the worker that ran it, or shared storage with the same INFTY_HOME and INFTY_RUNS_ROOT)`,
+      );
     throw new UsageError(`run ${runId} has no base: it did not start from a project (infty run --from PATH or --from-git URL), so there is no change to show`);
   }
   const candidates = [base.record.root, join(runDir, base.projectDir)];
@@ -77,7 +80,9 @@ export async function apply(config: InftyConfig, runId: string, flags: { to?: st
   }
   const merge = await mergeIntoCheckout(config.home, base, theirs, top);
   if (merge.conflicts.length > 0) {
-    process.stdout.write(`conflicts: the change of run ${runId} does not merge into ${top}; nothing was changed\n${merge.conflicts.map((c) => `  ${c}`).join('\n')}\n`);
+    process.stdout.write(
+      `conflicts: the change of run ${runId} does not merge into ${top}; nothing was changed\n${merge.conflicts.map((c) => `  ${c}`).join('\n')}\n`,
+    );
     return 1;
   }
   const patch = await diffTrees(config.home, merge.ours, merge.merged, { binary: true });
@@ -89,7 +94,9 @@ export async function apply(config: InftyConfig, runId: string, flags: { to?: st
   const applyArgs = ['apply', '--whitespace=nowarn', '--allow-empty'];
   const checked = await git([...applyArgs, '--check', '-'], { cwd: top, input: patch, okCodes: [1, 128] });
   if (checked.code !== 0) {
-    process.stdout.write(`conflicts: the change of run ${runId} cannot be written into ${top} (${checked.stderr.trim().split('\n')[0]}); nothing was changed\n`);
+    process.stdout.write(
+      `conflicts: the change of run ${runId} cannot be written into ${top} (${checked.stderr.trim().split('\n')[0]}); nothing was changed\n`,
+    );
     return 1;
   }
   if (flags.check) {

@@ -72,7 +72,10 @@ function formatRoles(p: Progress): string {
       // reasoningEffort is absent from workers older than the field: shown as the model's default.
       `  ${role.padEnd(16)} ${String(s.turns).padStart(5)} ${String(s.modelCalls).padStart(6)} ${String(s.toolCalls).padStart(6)} ${formatTokens(s.tokensUsed).padStart(10)} ${formatRoleCost(s.costUsd).padStart(13)} ${String(s.compactions).padStart(5)}  ${(s.reasoningEffort ?? 'default').padEnd(8)} ${formatRoleModel(s)}`,
   );
-  return [`  ${'role'.padEnd(16)} ${'turns'.padStart(5)} ${'calls'.padStart(6)} ${'tools'.padStart(6)} ${'tokens'.padStart(10)} ${'cost'.padStart(13)} ${'comp.'.padStart(5)}  ${'effort'.padEnd(8)} model`, ...rows].join('\n');
+  return [
+    `  ${'role'.padEnd(16)} ${'turns'.padStart(5)} ${'calls'.padStart(6)} ${'tools'.padStart(6)} ${'tokens'.padStart(10)} ${'cost'.padStart(13)} ${'comp.'.padStart(5)}  ${'effort'.padEnd(8)} model`,
+    ...rows,
+  ].join('\n');
 }
 
 export function formatOutcome(o: RunOutcome): string {
@@ -85,11 +88,7 @@ function describeDeliverable(d: DeliverableReport): string {
 }
 
 export function formatSummary(p: Progress, outcome: RunOutcome): string {
-  const lines = [
-    `Run ${p.runId}: ${outcome.status}`,
-    `  directory:   ${p.runDir ?? '(not created)'}`,
-    `  objective:   ${p.objective}`,
-  ];
+  const lines = [`Run ${p.runId}: ${outcome.status}`, `  directory:   ${p.runDir ?? '(not created)'}`, `  objective:   ${p.objective}`];
   if (outcome.status === 'delivered') {
     lines.push(`  deliverable: ${outcome.deliverablePath}${outcome.deliverable ? ` (${describeDeliverable(outcome.deliverable)})` : ''}`);
     if (outcome.verifiedHash) lines.push(`  verified:    ${outcome.verifiedHash} (check it later: infty verify ${outcome.runId})`);
@@ -124,7 +123,10 @@ function formatStorage(p: Progress): string {
 export function formatPlan(p: Progress): string[] {
   if (!p.plan.steps.length) return [];
   const ended = p.status === 'running' ? '' : p.status === 'delivered' ? '; the run has since been delivered' : `; the run has since ended ${p.status}`;
-  return [`plan (as last reported by the Solver${ended}):`, ...p.plan.steps.map((s) => `  [${s.status === 'completed' ? 'x' : s.status === 'in_progress' ? '>' : ' '}] ${s.step}`)];
+  return [
+    `plan (as last reported by the Solver${ended}):`,
+    ...p.plan.steps.map((s) => `  [${s.status === 'completed' ? 'x' : s.status === 'in_progress' ? '>' : ' '}] ${s.step}`),
+  ];
 }
 
 /** The approval policy when it is not `never`, and each call waiting for a person with the commands that decide it. */
@@ -134,7 +136,10 @@ export function formatApprovals(p: Progress): string[] {
   const decided = a.decided.length ? `; decided so far: ${a.decided.length}` : '';
   return [
     `approval:  ${a.policy}${decided}`,
-    ...a.pending.map((c) => `  waiting: ${c.callId} ${c.tool}: ${c.command}${c.justification ? ` (why: ${c.justification})` : ''} — infty approve ${p.runId} ${c.callId} | infty deny ${p.runId} ${c.callId} --reason "…"`),
+    ...a.pending.map(
+      (c) =>
+        `  waiting: ${c.callId} ${c.tool}: ${c.command}${c.justification ? ` (why: ${c.justification})` : ''} — infty approve ${p.runId} ${c.callId} | infty deny ${p.runId} ${c.callId} --reason "…"`,
+    ),
   ];
 }
 
@@ -185,9 +190,11 @@ export function formatProjectLines(runJson: Record<string, unknown> | null | und
     const at = project.commit ? ` at ${project.commit.slice(0, 12)}${project.branch ? ` (${project.branch})` : ''}` : '';
     lines.push(`project:   ${from}${at}; ${project.files} files, ${project.bytes} bytes; delivers ${project.deliver}`);
     lines.push(`workdir:   ${project.workdir}`);
-    if (project.skippedLinks.length) lines.push(`skipped:   ${project.skippedLinks.length} link(s) pointing outside the project: ${project.skippedLinks.slice(0, 5).join(', ')}`);
+    if (project.skippedLinks.length)
+      lines.push(`skipped:   ${project.skippedLinks.length} link(s) pointing outside the project: ${project.skippedLinks.slice(0, 5).join(', ')}`);
   }
   const docs = runJson?.project_docs as ProjectDocsRecord | undefined;
-  if (docs) lines.push(`AGENTS.md: ${docs.files.join(', ')}; ${docs.bytes} bytes, sha256 ${docs.sha256.slice(0, 16)}${docs.truncated ? ' (cut at 32 KiB)' : ''}`);
+  if (docs)
+    lines.push(`AGENTS.md: ${docs.files.join(', ')}; ${docs.bytes} bytes, sha256 ${docs.sha256.slice(0, 16)}${docs.truncated ? ' (cut at 32 KiB)' : ''}`);
   return lines.length ? `${lines.join('\n')}\n` : '';
 }

@@ -46,7 +46,11 @@ export function refuseUnpricedCostBudget(config: InftyConfig, input: RunInputRaw
 }
 
 /** Starts a run; returns the process exit code (docs/interface.md). */
-export async function startRun(config: InftyConfig, input: RunInputRaw, flags: { detach?: boolean; json?: boolean; demo?: boolean; exitOnHold?: boolean }): Promise<number> {
+export async function startRun(
+  config: InftyConfig,
+  input: RunInputRaw,
+  flags: { detach?: boolean; json?: boolean; demo?: boolean; exitOnHold?: boolean },
+): Promise<number> {
   refuseLocalDuplicate(config, input.runId);
   refuseUnpricedCostBudget(config, input);
   const interrupt = catchInterrupts();
@@ -67,10 +71,17 @@ export async function startRun(config: InftyConfig, input: RunInputRaw, flags: {
       if (session.worker) note('this process runs the worker and exits now: run `infty worker` (and `infty server` if it was embedded) to make progress');
       return 0;
     }
-    out(`run ${input.runId} started; following its progress (Ctrl+C stops following; the run is durable and goes on${session.worker ? ' when a worker runs' : ''})`);
+    out(
+      `run ${input.runId} started; following its progress (Ctrl+C stops following; the run is durable and goes on${session.worker ? ' when a worker runs' : ''})`,
+    );
     // On a terminal a waiting call is asked about here (docs/interface.md §1 "Approvals").
     prompter = !flags.json && !flags.exitOnHold && canPrompt() ? approvalPrompter(session.infty, input.runId, out) : undefined;
-    const followed = follow(session.infty, input.runId, { print: out, embeddedWorker: session.worker !== undefined, exitOnHold: flags.exitOnHold, onHold: prompter?.onHold });
+    const followed = follow(session.infty, input.runId, {
+      print: out,
+      embeddedWorker: session.worker !== undefined,
+      exitOnHold: flags.exitOnHold,
+      onHold: prompter?.onHold,
+    });
     followed.catch(() => undefined); // after an interrupt it fails once the connection closes
     const ended = await Promise.race([followed, interrupt.first]);
     if (typeof ended === 'string') {
@@ -110,7 +121,7 @@ function printDemoDeliverable(path: string): void {
 export async function demo(config: InftyConfig, flags: { json?: boolean }): Promise<number> {
   const sandbox = await detectSandbox();
   const say = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
-  say('Infty demo: the model is Infty\'s built-in SCRIPTED endpoint (offline, no API key) — not a real model.');
+  say("Infty demo: the model is Infty's built-in SCRIPTED endpoint (offline, no API key) — not a real model.");
   say('It plays a short complete run: tool calls that write files, a direction request, a directive,');
   say('a first delivery that one verifier fails, a fix, and a passing delivery.');
   if (!sandbox.available) say(`Note: no working bubblewrap sandbox here (${sandbox.reason}); the demo runs its commands unsandboxed.`);
@@ -125,7 +136,7 @@ export async function demo(config: InftyConfig, flags: { json?: boolean }): Prom
         '',
         'Next:',
         `  infty show ${runId}              what happened, from Temporal (starts the embedded server again when none runs)`,
-        '  infty server                     keep a server and its Web UI up to browse the run\'s history',
+        "  infty server                     keep a server and its Web UI up to browse the run's history",
         '  infty run --from . "<objective>"  a run on your own project, with OPENAI_API_KEY or OPENAI_BASE_URL set',
       ].join('\n'),
     );

@@ -35,4 +35,5 @@ export function storedView(d: WorkflowExecutionDescription): StoredView {
 }
 
 /** The line that says where a worker-less answer came from. */
-export const STORED_NOTE = 'shown is what Temporal stores (the goal as of its last change, tokens as of the last model call); live progress needs a worker: infty worker';
+export const STORED_NOTE =
+  'shown is what Temporal stores (the goal as of its last change, tokens as of the last model call); live progress needs a worker: infty worker';

@@ -106,7 +106,9 @@ export async function verify(config: InftyConfig, runId: string, flags: { json?:
   const currentHash = now?.contentHash ?? null;
   const unchanged = currentHash === verifiedHash;
   const diff =
-    !unchanged && now?.kind === 'directory' && o.deliverable?.kind === 'directory' ? diffManifests(o.deliverable.manifest, o.deliverable.files, now.manifest) : undefined;
+    !unchanged && now?.kind === 'directory' && o.deliverable?.kind === 'directory'
+      ? diffManifests(o.deliverable.manifest, o.deliverable.files, now.manifest)
+      : undefined;
   const doc = { runId, path: path ?? o.deliverablePath, kind: o.deliverable?.kind ?? null, verifiedHash, currentHash, unchanged, ...(diff ? { diff } : {}) };
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(doc)}\n`);
@@ -115,7 +117,11 @@ export async function verify(config: InftyConfig, runId: string, flags: { json?:
   } else {
     const lines = [`changed: ${doc.path}${now ? '' : ' (no longer there)'}`, `  verified hash: ${verifiedHash}`, `  current hash:  ${currentHash ?? '(none)'}`];
     if (diff) {
-      for (const [label, list] of [['changed', diff.changed], ['added', diff.added], ['removed', diff.removed]] as const) {
+      for (const [label, list] of [
+        ['changed', diff.changed],
+        ['added', diff.added],
+        ['removed', diff.removed],
+      ] as const) {
         if (list.length) lines.push(`  ${label}: ${list.join(', ')}`);
       }
       if (diff.partial) lines.push('  (the verified manifest lists only the first 200 files: added files and changes after those show only in the hash)');

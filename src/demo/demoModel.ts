@@ -17,7 +17,12 @@ const signal = (s: Record<string, string | null>): ScriptedReply => ({
 const calls = (...c: { name: string; arguments: Record<string, unknown> }[]): ScriptedReply => ({ kind: 'tool_calls', calls: c });
 const addFile = (path: string, text: string) => ({
   name: 'apply_patch',
-  arguments: { input: `*** Begin Patch\n*** Add File: ${path}\n${text.split('\n').map((l) => `+${l}`).join('\n')}\n*** End Patch` },
+  arguments: {
+    input: `*** Begin Patch\n*** Add File: ${path}\n${text
+      .split('\n')
+      .map((l) => `+${l}`)
+      .join('\n')}\n*** End Patch`,
+  },
 });
 
 function solver(turns: Turn[]): ScriptedReply {
@@ -30,7 +35,9 @@ function solver(turns: Turn[]): ScriptedReply {
         {
           name: 'apply_patch',
           arguments: {
-            input: `*** Begin Patch\n*** Update File: deliverable/README.md\n@@\n ${README_V1.trim().split('\n').pop()}\n${SYLLABLES.split('\n').map((l) => `+${l}`).join('\n')}\n*** End Patch`,
+            input: `*** Begin Patch\n*** Update File: deliverable/README.md\n@@\n ${README_V1.trim().split('\n').pop()}\n${SYLLABLES.split('\n')
+              .map((l) => `+${l}`)
+              .join('\n')}\n*** End Patch`,
           },
         },
         { name: 'shell', arguments: { command: ['sh', '-c', 'wc -l deliverable/README.md'] } },
@@ -68,7 +75,10 @@ function solver(turns: Turn[]): ScriptedReply {
 function director(): ScriptedReply {
   return {
     kind: 'message',
-    text: JSON.stringify({ directive: 'Use strict 5-7-5 syllables and document the count of each line.', rationale: 'The objective asks for the structure to be explained.' }),
+    text: JSON.stringify({
+      directive: 'Use strict 5-7-5 syllables and document the count of each line.',
+      rationale: 'The objective asks for the structure to be explained.',
+    }),
   };
 }
 
@@ -80,7 +90,11 @@ function verifier(role: string, turns: Turn[]): ScriptedReply {
   const ok = role === 'verifier-alpha' ? seen.includes('Syllables') : seen.includes('L3:');
   const verdict = ok
     ? { verdict: 'pass', reasons: [`${target} meets the objective`], suggestions: [] }
-    : { verdict: 'fail', reasons: [`${target} does not explain the syllable count of each line`], suggestions: ['Add a "Syllables" section with the count per line'] };
+    : {
+        verdict: 'fail',
+        reasons: [`${target} does not explain the syllable count of each line`],
+        suggestions: ['Add a "Syllables" section with the count per line'],
+      };
   return { kind: 'message', text: JSON.stringify(verdict) };
 }
 

@@ -89,11 +89,11 @@ export function validateCompactRequest(body: any): CompactRejection | null {
   for (const key of Object.keys(body)) {
     if (!KNOWN_PARAMS.has(key)) return reject(`Unknown parameter: '${key}'.`, key, 'unknown_parameter');
   }
-  if (typeof body.model !== 'string' || !body.model) return reject('Missing required parameter: \'model\'.', 'model', 'missing_required_parameter');
+  if (typeof body.model !== 'string' || !body.model) return reject("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
   if (body.previous_response_id != null) {
     return reject(`Previous response with id '${body.previous_response_id}' not found.`, 'previous_response_id', 'previous_response_not_found');
   }
-  if (body.input == null) return reject('Missing required parameter: \'input\'.', 'input', 'missing_required_parameter');
+  if (body.input == null) return reject("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
   if (typeof body.input === 'string') return null;
   if (!Array.isArray(body.input)) return reject("Invalid type for 'input': expected a string or an array of input items.", 'input', 'invalid_type');
   const calls = new Set<string>();
@@ -103,8 +103,10 @@ export function validateCompactRequest(body: any): CompactRejection | null {
     const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
     switch (type) {
       case 'message':
-        if (!ROLES.has(item.role)) return reject(`Invalid value: '${item.role}'. Supported values are: 'user', 'assistant', 'system', and 'developer'.`, `${param}.role`);
-        if (typeof item.content !== 'string' && !Array.isArray(item.content)) return reject(`Invalid type for '${param}.content'.`, `${param}.content`, 'invalid_type');
+        if (!ROLES.has(item.role))
+          return reject(`Invalid value: '${item.role}'. Supported values are: 'user', 'assistant', 'system', and 'developer'.`, `${param}.role`);
+        if (typeof item.content !== 'string' && !Array.isArray(item.content))
+          return reject(`Invalid type for '${param}.content'.`, `${param}.content`, 'invalid_type');
         break;
       case 'function_call':
         for (const f of ['call_id', 'name', 'arguments']) {
@@ -113,7 +115,8 @@ export function validateCompactRequest(body: any): CompactRejection | null {
         calls.add(item.call_id);
         break;
       case 'function_call_output':
-        if (typeof item.call_id !== 'string') return reject(`Missing required parameter: '${param}.call_id'.`, `${param}.call_id`, 'missing_required_parameter');
+        if (typeof item.call_id !== 'string')
+          return reject(`Missing required parameter: '${param}.call_id'.`, `${param}.call_id`, 'missing_required_parameter');
         if (!calls.has(item.call_id)) return reject(`No tool call found for function call output with call_id ${item.call_id}.`, 'input', null);
         break;
       case 'reasoning':
@@ -125,7 +128,10 @@ export function validateCompactRequest(body: any): CompactRejection | null {
         }
         break;
       default:
-        return reject(`Invalid value: '${String(type)}'. Supported values are: 'message', 'function_call', 'function_call_output', 'reasoning' and 'compaction'.`, `${param}.type`);
+        return reject(
+          `Invalid value: '${String(type)}'. Supported values are: 'message', 'function_call', 'function_call_output', 'reasoning' and 'compaction'.`,
+          `${param}.type`,
+        );
     }
   }
   return null;

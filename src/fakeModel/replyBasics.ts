@@ -29,12 +29,7 @@ export function estimateInputTokens(wire: 'responses' | 'chat', body: any): numb
   return estimateTokens(chars);
 }
 
-export function resolveUsage(
-  wire: 'responses' | 'chat',
-  body: any,
-  outputChars: number,
-  given: Partial<Usage> | undefined,
-): Usage {
+export function resolveUsage(wire: 'responses' | 'chat', body: any, outputChars: number, given: Partial<Usage> | undefined): Usage {
   return {
     inputTokens: given?.inputTokens ?? estimateInputTokens(wire, body),
     cachedInputTokens: given?.cachedInputTokens ?? 0,

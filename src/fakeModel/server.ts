@@ -197,9 +197,7 @@ async function answer<X extends OtherReply>(
   ex.end();
 }
 
-export async function startFakeModelServer<X extends OtherReply = never>(
-  opts: StartFakeModelServerOptions<X>,
-): Promise<FakeModelServer<ScriptedReply | X>> {
+export async function startFakeModelServer<X extends OtherReply = never>(opts: StartFakeModelServerOptions<X>): Promise<FakeModelServer<ScriptedReply | X>> {
   let responder: Responder<ScriptedReply | X> = opts.responder;
   const host = opts.host ?? '127.0.0.1';
   const requests: RecordedRequest[] = [];
@@ -213,11 +211,7 @@ export async function startFakeModelServer<X extends OtherReply = never>(
     const route = ROUTES[pathname];
     if (!route || req.method !== 'POST') {
       req.resume();
-      sendJson(
-        ex,
-        404,
-        errorBody(`Unknown request URL: ${req.method} ${pathname}. (fake model server)`, 'invalid_request_error', 'unknown_url'),
-      );
+      sendJson(ex, 404, errorBody(`Unknown request URL: ${req.method} ${pathname}. (fake model server)`, 'invalid_request_error', 'unknown_url'));
       return;
     }
     const raw = await readBody(req);
@@ -226,11 +220,7 @@ export async function startFakeModelServer<X extends OtherReply = never>(
     try {
       body = raw.length ? JSON.parse(raw) : {};
     } catch {
-      sendJson(
-        ex,
-        400,
-        errorBody('We could not parse the JSON body of your request. (fake model server)', 'invalid_request_error', null),
-      );
+      sendJson(ex, 400, errorBody('We could not parse the JSON body of your request. (fake model server)', 'invalid_request_error', null));
       return;
     }
     const headers = lowerCaseHeaders(req.headers);

@@ -6,9 +6,28 @@
 
 /** The keywords strict mode accepts (OpenAI's structured-outputs guide). */
 const SUPPORTED = new Set([
-  'type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'const', 'anyOf', '$ref', '$defs', 'definitions',
-  'description', 'title', 'pattern', 'format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
-  'minItems', 'maxItems',
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'enum',
+  'const',
+  'anyOf',
+  '$ref',
+  '$defs',
+  'definitions',
+  'description',
+  'title',
+  'pattern',
+  'format',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minItems',
+  'maxItems',
 ]);
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -32,7 +51,8 @@ export function strictSchemaViolation(schema: unknown, where = 'schema', root = 
     const keys = isObject(props) ? Object.keys(props) : [];
     const required = Array.isArray(schema.required) ? schema.required : [];
     const missing = keys.find((k) => !required.includes(k));
-    if (missing !== undefined) return `${where}: 'required' is required to be supplied and to be an array including every key in properties. Missing '${missing}'`;
+    if (missing !== undefined)
+      return `${where}: 'required' is required to be supplied and to be an array including every key in properties. Missing '${missing}'`;
     const extra = required.find((k) => !keys.includes(String(k)));
     if (extra !== undefined) return `${where}: 'required' names '${String(extra)}', which is not in properties`;
     for (const k of keys) {

@@ -6,11 +6,7 @@ import { validateResponses } from './validateResponses';
 
 export type { Rejection } from './rejection';
 
-export function validateRequest(
-  rec: RecordedRequest,
-  chatUnsupportedParams: readonly string[] = [],
-  refuse: readonly Refusable[] = [],
-): Rejection | null {
+export function validateRequest(rec: RecordedRequest, chatUnsupportedParams: readonly string[] = [], refuse: readonly Refusable[] = []): Rejection | null {
   const body = rec.body;
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     return { message: 'The request body must be a JSON object. (fake model server)', param: null, code: null };

@@ -11,7 +11,8 @@ function checkMessages(messages: any[], refuse: readonly Refusable[]): Rejection
   for (const [i, m] of messages.entries()) {
     const at = `messages[${i}]`;
     if (!ROLES.includes(m?.role)) return invalid(`${at}.role`, `Invalid value: '${m?.role}'. Supported values are: ${ROLES.map((r) => `'${r}'`).join(', ')}.`);
-    if (m.role === 'developer' && refuse.includes('developer_role')) return invalid(`${at}.role`, "Invalid value: 'developer'. The developer role is not supported.");
+    if (m.role === 'developer' && refuse.includes('developer_role'))
+      return invalid(`${at}.role`, "Invalid value: 'developer'. The developer role is not supported.");
     if (m.role === 'tool') {
       if (!waiting.includes(m.tool_call_id)) {
         return invalid(at, "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.");
@@ -20,7 +21,10 @@ function checkMessages(messages: any[], refuse: readonly Refusable[]): Rejection
       continue;
     }
     if (waiting.length) {
-      return invalid(at, `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${waiting.join(', ')}`);
+      return invalid(
+        at,
+        `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${waiting.join(', ')}`,
+      );
     }
     if (m.role === 'assistant') {
       if ('reasoning_content' in m && refuse.includes('reasoning_content')) {

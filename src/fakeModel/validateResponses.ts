@@ -8,8 +8,14 @@ const ROLES = ['user', 'assistant', 'system', 'developer'];
 
 /** The `openai` package's ResponseIncludable values. */
 const INCLUDABLE = [
-  'file_search_call.results', 'web_search_call.results', 'web_search_call.action.sources', 'message.input_image.image_url',
-  'computer_call_output.output.image_url', 'code_interpreter_call.outputs', 'reasoning.encrypted_content', 'message.output_text.logprobs',
+  'file_search_call.results',
+  'web_search_call.results',
+  'web_search_call.action.sources',
+  'message.input_image.image_url',
+  'computer_call_output.output.image_url',
+  'code_interpreter_call.outputs',
+  'reasoning.encrypted_content',
+  'message.output_text.logprobs',
 ];
 
 /** What a reasoning item may precede: the model output it was produced with. */
@@ -23,7 +29,8 @@ function checkItem(item: any, i: number, input: any[], store: boolean, refuse: r
   const type = item.type ?? 'message';
   switch (type) {
     case 'message':
-      if (!ROLES.includes(item.role)) return invalid(`${at}.role`, `Invalid value: '${item.role}'. Supported values are: ${ROLES.map((r) => `'${r}'`).join(', ')}.`);
+      if (!ROLES.includes(item.role))
+        return invalid(`${at}.role`, `Invalid value: '${item.role}'. Supported values are: ${ROLES.map((r) => `'${r}'`).join(', ')}.`);
       if (item.role === 'developer' && refuse.includes('developer_role')) {
         return invalid(`${at}.role`, "Invalid value: 'developer'. Supported values are: 'user', 'assistant' and 'system'.");
       }
@@ -38,7 +45,11 @@ function checkItem(item: any, i: number, input: any[], store: boolean, refuse: r
       if (!calls.has(item.call_id)) return invalid(at, `No tool call found for function call output with call_id ${item.call_id}.`);
       return null;
     case 'reasoning':
-      if (typeof item.id !== 'string' || !Array.isArray(item.summary) || item.summary.some((s: any) => s?.type !== 'summary_text' || typeof s.text !== 'string')) {
+      if (
+        typeof item.id !== 'string' ||
+        !Array.isArray(item.summary) ||
+        item.summary.some((s: any) => s?.type !== 'summary_text' || typeof s.text !== 'string')
+      ) {
         return invalid(at, `Invalid reasoning item '${at}': 'id' and 'summary' (summary_text parts) are required.`, 'invalid_type');
       }
       if (!isModelOutput(input[i + 1])) return invalid(at, `Item '${item.id}' of type 'reasoning' was provided without its required following item.`);
@@ -50,7 +61,9 @@ function checkItem(item: any, i: number, input: any[], store: boolean, refuse: r
       }
       return null;
     case 'compaction':
-      return typeof item.encrypted_content === 'string' ? null : invalid(`${at}.encrypted_content`, 'Missing required parameter.', 'missing_required_parameter');
+      return typeof item.encrypted_content === 'string'
+        ? null
+        : invalid(`${at}.encrypted_content`, 'Missing required parameter.', 'missing_required_parameter');
     default:
       return invalid(`${at}.type`, `Invalid value: '${type}'.`);
   }
@@ -73,7 +86,9 @@ function checkInclude(body: any, refuse: readonly Refusable[]): Rejection | null
   if (refuse.includes('include')) return invalid('include', 'Encrypted content is not supported with this model: the include parameter is not supported.');
   if (!Array.isArray(body.include)) return invalid('include', "Invalid type for 'include': expected an array.", 'invalid_type');
   const bad = body.include.find((v: unknown) => !INCLUDABLE.includes(String(v)));
-  return bad === undefined ? null : invalid('include[]', `Invalid value: '${String(bad)}'. Supported values are: ${INCLUDABLE.map((v) => `'${v}'`).join(', ')}.`);
+  return bad === undefined
+    ? null
+    : invalid('include[]', `Invalid value: '${String(bad)}'. Supported values are: ${INCLUDABLE.map((v) => `'${v}'`).join(', ')}.`);
 }
 
 function checkSchemas(body: any): Rejection | null {

@@ -46,7 +46,9 @@ export function canonicalEntry(e: ManifestEntry): string {
 
 /** The content hash of a directory whose complete manifest is `entries` (in walk order). */
 export function manifestHash(entries: ManifestEntry[]): string {
-  return createHash('sha256').update(`[${entries.map(canonicalEntry).join(',')}]`).digest('hex');
+  return createHash('sha256')
+    .update(`[${entries.map(canonicalEntry).join(',')}]`)
+    .digest('hex');
 }
 
 const SMALL_FILE = 256 * 1024;
@@ -63,7 +65,12 @@ async function* walk(root: string, dir: string, progress: () => void): AsyncGene
     else if (e.isFile()) {
       const size = (await lstat(full)).size;
       // A small file is read whole: a stream (and its 1 MiB buffer) per file made a tree of many small files slow.
-      const sha256 = size <= SMALL_FILE ? createHash('sha256').update(await readFile(full)).digest('hex') : await fileSha256(full, progress);
+      const sha256 =
+        size <= SMALL_FILE
+          ? createHash('sha256')
+              .update(await readFile(full))
+              .digest('hex')
+          : await fileSha256(full, progress);
       yield { path: relative(root, full), size, sha256 };
     }
   }

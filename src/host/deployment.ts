@@ -58,7 +58,10 @@ async function missingTaskQueues(
   v: DeploymentVersionRef,
   current: string,
 ): Promise<string[]> {
-  const res = await service.describeWorkerDeploymentVersion({ namespace: v.namespace, deploymentVersion: { deploymentName: v.deploymentName, buildId: current } });
+  const res = await service.describeWorkerDeploymentVersion({
+    namespace: v.namespace,
+    deploymentVersion: { deploymentName: v.deploymentName, buildId: current },
+  });
   const theirs = new Set((res.workerDeploymentVersionInfo?.taskQueueInfos ?? []).map((q) => q.name ?? ''));
   return [...theirs].filter((name) => name !== '' && !v.taskQueues.includes(name)).sort();
 }

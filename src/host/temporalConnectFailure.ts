@@ -18,10 +18,16 @@ type TlsProblem = 'untrusted-server' | 'name-mismatch' | 'server-cert-dates' | '
 /** Patterns over OpenSSL (Node's gRPC client, the probe) and rustls (the native connection) wording; first match wins. */
 const TLS_PROBLEMS: [TlsProblem, RegExp][] = [
   ['client-cert-required', /certificate required|CertificateRequired/i],
-  ['client-cert-refused', /alert (unknown ca|bad certificate|certificate unknown|unsupported certificate|certificate revoked|certificate expired|decrypt error|access denied)|fatal alert: (UnknownCA|BadCertificate|CertificateUnknown|UnsupportedCertificate|CertificateRevoked|CertificateExpired|DecryptError|AccessDenied)/i],
+  [
+    'client-cert-refused',
+    /alert (unknown ca|bad certificate|certificate unknown|unsupported certificate|certificate revoked|certificate expired|decrypt error|access denied)|fatal alert: (UnknownCA|BadCertificate|CertificateUnknown|UnsupportedCertificate|CertificateRevoked|CertificateExpired|DecryptError|AccessDenied)/i,
+  ],
   ['name-mismatch', /NotValidForName|ALTNAME_INVALID|does not match certificate|is not in the cert's altnames/i],
   ['server-cert-dates', /certificate has expired|certificate is not yet valid|InvalidCertificate\((Expired|NotValidYet)/i],
-  ['untrusted-server', /UnknownIssuer|unable to verify|self[- ]signed certificate|unable to get (local )?issuer certificate|certificate chain|BadSignature|UNABLE_TO_GET_ISSUER/i],
+  [
+    'untrusted-server',
+    /UnknownIssuer|unable to verify|self[- ]signed certificate|unable to get (local )?issuer certificate|certificate chain|BadSignature|UNABLE_TO_GET_ISSUER/i,
+  ],
   ['not-tls', /wrong version number|InvalidContentType|packet length too long|unknown protocol|CorruptMessage/i],
   ['closed', /closed the connection (right after|during) the TLS handshake/i],
 ];
@@ -104,7 +110,10 @@ export async function temporalConnectFailure(settings: TemporalConnectionSetting
     const advice = settings.temporalApiKey
       ? 'check TEMPORAL_API_KEY (a key valid for this namespace), or the client certificate in TEMPORAL_TLS_CERT'
       : 'set TEMPORAL_API_KEY, or a client certificate it accepts in TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY';
-    return new UnreachableError(withoutSecret(`Temporal at ${address} refused this client's credentials (${readableReason(refusal)}); ${advice}`, settings.temporalApiKey), { cause });
+    return new UnreachableError(
+      withoutSecret(`Temporal at ${address} refused this client's credentials (${readableReason(refusal)}); ${advice}`, settings.temporalApiKey),
+      { cause },
+    );
   }
   if (settings.temporalTls) {
     let text = errorText(cause);

@@ -47,15 +47,23 @@ export function temporalAuthFromEnv(env: NodeJS.ProcessEnv): TemporalAuth {
   const tlsSettings = [cert, key, ca, serverName].filter((s): s is Setting => s !== undefined);
   if (forced === false) {
     if (tlsSettings.length > 0) {
-      throw new UsageError(`TEMPORAL_TLS=false turns TLS off, but ${tlsSettings.map((s) => s.name).join(', ')} ${tlsSettings.length > 1 ? 'are' : 'is'} set; unset one or the other`);
+      throw new UsageError(
+        `TEMPORAL_TLS=false turns TLS off, but ${tlsSettings.map((s) => s.name).join(', ')} ${tlsSettings.length > 1 ? 'are' : 'is'} set; unset one or the other`,
+      );
     }
     return { tls: undefined, apiKey };
   }
   if (forced === undefined && tlsSettings.length === 0 && apiKey === undefined) return { tls: undefined, apiKey };
-  if (cert && !key) throw new UsageError(`${cert.name} is set but TEMPORAL_TLS_KEY is not: mTLS needs the client certificate and its private key; set TEMPORAL_TLS_KEY to the key's PEM file`);
-  if (key && !cert) throw new UsageError(`${key.name} is set but TEMPORAL_TLS_CERT is not: mTLS needs the client certificate and its private key; set TEMPORAL_TLS_CERT to the certificate's PEM file`);
+  if (cert && !key)
+    throw new UsageError(
+      `${cert.name} is set but TEMPORAL_TLS_KEY is not: mTLS needs the client certificate and its private key; set TEMPORAL_TLS_KEY to the key's PEM file`,
+    );
+  if (key && !cert)
+    throw new UsageError(
+      `${key.name} is set but TEMPORAL_TLS_CERT is not: mTLS needs the client certificate and its private key; set TEMPORAL_TLS_CERT to the certificate's PEM file`,
+    );
   const tls: TLSConfig = {};
-  if (ca) tls.serverRootCACertificate = readCertificates(ca, 'the CA certificate(s) that signed the Temporal server\'s certificate');
+  if (ca) tls.serverRootCACertificate = readCertificates(ca, "the CA certificate(s) that signed the Temporal server's certificate");
   if (cert && key) tls.clientCertPair = readCertificatePair(cert, key);
   if (serverName) tls.serverNameOverride = serverName.value;
   return { tls, apiKey };
@@ -85,7 +93,13 @@ function readPemFile(s: Setting, what: string): Buffer {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const problem =
-      code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${(err as Error).message})`;
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'cannot be read (permission denied)'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : `cannot be read (${(err as Error).message})`;
     throw new UsageError(`${s.name}=${s.value}: the file ${problem}; set ${s.name} to the PEM file of ${what}`);
   }
 }
@@ -118,7 +132,8 @@ function parsePrivateKey(s: Setting, pem: Buffer): KeyObject {
   if (text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || /Proc-Type: 4,ENCRYPTED/.test(text)) {
     throw new UsageError(`${s.name}=${s.value}: the private key is encrypted; Temporal needs it unencrypted (openssl pkey -in KEY -out PLAIN_KEY)`);
   }
-  if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(text)) throw new UsageError(`${s.name}=${s.value}: not a PEM private key (no "-----BEGIN PRIVATE KEY-----" block); ${fix}`);
+  if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(text))
+    throw new UsageError(`${s.name}=${s.value}: not a PEM private key (no "-----BEGIN PRIVATE KEY-----" block); ${fix}`);
   try {
     return createPrivateKey(pem);
   } catch (err) {

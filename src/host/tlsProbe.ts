@@ -52,7 +52,8 @@ export function probeTlsHandshake(address: string, tls: TLSConfig, timeoutMs = 3
       socket.write(HTTP2_PREFACE);
     });
     socket.once('data', () => finish({ kind: 'accepted' }));
-    const closed = () => (handshakeDone ? 'the server closed the connection right after the TLS handshake' : 'the server closed the connection during the TLS handshake');
+    const closed = () =>
+      handshakeDone ? 'the server closed the connection right after the TLS handshake' : 'the server closed the connection during the TLS handshake';
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (!handshakeDone && NETWORK_ERRORS.has(err.code ?? '')) finish({ kind: 'inconclusive' });
       else if (err.code === 'ECONNRESET' || /socket disconnected before secure TLS/.test(err.message)) finish({ kind: 'refused', reason: closed() });

@@ -241,7 +241,16 @@ export interface InftyActivities {
   snapshotTurn(input: SnapshotTurnInput): Promise<SnapshotTurnResult>;
 }
 
-export type PromptTemplateName = 'continuation' | 'budget_limit' | 'finalization' | 'correction' | 'invalid_delivery' | 'objective_updated' | 'output_cut' | 'project_start' | 'mcp_unavailable';
+export type PromptTemplateName =
+  | 'continuation'
+  | 'budget_limit'
+  | 'finalization'
+  | 'correction'
+  | 'invalid_delivery'
+  | 'objective_updated'
+  | 'output_cut'
+  | 'project_start'
+  | 'mcp_unavailable';
 
 /**
  * The message role each prompt template is sent with. Every template is an orchestrator-injected

@@ -128,7 +128,8 @@ export function approvalNeeded(
 ): ApprovalNeed | null {
   if (policy === 'never') return null;
   if (call.name === 'shell') {
-    if (call.argumentsInTranscript) return policy === 'untrusted' ? { kind: 'untrusted', command: '(arguments too large to show here; see the transcript)', justification: null } : null;
+    if (call.argumentsInTranscript)
+      return policy === 'untrusted' ? { kind: 'untrusted', command: '(arguments too large to show here; see the transcript)', justification: null } : null;
     const args = parseShell(call.arguments);
     if (!args) return null; // the tool answers with the parse error
     const justification = typeof args.justification === 'string' && args.justification.trim() ? cut(args.justification.trim(), MAX_APPROVAL_TEXT) : null;
@@ -141,7 +142,11 @@ export function approvalNeeded(
   if (policy === 'untrusted' && isMcpToolName(call.name)) {
     const tool = mcpTools?.find((t) => t.name === call.name);
     if (tool?.readOnly) return null;
-    return { kind: 'untrusted', command: cut(call.argumentsInTranscript ? '(arguments too large to show here)' : call.arguments, MAX_APPROVAL_COMMAND), justification: null };
+    return {
+      kind: 'untrusted',
+      command: cut(call.argumentsInTranscript ? '(arguments too large to show here)' : call.arguments, MAX_APPROVAL_COMMAND),
+      justification: null,
+    };
   }
   return null;
 }

@@ -36,7 +36,10 @@ export const McpServerSchema = z
     /** stdio: the server's argv, run on the owner worker without a shell. */
     command: z.array(z.string().min(1)).min(1).optional(),
     /** Streamable HTTP: the server's URL. */
-    url: z.string().regex(/^https?:\/\//, 'an MCP server URL starts with http:// or https://').optional(),
+    url: z
+      .string()
+      .regex(/^https?:\/\//, 'an MCP server URL starts with http:// or https://')
+      .optional(),
     /** Names of worker environment variables a stdio server also gets (beyond PATH, HOME, LANG, …); nothing else of the worker's environment. */
     env: z.array(ENV_NAME).default([]),
     /**
@@ -46,7 +49,12 @@ export const McpServerSchema = z
      * the worker when it connects, so they never enter the run input or history.
      */
     bearerTokenEnvVar: ENV_NAME.optional(),
-    httpHeaders: headers(z.string().max(4096).regex(/^[^\r\n\0]*$/, 'an HTTP header value is one line')).optional(),
+    httpHeaders: headers(
+      z
+        .string()
+        .max(4096)
+        .regex(/^[^\r\n\0]*$/, 'an HTTP header value is one line'),
+    ).optional(),
     envHttpHeaders: headers(ENV_NAME).optional(),
     /** How long one call (and the server's start) may take before the model gets a timeout error. */
     timeoutSecs: z.number().positive().max(3600).default(60),

@@ -42,6 +42,7 @@ function strictJsonSchema(contract: z.ZodType): JsonSchema {
   return schema;
 }
 
-export const OUTPUT_SCHEMAS = Object.fromEntries(
-  Object.entries(REPLY_CONTRACTS).map(([name, contract]) => [name, strictJsonSchema(contract)]),
-) as Record<OutputSchemaName, JsonSchema>;
+export const OUTPUT_SCHEMAS = Object.fromEntries(Object.entries(REPLY_CONTRACTS).map(([name, contract]) => [name, strictJsonSchema(contract)])) as Record<
+  OutputSchemaName,
+  JsonSchema
+>;

@@ -10,9 +10,7 @@ export const UpdatePlanArgsSchema = z.object({
 });
 
 /** The arguments of an update_plan call (raw JSON, as tool arguments are: no fences). */
-export function parseUpdatePlan(
-  rawArguments: string,
-): { ok: true; explanation: string | null; steps: PlanStep[] } | { ok: false; error: string } {
+export function parseUpdatePlan(rawArguments: string): { ok: true; explanation: string | null; steps: PlanStep[] } | { ok: false; error: string } {
   const parsed = parseJson(rawArguments, UpdatePlanArgsSchema);
   if (parsed.ok) return { ok: true, explanation: parsed.value.explanation ?? null, steps: parsed.value.plan };
   if (parsed.reason === 'invalid_json') return { ok: false, error: `update_plan arguments are not valid JSON (${parsed.error})` };

@@ -17,7 +17,11 @@ export type DeliverMode = (typeof DELIVER_MODES)[number];
 export const ProjectSourceSchema = z
   .object({
     /** An absolute path on the machine that started the run (`--from PATH`). */
-    path: z.string().min(1).refine((p) => p.startsWith('/'), 'project path must be absolute').optional(),
+    path: z
+      .string()
+      .min(1)
+      .refine((p) => p.startsWith('/'), 'project path must be absolute')
+      .optional(),
     /** The host name of that machine: a worker in local storage on another host cannot see the path. */
     host: z.string().optional(),
     /** A git repository the owner worker clones (`--from-git URL[#REF]`). */

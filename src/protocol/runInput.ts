@@ -9,12 +9,9 @@ import { runIdError } from './runId';
 export const DEFAULT_VERIFIERS = ['verifier-alpha', 'verifier-beta', 'verifier-gamma'];
 
 /** One of the `openai` package's ReasoningEffort values; the error lists them. */
-const reasoningEffort = (field: string) =>
-  z.enum(REASONING_EFFORTS, { error: (issue) => reasoningEffortError(field, issue.input) }).optional();
+const reasoningEffort = (field: string) => z.enum(REASONING_EFFORTS, { error: (issue) => reasoningEffortError(field, issue.input) }).optional();
 
-const roleName = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]*$/, 'role names use lower-case letters, digits, "-" and "_"');
+const roleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'role names use lower-case letters, digits, "-" and "_"');
 
 /** Workflow input of `inftyRun` (docs/interface.md). Only runId and objective are required. */
 export const RunInputSchema = z

@@ -163,8 +163,7 @@ const ANY = (): boolean => true;
 // The rules, one per program (docs/behaviour.md §7.7)
 
 /** `tail` without following (`-f`, `-F`, `--follow`, the obsolete `+5f`): it would never end. */
-const tail = (args: readonly string[]) =>
-  !args.some((a) => ((isShort(a) || a.startsWith('+')) && /[fF]/.test(a)) || longIs(a, ['follow']));
+const tail = (args: readonly string[]) => !args.some((a) => ((isShort(a) || a.startsWith('+')) && /[fF]/.test(a)) || longIs(a, ['follow']));
 
 /**
  * `date` that only prints: options without `-s`/`--set`, a `+FORMAT`, the value after
@@ -188,15 +187,13 @@ function date(args: readonly string[]): boolean {
 }
 
 /** `file` without `-C`/`--compile` (writes a `.mgc`) or `-z`/`-Z`/`--uncompress` (may run a decompressor). */
-const file = (args: readonly string[]) =>
-  !args.some((a) => shortHas(a, 'CzZ') || longIs(a, ['compile', 'uncompress', 'uncompress-noreport']));
+const file = (args: readonly string[]) => !args.some((a) => shortHas(a, 'CzZ') || longIs(a, ['compile', 'uncompress', 'uncompress-noreport']));
 
 /** `tree` without `-o FILE` (writes it) or `-R` (writes `00Tree.html` in every directory). */
 const tree = (args: readonly string[]) => !args.some((a) => shortHas(a, 'oR') || longIs(a, ['output']));
 
 /** `sort` without `-o`/`--output` (writes a file) or `--compress-program` (runs one). */
-const sort = (args: readonly string[]) =>
-  !args.some((a) => shortHas(a, 'o') || longIs(a, ['output', 'compress-program']));
+const sort = (args: readonly string[]) => !args.some((a) => shortHas(a, 'o') || longIs(a, ['output', 'compress-program']));
 
 /** `uniq` with at most one file operand: a second one is the output file. */
 function uniq(args: readonly string[]): boolean {
@@ -221,8 +218,7 @@ const FIND_UNSAFE = new Set(['-exec', '-execdir', '-ok', '-okdir', '-delete', '-
 const find = (args: readonly string[]) => !args.some((a) => FIND_UNSAFE.has(a));
 
 /** `rg` without preprocessors (`--pre`, `--pre-glob`), `--hostname-bin`, or `-z`/`--search-zip` (runs decompressors). */
-const rg = (args: readonly string[]) =>
-  !args.some((a) => shortHas(a, 'z') || longIs(a, ['pre', 'pre-glob', 'hostname-bin', 'search-zip']));
+const rg = (args: readonly string[]) => !args.some((a) => shortHas(a, 'z') || longIs(a, ['pre', 'pre-glob', 'hostname-bin', 'search-zip']));
 
 /** A sed address: a line number, `$`, or `/regex/` without `/`, backslashes or newlines inside. */
 const SED_ADDRESS = String.raw`(?:\d+|\$|/[^/\\\n]*/)`;
@@ -243,8 +239,23 @@ const GIT_GLOBAL_OK = new Set(['--no-pager', '-P']);
 const GIT_UNSAFE_LONG = ['output', 'ext-diff', 'textconv', 'exec-path', 'config-env', 'help'];
 /** Listing options of `git branch` and `git tag` (with `=value` too). */
 const GIT_LIST_LONG = new Set([
-  'list', 'all', 'remotes', 'verbose', 'show-current', 'ignore-case', 'sort', 'format', 'color', 'no-color',
-  'column', 'no-column', 'contains', 'no-contains', 'merged', 'no-merged', 'points-at',
+  'list',
+  'all',
+  'remotes',
+  'verbose',
+  'show-current',
+  'ignore-case',
+  'sort',
+  'format',
+  'color',
+  'no-color',
+  'column',
+  'no-column',
+  'contains',
+  'no-contains',
+  'merged',
+  'no-merged',
+  'points-at',
 ]);
 
 function git(args: readonly string[]): boolean {
@@ -285,10 +296,8 @@ function gitListing(args: readonly string[], shortOk: RegExp): boolean {
 
 /** The safe list: program name (exactly, not a path) → rule on its arguments. A Map, so `constructor` is not a program. */
 const RULES = new Map<string, (args: readonly string[]) => boolean>([
-  ...['cat', 'cd', 'echo', 'false', 'grep', 'head', 'ls', 'nl', 'pwd', 'true', 'wc', 'which', 'whoami', 'uname', 'stat']
-    .map((p) => [p, ANY] as const),
-  ...['du', 'df', 'basename', 'dirname', 'realpath', 'readlink', 'diff', 'cmp', 'cut', 'tr', 'printenv']
-    .map((p) => [p, ANY] as const),
+  ...['cat', 'cd', 'echo', 'false', 'grep', 'head', 'ls', 'nl', 'pwd', 'true', 'wc', 'which', 'whoami', 'uname', 'stat'].map((p) => [p, ANY] as const),
+  ...['du', 'df', 'basename', 'dirname', 'realpath', 'readlink', 'diff', 'cmp', 'cut', 'tr', 'printenv'].map((p) => [p, ANY] as const),
   ['tail', tail],
   ['date', date],
   ['file', file],

@@ -36,10 +36,7 @@ export const SolverFinalSchema = z
 
 export type SolverSignal = z.infer<typeof SolverSignalSchema>;
 
-export type SignalParse =
-  | { kind: 'signal'; signal: SolverSignal }
-  | { kind: 'malformed'; error: string }
-  | { kind: 'none' };
+export type SignalParse = { kind: 'signal'; signal: SolverSignal } | { kind: 'malformed'; error: string } | { kind: 'none' };
 
 function hasSignalType(value: unknown): boolean {
   const type = (value as { type?: unknown }).type;

@@ -21,8 +21,8 @@ interface ToolCommon {
 }
 
 export type ToolSpec = ToolCommon &
+  /** Run by the workflow itself: it changes the run's state, not the world. */
   (
-    /** Run by the workflow itself: it changes the run's state, not the world. */
     | { runsIn: 'workflow' }
     | {
         runsIn: 'activity';
@@ -71,12 +71,14 @@ export const TOOLS = {
         },
         timeout_ms: {
           type: 'number',
-          description: 'The timeout for the command in milliseconds (default 60000, maximum 600000). A command that times out is killed and reports exit code 124.',
+          description:
+            'The timeout for the command in milliseconds (default 60000, maximum 600000). A command that times out is killed and reports exit code 124.',
         },
         sandbox_permissions: {
           type: 'string',
           enum: ['use_default', 'require_escalated'],
-          description: 'Sandbox permissions for the command. "require_escalated" asks a person to let it use the network; "use_default" (or leaving it out) runs it in the sandbox.',
+          description:
+            'Sandbox permissions for the command. "require_escalated" asks a person to let it use the network; "use_default" (or leaving it out) runs it in the sandbox.',
         },
         justification: {
           type: 'string',
@@ -139,7 +141,10 @@ export const TOOLS = {
     parameters: {
       type: 'object',
       properties: {
-        path: { type: 'string', description: 'Path of the directory, relative to the run directory (or absolute inside it). Use "." for the run directory itself.' },
+        path: {
+          type: 'string',
+          description: 'Path of the directory, relative to the run directory (or absolute inside it). Use "." for the run directory itself.',
+        },
         depth: { type: 'number', description: 'How many levels to descend (default 2, maximum 5). 1 lists only the direct entries.' },
       },
       required: ['path'],

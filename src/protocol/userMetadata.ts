@@ -29,7 +29,10 @@ export function oneLine(s: string, max: number): string {
   const flat = head.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
   const chars = [...flat];
   if (chars.length <= max && head === s) return flat;
-  return `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+  return `${chars
+    .slice(0, max - 1)
+    .join('')
+    .trimEnd()}…`;
 }
 
 /** UTF-8 length without Buffer (the workflow sandbox has no Node built-ins). */
@@ -86,11 +89,8 @@ export function runStaticDetails(input: RunInput): string {
   const roles = ['**Roles and models**', '', `- solver: ${model('solver')}`, `- director: ${model('director')}`];
   if (verifiers.length) roles.push(`- ${verifiers.join(', ')}: ${model(input.verifiers[0]!)}`);
   const budget =
-    input.tokenBudget === null
-      ? 'none'
-      : `${groupDigits(input.tokenBudget)} tokens, then at most ${input.budgetGraceTurns} Solver turn(s) to deliver`;
-  const objective =
-    input.objective.length > MAX_DETAILS_OBJECTIVE_CHARS ? `${input.objective.slice(0, MAX_DETAILS_OBJECTIVE_CHARS - 1)}…` : input.objective;
+    input.tokenBudget === null ? 'none' : `${groupDigits(input.tokenBudget)} tokens, then at most ${input.budgetGraceTurns} Solver turn(s) to deliver`;
+  const objective = input.objective.length > MAX_DETAILS_OBJECTIVE_CHARS ? `${input.objective.slice(0, MAX_DETAILS_OBJECTIVE_CHARS - 1)}…` : input.objective;
   const blocks = [
     `**Infty run** \`${input.runId}\``,
     roles.join('\n'),
@@ -102,7 +102,12 @@ export function runStaticDetails(input: RunInput): string {
   ];
   // The summary shows the objective; the details repeat it only when the summary had to shorten it.
   if (runStaticSummary(input) !== input.objective) {
-    blocks.push(`**Objective**\n\n${objective.split(/\r?\n/).map((l) => `> ${markdownText(l)}`).join('\n')}`);
+    blocks.push(
+      `**Objective**\n\n${objective
+        .split(/\r?\n/)
+        .map((l) => `> ${markdownText(l)}`)
+        .join('\n')}`,
+    );
   }
   return blocks.join('\n\n');
 }

@@ -8,7 +8,18 @@ import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInt
 import { toolOutputError } from '../activities/tools/digest';
 import type { ToolOutputRef } from '../protocol/activities';
 import { MODEL_COST_USD, MODEL_ERRORS, MODEL_LATENCY, MODEL_TOKENS, MODEL_UNPRICED_CALLS, TOOL_ERRORS, TOOL_LATENCY } from './metricNames';
-import { costOfResult, errorType, isCancellation, modelCallOf, tokenKinds, toolCallOf, usageOf, type ModelCall, type Outcome, type ToolCallSubject } from './observe';
+import {
+  costOfResult,
+  errorType,
+  isCancellation,
+  modelCallOf,
+  tokenKinds,
+  toolCallOf,
+  usageOf,
+  type ModelCall,
+  type Outcome,
+  type ToolCallSubject,
+} from './observe';
 
 export class ActivityMetrics implements ActivityInboundCallsInterceptor {
   constructor(private readonly ctx: Context) {}
@@ -41,10 +52,15 @@ export class ActivityMetrics implements ActivityInboundCallsInterceptor {
     if (outcome === 'error') meter.createCounter(MODEL_ERRORS, '1', 'Failed model call attempts').add(1, { ...tags, error_type: errorType(err) });
     const usage = usageOf(result);
     if (!usage) return;
-    const tokens = meter.createCounter(MODEL_TOKENS, 'tokens', 'Tokens reported by the model endpoint (input includes cached input; output includes reasoning)');
+    const tokens = meter.createCounter(
+      MODEL_TOKENS,
+      'tokens',
+      'Tokens reported by the model endpoint (input includes cached input; output includes reasoning)',
+    );
     for (const [kind, n] of Object.entries(tokenKinds(usage))) if (n > 0) tokens.add(n, { ...tags, kind });
     const cost = costOfResult(result);
-    if (typeof cost === 'number') meter.createHistogram(MODEL_COST_USD, 'float', 'usd', 'Model call cost in US dollars from the price table (_sum: dollars spent)').record(cost, tags);
+    if (typeof cost === 'number')
+      meter.createHistogram(MODEL_COST_USD, 'float', 'usd', 'Model call cost in US dollars from the price table (_sum: dollars spent)').record(cost, tags);
     else if (cost === null) meter.createCounter(MODEL_UNPRICED_CALLS, '1', 'Model calls whose model has no known price').add(1, tags);
   }
 

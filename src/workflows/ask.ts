@@ -11,12 +11,7 @@ export function correctionItem(error: string, schema: OutputSchemaName): NewItem
 }
 
 /** One turn of `role` ending in a `schema` reply; a refused reply gets one corrective turn. */
-export async function askForJson<N extends OutputSchemaName>(
-  ctx: RunContext,
-  role: string,
-  request: NewItem[],
-  schema: N,
-): Promise<JsonReply<Reply<N>>> {
+export async function askForJson<N extends OutputSchemaName>(ctx: RunContext, role: string, request: NewItem[], schema: N): Promise<JsonReply<Reply<N>>> {
   const contract = replyContract(schema);
   const first = await roleTurn(ctx, role, request, schema);
   const parsed = parseJsonReply(first.text, contract);

@@ -1,13 +1,5 @@
 /** The run's state plus the helpers every part of the orchestrator uses. */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  condition,
-  isCancellation,
-  setCurrentDetails,
-  upsertMemo,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, isCancellation, setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ModelStepInput, ModelStepResult, NewItem, RunOwner } from '../protocol/activities';
 import type { Usage } from '../protocol/items';
 import { billableTokens } from '../protocol/items';
@@ -58,7 +50,11 @@ export class RunContext {
     const now = this.ownerWaits > 0 ? (owner?.workerId ?? was) : null;
     if (now === was) return;
     this.state.waitingForWorker = now;
-    if (now) this.event('waiting_for_worker', `waiting for worker "${now}": its disk holds this run's files and it is not taking the run's work (start it again with INFTY_WORKER_ID=${now} on the same disk)`);
+    if (now)
+      this.event(
+        'waiting_for_worker',
+        `waiting for worker "${now}": its disk holds this run's files and it is not taking the run's work (start it again with INFTY_WORKER_ID=${now} on the same disk)`,
+      );
     else this.event('worker_returned', `worker "${was}" is taking the run's work again`);
     this.syncSearchAttributes();
   }

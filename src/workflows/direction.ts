@@ -14,7 +14,12 @@ export async function askDirector(ctx: RunContext, prompt: string): Promise<stri
   const timeoutSecs = ctx.input.directorTimeoutSecs;
   const change = await currentChange(ctx, false);
   const request = userMessage(directionRequestMessage(prompt, ctx.state.goal.objective, change ? changeView(ctx, change.summary) : undefined));
-  const result = await withTimeout(ctx, timeoutSecs * 1000, () => askForJson(ctx, 'director', [request], 'director_reply'), `director · timeout (${timeoutSecs} s of active time)`);
+  const result = await withTimeout(
+    ctx,
+    timeoutSecs * 1000,
+    () => askForJson(ctx, 'director', [request], 'director_reply'),
+    `director · timeout (${timeoutSecs} s of active time)`,
+  );
   if (!result.ok) throw new RunFailure(`the Director did not reply within ${timeoutSecs} s (director timeout)`);
   const reply = result.value;
   if (!reply.ok) throw new RunFailure(`the Director's reply was not a valid directive after one corrective retry: ${reply.error}`);

@@ -164,7 +164,10 @@ export function setCostBudget(g: GoalState, budget: number | null, now: number):
 /** Validates a setGoal update against the current goal; the error says why it is refused. */
 export function checkSetGoal(g: GoalState, req: unknown): Checked<SetGoalRequest> {
   if (typeof req !== 'object' || req === null || Array.isArray(req)) {
-    return { ok: false, error: 'setGoal takes an object {status?: "active"|"paused", tokenBudget?: number|null, costBudgetUsd?: number|null, objective?: string}' };
+    return {
+      ok: false,
+      error: 'setGoal takes an object {status?: "active"|"paused", tokenBudget?: number|null, costBudgetUsd?: number|null, objective?: string}',
+    };
   }
   const r = req as Record<string, unknown>;
   const unknownKeys = Object.keys(r).filter((k) => !SET_GOAL_FIELDS.includes(k));

@@ -20,8 +20,13 @@ export async function startMcp(ctx: RunContext, servers: McpServer[]): Promise<N
     listed = { tools: [], failures: servers.map((s) => ({ server: s.name, error: `listing failed: ${reason}` })), dropped: [] };
   }
   ctx.state.mcpTools = listed.tools;
-  if (listed.tools.length) ctx.event('mcp_tools', abbreviate(`${listed.tools.length} MCP tool(s): ${listed.tools.map((t) => t.name + (t.readOnly ? ' (read-only)' : '')).join(', ')}`, 600));
-  if (listed.dropped.length) ctx.event('mcp_tools', abbreviate(`left out (over ${MAX_MCP_TOOLS_PER_SERVER} per server, or a duplicate name): ${listed.dropped.join(', ')}`, 600));
+  if (listed.tools.length)
+    ctx.event(
+      'mcp_tools',
+      abbreviate(`${listed.tools.length} MCP tool(s): ${listed.tools.map((t) => t.name + (t.readOnly ? ' (read-only)' : '')).join(', ')}`, 600),
+    );
+  if (listed.dropped.length)
+    ctx.event('mcp_tools', abbreviate(`left out (over ${MAX_MCP_TOOLS_PER_SERVER} per server, or a duplicate name): ${listed.dropped.join(', ')}`, 600));
   for (const f of listed.failures) ctx.event('mcp_server_failed', abbreviate(`MCP server ${f.server}: ${f.error}`, 600));
   if (!listed.failures.length) return [];
   const servers_ = listed.failures.map((f) => `- ${f.server}: ${abbreviate(f.error, 500)}`).join('\n');

@@ -12,7 +12,12 @@ export function below(dir: string, path: string): string {
 /** The project root as a path relative to the working directory ('.', '..', '../..'). */
 function rootFromWorkdir(project: RunProject): string {
   const rel = below(project.root, project.workdir);
-  return rel === '.' ? '.' : rel.split('/').map(() => '..').join('/');
+  return rel === '.'
+    ? '.'
+    : rel
+        .split('/')
+        .map(() => '..')
+        .join('/');
 }
 
 /** What the Solver is told before the objective: where the project is, and how its work is handed back. */

@@ -88,12 +88,7 @@ async function runToolCall(ctx: RunContext, role: string, call: StepToolCall, ob
 }
 
 /** A whole turn of a role that has no mid-turn injections (Director, Verifiers). */
-export async function roleTurn(
-  ctx: RunContext,
-  role: string,
-  items: NewItem[],
-  schema: OutputSchemaName | null,
-): Promise<TurnResult> {
+export async function roleTurn(ctx: RunContext, role: string, items: NewItem[], schema: OutputSchemaName | null): Promise<TurnResult> {
   const tools = roleTools(ctx, role);
   let next = items;
   let toolCalls = 0;

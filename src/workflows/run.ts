@@ -125,7 +125,11 @@ function installHandlers(ctx: RunContext): void {
       const before = ctx.state.goal;
       // A cost budget set on a running run takes the cost into its decisions from here on.
       const costChange = 'costBudgetUsd' in checked.value && isPatched('costBudget') ? { costBudgetUsd: checked.value.costBudgetUsd } : {};
-      const change = { ...('tokenBudget' in checked.value ? { tokenBudget: checked.value.tokenBudget } : {}), ...costChange, ...(objective !== undefined ? { objective } : {}) };
+      const change = {
+        ...('tokenBudget' in checked.value ? { tokenBudget: checked.value.tokenBudget } : {}),
+        ...costChange,
+        ...(objective !== undefined ? { objective } : {}),
+      };
       ctx.setGoal(applySetGoal(before, change, ctx.now()));
       if ('tokenBudget' in checked.value && checked.value.tokenBudget !== before.tokenBudget) {
         ctx.event('budget', `token budget set to ${checked.value.tokenBudget ?? 'none'}`);
@@ -159,7 +163,8 @@ function installHandlers(ctx: RunContext): void {
   setHandler(steerSignal, (arg) => {
     const full = typeof arg?.message === 'string' ? arg.message.trim() : '';
     if (!full || ctx.state.outcome) return;
-    const message = full.length <= MAX_STEER_CHARS ? full : `${full.slice(0, MAX_STEER_CHARS)}\n[… ${full.length - MAX_STEER_CHARS} characters of this message were cut …]`;
+    const message =
+      full.length <= MAX_STEER_CHARS ? full : `${full.slice(0, MAX_STEER_CHARS)}\n[… ${full.length - MAX_STEER_CHARS} characters of this message were cut …]`;
     ctx.state.steerQueue.push(message);
     ctx.event('steer', `queued for the Solver: ${abbreviate(message, 200)}`);
   });

@@ -22,7 +22,6 @@ import { changedSincePass, unstableDeliverableMessage } from './verifiedHash';
 import { currentChange } from './project';
 import { isPatched } from './patches';
 
-
 /** Runs Solver steps until the run has an outcome; `beforeStep` is the continue-as-new point. */
 export async function solverLoop(ctx: RunContext, beforeStep: () => Promise<void>): Promise<RunOutcome> {
   const { state } = ctx;
@@ -104,7 +103,6 @@ export function budgetExhaustedOutcome(ctx: RunContext, detail?: string): RunOut
     reason: detail ?? `${budgetReached(g)} and the Solver did not deliver within ${ctx.input.budgetGraceTurns} further turn(s)`,
   };
 }
-
 
 /** Routes the Solver's final message of a turn. */
 async function route(ctx: RunContext, text: string): Promise<SolverNext> {

@@ -216,4 +216,3 @@ function summarize(name: string, i: Fields): string {
     }
   }
 }
-

@@ -10,7 +10,12 @@ import { abbreviate, withTimeout } from './roleTurn';
 
 async function verify(ctx: RunContext, role: string, request: string): Promise<RoleVerdict> {
   const timeoutSecs = ctx.input.verifierTimeoutSecs;
-  const result = await withTimeout(ctx, timeoutSecs * 1000, () => askForJson(ctx, role, [userMessage(request)], 'verdict'), `${role} · timeout (${timeoutSecs} s of active time)`);
+  const result = await withTimeout(
+    ctx,
+    timeoutSecs * 1000,
+    () => askForJson(ctx, role, [userMessage(request)], 'verdict'),
+    `${role} · timeout (${timeoutSecs} s of active time)`,
+  );
   if (!result.ok) {
     return { role, verdict: 'fail', reasons: [`${role} did not answer within ${timeoutSecs} s (verifier timeout)`], suggestions: [] };
   }
@@ -58,4 +63,3 @@ async function rotate(ctx: RunContext, verdicts: RoleVerdict[]): Promise<void> {
   }
   if (passed.length > 0) await ctx.recordRoles();
 }
-

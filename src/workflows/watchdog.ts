@@ -82,7 +82,10 @@ const MAX_DONE_STEPS = 50;
 
 /** Records an accepted plan update: a step newly completed is progress; a changed plan without one is churn. */
 export function notePlan(w: WatchdogState, steps: PlanStep[]): WatchdogState {
-  const doneSteps = steps.filter((s) => s.status === 'completed').map((s) => hash(s.step)).slice(-MAX_DONE_STEPS);
+  const doneSteps = steps
+    .filter((s) => s.status === 'completed')
+    .map((s) => hash(s.step))
+    .slice(-MAX_DONE_STEPS);
   const done = doneSteps.length;
   const planHash = hash(JSON.stringify(steps));
   // A step completed that was not completed before is progress, also when the Solver rewrites its
@@ -101,15 +104,23 @@ export function notePlan(w: WatchdogState, steps: PlanStep[]): WatchdogState {
 }
 
 /** Records a verification round: failed rounds that keep sharing a normalized reason raise a signal. */
-export function noteVerification(w: WatchdogState, round: { overall: 'pass' | 'fail'; verdicts: { verdict: 'pass' | 'fail'; reasons: string[] }[] }): WatchdogState {
+export function noteVerification(
+  w: WatchdogState,
+  round: { overall: 'pass' | 'fail'; verdicts: { verdict: 'pass' | 'fail'; reasons: string[] }[] },
+): WatchdogState {
   if (round.overall === 'pass') return { ...w, verifyRounds: 0, verifyReasons: [] };
   const reasons = [...new Set(round.verdicts.filter((v) => v.verdict === 'fail').flatMap((v) => v.reasons.map(normalizeReason)))].filter((r) => r !== '');
   const shared = w.verifyRounds === 0 ? reasons : w.verifyReasons.filter((r) => reasons.includes(r));
-  const next = shared.length === 0
-    ? { ...w, verifyRounds: reasons.length ? 1 : 0, verifyReasons: reasons.slice(0, MAX_KEPT_REASONS) }
-    : { ...w, verifyRounds: w.verifyRounds + 1, verifyReasons: shared.slice(0, MAX_KEPT_REASONS) };
+  const next =
+    shared.length === 0
+      ? { ...w, verifyRounds: reasons.length ? 1 : 0, verifyReasons: reasons.slice(0, MAX_KEPT_REASONS) }
+      : { ...w, verifyRounds: w.verifyRounds + 1, verifyReasons: shared.slice(0, MAX_KEPT_REASONS) };
   if (next.verifyRounds >= VERIFICATION_REPEAT_THRESHOLD) {
-    return raise(next, 'verification_repeats', `${next.verifyRounds} verification rounds in a row failed for the same reason: ${next.verifyReasons.map((r) => `"${r}"`).join('; ')}`);
+    return raise(
+      next,
+      'verification_repeats',
+      `${next.verifyRounds} verification rounds in a row failed for the same reason: ${next.verifyReasons.map((r) => `"${r}"`).join('; ')}`,
+    );
   }
   return next;
 }

@@ -212,7 +212,11 @@ describe('docker-compose.yml', () => {
     const config = parse(readFileSync(file!, 'utf8')) as Record<string, Array<{ value: unknown; constraints?: object }>>;
     for (const [key, values] of Object.entries(config)) {
       expect(Array.isArray(values) && values.length > 0, key).toBe(true);
-      for (const v of values) expect(Object.keys(v).every((k) => k === 'value' || k === 'constraints'), key).toBe(true);
+      for (const v of values)
+        expect(
+          Object.keys(v).every((k) => k === 'value' || k === 'constraints'),
+          key,
+        ).toBe(true);
     }
     expect(config['system.enableDeploymentVersions']?.[0]?.value).toBe(true);
     expect(config['frontend.workerVersioningWorkflowAPIs']?.[0]?.value).toBe(true);
@@ -446,7 +450,10 @@ describe('Dockerfile', () => {
     const inImage = [...landed(runtimeStage).keys()];
     for (const f of files) {
       const target = posix.join('/app', f);
-      expect(inImage.some((p) => p === target || target.startsWith(`${p}/`)), f).toBe(true);
+      expect(
+        inImage.some((p) => p === target || target.startsWith(`${p}/`)),
+        f,
+      ).toBe(true);
     }
   });
 
@@ -488,7 +495,11 @@ describe('Dockerfile', () => {
     for (const a of allowed) expect(a, a).not.toMatch(/^(\.env|node_modules|\.git|\.ci|\.temporal|dist)(\/|$)/);
     for (const stage of stages.keys()) {
       for (const c of copies(stage).filter((x) => !x.from)) {
-        for (const src of c.sources) expect(allowed.some((a) => src === a || src.startsWith(`${a}/`)), `COPY ${src}`).toBe(true);
+        for (const src of c.sources)
+          expect(
+            allowed.some((a) => src === a || src.startsWith(`${a}/`)),
+            `COPY ${src}`,
+          ).toBe(true);
       }
     }
   });

@@ -22,7 +22,7 @@ function repoWithBranches(name: string): { dir: string; first: string; second: s
 }
 
 describe("the copy's repository", () => {
-  it('is on the user\'s branch, keeps every local branch, has no remote, and leaves the source untouched', async () => {
+  it("is on the user's branch, keeps every local branch, has no remote, and leaves the source untouched", async () => {
     const { dir, second } = repoWithBranches('on-branch');
     const before = treeFingerprint(dir);
     const dest = join(work, 'copy-1');

@@ -39,7 +39,6 @@ const TO_FAILPOINT_MS = 60_000;
 /** After the healthy worker starts: heartbeat timeout, the dead attempt's stale lock (10 s), the whole copy, the run. */
 const TO_OUTCOME_MS = 120_000;
 
-
 /** ~2,000 small text files of varied sizes in DIRS directories (a few nested), plus build files. */
 function sourceFiles(): Record<string, string> {
   const files: Record<string, string> = {
@@ -119,7 +118,10 @@ describe('a worker killed while a project copy is being made', () => {
     scripts.set(runId, script);
     const taskQueue = uniqueId('tq-projcrash');
     const env = (workerId: string, extra: Record<string, string> = {}) =>
-      workerEnv({ address, taskQueue, home, modelBaseUrl: model.baseUrl }, { INFTY_RUNS_ROOT: runsRoot, INFTY_STORAGE: 'shared', INFTY_WORKER_ID: workerId, ...extra });
+      workerEnv(
+        { address, taskQueue, home, modelBaseUrl: model.baseUrl },
+        { INFTY_RUNS_ROOT: runsRoot, INFTY_STORAGE: 'shared', INFTY_WORKER_ID: workerId, ...extra },
+      );
     const infty = await InftyClient.connect({ address, namespace: 'default', taskQueue });
     onTestFinished(() => infty.close());
     const workers = new WorkerGroup();
@@ -134,7 +136,10 @@ describe('a worker killed while a project copy is being made', () => {
     result.catch(() => undefined);
     const first = await Promise.race([
       doomed.exited.then((x) => ({ kind: 'exited' as const, ...x })),
-      result.then((o: RunOutcome) => ({ kind: 'finished' as const, status: o.status }), (err: Error) => ({ kind: 'failed' as const, status: err.message })),
+      result.then(
+        (o: RunOutcome) => ({ kind: 'finished' as const, status: o.status }),
+        (err: Error) => ({ kind: 'failed' as const, status: err.message }),
+      ),
       sleep(TO_FAILPOINT_MS).then(() => ({ kind: 'timeout' as const })),
     ]);
     const killedAt = Date.now();

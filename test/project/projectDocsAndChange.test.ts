@@ -77,7 +77,8 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  const requestsOf = (runId: string, role?: string) => h.model.requests.filter((q) => q.runId === runId && (role === undefined || q.role === role || (role === 'verifier*' && q.role?.startsWith('verifier'))));
+  const requestsOf = (runId: string, role?: string) =>
+    h.model.requests.filter((q) => q.runId === runId && (role === undefined || q.role === role || (role === 'verifier*' && q.role?.startsWith('verifier'))));
   const runJsonOf = (runId: string) => JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8'));
   const agentsText = (runId: string) => readFileSync(join(h.home, 'projects', runId, 'agents.md'), 'utf8');
 
@@ -161,12 +162,21 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
       for (const marker of ['HOME-DOC-7f3', 'ROOT-DOC-7f3', 'SUB-DOC-7f3']) expect(all, `director request ${q.seq}`).not.toContain(marker);
     }
     // The Director and the Verifier see the change so far.
-    expect(JSON.parse(lastUserText(director[0]!)).change).toMatchObject({ project_dir: 'project', files_changed: 1, files: [{ path: 'sub/code.txt', status: 'modified' }] });
+    expect(JSON.parse(lastUserText(director[0]!)).change).toMatchObject({
+      project_dir: 'project',
+      files_changed: 1,
+      files: [{ path: 'sub/code.txt', status: 'modified' }],
+    });
     expect(JSON.parse(lastUserText(verifiers[0]!)).change).toMatchObject({ files_changed: 1, lines_added: 1, lines_removed: 1 });
 
     // run.json and `infty show --json` describe the text that was given.
     const docs = runJsonOf(runId).project_docs;
-    expect(docs).toEqual({ files: ['$INFTY_HOME', '(project root)', 'sub'], bytes: Buffer.byteLength(text), sha256: sha256(readFileSync(join(h.home, 'projects', runId, 'agents.md'))), truncated: false });
+    expect(docs).toEqual({
+      files: ['$INFTY_HOME', '(project root)', 'sub'],
+      bytes: Buffer.byteLength(text),
+      sha256: sha256(readFileSync(join(h.home, 'projects', runId, 'agents.md'))),
+      truncated: false,
+    });
     expect(JSON.parse(readFileSync(join(h.home, 'projects', runId, 'agents.json'), 'utf8'))).toEqual(docs);
     const show = await runCli(['show', runId, '--json'], env);
     expect(show.code, show.stderr).toBe(0);
@@ -326,13 +336,18 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l));
-      expect(gen.filter((i) => i.type === 'instructions').map((i) => i.text).at(-1)).toBe(text);
+      expect(
+        gen
+          .filter((i) => i.type === 'instructions')
+          .map((i) => i.text)
+          .at(-1),
+      ).toBe(text);
     }
   }, 240_000);
 
   // ── 6 ────────────────────────────────────────────────────────────────────────────────────────────
 
-  it('--deliver diff: the patch is the deliverable, verified, and applies to a clean clone as the Solver\'s change', async () => {
+  it("--deliver diff: the patch is the deliverable, verified, and applies to a clean clone as the Solver's change", async () => {
     const repo = join(work, 'deliver-diff');
     makeRepo(repo, { 'calc.js': 'exports.add = (a, b) => a - b;\n', 'gone.txt': 'to be deleted\n', 'run.sh': 'echo run\n', 'README.md': '# r\n' });
     writeFileSync(join(repo, 'img.bin'), binaryBytes(1));
@@ -439,7 +454,12 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     expect(d.stdout).toMatch(/^rename from src\/moved\.txt\nrename to lib\/moved\.txt$/m);
     expect(d.stdout).toContain('+one more line');
     expect(d.stdout).toContain('Binary files a/logo.bin and b/logo.bin differ');
-    expect(diffHeaders(d.stdout).sort()).toEqual(['docs/old_name.txt → docs/new_name.txt', 'logo.bin', 'naïve notes/résumé 1.txt', 'src/moved.txt → lib/moved.txt']);
+    expect(diffHeaders(d.stdout).sort()).toEqual([
+      'docs/old_name.txt → docs/new_name.txt',
+      'logo.bin',
+      'naïve notes/résumé 1.txt',
+      'src/moved.txt → lib/moved.txt',
+    ]);
     expect(d.stdout).toContain('diff --git a/naïve notes/résumé 1.txt b/naïve notes/résumé 1.txt\n');
     const stat = await runCli(['diff', runId, '--stat'], env);
     expect(stat.code).toBe(0);
@@ -480,14 +500,16 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     expect(merged.code, merged.stderr + merged.stdout).toBe(0);
     expect(existsSync(join(diverged, 'docs', 'old_name.txt'))).toBe(false);
     expect(readFileSync(join(diverged, 'docs', 'new_name.txt'), 'utf8')).toBe(long.replace('line 0 of the old file', 'line 0 EDITED BY THE USER'));
-    expect(readFileSync(join(diverged, 'lib', 'moved.txt'), 'utf8')).toBe(`${long.replace(/old/g, 'other').replace('line 5 of', 'line 5 (user) of')}one more line\n`);
+    expect(readFileSync(join(diverged, 'lib', 'moved.txt'), 'utf8')).toBe(
+      `${long.replace(/old/g, 'other').replace('line 5 of', 'line 5 (user) of')}one more line\n`,
+    );
     expect(readFileSync(join(diverged, 'logo.bin')).equals(readFileSync(join(project, 'logo.bin')))).toBe(true);
     expect(treeFingerprint(repo)).toEqual(userBefore);
   }, 240_000);
 
   // ── 8 ────────────────────────────────────────────────────────────────────────────────────────────
 
-  it('a fork of a project run keeps the source\'s base: its diff is turn 1\'s change plus its own, and diff --at-turn 1 of the source is that turn\'s change', async () => {
+  it("a fork of a project run keeps the source's base: its diff is turn 1's change plus its own, and diff --at-turn 1 of the source is that turn's change", async () => {
     const repo = join(work, 'fork-src');
     makeRepo(repo, { 'a.txt': 'A0\n', 'b.txt': 'B0\n', 'c.txt': 'C0\n', 'AGENTS.md': 'FORK-DOC-z1\n' });
     gitIn(repo, 'commit', '--allow-empty', '-qm', 'second');
@@ -594,9 +616,21 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     makeRepo(repo, { 'f.txt': 'one\n' });
     const repoBefore = treeFingerprint(repo);
     const [plain, run, fromGit] = await Promise.all([
-      cliRun(['--sandbox', 'none'], scriptByRole({ solver: [tools(shell('mkdir -p deliverable && echo x > deliverable/x.txt')), deliver('deliverable/x.txt')], 'verifier*': [verdict('pass')] })),
-      cliRun(['--from', repo, '--sandbox', 'none'], scriptByRole({ solver: [tools(shell('printf "two\\n" > f.txt')), deliver('.')], 'verifier*': [verdict('pass')] })),
-      cliRun(['--from-git', `file://${repo}`, '--sandbox', 'none'], scriptByRole({ solver: [tools(shell('printf "three\\n" > f.txt')), deliver('.')], 'verifier*': [verdict('pass')] })),
+      cliRun(
+        ['--sandbox', 'none'],
+        scriptByRole({
+          solver: [tools(shell('mkdir -p deliverable && echo x > deliverable/x.txt')), deliver('deliverable/x.txt')],
+          'verifier*': [verdict('pass')],
+        }),
+      ),
+      cliRun(
+        ['--from', repo, '--sandbox', 'none'],
+        scriptByRole({ solver: [tools(shell('printf "two\\n" > f.txt')), deliver('.')], 'verifier*': [verdict('pass')] }),
+      ),
+      cliRun(
+        ['--from-git', `file://${repo}`, '--sandbox', 'none'],
+        scriptByRole({ solver: [tools(shell('printf "three\\n" > f.txt')), deliver('.')], 'verifier*': [verdict('pass')] }),
+      ),
     ]);
     for (const r of [plain, run, fromGit]) expectDelivered(r);
 
@@ -618,7 +652,11 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
       ['apply to a bare repository', ['apply', run.runId, '--to', bare], /is not a git checkout/],
       ['apply to a missing path', ['apply', run.runId, '--to', join(work, 'missing-dir')], /does not exist/],
       ['apply of a URL run without --to', ['apply', fromGit.runId], /--to PATH/],
-      ...turns.map((turn): [string, string[], string | RegExp | undefined] => [`--at-turn ${turn}`, ['diff', run.runId, '--at-turn', turn], turn === '99' ? /no snapshot of Solver turn 99/ : undefined]),
+      ...turns.map((turn): [string, string[], string | RegExp | undefined] => [
+        `--at-turn ${turn}`,
+        ['diff', run.runId, '--at-turn', turn],
+        turn === '99' ? /no snapshot of Solver turn 99/ : undefined,
+      ]),
     ];
     const results = await Promise.all(cases.map(([, args]) => runCli(args, env)));
     results.forEach((r, i) => {
@@ -644,7 +682,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
 
   // ── 10 ───────────────────────────────────────────────────────────────────────────────────────────
 
-  it('under the bubblewrap sandbox the Solver commits in its copy, and cannot write to the user\'s repository', async () => {
+  it("under the bubblewrap sandbox the Solver commits in its copy, and cannot write to the user's repository", async () => {
     expect(execFileSync('sh', ['-c', 'command -v bwrap'], { encoding: 'utf8' }).trim()).not.toBe('');
     // Outside /tmp, which the sandbox replaces with a private one: the user's repository is visible (read-only) to the Solver.
     const outside = mkdtempSync(join('/var/tmp', 'infty-pdc-user-'));
@@ -717,7 +755,11 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
         solver: [
           // A new package whose tool ran `git init` (no commit yet), and a vendored dependency with its own history.
           tools(shell('mkdir -p pkg && cd pkg && git init -q && printf "x\\n" > x.txt && printf "noise\\n" > debug.log')),
-          tools(shell(`mkdir -p vendor/dep/inner && cd vendor/dep && git init -q && printf "dep\\n" > dep.txt && git add -A && git ${id} commit -qm dep && cd inner && git init -q && printf "in\\n" > in.txt`)),
+          tools(
+            shell(
+              `mkdir -p vendor/dep/inner && cd vendor/dep && git init -q && printf "dep\\n" > dep.txt && git add -A && git ${id} commit -qm dep && cd inner && git init -q && printf "in\\n" > in.txt`,
+            ),
+          ),
           askDirection('is a vendored dependency fine?'),
           deliver('.'),
         ],
@@ -759,7 +801,10 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     makeRepo(repo, { 'README.md': '# many\n' });
     const run = await cliRun(
       ['--from', repo, '--sandbox', 'none'],
-      scriptByRole({ solver: [tools(shell('mkdir -p gen && for i in $(seq -w 1 230); do echo "file $i" > gen/f$i.txt; done')), deliver('.')], 'verifier*': [verdict('pass')] }),
+      scriptByRole({
+        solver: [tools(shell('mkdir -p gen && for i in $(seq -w 1 230); do echo "file $i" > gen/f$i.txt; done')), deliver('.')],
+        'verifier*': [verdict('pass')],
+      }),
     );
     expectDelivered(run);
     const change = JSON.parse(lastUserText(requestsOf(run.runId, 'verifier-a')[0]!)).change;

@@ -211,7 +211,17 @@ describe('project import', () => {
       chmodSync(join(src, 'private.key'), 0o600);
       mkdirSync(join(src, 'empty'));
       const userBefore = treeFingerprint(src);
-      const copied = ['.env.example', '.hidden/config', 'README.md', 'bin/tool.sh', 'docs/guide.md', 'lib/mod.py', 'private.key', 'src/build.txt', 'src/main.js'];
+      const copied = [
+        '.env.example',
+        '.hidden/config',
+        'README.md',
+        'bin/tool.sh',
+        'docs/guide.md',
+        'lib/mod.py',
+        'private.key',
+        'src/build.txt',
+        'src/main.js',
+      ];
       // The file limit counts what is copied, not what the ignore list leaves out: exactly at it passes.
       process.env.INFTY_PROJECT_MAX_FILES = String(copied.length);
 
@@ -220,7 +230,7 @@ describe('project import', () => {
         [
           tools(
             shell(
-              'printf \'console.log("two");\\n\' > src/main.js && printf \'new\\n\' > src/new.js && ' +
+              "printf 'console.log(\"two\");\\n' > src/main.js && printf 'new\\n' > src/new.js && " +
                 'mkdir -p node_modules/newdep dist && echo dep > node_modules/newdep/index.js && echo b > dist/bundle.js && echo c > lib/extra.pyc',
             ),
           ),
@@ -229,7 +239,15 @@ describe('project import', () => {
 
       // The base: exactly the files that are not ignored, with their bytes and modes.
       expect(run.base.files.map((f) => f.path)).toEqual(copied);
-      expect(run.record).toMatchObject({ root: run.project, workdir: run.project, files: copied.length, commit: null, branch: null, skippedLinks: [], source: { kind: 'path', path: src, gitTopLevel: null } });
+      expect(run.record).toMatchObject({
+        root: run.project,
+        workdir: run.project,
+        files: copied.length,
+        commit: null,
+        branch: null,
+        skippedLinks: [],
+        source: { kind: 'path', path: src, gitTopLevel: null },
+      });
       for (const f of run.base.files) {
         expect(f.sha256, f.path).toBe(sha256(readFileSync(join(src, f.path))));
         expect(f.mode, f.path).toBe(statSync(join(src, f.path)).mode & 0o777);
@@ -489,7 +507,12 @@ describe('project import', () => {
       const run = await deliveredRun(['--from', join(repo, 'packages', 'app')], [tools(shell('pwd; ls'))]);
       const workdir = join(run.project, 'packages', 'app');
       expect(Object.keys(filesOf(run.project)).sort()).toEqual(['README.md', 'packages/app/index.js', 'packages/lib/lib.js']);
-      expect(run.record).toMatchObject({ root: run.project, workdir, commit: head, source: { kind: 'path', path: join(repo, 'packages', 'app'), gitTopLevel: repo } });
+      expect(run.record).toMatchObject({
+        root: run.project,
+        workdir,
+        commit: head,
+        source: { kind: 'path', path: join(repo, 'packages', 'app'), gitTopLevel: repo },
+      });
       expect(toolOutputs(run.solverRequests[1]!)[0]).toBe(`${workdir}\nindex.js\n`);
       expect(run.outcome.deliverablePath).toBe(workdir);
     }, 120_000);
@@ -555,7 +578,9 @@ describe('project import', () => {
 
     it('a repository that does not exist: exit 2 with what git said, nothing left', async () => {
       const [path, url] = await Promise.all([refusedRun(['--from-git', '/nonexistent/repo.git']), refusedRun(['--from-git', 'file:///nope'])]);
-      expect(path.r.stderr).toContain("--from-git /nonexistent/repo.git: the repository could not be cloned (fatal: repository '/nonexistent/repo.git' does not exist)");
+      expect(path.r.stderr).toContain(
+        "--from-git /nonexistent/repo.git: the repository could not be cloned (fatal: repository '/nonexistent/repo.git' does not exist)",
+      );
       // git's last line here is "and the repository exists." — the message must carry the line that says what is wrong.
       expect(url.r.stderr).toContain("--from-git file:///nope: the repository could not be cloned (fatal: '/nope' does not appear to be a git repository");
       for (const { r, runId } of [path, url]) {
@@ -579,7 +604,7 @@ describe('project import', () => {
       writeTree(dir, { 'file.txt': 'a file\n' });
       const cases: { args: string[]; says: string }[] = [
         { args: ['--from', join(work, 'no-such-dir')], says: `--from ${join(work, 'no-such-dir')}: no such directory` },
-        { args: ['--from', join(dir, 'file.txt')], says: 'not a directory; give the project\'s directory, not a file in it' },
+        { args: ['--from', join(dir, 'file.txt')], says: "not a directory; give the project's directory, not a file in it" },
         { args: ['--from', dir, '--from-git', 'https://example.com/r.git'], says: '--from and --from-git cannot be combined' },
         { args: ['--deliver', 'diff'], says: '--deliver goes with --from or --from-git' },
         { args: ['--from', dir, '--deliver', 'bogus'], says: '--deliver must be "path" or "diff", got "bogus"' },
@@ -599,7 +624,9 @@ describe('project import', () => {
       writeTree(many, Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`d${i % 6}/f${i}.txt`, `${i}\n`])));
       process.env.INFTY_PROJECT_MAX_FILES = '50';
       const files = await refusedRun(['--from', many]);
-      expect(files.r.stderr).toContain(`the project at ${many} has 60 files, over the limit of 50 (INFTY_PROJECT_MAX_FILES on the worker); start from a smaller directory or raise the limit`);
+      expect(files.r.stderr).toContain(
+        `the project at ${many} has 60 files, over the limit of 50 (INFTY_PROJECT_MAX_FILES on the worker); start from a smaller directory or raise the limit`,
+      );
       expect(files.r.stderr).toContain('nothing was created');
       expect(await h.infty.exists(files.runId)).toBe(true); // the worker refused it: the workflow ended failed
       expectNothingLeft(h.runsRoot, h.home, files.runId);
@@ -609,7 +636,9 @@ describe('project import', () => {
       const heavy = join(work, 'heavy');
       writeTree(heavy, { 'big.bin': 'x'.repeat(101) });
       const bytes = await refusedRun(['--from', heavy]);
-      expect(bytes.r.stderr).toContain(`the project at ${heavy} holds 101 bytes, over the limit of 100 bytes (INFTY_PROJECT_MAX_BYTES on the worker); start from a smaller directory or raise the limit`);
+      expect(bytes.r.stderr).toContain(
+        `the project at ${heavy} holds 101 bytes, over the limit of 100 bytes (INFTY_PROJECT_MAX_BYTES on the worker); start from a smaller directory or raise the limit`,
+      );
       expectNothingLeft(h.runsRoot, h.home, bytes.runId);
     }, 120_000);
 
@@ -642,7 +671,11 @@ describe('project import', () => {
         // A task queue of its own each time: the server remembers a queue's pollers for a while, and a
         // CLI that believes a worker polls starts none of its own.
         const queue = { INFTY_TASK_QUEUE: uniqueId('tq-unpriv') };
-        const r = await runCliUnprivileged(['run', '--from', from, '--run-id', runId, '--verifier', 'a', '--sandbox', 'none', 'Look at the project'], { ...own.env, ...queue, ...extraEnv });
+        const r = await runCliUnprivileged(['run', '--from', from, '--run-id', runId, '--verifier', 'a', '--sandbox', 'none', 'Look at the project'], {
+          ...own.env,
+          ...queue,
+          ...extraEnv,
+        });
         expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(2);
         expect(h.model.requests.filter((q) => q.runId === runId)).toEqual([]);
         return { runId, r };
@@ -713,7 +746,12 @@ describe('project import', () => {
       writeTree(src, { 'a.txt': 'a\n' });
       const runId = uniqueId('host');
       scripts.set(runId, scriptByRole({}));
-      const { outcome } = await h.run({ runId, objective: 'Look at the project', verifiers: ['verifier-a'], project: { path: src, host: 'some-other-machine', deliver: 'path' } });
+      const { outcome } = await h.run({
+        runId,
+        objective: 'Look at the project',
+        verifiers: ['verifier-a'],
+        project: { path: src, host: 'some-other-machine', deliver: 'path' },
+      });
       expect(outcome).toMatchObject({ status: 'failed', errorType: 'InvalidProjectSource' });
       const reason = (outcome as { reason: string }).reason;
       expect(reason).toContain(`--from ${src} names a directory on some-other-machine, but this worker runs on ${hostname()}`);
@@ -725,7 +763,9 @@ describe('project import', () => {
 
     it('refuses a relative path in the run input before any workflow starts', async () => {
       const runId = uniqueId('rel');
-      await expect(h.infty.startRun({ runId, objective: 'x', sandbox: 'none', project: { path: 'relative/dir', deliver: 'path' } })).rejects.toThrow(/project path must be absolute/);
+      await expect(h.infty.startRun({ runId, objective: 'x', sandbox: 'none', project: { path: 'relative/dir', deliver: 'path' } })).rejects.toThrow(
+        /project path must be absolute/,
+      );
       expect(await h.infty.exists(runId)).toBe(false);
     });
   });
@@ -773,7 +813,12 @@ describe('project import', () => {
         }
       }
       // Every file of the copy: one listing of the whole tree.
-      expect(execFileSync('find', [first.project, '-type', 'f'], { maxBuffer: 64 * 1024 * 1024 }).toString().split('\n').filter(Boolean)).toHaveLength(FILES);
+      expect(
+        execFileSync('find', [first.project, '-type', 'f'], { maxBuffer: 64 * 1024 * 1024 })
+          .toString()
+          .split('\n')
+          .filter(Boolean),
+      ).toHaveLength(FILES);
       expect(counts[0]! - before, 'objects added by the first import').toBe(DISTINCT);
       expect(counts[1]! - afterFirst, 'objects added by the second import of the same tree').toBe(0);
       for (const dir of [src, first.runDir, second.runDir]) rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,9 @@ const TEST = "const { add } = require('./calc');\nif (add(2, 3) !== 5) { console
 
 const fixCalc = {
   name: 'apply_patch',
-  arguments: { input: ['*** Begin Patch', '*** Update File: calc.js', '-exports.add = (a, b) => a - b;', '+exports.add = (a, b) => a + b;', '*** End Patch'].join('\n') },
+  arguments: {
+    input: ['*** Begin Patch', '*** Update File: calc.js', '-exports.add = (a, b) => a - b;', '+exports.add = (a, b) => a + b;', '*** End Patch'].join('\n'),
+  },
 };
 
 /** The text of a Responses request's last user message. */
@@ -31,7 +33,8 @@ const lastUserText = (req: RecordedRequest): string => {
   const msg = (req.body.input as { role?: string; content: string | { text: string }[] }[]).filter((i) => i.role === 'user').at(-1)!;
   return typeof msg.content === 'string' ? msg.content : msg.content.map((c) => c.text).join('');
 };
-const outputsOf = (req: RecordedRequest): string => JSON.stringify((req.body.input as { type: string; output?: string }[]).filter((i) => i.type === 'function_call_output'));
+const outputsOf = (req: RecordedRequest): string =>
+  JSON.stringify((req.body.input as { type: string; output?: string }[]).filter((i) => i.type === 'function_call_output'));
 
 describe('a run started from a git repository', () => {
   let h: Harness;
@@ -65,7 +68,12 @@ describe('a run started from a git repository', () => {
     gitIn(repo, 'commit', '-qm', 'executable tool');
     // The user's state: an uncommitted edit, an untracked file, ignored files, links in and out.
     writeFileSync(join(repo, 'README.md'), '# calc\nuncommitted line\n');
-    writeTree(repo, { 'notes.txt': 'untracked, not ignored\n', 'build/out.txt': 'ignored\n', 'node_modules/dep/index.js': 'ignored\n', 'debug.log': 'ignored\n' });
+    writeTree(repo, {
+      'notes.txt': 'untracked, not ignored\n',
+      'build/out.txt': 'ignored\n',
+      'node_modules/dep/index.js': 'ignored\n',
+      'debug.log': 'ignored\n',
+    });
     symlinkSync('calc.js', join(repo, 'calc-link.js'));
     symlinkSync('/etc/hostname', join(repo, 'escape'));
     const userBefore = treeFingerprint(repo);
@@ -84,7 +92,11 @@ describe('a run started from a git repository', () => {
         'verifier*': [verdict('pass')],
       }),
     );
-    const r = await runCli(['run', '--from', repo, '--run-id', runId, '--verifier', 'a', '--sandbox', 'none', '--json', 'Fix the failing test (node test.js)'], env, 180_000);
+    const r = await runCli(
+      ['run', '--from', repo, '--run-id', runId, '--verifier', 'a', '--sandbox', 'none', '--json', 'Fix the failing test (node test.js)'],
+      env,
+      180_000,
+    );
     expect(r.code, r.stderr).toBe(0);
     const outcome = JSON.parse(r.stdout.trim().split('\n').pop()!) as { status: string; deliverablePath: string };
     expect(outcome.status).toBe('delivered');
@@ -96,12 +108,20 @@ describe('a run started from a git repository', () => {
     expect(readFileSync(join(project, 'calc.js'), 'utf8')).toBe(FIXED);
     expect(readFileSync(join(project, 'README.md'), 'utf8')).toBe('# calc\nuncommitted line\n');
     expect(readFileSync(join(project, 'notes.txt'), 'utf8')).toBe('untracked, not ignored\n');
-    for (const ignored of ['build', 'node_modules', 'debug.log', 'escape', 'run.json', 'artifacts', 'deliverable']) expect(existsSync(join(project, ignored)), ignored).toBe(false);
+    for (const ignored of ['build', 'node_modules', 'debug.log', 'escape', 'run.json', 'artifacts', 'deliverable'])
+      expect(existsSync(join(project, ignored)), ignored).toBe(false);
     expect(lstatSync(join(project, 'calc-link.js')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(project, 'calc-link.js'))).toBe('calc.js');
     expect(statSync(join(project, 'tool.sh')).mode & 0o777).toBe(0o755);
     const runJson = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
-    expect(runJson.project).toMatchObject({ root: project, workdir: project, commit: head, branch: 'main', skippedLinks: ['escape'], source: { kind: 'path', gitTopLevel: repo } });
+    expect(runJson.project).toMatchObject({
+      root: project,
+      workdir: project,
+      commit: head,
+      branch: 'main',
+      skippedLinks: ['escape'],
+      source: { kind: 'path', gitTopLevel: repo },
+    });
     expect(runJson.project_docs).toMatchObject({ files: ['(project root)'], truncated: false });
 
     // git in the copy: the user's history, the user's uncommitted state, and the Solver's own commit.
@@ -122,7 +142,13 @@ describe('a run started from a git repository', () => {
     const verifierReq = h.model.requests.find((q) => q.runId === runId && q.role === 'verifier-a')!;
     expect(verifierReq.body.instructions).toContain('ROOT-AGENTS');
     const request = JSON.parse(lastUserText(verifierReq));
-    expect(request.change).toMatchObject({ project_dir: 'project', files_changed: 1, lines_added: 1, lines_removed: 1, files: [{ path: 'calc.js', status: 'modified' }] });
+    expect(request.change).toMatchObject({
+      project_dir: 'project',
+      files_changed: 1,
+      lines_added: 1,
+      lines_removed: 1,
+      files: [{ path: 'calc.js', status: 'modified' }],
+    });
 
     // infty diff: exactly the fix.
     const d = await runCli(['diff', runId], env);

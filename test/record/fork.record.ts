@@ -27,7 +27,13 @@ describe('record the turn-snapshot and fork fixtures', () => {
       solver: [tools(addFile('deliverable/c.txt', ['c'])), deliver('deliverable/c.txt')],
       'verifier*': [verdict('pass')],
     });
-    const fork = await rec.h.run({ objective: 'Fork scenario', verifiers: ['verifier-alpha'], model: 'other-model', forkOf: { runId, turn: 1 }, runId: uniqueId('rec') });
+    const fork = await rec.h.run({
+      objective: 'Fork scenario',
+      verifiers: ['verifier-alpha'],
+      model: 'other-model',
+      forkOf: { runId, turn: 1 },
+      runId: uniqueId('rec'),
+    });
     if (fork.outcome.status !== 'delivered') throw new Error(`fork ended ${fork.outcome.status}`);
     await rec.save('fork-delivered', fork.runId);
   });

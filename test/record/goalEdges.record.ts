@@ -19,14 +19,26 @@ describe('record the goal-edge fixtures', () => {
   it('budget over watchdog', async () => {
     const usage = { inputTokens: 200, outputTokens: 50 };
     rec.responder = (req) => (req.role === 'director' ? withUsage(directive('Stop listing.'), usage) : withUsage(tools(shell('ls')), usage));
-    const { runId } = await rec.h.run({ objective: 'Budget over watchdog', verifiers: [], tokenBudget: 1000, budgetGraceModelCalls: 40, runId: uniqueId('rec') });
+    const { runId } = await rec.h.run({
+      objective: 'Budget over watchdog',
+      verifiers: [],
+      tokenBudget: 1000,
+      budgetGraceModelCalls: 40,
+      runId: uniqueId('rec'),
+    });
     await rec.save('budget-watchdog-exhausted', runId);
   });
 
   it('an invalid Director reply to a watchdog escalation holds the run', async () => {
     const runId = uniqueId('rec');
     rec.responder = scriptByRole({
-      solver: [tools(shell('exit 3')), tools(shell('exit 3')), tools(shell('exit 3')), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')],
+      solver: [
+        tools(shell('exit 3')),
+        tools(shell('exit 3')),
+        tools(shell('exit 3')),
+        tools(addFile('deliverable/a.txt', ['a'])),
+        deliver('deliverable/a.txt'),
+      ],
       director: [say('I am not sure.'), say('Still not sure.')],
     });
     await rec.h.infty.startRun({ runId, objective: 'Director failure holds', verifiers: [], sandbox: 'none' });

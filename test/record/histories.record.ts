@@ -68,7 +68,13 @@ describe('record replay fixtures', () => {
       if (turn === 5) return { kind: 'fault', fault: { kind: 'http', status: 400, code: 'context_length_exceeded' } };
       return turn >= 40 ? deliver('deliverable') : tools(shell(`echo ${turn}`));
     };
-    const { runId } = await rec.h.run({ objective: 'Long scenario', verifiers: [], runId: uniqueId('rec'), autoCompactLimit: 3_000, continueAsNewAfterEvents: 150 });
+    const { runId } = await rec.h.run({
+      objective: 'Long scenario',
+      verifiers: [],
+      runId: uniqueId('rec'),
+      autoCompactLimit: 3_000,
+      continueAsNewAfterEvents: 150,
+    });
     await rec.save('compaction-continue-as-new', runId);
   });
 

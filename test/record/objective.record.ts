@@ -27,10 +27,20 @@ describe('record the objective-update fixture', () => {
       return deliver('deliverable/a.txt');
     };
     const runId = uniqueId('rec');
-    await rec.h.infty.startRun({ runId, objective: 'Objective scenario', verifiers: ['verifier-alpha'], sandbox: 'none', reasoningEffort: 'low', solverReasoningEffort: 'high' });
+    await rec.h.infty.startRun({
+      runId,
+      objective: 'Objective scenario',
+      verifiers: ['verifier-alpha'],
+      sandbox: 'none',
+      reasoningEffort: 'low',
+      solverReasoningEffort: 'high',
+    });
     while (!gate.open) await new Promise((r) => setTimeout(r, 50));
     await rec.h.infty.setGoal(runId, { objective: 'Changed <objective>' }).catch(() => undefined);
-    await rec.h.client.workflow.getHandle(runId).executeUpdate('setGoal', { args: [{ objective: '' }] }).catch(() => undefined); // refused
+    await rec.h.client.workflow
+      .getHandle(runId)
+      .executeUpdate('setGoal', { args: [{ objective: '' }] })
+      .catch(() => undefined); // refused
     gate.open();
     await rec.h.infty.result(runId);
     await rec.save('objective-updated', runId);

@@ -24,7 +24,10 @@ describe('record the project-run fixtures', () => {
   it('a project run delivering its project, and one delivering the diff', async () => {
     const repo = join(work, 'repo');
     makeRepo(repo, { 'a.txt': 'one\n', 'AGENTS.md': 'Keep lines short.\n' });
-    for (const [name, deliverMode] of [['project-delivered', 'path'], ['project-diff-delivered', 'diff']] as const) {
+    for (const [name, deliverMode] of [
+      ['project-delivered', 'path'],
+      ['project-diff-delivered', 'diff'],
+    ] as const) {
       rec.responder = scriptByRole({
         solver: [tools(shell('echo two >> a.txt')), askDirection('Is one more line enough?'), tools(shell('git status --short')), deliver('.')],
         director: [directive('Yes, deliver.')],

@@ -42,7 +42,18 @@ export function useRecorder(): Recorder {
       executions.reverse(); // oldest first
       for (const [i, execution] of executions.entries()) {
         // The temporal CLI's JSON is the standard proto JSON that historyFromJSON reads.
-        const json = execFileSync(temporal, ['workflow', 'show', '--workflow-id', runId, '--run-id', execution, '--address', rec.h.address, '--output', 'json']);
+        const json = execFileSync(temporal, [
+          'workflow',
+          'show',
+          '--workflow-id',
+          runId,
+          '--run-id',
+          execution,
+          '--address',
+          rec.h.address,
+          '--output',
+          'json',
+        ]);
         const suffix = executions.length > 1 ? `-${i + 1}` : '';
         writeFileSync(join(OUT, `${name}${suffix}.json`), json);
       }

@@ -41,7 +41,12 @@ describe('record the convergence-watchdog fixtures', () => {
         deliver('deliverable'),
       ],
       director: [directive('Add the README.')],
-      'verifier-alpha': [verdict('fail', ['Missing README (1)']), verdict('fail', ['missing readme (2)']), verdict('fail', ['Missing README (3).']), verdict('pass')],
+      'verifier-alpha': [
+        verdict('fail', ['Missing README (1)']),
+        verdict('fail', ['missing readme (2)']),
+        verdict('fail', ['Missing README (3).']),
+        verdict('pass'),
+      ],
     });
     const { runId } = await rec.h.run({ objective: 'Watchdog verification scenario', verifiers: ['verifier-alpha'], runId: uniqueId('rec') });
     await rec.save('watchdog-verification', runId);

@@ -44,8 +44,21 @@ function newKey(dir: string, name: string): string {
 function newCa(dir: string, name: string, subject: string): { cert: string; key: string } {
   const key = newKey(dir, `${name}.key`);
   openssl(dir, [
-    'req', '-x509', '-new', '-key', key, '-subj', subject, '-days', '2', '-out', `${name}.crt`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    key,
+    '-subj',
+    subject,
+    '-days',
+    '2',
+    '-out',
+    `${name}.crt`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   return { cert: join(dir, `${name}.crt`), key };
 }
@@ -55,8 +68,21 @@ function newLeaf(dir: string, name: string, subject: string, ca: { cert: string;
   openssl(dir, ['req', '-new', '-key', key, '-subj', subject, '-out', `${name}.csr`]);
   writeFileSync(join(dir, `${name}.ext`), `${extensions.join('\n')}\n`);
   openssl(dir, [
-    'x509', '-req', '-in', `${name}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial',
-    '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`,
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.crt`,
   ]);
   return { cert: join(dir, `${name}.crt`), key };
 }

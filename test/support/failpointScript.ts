@@ -26,7 +26,8 @@ export const FP_READ = 'fp_read';
 /** The line the shell call appends to artifacts/log.txt (its visible side effect). */
 export const FP_SIDE_EFFECT = 'side-effect-of-fp_shell';
 
-const SUMMARY = 'Handoff summary: hello.txt was written with apply_patch and read back; the shell step logged once. Remaining: ask about the wording, then deliver.';
+const SUMMARY =
+  'Handoff summary: hello.txt was written with apply_patch and read back; the shell step logged once. Remaining: ask about the wording, then deliver.';
 const DIRECTIVE = { directive: 'Keep the greeting as it is and deliver the deliverable directory.', rationale: 'it already says hello' };
 
 const USAGE: Usage = { inputTokens: 1_000, cachedInputTokens: 0, outputTokens: 20, reasoningTokens: 0 };
@@ -67,18 +68,27 @@ export function failpointRunStep(req: RecordedRequest): FailpointStep {
       if (last.callId === FP_SHELL) {
         return {
           label: 'solver#patch',
-          reply: tools([{ callId: FP_PATCH, name: 'apply_patch', arguments: { input: ['*** Begin Patch', '*** Add File: deliverable/hello.txt', '+hello, world', '*** End Patch'].join('\n') } }]),
+          reply: tools([
+            {
+              callId: FP_PATCH,
+              name: 'apply_patch',
+              arguments: { input: ['*** Begin Patch', '*** Add File: deliverable/hello.txt', '+hello, world', '*** End Patch'].join('\n') },
+            },
+          ]),
         };
       }
       if (last.callId === FP_PATCH) {
         return { label: 'solver#read', reply: tools([{ callId: FP_READ, name: 'read_file', arguments: { path: 'deliverable/hello.txt' } }], BIG_USAGE) };
       }
-      if (last.callId === FP_READ) return { label: 'solver#ask', reply: signal({ type: 'direction_request', prompt: 'Is "hello, world" the right greeting?' }) };
+      if (last.callId === FP_READ)
+        return { label: 'solver#ask', reply: signal({ type: 'direction_request', prompt: 'Is "hello, world" the right greeting?' }) };
     }
     if (last?.kind === 'user' && last.text === FP_OBJECTIVE) {
       return {
         label: 'solver#shell',
-        reply: tools([{ callId: FP_SHELL, name: 'shell', arguments: { command: ['bash', '-c', `echo ${FP_SIDE_EFFECT} >> artifacts/log.txt && echo logged`] } }]),
+        reply: tools([
+          { callId: FP_SHELL, name: 'shell', arguments: { command: ['bash', '-c', `echo ${FP_SIDE_EFFECT} >> artifacts/log.txt && echo logged`] } },
+        ]),
       };
     }
     if (last?.kind === 'user' && last.text.includes('"directive"')) {

@@ -101,7 +101,10 @@ export async function startGrpcGate(upstreamAddress: string): Promise<GrpcGate> 
 
   server.on('stream', async (stream, headers) => {
     stream.on('error', () => undefined);
-    const method = String(headers[':path'] ?? '').split('/').pop() ?? '';
+    const method =
+      String(headers[':path'] ?? '')
+        .split('/')
+        .pop() ?? '';
     gate.calls.push(method);
     const held = holds.get(method);
     if (held) {

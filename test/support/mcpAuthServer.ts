@@ -18,7 +18,12 @@ export interface AuthMcpServer {
 }
 
 const TOOLS = [
-  { name: 'whoami', description: 'The non-secret headers it got.', inputSchema: { type: 'object' as const, properties: {}, additionalProperties: false }, annotations: { readOnlyHint: true } },
+  {
+    name: 'whoami',
+    description: 'The non-secret headers it got.',
+    inputSchema: { type: 'object' as const, properties: {}, additionalProperties: false },
+    annotations: { readOnlyHint: true },
+  },
   { name: 'echo-auth', description: 'The Authorization header it got.', inputSchema: { type: 'object' as const, properties: {}, additionalProperties: false } },
 ];
 

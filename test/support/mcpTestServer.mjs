@@ -31,7 +31,12 @@ if (mode === 'fail-start' || (mode === 'once' && startedBefore)) {
 const object = (properties = {}, required = Object.keys(properties)) => ({ type: 'object', properties, required, additionalProperties: false });
 const TOOLS = [
   { name: 'peek', description: 'Reads a value.', inputSchema: object({ key: { type: 'string' } }), annotations: { readOnlyHint: true } },
-  { name: 'bump', description: 'Sets a value (idempotent).', inputSchema: object({ key: { type: 'string' } }), annotations: { idempotentHint: true, readOnlyHint: false } },
+  {
+    name: 'bump',
+    description: 'Sets a value (idempotent).',
+    inputSchema: object({ key: { type: 'string' } }),
+    annotations: { idempotentHint: true, readOnlyHint: false },
+  },
   { name: 'count', description: 'Counts a call (a side effect).', inputSchema: object({ note: { type: 'string' } }) },
   { name: 'hang', description: 'Never answers.', inputSchema: { type: 'object', properties: { note: { type: 'string' } } } },
   { name: 'crash', description: 'Exits mid-call.', inputSchema: object() },

@@ -27,10 +27,7 @@ const NO_ROLE = '(none)';
  * naming the role, so a test fails visibly. A reply may also be a function
  * (req) => ScriptedReply.
  */
-export function scriptByRole(
-  script: Record<string, Array<ScriptEntry>>,
-  opts?: { fallback?: Responder },
-): RoleScriptResponder {
+export function scriptByRole(script: Record<string, Array<ScriptEntry>>, opts?: { fallback?: Responder }): RoleScriptResponder {
   const queues = new Map<string, ScriptEntry[]>();
   for (const [key, entries] of Object.entries(script)) queues.set(key, [...entries]);
   const patterns = [...queues.keys()]

@@ -36,7 +36,10 @@ function interfaces(file: string): (Declared & { type?: string })[] {
 export function responseStreamEvents(): Map<string, Declared> {
   const file = 'resources/responses/responses.d.ts';
   const text = readFileSync(join(root, file), 'utf8');
-  const union = text.match(/^export type ResponseStreamEvent = ([^;]+);/m)![1]!.split('|').map((s) => s.trim());
+  const union = text
+    .match(/^export type ResponseStreamEvent = ([^;]+);/m)![1]!
+    .split('|')
+    .map((s) => s.trim());
   const byType = new Map<string, Declared>();
   for (const i of interfaces(file)) if (i.type && union.includes(i.name)) byType.set(i.type, i);
   return byType;

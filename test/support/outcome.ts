@@ -18,7 +18,10 @@ export async function outcomeWithin(infty: InftyClient, runId: string, ms: numbe
       (d.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message })),
     )}\n`;
     const p = await infty.progress(runId);
-    where += `phase ${p.phase}, goal ${p.goal.status} (${p.goal.statusReason ?? ''}); last events:\n${p.events.slice(-12).map((e) => `  ${e.kind} ${e.role ?? ''} ${e.message}`).join('\n')}\n`;
+    where += `phase ${p.phase}, goal ${p.goal.status} (${p.goal.statusReason ?? ''}); last events:\n${p.events
+      .slice(-12)
+      .map((e) => `  ${e.kind} ${e.role ?? ''} ${e.message}`)
+      .join('\n')}\n`;
   } catch (err) {
     where += `(could not inspect: ${(err as Error).message})\n`;
   }

@@ -1,7 +1,10 @@
 /** Builders for scripted model replies. */
 import type { ScriptedReply, Usage } from './fakeModel';
 
-export const say = (text: string, usage?: Partial<{ inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number }>): ScriptedReply => ({
+export const say = (
+  text: string,
+  usage?: Partial<{ inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number }>,
+): ScriptedReply => ({
   kind: 'message',
   text,
   ...(usage ? { usage } : {}),
@@ -15,8 +18,7 @@ export const withUsage = (reply: ScriptedReply, usage: Partial<Usage>): Scripted
   reply.kind === 'fault' || reply.kind === 'error' ? reply : { ...reply, usage };
 export const askDirection = (prompt: string) => signal({ type: 'direction_request', prompt });
 export const directive = (d: string, rationale: string | null = null) => say(JSON.stringify({ directive: d, rationale }));
-export const verdict = (v: 'pass' | 'fail', reasons: string[] = [], suggestions: string[] = []) =>
-  say(JSON.stringify({ verdict: v, reasons, suggestions }));
+export const verdict = (v: 'pass' | 'fail', reasons: string[] = [], suggestions: string[] = []) => say(JSON.stringify({ verdict: v, reasons, suggestions }));
 
 export const tools = (...calls: { name: string; arguments: Record<string, unknown> | string; callId?: string }[]): ScriptedReply => ({
   kind: 'tool_calls',

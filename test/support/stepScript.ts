@@ -48,7 +48,16 @@ const SECOND = 'second delivery: README added';
 /** Solver replies by step (= model replies already in its conversation). */
 const SOLVER: ScriptedReply[] = [
   /* 0 */ tools(
-    { callId: 's0_0', name: 'update_plan', arguments: { plan: [{ step: 'write hello.sh', status: 'in_progress' }, { step: 'deliver', status: 'pending' }] } },
+    {
+      callId: 's0_0',
+      name: 'update_plan',
+      arguments: {
+        plan: [
+          { step: 'write hello.sh', status: 'in_progress' },
+          { step: 'deliver', status: 'pending' },
+        ],
+      },
+    },
     shell('s0_1', appendStep('step-1')),
   ),
   /* 1 */ tools(patch('s1_0', ['*** Add File: deliverable/hello.sh', '+#!/bin/sh', '+echo hello'])),
@@ -87,14 +96,20 @@ export function crashRunStep(req: RecordedRequest): ScriptStep {
   if (role === 'solver') {
     const step = modelReplies(turns);
     const reply = SOLVER[step];
-    if (!reply) return { label: `solver#${step}`, reply: { kind: 'fault', fault: { kind: 'http', status: 500, message: `solver step ${step} is not scripted` } } };
+    if (!reply)
+      return { label: `solver#${step}`, reply: { kind: 'fault', fault: { kind: 'http', status: 500, message: `solver step ${step} is not scripted` } } };
     return { label: `solver#${step}`, reply };
   }
   if (role === 'director') {
     const step = modelReplies(turns);
     return {
       label: `director#${step}`,
-      reply: say(JSON.stringify({ directive: 'Yes: take an optional NAME argument (default "world") and record sample output in deliverable/out.txt.', rationale: 'a greeting should be reusable' })),
+      reply: say(
+        JSON.stringify({
+          directive: 'Yes: take an optional NAME argument (default "world") and record sample output in deliverable/out.txt.',
+          rationale: 'a greeting should be reusable',
+        }),
+      ),
     };
   }
   if (role.startsWith('verifier')) {
@@ -103,7 +118,14 @@ export function crashRunStep(req: RecordedRequest): ScriptStep {
     const label = `${role}@${r}#${step}`;
     const id = `${role.replace('verifier-', 'v')}${r}_${step}`;
     if (role === 'verifier-alpha') {
-      if (step === 0) return { label, reply: r === 1 ? tools(readFile(`${id}_0`, 'deliverable/hello.sh'), listDir(`${id}_1`, 'deliverable')) : tools(readFile(`${id}_0`, 'deliverable/README.md')) };
+      if (step === 0)
+        return {
+          label,
+          reply:
+            r === 1
+              ? tools(readFile(`${id}_0`, 'deliverable/hello.sh'), listDir(`${id}_1`, 'deliverable'))
+              : tools(readFile(`${id}_0`, 'deliverable/README.md')),
+        };
       return { label, reply: verdict('pass', [r === 1 ? 'hello.sh greets as asked' : 'README documents usage']) };
     }
     // verifier-beta: fails the first delivery (no README), checks the README on the second.

@@ -100,9 +100,7 @@ describe('applyPatch', () => {
   afterEach(() => rmSync(runDir, { recursive: true, force: true }));
 
   it('adds a file, creating parent directories', async () => {
-    expect(await apply('*** Add File: src/deep/new.txt', '+hello', '+world')).toBe(
-      'Success. Updated the following files:\nA src/deep/new.txt',
-    );
+    expect(await apply('*** Add File: src/deep/new.txt', '+hello', '+world')).toBe('Success. Updated the following files:\nA src/deep/new.txt');
     expect(read('src/deep/new.txt')).toBe('hello\nworld\n');
   });
 
@@ -153,16 +151,9 @@ describe('applyPatch', () => {
   });
 
   it('uses the @@ header to locate the hunk', async () => {
-    write(
-      'm.py',
-      ['class A:', '    def run(self):', '        return 1', '', 'class B:', '    def run(self):', '        return 1', ''].join('\n'),
-    );
-    expect(await apply('*** Update File: m.py', '@@ class B:', '     def run(self):', '-        return 1', '+        return 2')).toMatch(
-      /^Success/,
-    );
-    expect(read('m.py')).toBe(
-      ['class A:', '    def run(self):', '        return 1', '', 'class B:', '    def run(self):', '        return 2', ''].join('\n'),
-    );
+    write('m.py', ['class A:', '    def run(self):', '        return 1', '', 'class B:', '    def run(self):', '        return 1', ''].join('\n'));
+    expect(await apply('*** Update File: m.py', '@@ class B:', '     def run(self):', '-        return 1', '+        return 2')).toMatch(/^Success/);
+    expect(read('m.py')).toBe(['class A:', '    def run(self):', '        return 1', '', 'class B:', '    def run(self):', '        return 2', ''].join('\n'));
     // A header naming a line that does not exist fails clearly.
     const res = await apply('*** Update File: m.py', '@@ class C:', '-        return 2', '+        return 3');
     expect(res).toMatch(/hunk 1 of 1 .*'m.py'.*could not find the context line/s);
@@ -256,9 +247,7 @@ describe('applyPatch', () => {
   });
 
   it('handles several operations on one file in order', async () => {
-    expect(await apply('*** Add File: s.txt', '+a', '*** Update File: s.txt', '-a', '+b')).toBe(
-      'Success. Updated the following files:\nA s.txt\nM s.txt',
-    );
+    expect(await apply('*** Add File: s.txt', '+a', '*** Update File: s.txt', '-a', '+b')).toBe('Success. Updated the following files:\nA s.txt\nM s.txt');
     expect(read('s.txt')).toBe('b\n');
   });
 

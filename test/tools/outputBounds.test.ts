@@ -125,7 +125,9 @@ describe('every tool output is bounded, with a marker when cut', () => {
   });
 
   it('a shell command printing 50 MB, with bounded memory', async () => {
-    const { value, growth } = await peakRssGrowth(() => run('shell', { command: ['sh', '-c', 'head -c 50000000 /dev/zero | tr "\\0" "a"; echo; echo END'], timeout_ms: 60_000 }));
+    const { value, growth } = await peakRssGrowth(() =>
+      run('shell', { command: ['sh', '-c', 'head -c 50000000 /dev/zero | tr "\\0" "a"; echo; echo END'], timeout_ms: 60_000 }),
+    );
     const res = shellResult(value);
     expect(res.metadata.exit_code).toBe(0);
     expect(res.output).toMatch(/\[… 49\d{6} bytes truncated …\]/);

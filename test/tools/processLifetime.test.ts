@@ -24,7 +24,12 @@ describe.each<SandboxMode>(['none', 'bwrap'])('a command of a SIGKILLed worker (
     // A unique duration marks every process of this command in /proc/*/cmdline.
     const marker = `1000.${process.pid}${Date.now() % 100_000}`;
     const script = `sleep ${marker} & echo $! >> pids; (sleep ${marker} & echo $! >> pids; wait) & echo $$ >> pids; wait`;
-    const worker = startToolWorker('shell', { command: ['sh', '-c', script] }, { runDir, sandbox, allowNetwork: false }, { PATH: process.env.PATH, HOME: process.env.HOME });
+    const worker = startToolWorker(
+      'shell',
+      { command: ['sh', '-c', script] },
+      { runDir, sandbox, allowNetwork: false },
+      { PATH: process.env.PATH, HOME: process.env.HOME },
+    );
     worker.result.catch(() => {});
     const sleeps = (): number => processesWith(marker).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\0')).length;
     try {
@@ -94,7 +99,9 @@ describe('the process guard (--sandbox none)', () => {
     return new Promise<void>((resolve) =>
       setImmediate(() => {
         process.off('warning', onWarning);
-        expect(warnings.map((w) => w.message)).toEqual(['unsandboxed commands and stdio MCP servers may outlive a killed worker: setpriv (util-linux) was not found on PATH']);
+        expect(warnings.map((w) => w.message)).toEqual([
+          'unsandboxed commands and stdio MCP servers may outlive a killed worker: setpriv (util-linux) was not found on PATH',
+        ]);
         resolve();
       }),
     );

@@ -116,9 +116,7 @@ describe('runShell under bwrap', () => {
   });
 
   it('kills sandboxed processes on timeout', async () => {
-    const res = JSON.parse(
-      await runShell({ command: ['bash', '-c', 'sleep 37.125 & echo started; wait'], timeout_ms: 800 }, ctx),
-    ) as ShellResult;
+    const res = JSON.parse(await runShell({ command: ['bash', '-c', 'sleep 37.125 & echo started; wait'], timeout_ms: 800 }, ctx)) as ShellResult;
     expect(res.metadata.exit_code).toBe(124);
     expect(res.output).toBe('command timed out after 800 ms\nstarted\n');
     // No sandboxed `sleep 37.125` survives (the PID namespace dies with bwrap).

@@ -91,7 +91,10 @@ describe('what a sandboxed command can reach', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${p#/proc/} is shell parameter expansion in the command
     const res = await run('for p in /proc/[0-9]*; do echo "${p#/proc/} $(tr "\\0" " " < $p/cmdline)"; done');
     expect(res.metadata.exit_code).toBe(0);
-    const pids = res.output.trim().split('\n').map((l) => Number(l.split(' ')[0]));
+    const pids = res.output
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split(' ')[0]));
     expect(pids).not.toContain(process.pid);
     expect(Math.max(...pids)).toBeLessThan(20);
     expect(res.output).not.toMatch(/node|vitest/);

@@ -27,7 +27,11 @@ describe('approvalNeeded', () => {
   });
 
   it('on-request: only an escalation waits, shown as the script a person reads, with its justification', () => {
-    expect(approvalNeeded(shell(ESCALATED), 'on-request', MCP)).toEqual({ kind: 'escalation', command: 'npm install left-pad', justification: 'needs the registry' });
+    expect(approvalNeeded(shell(ESCALATED), 'on-request', MCP)).toEqual({
+      kind: 'escalation',
+      command: 'npm install left-pad',
+      justification: 'needs the registry',
+    });
     expect(approvalNeeded(shell({ command: ['rm', '-rf', 'x'] }), 'on-request', MCP)).toBeNull();
     expect(approvalNeeded(shell({ command: ['rm'], sandbox_permissions: 'use_default' }), 'on-request', MCP)).toBeNull();
     expect(approvalNeeded({ name: 'mcp__fs__write', arguments: '{}' }, 'on-request', MCP)).toBeNull();
@@ -38,7 +42,11 @@ describe('approvalNeeded', () => {
     expect(approvalNeeded(shell({ command: ['touch', 'x'] }), 'untrusted', MCP)).toMatchObject({ kind: 'untrusted', command: 'touch x' });
     expect(approvalNeeded(shell(ESCALATED), 'untrusted', MCP)).toMatchObject({ kind: 'escalation' });
     expect(approvalNeeded({ name: 'mcp__fs__read', arguments: '{}' }, 'untrusted', MCP)).toBeNull();
-    expect(approvalNeeded({ name: 'mcp__fs__write', arguments: '{"p":1}' }, 'untrusted', MCP)).toEqual({ kind: 'untrusted', command: '{"p":1}', justification: null });
+    expect(approvalNeeded({ name: 'mcp__fs__write', arguments: '{"p":1}' }, 'untrusted', MCP)).toEqual({
+      kind: 'untrusted',
+      command: '{"p":1}',
+      justification: null,
+    });
     expect(approvalNeeded({ name: 'mcp__gone__x', arguments: '{}' }, 'untrusted', MCP)).toMatchObject({ kind: 'untrusted' });
     for (const name of ['read_file', 'list_dir', 'apply_patch', 'update_plan']) expect(approvalNeeded({ name, arguments: '{}' }, 'untrusted', MCP)).toBeNull();
   });
@@ -59,11 +67,24 @@ describe('approvalNeeded', () => {
 
 describe('a follower and a waiting call', () => {
   const call: PendingApproval = {
-    runId: 'r1', callId: 'call_1', role: 'solver', tool: 'shell', kind: 'escalation', command: 'npm install left-pad',
-    justification: 'needs the registry', requestedAt: '2026-01-01T00:00:00.000Z', expiresAt: null,
+    runId: 'r1',
+    callId: 'call_1',
+    role: 'solver',
+    tool: 'shell',
+    kind: 'escalation',
+    command: 'npm install left-pad',
+    justification: 'needs the registry',
+    requestedAt: '2026-01-01T00:00:00.000Z',
+    expiresAt: null,
   };
   const waiting = (g = newGoal('x', null, 0)): Progress =>
-    ({ runId: 'r1', status: 'running', phase: 'awaiting_approval', goal: goalView(g, 1), approvals: { policy: 'on-request', pending: [call], decided: [] } }) as unknown as Progress;
+    ({
+      runId: 'r1',
+      status: 'running',
+      phase: 'awaiting_approval',
+      goal: goalView(g, 1),
+      approvals: { policy: 'on-request', pending: [call], decided: [] },
+    }) as unknown as Progress;
 
   it('is a hold of kind approval, whose notice names the command, the reason and both commands', () => {
     const hold = waitOf(waiting())!;
@@ -104,8 +125,13 @@ describe('a fork keeps the approval policy', () => {
   const source = (approvals: Progress['approvals']) =>
     ({ runId: 'src', objective: 'o', roles: { solver: { model: 'm' } }, sandbox: 'bwrap', owner: null, approvals }) as unknown as Progress;
   it('takes over the policy and its timeout; a source that never asks gives a fork that never asks', () => {
-    expect(forkInput(source({ policy: 'untrusted', timeoutSecs: 600, pending: [], decided: [] }), 1, { runId: 'f1', atTurn: '1' })).toMatchObject({ approval: 'untrusted', approvalTimeoutSecs: 600 });
-    expect(forkInput(source({ policy: 'on-request', timeoutSecs: null, pending: [], decided: [] }), 1, { runId: 'f2', atTurn: '1' })).not.toHaveProperty('approvalTimeoutSecs');
+    expect(forkInput(source({ policy: 'untrusted', timeoutSecs: 600, pending: [], decided: [] }), 1, { runId: 'f1', atTurn: '1' })).toMatchObject({
+      approval: 'untrusted',
+      approvalTimeoutSecs: 600,
+    });
+    expect(forkInput(source({ policy: 'on-request', timeoutSecs: null, pending: [], decided: [] }), 1, { runId: 'f2', atTurn: '1' })).not.toHaveProperty(
+      'approvalTimeoutSecs',
+    );
     expect(forkInput(source({ policy: 'never', timeoutSecs: null, pending: [], decided: [] }), 1, { runId: 'f3', atTurn: '1' })).not.toHaveProperty('approval');
     expect(forkInput(source(undefined), 1, { runId: 'f4', atTurn: '1' })).not.toHaveProperty('approval');
   });

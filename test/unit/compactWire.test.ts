@@ -10,14 +10,23 @@ let client: OpenAI;
 
 beforeAll(async () => {
   s = await startFakeModelServer({
-    responder: (req) => (req.body.input?.length === 0 ? { kind: 'error', status: 503, message: 'down' } : { kind: 'message', text: 'the summary', usage: { inputTokens: 100, outputTokens: 7 } }),
+    responder: (req) =>
+      req.body.input?.length === 0
+        ? { kind: 'error', status: 503, message: 'down' }
+        : { kind: 'message', text: 'the summary', usage: { inputTokens: 100, outputTokens: 7 } },
   });
-  without = await startFakeModelServer({ responder: () => ({ kind: 'message', text: 'x' }), responsesCompact: false } as Parameters<typeof startFakeModelServer>[0]);
+  without = await startFakeModelServer({ responder: () => ({ kind: 'message', text: 'x' }), responsesCompact: false } as Parameters<
+    typeof startFakeModelServer
+  >[0]);
   client = new OpenAI({ baseURL: s.baseUrl, apiKey: 'k', maxRetries: 0 });
 });
 afterAll(async () => Promise.all([s.close(), without.close()]));
 
-const status = (p: Promise<unknown>) => p.then(() => 200, (e: unknown) => (e instanceof OpenAI.APIError ? e.status : -1));
+const status = (p: Promise<unknown>) =>
+  p.then(
+    () => 200,
+    (e: unknown) => (e instanceof OpenAI.APIError ? e.status : -1),
+  );
 
 describe('/responses/compact on the scripted server', () => {
   it('answers the user messages followed by one opaque compaction item, with usage', async () => {

@@ -48,7 +48,11 @@ const event = (seq: number, kind: RunEvent['kind'], message: string, role?: stri
 
 describe('currentDetails', () => {
   it('shows the phase, the active role, the goal with tokens used of the budget, and active time', () => {
-    const goal = accountUsage(newGoal('Write a haiku', 10_000, T0), { inputTokens: 1_200, cachedInputTokens: 0, outputTokens: 34, reasoningTokens: 0 }, T0 + 5_000);
+    const goal = accountUsage(
+      newGoal('Write a haiku', 10_000, T0),
+      { inputTokens: 1_200, cachedInputTokens: 0, outputTokens: 34, reasoningTokens: 0 },
+      T0 + 5_000,
+    );
     const md = currentDetails(state({ goal }), T0 + 65_000);
     expect(md).toContain('**Phase:** solving · **active role:** solver');
     expect(md).toContain('**Goal:** active · **tokens used:** 1,234 of 10,000 (12%) · **cost:** price unknown (1 call(s)) · **active time:** 1m 05s');
@@ -62,7 +66,10 @@ describe('currentDetails', () => {
   });
 
   it('shows why the goal is held, the verification rounds, the plan and the outcome', () => {
-    const held = currentDetails(state({ goal: pause(newGoal('x', null, T0), 'paused by the user', T0), phase: 'paused', verificationRounds: 2, continueAsNewCount: 1 }), T0);
+    const held = currentDetails(
+      state({ goal: pause(newGoal('x', null, T0), 'paused by the user', T0), phase: 'paused', verificationRounds: 2, continueAsNewCount: 1 }),
+      T0,
+    );
     expect(held).toContain('**Goal:** paused · **tokens used:** 0 (no budget)');
     expect(held).toContain('**Why:** paused by the user');
     expect(held).toContain('**Verification rounds:** 2 · **continued as new:** 1×');
@@ -99,7 +106,10 @@ describe('currentDetails', () => {
     events.push(event(20.5, 'tool_call', `apply_patch {"input":"*** Begin Patch\\n*** Add File: a_b.md\\n+${'x'.repeat(300)}`, 'solver'));
     events.push(event(21, 'verdict', `fail: *bold* <script>alert(1)</script>\nsecond line ${'x'.repeat(500)}`, 'verifier-beta'));
     const md = currentDetails(state({ events }), T0);
-    const list = md.slice(md.indexOf('**Recent events**')).split('\n').filter((l) => l.startsWith('- '));
+    const list = md
+      .slice(md.indexOf('**Recent events**'))
+      .split('\n')
+      .filter((l) => l.startsWith('- '));
     expect(list).toHaveLength(DETAIL_EVENTS);
     expect(list[0]).toBe('- 03:04:22 solver · shell: echo 16'); // a tool call as its activity summary says it
     expect(list[4]).toBe('- 03:04:25 solver · apply\\_patch: a\\_b.md'); // even from an abbreviated message

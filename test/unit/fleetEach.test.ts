@@ -23,7 +23,7 @@ describe('forEachRun', () => {
     ]);
   });
 
-  it('passes an action\'s note on with its success (a run that had already ended)', async () => {
+  it("passes an action's note on with its success (a run that had already ended)", async () => {
     const results = await forEachRun(['a', 'b'], async (id) => (id === 'b' ? { note: 'had already ended (completed); counted as done' } : { tokenBudget: 5 }));
     expect(results).toMatchObject({ method: 'each', total: 2, succeeded: 2, failed: 0 });
     expect(results.runs).toEqual([

@@ -28,7 +28,12 @@ const usage = (inputTokens: number, cachedInputTokens = 0, outputTokens = 0, rea
 /** A goal with `used` tokens already accounted and the given status. */
 function goalWith(status: GoalState['status'], tokensUsed: number, tokenBudget: number | null): GoalState {
   // The goal owns the hold: a paused goal is one with a hold reason.
-  return { ...newGoal('ship it', tokenBudget, T0), status, tokensUsed, ...(status === 'paused' ? { holdReason: 'paused by the user', statusReason: 'paused by the user' } : {}) };
+  return {
+    ...newGoal('ship it', tokenBudget, T0),
+    status,
+    tokensUsed,
+    ...(status === 'paused' ? { holdReason: 'paused by the user', statusReason: 'paused by the user' } : {}),
+  };
 }
 
 describe('validateObjective', () => {
@@ -68,14 +73,11 @@ describe('validateBudget', () => {
     expect(validateBudget(undefined)).toEqual({ ok: true, value: null });
   });
 
-  it.each([[0], [-1], [1.5], ['10'], [Number.NaN], [Number.POSITIVE_INFINITY], [true], [{}]])(
-    'refuses %j with a reason',
-    (b) => {
-      const r = validateBudget(b);
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.error).toMatch(/positive whole number/);
-    },
-  );
+  it.each([[0], [-1], [1.5], ['10'], [Number.NaN], [Number.POSITIVE_INFINITY], [true], [{}]])('refuses %j with a reason', (b) => {
+    const r = validateBudget(b);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/positive whole number/);
+  });
 
   it('the reason quotes the refused value', () => {
     const r = validateBudget(-1);

@@ -82,8 +82,7 @@ const clientRule: Rule = (target, typeOnly) =>
     ? undefined
     : 'the client may import only protocol/**, errors, and the workflow function as a type';
 
-const hostRule: Rule = (target) =>
-  INTERNALS.some((dir) => under(target, dir)) ? `host helpers may not import ${INTERNALS.join(', ')} internals` : undefined;
+const hostRule: Rule = (target) => (INTERNALS.some((dir) => under(target, dir)) ? `host helpers may not import ${INTERNALS.join(', ')} internals` : undefined);
 
 function violations(files: string[], rule: Rule): string[] {
   const found: string[] = [];

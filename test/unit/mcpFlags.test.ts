@@ -12,24 +12,39 @@ import { RunInputSchema } from '../../src/protocol/runInput';
 
 describe('--mcp', () => {
   it('splits a command line as a shell would, without expanding anything', () => {
-    expect(splitCommandLine(`npx -y '@scope/a server' "with \\"quote\\"" a\\ b $HOME`)).toEqual(['npx', '-y', '@scope/a server', 'with "quote"', 'a b', '$HOME']);
+    expect(splitCommandLine(`npx -y '@scope/a server' "with \\"quote\\"" a\\ b $HOME`)).toEqual([
+      'npx',
+      '-y',
+      '@scope/a server',
+      'with "quote"',
+      'a b',
+      '$HOME',
+    ]);
     expect(splitCommandLine(`  node   s.js ''  `)).toEqual(['node', 's.js', '']);
     expect(() => splitCommandLine(`node 'open`)).toThrow(UsageError);
   });
 
   it('NAME=COMMAND [ARGS…] is stdio, NAME=http(s)://… streamable HTTP; bad names and specs are usage errors', () => {
-    expect(parseMcpFlag('fs=npx -y @modelcontextprotocol/server-filesystem /tmp')).toEqual({ name: 'fs', command: ['npx', '-y', '@modelcontextprotocol/server-filesystem', '/tmp'] });
+    expect(parseMcpFlag('fs=npx -y @modelcontextprotocol/server-filesystem /tmp')).toEqual({
+      name: 'fs',
+      command: ['npx', '-y', '@modelcontextprotocol/server-filesystem', '/tmp'],
+    });
     expect(parseMcpFlag('remote=https://mcp.example.com/mcp')).toEqual({ name: 'remote', url: 'https://mcp.example.com/mcp' });
-    for (const bad of ['noequals', '=cmd', 'a__b=cmd', 'sp ace=cmd', 'x=', 'x=""'] ) expect(() => parseMcpFlag(bad), bad).toThrow(UsageError);
+    for (const bad of ['noequals', '=cmd', 'a__b=cmd', 'sp ace=cmd', 'x=', 'x=""']) expect(() => parseMcpFlag(bad), bad).toThrow(UsageError);
   });
 
-  it('reads $INFTY_HOME/mcp.json; a flag replaces the file\'s server of the same name; --no-mcp-config ignores the file', () => {
+  it("reads $INFTY_HOME/mcp.json; a flag replaces the file's server of the same name; --no-mcp-config ignores the file", () => {
     const home = mkdtempSync(join(tmpdir(), 'infty-mcpcfg-'));
     try {
       expect(readMcpConfig(home)).toEqual([]);
       writeFileSync(
         join(home, 'mcp.json'),
-        JSON.stringify({ servers: { everything: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-everything'], env: ['GITHUB_TOKEN'], timeoutSecs: 30 }, remote: { url: 'http://127.0.0.1:9/mcp' } } }),
+        JSON.stringify({
+          servers: {
+            everything: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-everything'], env: ['GITHUB_TOKEN'], timeoutSecs: 30 },
+            remote: { url: 'http://127.0.0.1:9/mcp' },
+          },
+        }),
       );
       expect(readMcpConfig(home)).toEqual([
         { name: 'everything', command: ['npx', '-y', '@modelcontextprotocol/server-everything'], env: ['GITHUB_TOKEN'], timeoutSecs: 30 },
@@ -50,11 +65,16 @@ describe('--mcp', () => {
     }
   });
 
-  it('mcp.json: an HTTP server\'s bearerTokenEnvVar, httpHeaders and envHttpHeaders (names of variables, not values); not on a stdio server, no header twice', () => {
+  it("mcp.json: an HTTP server's bearerTokenEnvVar, httpHeaders and envHttpHeaders (names of variables, not values); not on a stdio server, no header twice", () => {
     const home = mkdtempSync(join(tmpdir(), 'infty-mcpcfg-'));
     const write = (servers: unknown) => writeFileSync(join(home, 'mcp.json'), JSON.stringify({ servers }));
     try {
-      const remote = { url: 'https://mcp.example.com/mcp', bearerTokenEnvVar: 'DOCS_TOKEN', httpHeaders: { 'X-Client': 'infty' }, envHttpHeaders: { 'X-Api-Key': 'DOCS_KEY' } };
+      const remote = {
+        url: 'https://mcp.example.com/mcp',
+        bearerTokenEnvVar: 'DOCS_TOKEN',
+        httpHeaders: { 'X-Client': 'infty' },
+        envHttpHeaders: { 'X-Api-Key': 'DOCS_KEY' },
+      };
       write({ remote });
       expect(readMcpConfig(home)).toEqual([{ name: 'remote', ...remote }]);
       write({ s: { command: 'node', bearerTokenEnvVar: 'T' } });
@@ -75,8 +95,18 @@ describe('--mcp', () => {
   });
 
   it('the headers are built on the worker from its environment; an unset variable is an error naming it', () => {
-    const server = McpServerSchema.parse({ name: 'r', url: 'http://x', bearerTokenEnvVar: 'R_BEARER', httpHeaders: { 'X-Client': 'infty' }, envHttpHeaders: { 'X-Api-Key': 'R_KEY' } });
-    expect(mcpHttpHeaders(server, { R_BEARER: 'b-value-123', R_KEY: 'k-value-456' })).toEqual({ 'X-Client': 'infty', 'X-Api-Key': 'k-value-456', Authorization: 'Bearer b-value-123' });
+    const server = McpServerSchema.parse({
+      name: 'r',
+      url: 'http://x',
+      bearerTokenEnvVar: 'R_BEARER',
+      httpHeaders: { 'X-Client': 'infty' },
+      envHttpHeaders: { 'X-Api-Key': 'R_KEY' },
+    });
+    expect(mcpHttpHeaders(server, { R_BEARER: 'b-value-123', R_KEY: 'k-value-456' })).toEqual({
+      'X-Client': 'infty',
+      'X-Api-Key': 'k-value-456',
+      Authorization: 'Bearer b-value-123',
+    });
     expect(() => mcpHttpHeaders(server, { R_KEY: 'k' })).toThrow("the worker's environment variable R_BEARER (bearerTokenEnvVar) is not set");
     expect(() => mcpHttpHeaders(server, { R_BEARER: 'b', R_KEY: '' })).toThrow("the worker's environment variable R_KEY (envHttpHeaders X-Api-Key) is not set");
     expect(mcpHeaderSecrets(server, { R_BEARER: 'b-value-123', R_KEY: 'short' })).toEqual([{ name: 'R_BEARER', value: 'b-value-123' }]);
@@ -86,7 +116,16 @@ describe('--mcp', () => {
     const input = RunInputSchema.parse({ runId: 'r1', objective: 'x', mcpServers: [{ name: 'a', command: ['node', 's.js'] }] });
     expect(input.mcpServers).toEqual([{ name: 'a', command: ['node', 's.js'], env: [], timeoutSecs: 60 }]);
     expect(RunInputSchema.safeParse({ runId: 'r1', objective: 'x', mcpServers: [{ name: 'a', command: ['x'], env: ['A=B'] }] }).success).toBe(false);
-    expect(RunInputSchema.safeParse({ runId: 'r1', objective: 'x', mcpServers: [{ name: 'a', command: ['x'] }, { name: 'a', url: 'http://x' }] }).success).toBe(false);
+    expect(
+      RunInputSchema.safeParse({
+        runId: 'r1',
+        objective: 'x',
+        mcpServers: [
+          { name: 'a', command: ['x'] },
+          { name: 'a', url: 'http://x' },
+        ],
+      }).success,
+    ).toBe(false);
     expect(RunInputSchema.parse({ runId: 'r1', objective: 'x' }).mcpServers).toBeUndefined();
   });
 });
@@ -99,11 +138,24 @@ describe('MCP tool names, schemas, roles', () => {
   });
 
   it('schemas: $schema dropped, strict only where strict mode accepts them, oversized ones replaced', () => {
-    const closed = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };
-    expect(boundSchema(closed)).toEqual({ parameters: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false }, strict: true, cut: false });
+    const closed = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+      properties: { a: { type: 'string' } },
+      required: ['a'],
+      additionalProperties: false,
+    };
+    expect(boundSchema(closed)).toEqual({
+      parameters: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false },
+      strict: true,
+      cut: false,
+    });
     expect(boundSchema({ type: 'object', properties: { a: { type: 'string' } } }).strict).toBe(false);
     expect(boundSchema({ type: 'object' }).parameters).toEqual({ type: 'object', properties: {} });
-    const huge = { type: 'object', properties: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`p${i}`, { type: 'string', description: 'some words here' }])) };
+    const huge = {
+      type: 'object',
+      properties: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`p${i}`, { type: 'string', description: 'some words here' }])),
+    };
     expect(JSON.stringify(huge).length).toBeGreaterThan(MAX_MCP_SCHEMA_BYTES);
     expect(boundSchema(huge)).toEqual({ parameters: { type: 'object', properties: {} }, strict: false, cut: true });
   });

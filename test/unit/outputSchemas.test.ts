@@ -85,7 +85,11 @@ describe('strictModeViolations', () => {
     ['$schema', closed({}, { $schema: 'https://json-schema.org/draft/2020-12/schema' }), /unsupported keyword "\$schema"/],
     ['an optional property', { ...closed({ a: { type: 'string' } }), required: [] }, /property "a" is not required/],
     ['an open object', { ...closed({}), additionalProperties: true }, /additionalProperties/],
-    ['a nested open object', closed({ a: { type: 'array', items: { type: 'object', properties: {}, required: [] } } }), /\$\.properties\.a\.items: an object needs/],
+    [
+      'a nested open object',
+      closed({ a: { type: 'array', items: { type: 'object', properties: {}, required: [] } } }),
+      /\$\.properties\.a\.items: an object needs/,
+    ],
     ['a root anyOf', { anyOf: [closed({})] }, /root must be an object/],
     ['an unknown type', closed({ a: { type: 'date' } }), /unsupported type "date"/],
   ])('refuses %s', (_what, schema, problem) => {

@@ -31,7 +31,11 @@ describe('project flags', () => {
   });
 
   it('--from-git splits URL and REF at the last #', () => {
-    expect(runInputFromFlags({ objective: 'x', runId: 'r1', fromGit: 'https://h/r.git#v1.2', deliver: 'diff' }).project).toEqual({ gitUrl: 'https://h/r.git', ref: 'v1.2', deliver: 'diff' });
+    expect(runInputFromFlags({ objective: 'x', runId: 'r1', fromGit: 'https://h/r.git#v1.2', deliver: 'diff' }).project).toEqual({
+      gitUrl: 'https://h/r.git',
+      ref: 'v1.2',
+      deliver: 'diff',
+    });
     expect(splitGitSource('/srv/repo.git')).toEqual({ url: '/srv/repo.git' });
     expect(splitGitSource('/srv/repo.git#')).toEqual({ url: '/srv/repo.git' });
   });

@@ -35,8 +35,20 @@ describe('reasoning effort values', () => {
   });
 
   it('CLI flags map to the input fields; an unknown value is a usage error listing the valid values', () => {
-    const input = runInputFromFlags({ objective: 'x', runId: 'r', reasoningEffort: 'medium', solverReasoningEffort: 'xhigh', directorReasoningEffort: 'none', verifierReasoningEffort: 'minimal' });
-    expect(input).toMatchObject({ reasoningEffort: 'medium', solverReasoningEffort: 'xhigh', directorReasoningEffort: 'none', verifierReasoningEffort: 'minimal' });
+    const input = runInputFromFlags({
+      objective: 'x',
+      runId: 'r',
+      reasoningEffort: 'medium',
+      solverReasoningEffort: 'xhigh',
+      directorReasoningEffort: 'none',
+      verifierReasoningEffort: 'minimal',
+    });
+    expect(input).toMatchObject({
+      reasoningEffort: 'medium',
+      solverReasoningEffort: 'xhigh',
+      directorReasoningEffort: 'none',
+      verifierReasoningEffort: 'minimal',
+    });
     expect(() => runInputFromFlags({ objective: 'x', runId: 'r', solverReasoningEffort: 'HIGH' })).toThrow(
       '--solver-reasoning-effort must be one of none, minimal, low, medium, high, xhigh, max; got "HIGH"',
     );

@@ -10,11 +10,22 @@ const user = (text: string): TranscriptItem => ({ type: 'message', role: 'user',
 const think = (id: string, enc?: string): TranscriptItem => ({ type: 'reasoning', id, ...(enc ? { encryptedContent: enc } : {}), summary: [id] });
 const fc = (callId: string): TranscriptItem => ({ type: 'function_call', callId, name: 'f', arguments: '{}' });
 const out = (callId: string, output = 'ok'): TranscriptItem => ({ type: 'function_call_output', callId, output });
-const kinds = (items: TranscriptItem[]) => items.map((i) => (i.type === 'reasoning' ? `r:${i.id}` : i.type === 'function_call_output' ? `out:${i.callId}:${i.output}` : i.type));
+const kinds = (items: TranscriptItem[]) =>
+  items.map((i) => (i.type === 'reasoning' ? `r:${i.id}` : i.type === 'function_call_output' ? `out:${i.callId}:${i.output}` : i.type));
 
 describe('normalization keeps reasoning with what it preceded', () => {
   it('keeps reasoning before calls and messages, inside a group of calls too', () => {
-    const { items } = normalizeHistory([user('u'), think('a'), fc('1'), think('b'), fc('2'), out('1'), out('2'), think('c'), { type: 'message', role: 'assistant', text: 'x' }]);
+    const { items } = normalizeHistory([
+      user('u'),
+      think('a'),
+      fc('1'),
+      think('b'),
+      fc('2'),
+      out('1'),
+      out('2'),
+      think('c'),
+      { type: 'message', role: 'assistant', text: 'x' },
+    ]);
     expect(kinds(items)).toEqual(['message', 'r:a', 'function_call', 'r:b', 'function_call', 'out:1:ok', 'out:2:ok', 'r:c', 'message']);
   });
 
@@ -30,10 +41,26 @@ describe('normalization keeps reasoning with what it preceded', () => {
 });
 
 describe('reasoning and compaction items per wire API', () => {
-  const req = (items: WireRequest['items']): WireRequest => ({ model: 'm', instructions: 'i', items, tools: [], outputSchema: null, promptCacheKey: 'k', stream: false });
+  const req = (items: WireRequest['items']): WireRequest => ({
+    model: 'm',
+    instructions: 'i',
+    items,
+    tools: [],
+    outputSchema: null,
+    promptCacheKey: 'k',
+    stream: false,
+  });
 
   it('Responses: reasoning goes back with its encrypted content (not without), compaction as is', () => {
-    const items = normalizeHistory([{ type: 'compaction', encryptedContent: 'C' }, user('u'), think('a', 'E'), fc('1'), out('1'), think('b'), { type: 'message', role: 'assistant', text: 'x' }]).items;
+    const items = normalizeHistory([
+      { type: 'compaction', encryptedContent: 'C' },
+      user('u'),
+      think('a', 'E'),
+      fc('1'),
+      out('1'),
+      think('b'),
+      { type: 'message', role: 'assistant', text: 'x' },
+    ]).items;
     expect(toResponsesInput(req(items))).toEqual([
       { type: 'compaction', encrypted_content: 'C' },
       { role: 'user', content: 'u' },
@@ -45,7 +72,13 @@ describe('reasoning and compaction items per wire API', () => {
   });
 
   it('Chat: reasoning rides on the next assistant message; compaction is not sent; developer falls back to user', () => {
-    const items = normalizeHistory([{ type: 'compaction', encryptedContent: 'C' }, { type: 'message', role: 'developer', text: 'd' }, think('a'), fc('1'), out('1')]).items;
+    const items = normalizeHistory([
+      { type: 'compaction', encryptedContent: 'C' },
+      { type: 'message', role: 'developer', text: 'd' },
+      think('a'),
+      fc('1'),
+      out('1'),
+    ]).items;
     expect(toChatMessages(req(items))).toEqual([
       { role: 'system', content: 'i' },
       { role: 'developer', content: 'd' },

@@ -90,7 +90,13 @@ describe('remote compaction (the compact activity)', () => {
     expect(openCompaction((written[3] as { encryptedContent: string }).encryptedContent)).toBe(SUMMARY);
     expect(written[4]).toMatchObject({ type: 'step_end', usage: { inputTokens: 321, outputTokens: 54 }, dropped_items: 0 });
     // Priced like a model step: 321 input tokens at $1.25 and 54 output at $10 per million (gpt-5.1-codex).
-    expect(result).toEqual({ generation: 1, length: 5, usage: { inputTokens: 321, cachedInputTokens: 0, outputTokens: 54, reasoningTokens: 0 }, droppedItems: 0, costUsd: 0.00094125 });
+    expect(result).toEqual({
+      generation: 1,
+      length: 5,
+      usage: { inputTokens: 321, cachedInputTokens: 0, outputTokens: 54, reasoningTokens: 0 },
+      droppedItems: 0,
+      costUsd: 0.00094125,
+    });
 
     // A retried attempt (same input) finds the generation written and makes no request.
     expect(await run(input, deps)).toEqual(result);

@@ -3,12 +3,9 @@ import { defaultRunId, runIdError } from '../../src/protocol/runId';
 import { DEFAULT_VERIFIERS, RunInputSchema } from '../../src/protocol/runInput';
 
 describe('runIdError', () => {
-  it.each([['run-20250101-000000'], ['a'], ['A_b-c.d'], ['x.y.z'], ['123'], ['under_score'], ['a'.repeat(200)]])(
-    'accepts %j',
-    (id) => {
-      expect(runIdError(id)).toBeUndefined();
-    },
-  );
+  it.each([['run-20250101-000000'], ['a'], ['A_b-c.d'], ['x.y.z'], ['123'], ['under_score'], ['a'.repeat(200)]])('accepts %j', (id) => {
+    expect(runIdError(id)).toBeUndefined();
+  });
 
   it('refuses an empty id', () => {
     expect(runIdError('')).toMatch(/empty/);

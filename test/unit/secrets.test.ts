@@ -19,8 +19,22 @@ describe('secretValues', () => {
       EMPTY_SECRET: '',
       UNSET_SECRET: undefined,
     };
-    expect(secretValues(env).map((s) => s.name).sort()).toEqual(
-      ['CLIENT_SECRET', 'DB_PASSWORD', 'GITHUB_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS', 'MYSQL_PASSWD', 'OPENAI_API_KEY', 'SSH_PRIVATE_KEY', 'TEMPORAL_API_KEY', 'stripe_apikey'].sort(),
+    expect(
+      secretValues(env)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(
+      [
+        'CLIENT_SECRET',
+        'DB_PASSWORD',
+        'GITHUB_TOKEN',
+        'GOOGLE_APPLICATION_CREDENTIALS',
+        'MYSQL_PASSWD',
+        'OPENAI_API_KEY',
+        'SSH_PRIVATE_KEY',
+        'TEMPORAL_API_KEY',
+        'stripe_apikey',
+      ].sort(),
     );
   });
 

@@ -78,9 +78,7 @@ describe('parseSolverSignal: not a signal', () => {
 
 describe('parseSolverSignal: malformed signals', () => {
   it('invalid JSON starting with "{" is malformed', () => {
-    expect(malformedError(parseSolverSignal('{"type": "final_delivery", deliverable_path: deliverable}'))).toMatch(
-      /not valid JSON/,
-    );
+    expect(malformedError(parseSolverSignal('{"type": "final_delivery", deliverable_path: deliverable}'))).toMatch(/not valid JSON/);
   });
 
   it('a JSON object followed by prose is malformed (the whole text must be JSON)', () => {
@@ -135,7 +133,10 @@ describe('parseSolverSignal: malformed signals', () => {
   it("the reference's documented shape is a signal, raw, fenced, and in an inline fence", () => {
     const doc = '{"type":"final_delivery","deliverable_path":"deliverable","summary":"s"}';
     for (const text of [doc, `\`\`\`json\n${doc}\n\`\`\``, `\`\`\`json ${doc}\`\`\``, `\`\`\`${doc}\`\`\``]) {
-      expect(parseSolverSignal(text)).toEqual({ kind: 'signal', signal: { type: 'final_delivery', prompt: null, deliverable_path: 'deliverable', summary: 's' } });
+      expect(parseSolverSignal(text)).toEqual({
+        kind: 'signal',
+        signal: { type: 'final_delivery', prompt: null, deliverable_path: 'deliverable', summary: 's' },
+      });
     }
     expect(parseSolverSignal(`Done: \`\`\`json ${doc}\`\`\``).kind).toBe('none'); // text around a fence defeats it
   });
@@ -161,7 +162,12 @@ describe('extractJsonText and SolverSignalSchema', () => {
 
   it('the schema is strict; missing optional keys read as null', () => {
     expect(SolverSignalSchema.safeParse(delivery).success).toBe(true);
-    expect(SolverSignalSchema.parse({ type: 'final_delivery', deliverable_path: 'x' })).toEqual({ type: 'final_delivery', deliverable_path: 'x', prompt: null, summary: null });
+    expect(SolverSignalSchema.parse({ type: 'final_delivery', deliverable_path: 'x' })).toEqual({
+      type: 'final_delivery',
+      deliverable_path: 'x',
+      prompt: null,
+      summary: null,
+    });
     expect(SolverSignalSchema.safeParse({ ...delivery, extra: 1 }).success).toBe(false);
   });
 });

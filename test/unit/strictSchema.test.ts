@@ -48,11 +48,19 @@ describe('the scripted endpoint refuses requests OpenAI refuses', () => {
     expect(validateRequest(rec('responses', { ...base, include: ['reasoning.summary'], input: [] }))).toMatchObject({ param: 'include[]' });
     expect(validateRequest(rec('responses', { ...base, input: [{ role: 'tool', content: 'x' }] }))).toMatchObject({ param: 'input[0].role' });
     expect(validateRequest(rec('responses', { ...base, reasoning: { effort: 'extreme' } }))).toMatchObject({ param: 'reasoning.effort' });
+    expect(validateRequest(rec('responses', { ...base, input: [{ type: 'function_call_output', call_id: 'c', output: 'x' }] }))).toMatchObject({
+      param: 'input[0]',
+    });
     expect(
-      validateRequest(rec('responses', { ...base, input: [{ type: 'function_call_output', call_id: 'c', output: 'x' }] })),
-    ).toMatchObject({ param: 'input[0]' });
-    expect(
-      validateRequest(rec('responses', { ...base, input: [{ type: 'reasoning', id: 'rs', summary: [] }, { role: 'assistant', content: 'x' }] })),
+      validateRequest(
+        rec('responses', {
+          ...base,
+          input: [
+            { type: 'reasoning', id: 'rs', summary: [] },
+            { role: 'assistant', content: 'x' },
+          ],
+        }),
+      ),
     ).toMatchObject({ code: 'item_not_found' });
     expect(validateRequest(rec('responses', { ...base, input: [{ role: 'developer', content: 'x' }] }), [], ['developer_role'])).toMatchObject({
       param: 'input[0].role',
@@ -61,8 +69,12 @@ describe('the scripted endpoint refuses requests OpenAI refuses', () => {
 
   it('Chat: roles, tool messages only after their call, and the calls answered before anything else', () => {
     const call = { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] };
-    expect(validateRequest(rec('chat', { model: 'm', messages: [{ role: 'user', content: 'x' }, call, { role: 'tool', tool_call_id: 'c1', content: 'o' }] }))).toBeNull();
-    expect(validateRequest(rec('chat', { model: 'm', messages: [{ role: 'tool', tool_call_id: 'c1', content: 'o' }] }))).toMatchObject({ param: 'messages[0]' });
+    expect(
+      validateRequest(rec('chat', { model: 'm', messages: [{ role: 'user', content: 'x' }, call, { role: 'tool', tool_call_id: 'c1', content: 'o' }] })),
+    ).toBeNull();
+    expect(validateRequest(rec('chat', { model: 'm', messages: [{ role: 'tool', tool_call_id: 'c1', content: 'o' }] }))).toMatchObject({
+      param: 'messages[0]',
+    });
     expect(validateRequest(rec('chat', { model: 'm', messages: [call, { role: 'user', content: 'x' }] }))).toMatchObject({ param: 'messages[1]' });
     expect(validateRequest(rec('chat', { model: 'm', messages: [{ role: 'function', content: 'x' }] }))).toMatchObject({ param: 'messages[0].role' });
     const strictTool = { type: 'function', function: { name: 'f', strict: true, parameters: { type: 'object', properties: { a: { type: 'string' } } } } };

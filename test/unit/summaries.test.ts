@@ -37,7 +37,9 @@ describe('activitySummary', () => {
   it('shell: the command as typed, a shell wrapper dropped', () => {
     expect(activitySummary('runToolCall', toolInput('solver', 'shell', { command: ['bash', '-lc', 'npm test'] }))).toBe('solver · shell: npm test');
     expect(activitySummary('runToolCall', toolInput('solver', 'shell', { command: ['/bin/sh', '-c', 'wc -l a.txt'] }))).toBe('solver · shell: wc -l a.txt');
-    expect(activitySummary('runToolCall', toolInput('solver', 'shell', { command: ['ls', '-la', 'my dir'], workdir: 'sub' }))).toBe("solver · shell: ls -la 'my dir'");
+    expect(activitySummary('runToolCall', toolInput('solver', 'shell', { command: ['ls', '-la', 'my dir'], workdir: 'sub' }))).toBe(
+      "solver · shell: ls -la 'my dir'",
+    );
     // The old activity (before tool outputs went by reference) is summarized the same way.
     expect(activitySummary('runTool', toolInput('solver', 'shell', { command: ['make'] }))).toBe('solver · shell: make');
   });
@@ -83,12 +85,16 @@ describe('activitySummary', () => {
     expect(activitySummary('runToolCall', toolInput('solver', 'shell', 'not json at all'))).toBe('solver · shell: not json at all');
     expect(activitySummary('runToolCall', toolInput('solver', 'shell', '[1,2]'))).toBe('solver · shell: [1,2]');
     expect(activitySummary('runToolCall', toolInput('solver', 'shell', { command: 'ls -la' }))).toBe('solver · shell: ls -la');
-    expect(activitySummary('runToolCall', toolInput('solver', 'apply_patch', { input: 'no patch here' }))).toBe('solver · apply_patch: {"input":"no patch here"}');
+    expect(activitySummary('runToolCall', toolInput('solver', 'apply_patch', { input: 'no patch here' }))).toBe(
+      'solver · apply_patch: {"input":"no patch here"}',
+    );
     expect(activitySummary('runToolCall', toolInput('solver', 'shell', ''))).toBe('solver · shell');
   });
 
   it('huge arguments are not parsed whole, and the summary stays small', () => {
-    const hugePatch = JSON.stringify({ input: patch('*** Add File: deliverable/data.csv', Array.from({ length: 200_000 }, (_, i) => `+${i},${i * 2}`).join('\n')) });
+    const hugePatch = JSON.stringify({
+      input: patch('*** Add File: deliverable/data.csv', Array.from({ length: 200_000 }, (_, i) => `+${i},${i * 2}`).join('\n')),
+    });
     expect(hugePatch.length).toBeGreaterThan(1_000_000);
     const started = performance.now();
     const s = activitySummary('runToolCall', toolInput('solver', 'apply_patch', hugePatch));

@@ -33,7 +33,6 @@ function fakeMeter(recorded: Recorded[], failing = false): MetricMeter {
   } as unknown as MetricMeter;
 }
 
-
 async function execute(activityType: string, arg: unknown, run: () => Promise<unknown>, opts: { aborted?: boolean; failingMeter?: boolean } = {}) {
   const recorded: Recorded[] = [];
   const warnings: string[] = [];
@@ -74,7 +73,10 @@ describe('activity metrics', () => {
   });
 
   it('a compaction is a model call with purpose compaction', async () => {
-    const { recorded } = await execute('compact', { role: 'verifier-alpha', model: 'm' }, async () => ({ usage: { ...usage, reasoningTokens: 9 }, generation: 2 }));
+    const { recorded } = await execute('compact', { role: 'verifier-alpha', model: 'm' }, async () => ({
+      usage: { ...usage, reasoningTokens: 9 },
+      generation: 2,
+    }));
     expect(named(recorded, 'infty_model_tokens').map((r) => [r.tags.purpose, r.tags.role, r.tags.kind, r.value])).toEqual([
       ['compaction', 'verifier-alpha', 'input', 1000],
       ['compaction', 'verifier-alpha', 'cached_input', 250],
@@ -89,7 +91,9 @@ describe('activity metrics', () => {
       throw failure;
     });
     expect(error).toBe(failure);
-    expect(named(recorded, 'infty_model_errors')).toEqual([{ value: 1, tags: { role: 'director', model: 'm', purpose: 'turn', error_type: 'ModelRateLimited' } }]);
+    expect(named(recorded, 'infty_model_errors')).toEqual([
+      { value: 1, tags: { role: 'director', model: 'm', purpose: 'turn', error_type: 'ModelRateLimited' } },
+    ]);
     expect(named(recorded, 'infty_model_latency')[0]!.tags.outcome).toBe('error');
     expect(named(recorded, 'infty_model_tokens')).toEqual([]);
   });
@@ -101,9 +105,14 @@ describe('activity metrics', () => {
     expect(error).toBeInstanceOf(CancelledFailure);
     expect(named(recorded, 'infty_model_latency')[0]!.tags.outcome).toBe('cancelled');
     expect(named(recorded, 'infty_model_errors')).toEqual([]);
-    const aborted = await execute('runToolCall', { role: 'solver', call: { name: 'shell' } }, async () => {
-      throw new Error('aborted');
-    }, { aborted: true });
+    const aborted = await execute(
+      'runToolCall',
+      { role: 'solver', call: { name: 'shell' } },
+      async () => {
+        throw new Error('aborted');
+      },
+      { aborted: true },
+    );
     expect(named(aborted.recorded, 'infty_tool_latency')[0]!.tags.outcome).toBe('cancelled');
     expect(named(aborted.recorded, 'infty_tool_errors')).toEqual([]);
   });
@@ -111,10 +120,16 @@ describe('activity metrics', () => {
   it('a tool whose output is an error counts as a tool error; its latency is labelled by tool', async () => {
     // The tool activity's result says whether the tool failed (its digest of the output).
     const call = (output: string) =>
-      execute('runToolCall', { runId: 'r1', role: 'solver', call: { name: 'read_file' } }, async () => ({ journalKey: 'k', bytes: 10, ...digestToolOutput(output) }));
+      execute('runToolCall', { runId: 'r1', role: 'solver', call: { name: 'read_file' } }, async () => ({
+        journalKey: 'k',
+        bytes: 10,
+        ...digestToolOutput(output),
+      }));
     const missing = await call('Error: file not found: missing.txt');
     expect(named(missing.recorded, 'infty_tool_errors')).toEqual([{ value: 1, tags: { role: 'solver', tool: 'read_file', error_type: 'error_output' } }]);
-    expect(named(missing.recorded, 'infty_tool_latency')).toEqual([{ value: expect.any(Number), tags: { role: 'solver', tool: 'read_file', outcome: 'error' } }]);
+    expect(named(missing.recorded, 'infty_tool_latency')).toEqual([
+      { value: expect.any(Number), tags: { role: 'solver', tool: 'read_file', outcome: 'error' } },
+    ]);
     const ok = await call('line 1');
     expect(named(ok.recorded, 'infty_tool_errors')).toEqual([]);
     expect(named(ok.recorded, 'infty_tool_latency')[0]!.tags.outcome).toBe('ok');

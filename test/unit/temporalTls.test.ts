@@ -73,7 +73,10 @@ describe.skipIf(!opensslAvailable())('temporalAuthFromEnv', () => {
       serverNameOverride: 'localhost',
     });
     expect(temporalAuthFromEnv({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: c.otherCaCert }).tls?.serverRootCACertificate).toEqual(readFileSync(c.otherCaCert));
-    expect(loadConfig({ TEMPORAL_TLS_CA: c.caCert, TEMPORAL_API_KEY: 'k2' })).toMatchObject({ temporalTls: { serverRootCACertificate: readFileSync(c.caCert) }, temporalApiKey: 'k2' });
+    expect(loadConfig({ TEMPORAL_TLS_CA: c.caCert, TEMPORAL_API_KEY: 'k2' })).toMatchObject({
+      temporalTls: { serverRootCACertificate: readFileSync(c.caCert) },
+      temporalApiKey: 'k2',
+    });
   });
 
   it('a certificate without its key, or a key without its certificate, is a usage error naming what is missing', () => {
@@ -83,7 +86,9 @@ describe.skipIf(!opensslAvailable())('temporalAuthFromEnv', () => {
 
   it('a file that is missing, a directory, or not PEM is a usage error naming the variable and the path', () => {
     const missing = join(c.dir, 'nope.pem');
-    expect(usageError({ TEMPORAL_TLS_CA: missing })).toBe(`TEMPORAL_TLS_CA=${missing}: the file does not exist; set TEMPORAL_TLS_CA to the PEM file of the CA certificate(s) that signed the Temporal server's certificate`);
+    expect(usageError({ TEMPORAL_TLS_CA: missing })).toBe(
+      `TEMPORAL_TLS_CA=${missing}: the file does not exist; set TEMPORAL_TLS_CA to the PEM file of the CA certificate(s) that signed the Temporal server's certificate`,
+    );
     expect(usageError({ TEMPORAL_TLS_CA: dir })).toMatch(/TEMPORAL_TLS_CA=.*a-directory: the file is a directory/);
     expect(usageError({ TEMPORAL_TLS_CA: garbage })).toMatch(/TEMPORAL_TLS_CA=.*garbage\.pem: not a PEM certificate/);
     expect(usageError({ TEMPORAL_TLS_CERT: garbage, TEMPORAL_TLS_KEY: c.clientKey })).toMatch(/TEMPORAL_TLS_CERT=.*garbage\.pem: not a PEM certificate/);
@@ -102,7 +107,11 @@ describe.skipIf(!opensslAvailable())('temporalAuthFromEnv', () => {
 describe('temporalConnectFailure', () => {
   const tls = { serverRootCACertificate: Buffer.from('ca') };
   const explain = async (cause: unknown, settings: { temporalTls?: object; temporalApiKey?: string } = { temporalTls: tls }) => {
-    const err = await temporalConnectFailure({ temporalAddress: 'temporal.example:7233', temporalTls: undefined, temporalApiKey: undefined, ...settings }, cause, 'cannot reach Temporal');
+    const err = await temporalConnectFailure(
+      { temporalAddress: 'temporal.example:7233', temporalTls: undefined, temporalApiKey: undefined, ...settings },
+      cause,
+      'cannot reach Temporal',
+    );
     expect(err).toBeInstanceOf(UnreachableError);
     return err.message;
   };
@@ -112,12 +121,16 @@ describe('temporalConnectFailure', () => {
     expect(await explain(rustls('InvalidCertificate(UnknownIssuer)'))).toBe(
       "TLS connection to Temporal at temporal.example:7233 failed (invalid certificate: UnknownIssuer): the server's certificate is not signed by a CA this client trusts; set TEMPORAL_TLS_CA to the PEM file of the CA that signed it",
     );
-    expect(await explain(new Error('14 UNAVAILABLE: No connection established. Last error: Error: unable to verify the first certificate. Resolution note: '))).toMatch(
-      /\(unable to verify the first certificate\): .*TEMPORAL_TLS_CA/,
-    );
+    expect(
+      await explain(new Error('14 UNAVAILABLE: No connection established. Last error: Error: unable to verify the first certificate. Resolution note: ')),
+    ).toMatch(/\(unable to verify the first certificate\): .*TEMPORAL_TLS_CA/);
     expect(await explain(rustls('InvalidCertificate(NotValidForNameContext { expected: DnsName("x") })'))).toMatch(/TEMPORAL_TLS_SERVER_NAME/);
-    expect(await explain(new Error('Failed to call GetSystemInfo: received fatal alert: CertificateRequired'))).toMatch(/requires a client certificate \(mTLS\); set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/);
-    expect(await explain(new Error('received fatal alert: BadCertificate'))).toMatch(/refused the client certificate; check TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/);
+    expect(await explain(new Error('Failed to call GetSystemInfo: received fatal alert: CertificateRequired'))).toMatch(
+      /requires a client certificate \(mTLS\); set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/,
+    );
+    expect(await explain(new Error('received fatal alert: BadCertificate'))).toMatch(
+      /refused the client certificate; check TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/,
+    );
     expect(await explain(new Error('Error: 80:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../ssl3_record.c:350:'))).toMatch(
       /failed \(wrong version number\): the server does not speak TLS on this port; set TEMPORAL_TLS=false/,
     );
@@ -125,14 +138,19 @@ describe('temporalConnectFailure', () => {
 
   it('credentials the server refuses are named, and the API key never appears', async () => {
     const grpc = Object.assign(new Error('16 UNAUTHENTICATED: key k-123 is not valid'), { code: 16, details: 'key k-123 is not valid' });
-    const message = await explain(Object.assign(new Error('Failed to connect to Temporal server'), { cause: grpc }), { temporalTls: {}, temporalApiKey: 'k-123' });
-    expect(message).toBe("Temporal at temporal.example:7233 refused this client's credentials (key *** is not valid); check TEMPORAL_API_KEY (a key valid for this namespace), or the client certificate in TEMPORAL_TLS_CERT");
-    expect(await explain(new Error(`Failed to call GetSystemInfo: code: 'The request does not have valid authentication credentials', message: "no key"`), {})).toMatch(
-      /refused this client's credentials \(no key\); set TEMPORAL_API_KEY/,
+    const message = await explain(Object.assign(new Error('Failed to connect to Temporal server'), { cause: grpc }), {
+      temporalTls: {},
+      temporalApiKey: 'k-123',
+    });
+    expect(message).toBe(
+      "Temporal at temporal.example:7233 refused this client's credentials (key *** is not valid); check TEMPORAL_API_KEY (a key valid for this namespace), or the client certificate in TEMPORAL_TLS_CERT",
     );
+    expect(
+      await explain(new Error(`Failed to call GetSystemInfo: code: 'The request does not have valid authentication credentials', message: "no key"`), {}),
+    ).toMatch(/refused this client's credentials \(no key\); set TEMPORAL_API_KEY/);
   });
 
-  it('anything else keeps the caller\'s message', async () => {
+  it("anything else keeps the caller's message", async () => {
     expect(await explain(new Error('Connection refused'), {})).toBe('cannot reach Temporal');
   });
 });

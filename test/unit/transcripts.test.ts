@@ -166,7 +166,9 @@ describe('beginStep / endStep (a response already written is never paid for agai
     const path = freshPath();
     const old = await beginStep(path, 0, [instr, u1], 'sha-1', 1);
     await beginStep(path, 0, [instr, u1], 'sha-1', 2);
-    await expect(endStep(path, { lines: old.history.length, bytes: old.bytes }, [a1], { type: 'step_end', input_sha256: 'sha-1', usage }, 1)).rejects.toMatchObject({ type: 'SupersededAttempt' });
+    await expect(
+      endStep(path, { lines: old.history.length, bytes: old.bytes }, [a1], { type: 'step_end', input_sha256: 'sha-1', usage }, 1),
+    ).rejects.toMatchObject({ type: 'SupersededAttempt' });
     expect(readFileSync(path, 'utf8')).toBe(lines([instr, u1]));
   });
 });

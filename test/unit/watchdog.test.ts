@@ -25,7 +25,10 @@ const fail = (reasons: string[]) => ({ overall: 'fail' as const, verdicts: [{ ve
 
 describe('convergence watchdog: repeated calls', () => {
   it('flags the same call with the same output at the threshold, not one below', () => {
-    const below = calls(newWatchdog(), times(REPEATED_CALL_THRESHOLD - 1, () => call('ls')));
+    const below = calls(
+      newWatchdog(),
+      times(REPEATED_CALL_THRESHOLD - 1, () => call('ls')),
+    );
     expect(below.pending).toBeNull();
     const at = noteCall(below, call('ls'), 'shell ls');
     expect(at.pending?.kind).toBe('repeated_call');
@@ -43,12 +46,18 @@ describe('convergence watchdog: repeated calls', () => {
   });
 
   it('the same arguments with a different output are not a repeat (tests rerun after edits)', () => {
-    const w = calls(newWatchdog(), times(10, (i) => call('npm test', true, `out${i}`)));
+    const w = calls(
+      newWatchdog(),
+      times(10, (i) => call('npm test', true, `out${i}`)),
+    );
     expect(w.pending).toBeNull();
   });
 
   it('flags the same failing call at its lower threshold, not one below', () => {
-    const below = calls(newWatchdog(), times(REPEATED_FAILURE_THRESHOLD - 1, () => call('false', true)));
+    const below = calls(
+      newWatchdog(),
+      times(REPEATED_FAILURE_THRESHOLD - 1, () => call('false', true)),
+    );
     expect(below.pending).toBeNull();
     const at = noteCall(below, call('false', true), 'shell false');
     expect(at.pending?.kind).toBe('failing_command');
@@ -56,7 +65,10 @@ describe('convergence watchdog: repeated calls', () => {
   });
 
   it('without a fingerprint (results of older workers) name and arguments decide', () => {
-    const w = calls(newWatchdog(), times(REPEATED_CALL_THRESHOLD, () => ({ name: 'read_file', arguments: '{"path":"a"}', failed: false })));
+    const w = calls(
+      newWatchdog(),
+      times(REPEATED_CALL_THRESHOLD, () => ({ name: 'read_file', arguments: '{"path":"a"}', failed: false })),
+    );
     expect(w.pending?.kind).toBe('repeated_call');
   });
 });
@@ -86,7 +98,11 @@ describe('convergence watchdog: plan churn', () => {
     }
     expect(w.planChurn).toBe(0);
     // The same completed step again, with other pending steps, is churn.
-    for (let i = 0; i < 6; i++) w = notePlan(w, [{ step: 'turn 19', status: 'completed' }, { step: `retry ${i}`, status: 'in_progress' }]);
+    for (let i = 0; i < 6; i++)
+      w = notePlan(w, [
+        { step: 'turn 19', status: 'completed' },
+        { step: `retry ${i}`, status: 'in_progress' },
+      ]);
     expect(w.pending?.kind).toBe('plan_churn');
   });
 
@@ -103,7 +119,8 @@ describe('convergence watchdog: plan churn', () => {
 describe('convergence watchdog: verification rounds', () => {
   it('flags rounds sharing a normalized reason at the threshold, not one below', () => {
     let w = newWatchdog();
-    for (let i = 0; i < VERIFICATION_REPEAT_THRESHOLD - 1; i++) w = noteVerification(w, fail([`Test ${i + 3} fails: missing README.`, `other ${'x'.repeat(i)}y`]));
+    for (let i = 0; i < VERIFICATION_REPEAT_THRESHOLD - 1; i++)
+      w = noteVerification(w, fail([`Test ${i + 3} fails: missing README.`, `other ${'x'.repeat(i)}y`]));
     expect(w.pending).toBeNull();
     w = noteVerification(w, fail(['test 42 FAILS — missing readme']));
     expect(w.pending?.kind).toBe('verification_repeats');
@@ -125,14 +142,23 @@ describe('convergence watchdog: verification rounds', () => {
 });
 
 describe('convergence watchdog: escalation', () => {
-  const signal = (w: WatchdogState): WatchdogState => calls(w, times(REPEATED_FAILURE_THRESHOLD, () => call('false', true)));
+  const signal = (w: WatchdogState): WatchdogState =>
+    calls(
+      w,
+      times(REPEATED_FAILURE_THRESHOLD, () => call('false', true)),
+    );
 
   it('escalates first, pauses when the same signal comes again, and starts afresh after the pause', () => {
     const first = decide(signal(newWatchdog()));
     expect(first.next).toMatchObject({ action: 'escalate', signal: { kind: 'failing_command' } });
     expect(first.state).toMatchObject({ pending: null, escalations: 1, escalatedKind: 'failing_command' });
     // one window is not enough for the second signal
-    expect(calls(first.state, times(REPEATED_FAILURE_THRESHOLD - 1, () => call('false', true))).pending).toBeNull();
+    expect(
+      calls(
+        first.state,
+        times(REPEATED_FAILURE_THRESHOLD - 1, () => call('false', true)),
+      ).pending,
+    ).toBeNull();
     const second = decide(signal(first.state));
     expect(second.next.action).toBe('pause');
     expect(second.state).toEqual(newWatchdog());
@@ -141,7 +167,11 @@ describe('convergence watchdog: escalation', () => {
   it('a different signal escalates again, up to MAX_ESCALATIONS; then any signal pauses', () => {
     let w = decide(signal(newWatchdog())).state;
     let kinds = 1;
-    const other = (s: WatchdogState, i: number) => calls(s, times(REPEATED_CALL_THRESHOLD, () => call(`ls ${i}`)));
+    const other = (s: WatchdogState, i: number) =>
+      calls(
+        s,
+        times(REPEATED_CALL_THRESHOLD, () => call(`ls ${i}`)),
+      );
     for (; kinds < MAX_ESCALATIONS; kinds++) {
       const d = decide(kinds % 2 ? other(w, kinds) : signal(w));
       expect(d.next.action).toBe('escalate');
@@ -164,7 +194,8 @@ describe('convergence watchdog: escalation', () => {
 describe('tool output digest (what the watchdog sees of an output)', () => {
   it('a shell result: failed by its exit code, fingerprint without its duration', async () => {
     const { digestToolOutput } = await import('../../src/activities/tools/digest');
-    const run = (exit: number, secs: number, out = 'boom') => digestToolOutput(JSON.stringify({ output: out, metadata: { exit_code: exit, duration_seconds: secs } }));
+    const run = (exit: number, secs: number, out = 'boom') =>
+      digestToolOutput(JSON.stringify({ output: out, metadata: { exit_code: exit, duration_seconds: secs } }));
     expect(run(3, 0.1)).toEqual(run(3, 2.5));
     expect(run(3, 0.1).failed).toBe(true);
     expect(run(0, 0.1).failed).toBe(false);

@@ -31,7 +31,11 @@ describe('startedTraced', () => {
   });
 
   it('is false for a header that is not a JSON payload', () => {
-    expect(startedTraced({ '_tracer-data': { metadata: { encoding: new TextEncoder().encode('binary/plain') }, data: new Uint8Array([1, 2, 3]) } })).toBe(false);
-    expect(startedTraced({ '_tracer-data': { metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode('{not json') } })).toBe(false);
+    expect(startedTraced({ '_tracer-data': { metadata: { encoding: new TextEncoder().encode('binary/plain') }, data: new Uint8Array([1, 2, 3]) } })).toBe(
+      false,
+    );
+    expect(
+      startedTraced({ '_tracer-data': { metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode('{not json') } }),
+    ).toBe(false);
   });
 });

@@ -26,7 +26,12 @@ export const FAILPOINTS = [
 export type FailpointName = (typeof FAILPOINTS)[number];
 
 function enabled(): Set<string> {
-  return new Set((process.env.INFTY_FAILPOINTS ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  return new Set(
+    (process.env.INFTY_FAILPOINTS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 const active = enabled();

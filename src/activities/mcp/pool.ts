@@ -123,10 +123,12 @@ export async function closeRun(runId: string): Promise<void> {
   if (!pool) return;
   pools.delete(runId);
   if (pool.timer) clearTimeout(pool.timer);
-  await Promise.all([...pool.connections.keys()].map(async (name) => {
-    const conn = await pool.connections.get(name)!.catch(() => undefined);
-    await conn?.client.close().catch(() => undefined);
-  }));
+  await Promise.all(
+    [...pool.connections.keys()].map(async (name) => {
+      const conn = await pool.connections.get(name)!.catch(() => undefined);
+      await conn?.client.close().catch(() => undefined);
+    }),
+  );
 }
 
 /** Stops every server of every run (worker shutdown). */

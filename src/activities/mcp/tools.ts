@@ -9,13 +9,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { strictSchemaViolation } from '../../fakeModel/strictSchema';
-import {
-  isMcpToolName,
-  MAX_MCP_TOOLS_PER_SERVER,
-  mcpToolName,
-  type McpServer,
-  type McpToolInfo,
-} from '../../protocol/mcp';
+import { isMcpToolName, MAX_MCP_TOOLS_PER_SERVER, mcpToolName, type McpServer, type McpToolInfo } from '../../protocol/mcp';
 import type { ListMcpToolsInput, ListMcpToolsResult } from '../../protocol/activities';
 import { toolDefinitions, type ToolDefinition } from '../../protocol/tools';
 import { writeFileDurable } from '../durable/files';
@@ -62,7 +56,8 @@ async function listServer(runId: string, server: McpServer): Promise<Omit<Frozen
       for (const tool of page.tools) {
         const { parameters, strict, cut } = boundSchema(tool.inputSchema);
         let description = (tool.description ?? tool.annotations?.title ?? '').slice(0, MAX_MCP_DESCRIPTION_CHARS);
-        if (cut) description += `\n(Its argument schema was larger than ${MAX_MCP_SCHEMA_BYTES} bytes and is not shown; pass the arguments this description names.)`;
+        if (cut)
+          description += `\n(Its argument schema was larger than ${MAX_MCP_SCHEMA_BYTES} bytes and is not shown; pass the arguments this description names.)`;
         out.push({
           server: server.name,
           tool: tool.name,
@@ -159,7 +154,15 @@ export async function mcpTool(home: string, runId: string, name: string): Promis
   return { tool, server: tool ? file?.servers.find((s) => s.name === tool.server) : undefined };
 }
 
-type Content = { type: string; text?: unknown; mimeType?: unknown; data?: unknown; uri?: unknown; name?: unknown; resource?: { uri?: unknown; text?: unknown; blob?: unknown; mimeType?: unknown } };
+type Content = {
+  type: string;
+  text?: unknown;
+  mimeType?: unknown;
+  data?: unknown;
+  uri?: unknown;
+  name?: unknown;
+  resource?: { uri?: unknown; text?: unknown; blob?: unknown; mimeType?: unknown };
+};
 
 /** A call result as text: text parts as they are, other parts described, else the structured content as JSON. */
 export function resultText(result: { content?: unknown; structuredContent?: unknown; toolResult?: unknown }): string {
@@ -167,8 +170,10 @@ export function resultText(result: { content?: unknown; structuredContent?: unkn
   for (const c of (Array.isArray(result.content) ? result.content : []) as Content[]) {
     let part: string;
     if (c.type === 'text') part = String(c.text ?? '');
-    else if (c.type === 'image' || c.type === 'audio') part = `[${c.type} ${String(c.mimeType ?? '')}, ${typeof c.data === 'string' ? Math.floor((c.data.length * 3) / 4) : 0} bytes, not shown]`;
-    else if (c.type === 'resource') part = typeof c.resource?.text === 'string' ? c.resource.text : `[resource ${String(c.resource?.uri ?? '')}, binary, not shown]`;
+    else if (c.type === 'image' || c.type === 'audio')
+      part = `[${c.type} ${String(c.mimeType ?? '')}, ${typeof c.data === 'string' ? Math.floor((c.data.length * 3) / 4) : 0} bytes, not shown]`;
+    else if (c.type === 'resource')
+      part = typeof c.resource?.text === 'string' ? c.resource.text : `[resource ${String(c.resource?.uri ?? '')}, binary, not shown]`;
     else if (c.type === 'resource_link') part = `[resource link ${String(c.uri ?? '')}${c.name ? ` (${String(c.name)})` : ''}]`;
     else part = `[${c.type} content, not shown]`;
     parts.push(part);
@@ -184,12 +189,7 @@ export function resultText(result: { content?: unknown; structuredContent?: unkn
  * server's failure: a server that does not start, times out, crashes or answers an error is an
  * `Error: …` text, and a broken connection is dropped so the next call restarts the server.
  */
-export async function callMcpTool(
-  runId: string,
-  call: Required<McpCall>,
-  rawArguments: string,
-  opts: { signal?: AbortSignal } = {},
-): Promise<string> {
+export async function callMcpTool(runId: string, call: Required<McpCall>, rawArguments: string, opts: { signal?: AbortSignal } = {}): Promise<string> {
   const { tool, server } = call;
   const label = `MCP tool ${tool.tool} of server ${server.name}`;
   const headerSecrets = mcpHeaderSecrets(server);
@@ -224,10 +224,14 @@ export async function callMcpTool(
     await discard(runId, server.name);
     if (opts.signal?.aborted) throw err;
     if (/timed out|timeout/i.test(message)) {
-      return output(`Error: the ${label} did not answer within ${server.timeoutSecs} s; the server was stopped (it restarts on the next call). Its effects, if any, are unknown.`);
+      return output(
+        `Error: the ${label} did not answer within ${server.timeoutSecs} s; the server was stopped (it restarts on the next call). Its effects, if any, are unknown.`,
+      );
     }
     if (crashed) {
-      return output(`Error: MCP server ${server.name} exited during the call of ${tool.tool} (${message}); it restarts on the next call. Its effects, if any, are unknown.${stderr ? ` Its stderr ends: ${stderr.slice(-500)}` : ''}`);
+      return output(
+        `Error: MCP server ${server.name} exited during the call of ${tool.tool} (${message}); it restarts on the next call. Its effects, if any, are unknown.${stderr ? ` Its stderr ends: ${stderr.slice(-500)}` : ''}`,
+      );
     }
     return output(`Error: the ${label} failed: ${message}`);
   }

@@ -1,7 +1,15 @@
 /** Writing a project run's base record, and handing it (and its AGENTS.md text) to a fork. */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { baseManifestPath, projectDocsPath, projectDocsRecordPath, readBaseManifest, readProjectDocsRecord, type BaseFile, type BaseManifest } from '../../host/project/base';
+import {
+  baseManifestPath,
+  projectDocsPath,
+  projectDocsRecordPath,
+  readBaseManifest,
+  readProjectDocsRecord,
+  type BaseFile,
+  type BaseManifest,
+} from '../../host/project/base';
 import { PROJECT_DIR, type ProjectDocsRecord, type ProjectRecord } from '../../protocol/project';
 import { writeFileDurable } from '../durable/files';
 

@@ -49,7 +49,10 @@ function copySmall(home: string, src: string, dest: string | null, e: SourceEntr
   if (dest !== null) dirs.ensure(dirname(dest));
   if (e.kind === 'link') {
     if (dest !== null) symlinkSync(e.link!, dest);
-    return { file: { path: e.path, sha256: sha256Hex(e.link!), size: Buffer.byteLength(e.link!), mode: 0o777, mtimeMs: lstatSync(dest ?? src).mtimeMs, link: e.link! }, added: 0 };
+    return {
+      file: { path: e.path, sha256: sha256Hex(e.link!), size: Buffer.byteLength(e.link!), mode: 0o777, mtimeMs: lstatSync(dest ?? src).mtimeMs, link: e.link! },
+      added: 0,
+    };
   }
   const data = readFileSync(src);
   const sha256 = sha256Hex(data);

@@ -57,7 +57,10 @@ export async function indexFromHead(dir: string, tick: () => void): Promise<void
 async function detach(dir: string): Promise<void> {
   await git(['remote', 'remove', 'origin'], { cwd: dir, okCodes: [2] });
   await rm(join(dir, '.git', 'FETCH_HEAD'), { force: true });
-  for (const [key, value] of [['user.name', 'Infty Solver'], ['user.email', 'solver@infty.invalid']]) {
+  for (const [key, value] of [
+    ['user.name', 'Infty Solver'],
+    ['user.email', 'solver@infty.invalid'],
+  ]) {
     if ((await git(['config', '--get', key!], { cwd: dir, okCodes: [1] })).code === 1) await git(['config', key!, value!], { cwd: dir });
   }
 }

@@ -53,10 +53,14 @@ function checkLimits(listing: SourceListing, what: string): void {
     return `${human} (${n} bytes)`;
   };
   if (listing.entries.length > limits.files) {
-    throw refuse(`${what} has ${listing.entries.length} files, over the limit of ${limits.files} (INFTY_PROJECT_MAX_FILES on the worker); start from a smaller directory or raise the limit`);
+    throw refuse(
+      `${what} has ${listing.entries.length} files, over the limit of ${limits.files} (INFTY_PROJECT_MAX_FILES on the worker); start from a smaller directory or raise the limit`,
+    );
   }
   if (listing.bytes > limits.bytes) {
-    throw refuse(`${what} holds ${size(listing.bytes)}, over the limit of ${size(limits.bytes)} (INFTY_PROJECT_MAX_BYTES on the worker); start from a smaller directory or raise the limit`);
+    throw refuse(
+      `${what} holds ${size(listing.bytes)}, over the limit of ${size(limits.bytes)} (INFTY_PROJECT_MAX_BYTES on the worker); start from a smaller directory or raise the limit`,
+    );
   }
 }
 
@@ -86,7 +90,10 @@ async function fromPath(source: ProjectSource & { path: string }, ctx: ImportCon
   const top = await workTreeTop(real, source.path);
   const root = top ?? real;
   const listing = await listSource(root, top !== null, ctx.tick).catch((err: Error & { unreadable?: string }) => {
-    if (err.unreadable !== undefined) throw refuse(`cannot read the directory ${join(root, err.unreadable)} of the project (permission denied); fix its permissions${top ? ' or add it to .gitignore' : ''}`);
+    if (err.unreadable !== undefined)
+      throw refuse(
+        `cannot read the directory ${join(root, err.unreadable)} of the project (permission denied); fix its permissions${top ? ' or add it to .gitignore' : ''}`,
+      );
     throw err;
   });
   checkLimits(listing, `the project at ${root}`);
@@ -137,7 +144,8 @@ async function fromGit(source: ProjectSource & { gitUrl: string }, ctx: ImportCo
     gitState = await cloneFromUrl(source.gitUrl, source.ref, dest, ctx.tick);
   } catch (err) {
     if (err instanceof RefNotFound) throw refuse(`--from-git ${shown}#${source.ref}: ${err.message}; name an existing branch, tag or commit`);
-    if (err instanceof GitError) throw refuse(`--from-git ${shown}: the repository could not be cloned (${gitComplaint(err.stderr)}); check the URL and that the worker can reach it`);
+    if (err instanceof GitError)
+      throw refuse(`--from-git ${shown}: the repository could not be cloned (${gitComplaint(err.stderr)}); check the URL and that the worker can reach it`);
     throw err;
   }
   const listing = await listSource(dest, true, ctx.tick);
@@ -154,7 +162,11 @@ async function fromGit(source: ProjectSource & { gitUrl: string }, ctx: ImportCo
 
 /** What git said went wrong: its `fatal:`/`error:` lines (its last line is often advice, e.g. "and the repository exists."). */
 function gitComplaint(stderr: string): string {
-  const lines = stderr.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const errors = lines.filter((l) => /^(fatal|error):/.test(l));
   return (errors.length > 0 ? errors : lines.slice(-1)).join('; ') || 'no message';
 }

@@ -35,7 +35,8 @@ async function walkPlain(root: string, dir: string, out: string[], tick: () => v
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EACCES' || e.code === 'EPERM') throw Object.assign(new Error(`${relative(root, dir) || '.'}: permission denied`), { code: e.code, unreadable: relative(root, dir) });
+    if (e.code === 'EACCES' || e.code === 'EPERM')
+      throw Object.assign(new Error(`${relative(root, dir) || '.'}: permission denied`), { code: e.code, unreadable: relative(root, dir) });
     throw err;
   }
   for (const e of entries) {
@@ -57,7 +58,8 @@ async function gitPaths(root: string, tick: () => void): Promise<string[]> {
   const out: string[] = [];
   for (const p of new Set(listed)) {
     const st = await lstat(join(root, p)).catch(() => undefined);
-    if (st?.isDirectory()) await walkPlain(root, join(root, p), out, tick); // a submodule or nested repository
+    if (st?.isDirectory())
+      await walkPlain(root, join(root, p), out, tick); // a submodule or nested repository
     else out.push(p);
   }
   return out;

@@ -33,14 +33,21 @@ function chain(root: string, workdir: string): string[] {
 function cutUtf8(text: string, max: number): string {
   const buf = Buffer.from(text, 'utf8');
   if (buf.length <= max) return text;
-  return buf.subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
+  return buf
+    .subarray(0, max)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
 }
 
 /**
  * Collects the AGENTS.md files; writes the text and its record beside the run's base, and returns
  * the record (undefined: no file was found).
  */
-export async function collectProjectDocs(home: string, runId: string, project: { root: string; workdir: string; label: (dir: string) => string } | null): Promise<ProjectDocsRecord | undefined> {
+export async function collectProjectDocs(
+  home: string,
+  runId: string,
+  project: { root: string; workdir: string; label: (dir: string) => string } | null,
+): Promise<ProjectDocsRecord | undefined> {
   const found: { label: string; text: string }[] = [];
   const own = await readIfFile(join(home, NAME));
   if (own?.trim()) found.push({ label: '$INFTY_HOME', text: own });

@@ -24,8 +24,21 @@ export interface WrapOptions {
 
 /** Credential stores under the worker's HOME. */
 const HOME_SECRETS = [
-  '.ssh', '.gnupg', '.aws', '.azure', '.kube', '.docker', '.netrc', '.git-credentials', '.npmrc', '.pypirc',
-  '.config/gcloud', '.config/gh', '.codex', '.temporalio', '.config/temporalio',
+  '.ssh',
+  '.gnupg',
+  '.aws',
+  '.azure',
+  '.kube',
+  '.docker',
+  '.netrc',
+  '.git-credentials',
+  '.npmrc',
+  '.pypirc',
+  '.config/gcloud',
+  '.config/gh',
+  '.codex',
+  '.temporalio',
+  '.config/temporalio',
 ];
 
 /**
@@ -35,14 +48,23 @@ const HOME_SECRETS = [
 export function hiddenPaths(env: NodeJS.ProcessEnv = process.env): string[] {
   const home = env.HOME || os.homedir();
   const inftyHome = path.resolve(env.INFTY_HOME || path.join(home, '.infty'));
-  return [
-    inftyHome,
-    path.resolve(env.INFTY_RUNS_ROOT || path.join(inftyHome, 'runs')),
-    ...HOME_SECRETS.map((p) => path.join(home, p)),
-  ];
+  return [inftyHome, path.resolve(env.INFTY_RUNS_ROOT || path.join(inftyHome, 'runs')), ...HOME_SECRETS.map((p) => path.join(home, p))];
 }
 
-const BWRAP_PROBE_ARGS = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-net', '--unshare-pid', '--unshare-ipc', '--die-with-parent', 'true'];
+const BWRAP_PROBE_ARGS = [
+  '--ro-bind',
+  '/',
+  '/',
+  '--dev',
+  '/dev',
+  '--proc',
+  '/proc',
+  '--unshare-net',
+  '--unshare-pid',
+  '--unshare-ipc',
+  '--die-with-parent',
+  'true',
+];
 
 let detection: Promise<SandboxDetection> | undefined;
 
@@ -127,21 +149,31 @@ export function wrapCommand(mode: SandboxMode, command: string[], opts: WrapOpti
   if (mode === 'none') return { file: command[0], args: command.slice(1) };
   const mask = maskArgs(opts.hide ?? hiddenPaths(), opts.runDir);
   const args = [
-    '--ro-bind', '/', '/',
-    '--dev', '/dev',
-    '--proc', '/proc',
-    '--tmpfs', '/tmp',
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--tmpfs',
+    '/tmp',
     ...mask.before,
     // After the tmpfs and masks, so a run dir under /tmp or INFTY_HOME is still the host's (writable) directory.
-    '--bind', opts.runDir, opts.runDir,
+    '--bind',
+    opts.runDir,
+    opts.runDir,
     ...mask.after,
     ...(opts.allowNetwork ? [] : ['--unshare-net']),
     '--unshare-pid',
     '--unshare-ipc',
     '--die-with-parent',
     '--new-session',
-    '--setenv', 'TMPDIR', '/tmp',
-    '--chdir', opts.cwd,
+    '--setenv',
+    'TMPDIR',
+    '/tmp',
+    '--chdir',
+    opts.cwd,
     '--',
     ...command,
   ];

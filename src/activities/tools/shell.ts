@@ -163,7 +163,8 @@ export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolRe
       let code = exitCodeOf(exit?.code ?? null, exit?.signal ?? null);
       const output = capture.text('');
       // bwrap reports an unknown program itself (exit 1); report it like a shell would.
-      if (ctx.sandbox === 'bwrap' && code === 1 && typeof output === 'string' && /^bwrap: execvp [^\n]*: No such file or directory\s*$/.test(output)) code = 127;
+      if (ctx.sandbox === 'bwrap' && code === 1 && typeof output === 'string' && /^bwrap: execvp [^\n]*: No such file or directory\s*$/.test(output))
+        code = 127;
       resolve(result(output, code, startedAt));
     };
 

@@ -67,13 +67,7 @@ function markerOverhead(totalLines: number, totalBytes: number): number {
  * `omittedBetween` bytes are known to lie between them (already dropped), `totalLines` is the
  * line count of the whole output.
  */
-export function truncateHeadTail(
-  head: Buffer,
-  tail: Buffer,
-  omittedBetween: number,
-  totalLines: number,
-  maxBytes = DEFAULT_MAX_OUTPUT_BYTES,
-): string {
+export function truncateHeadTail(head: Buffer, tail: Buffer, omittedBetween: number, totalLines: number, maxBytes = DEFAULT_MAX_OUTPUT_BYTES): string {
   const budget = Math.max(0, maxBytes - markerOverhead(totalLines, head.length + omittedBetween + tail.length));
   const headBudget = Math.floor(budget / 2);
   const tailBudget = budget - headBudget;

@@ -70,7 +70,10 @@ export function chatParams(req: WireRequest, features: ChatFeatures = ALL): Chat
     ...(req.reasoningEffort ? { reasoning_effort: req.reasoningEffort } : {}),
     ...(req.tools.length
       ? {
-          tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters, ...(t.strict ? { strict: true } : {}) } })),
+          tools: req.tools.map((t) => ({
+            type: 'function' as const,
+            function: { name: t.name, description: t.description, parameters: t.parameters, ...(t.strict ? { strict: true } : {}) },
+          })),
           ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
         }
       : {}),
@@ -102,7 +105,10 @@ export function parseChatCompletion(completion: ChatCompletion): ParsedReply {
   const toolCalls = (message.tool_calls ?? [])
     .filter((c): c is Extract<ChatCompletionMessageToolCall, { type: 'function' }> => c.type === 'function')
     .map((c) => ({ callId: c.id, name: c.function.name, arguments: c.function.arguments }));
-  return { reply: { ...chatOutput(reasoningOf(message), message.content ?? null, toolCalls, choice.finish_reason), ...answeredBy(completion.model) }, usage: usageOf(completion.usage) };
+  return {
+    reply: { ...chatOutput(reasoningOf(message), message.content ?? null, toolCalls, choice.finish_reason), ...answeredBy(completion.model) },
+    usage: usageOf(completion.usage),
+  };
 }
 
 async function readChatStream(stream: AsyncIterable<ChatCompletionChunk>, opts: Pick<CallOptions, 'onData' | 'onText' | 'onCall'>): Promise<ParsedReply> {

@@ -16,8 +16,7 @@ export function chatOutput(reasoning: string | null, text: string | null, toolCa
   if (reasoning) output.push({ type: 'reasoning', summary: [reasoning] });
   if (text) output.push({ type: 'message', role: 'assistant', text });
   for (const c of toolCalls) output.push({ type: 'function_call', ...c });
-  const incomplete =
-    finishReason === 'length' ? { reason: 'max_output_tokens' } : finishReason === 'content_filter' ? { reason: 'content_filter' } : undefined;
+  const incomplete = finishReason === 'length' ? { reason: 'max_output_tokens' } : finishReason === 'content_filter' ? { reason: 'content_filter' } : undefined;
   if (incomplete) output = completeCallsOnly(output);
   const calls = output.flatMap((i) => (i.type === 'function_call' ? [{ callId: i.callId, name: i.name, arguments: i.arguments }] : []));
   return { text, toolCalls: calls, output, ...(incomplete ? { incomplete } : {}) };

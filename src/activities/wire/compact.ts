@@ -40,7 +40,8 @@ export function forgetRemoteCompactionSupport(): void {
   unsupported.clear();
 }
 
-const UNSUPPORTED_MESSAGE = /not supported|unsupported|does not support|not implemented|unknown (url|endpoint|path|route)|invalid url|unrecognized request url|no route|not found/i;
+const UNSUPPORTED_MESSAGE =
+  /not supported|unsupported|does not support|not implemented|unknown (url|endpoint|path|route)|invalid url|unrecognized request url|no route|not found/i;
 const CONTEXT_LENGTH = /context[_ ]length|maximum context|context window|too many tokens|prompt is too long/i;
 
 /**

@@ -75,10 +75,7 @@ export function classifyModelError(err: unknown, endpoint: string): ApplicationF
         ...retryAfter,
       });
     }
-    return ApplicationFailure.nonRetryable(
-      `the model endpoint rejected the request (HTTP ${err.status}): ${err.message}`,
-      'ModelInvalidRequest',
-    );
+    return ApplicationFailure.nonRetryable(`the model endpoint rejected the request (HTTP ${err.status}): ${err.message}`, 'ModelInvalidRequest');
   }
   if (err instanceof SyntaxError) {
     return ApplicationFailure.create({ message: `the model endpoint returned invalid JSON: ${err.message}`, type: 'ModelUnavailable' });

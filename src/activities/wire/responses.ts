@@ -1,11 +1,6 @@
 /** The Responses API wire: stateless (store: false, full history each time). */
 import type OpenAI from 'openai';
-import type {
-  ResponseCreateParamsBase,
-  ResponseInputItem,
-  ResponseStreamEvent,
-  Response as OpenAIResponse,
-} from 'openai/resources/responses/responses';
+import type { ResponseCreateParamsBase, ResponseInputItem, ResponseStreamEvent, Response as OpenAIResponse } from 'openai/resources/responses/responses';
 import { ModelWireError } from './errors';
 import { withUsage } from './estimate';
 import { completeCallsOnly } from './incomplete';
@@ -63,7 +58,13 @@ export function responsesParams(req: WireRequest, features: ResponsesFeatures = 
     ...(req.reasoningEffort ? { reasoning: { effort: req.reasoningEffort } } : {}),
     ...(req.tools.length
       ? {
-          tools: req.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, parameters: t.parameters, strict: t.strict === true })),
+          tools: req.tools.map((t) => ({
+            type: 'function' as const,
+            name: t.name,
+            description: t.description,
+            parameters: t.parameters,
+            strict: t.strict === true,
+          })),
           parallel_tool_calls: true,
           ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
         }
@@ -108,7 +109,10 @@ export function parseResponse(response: OpenAIResponse): ParsedReply {
   return { reply: { text: texts.length ? texts.join('') : null, toolCalls, output, ...(incomplete ? { incomplete } : {}), ...model }, usage };
 }
 
-async function readResponseStream(stream: AsyncIterable<ResponseStreamEvent>, opts: Pick<CallOptions, 'onData' | 'onText' | 'onCall'>): Promise<OpenAIResponse> {
+async function readResponseStream(
+  stream: AsyncIterable<ResponseStreamEvent>,
+  opts: Pick<CallOptions, 'onData' | 'onText' | 'onCall'>,
+): Promise<OpenAIResponse> {
   const { onData, onText, onCall } = opts;
   for await (const event of stream) {
     onData();

@@ -20,10 +20,7 @@ export interface WireRequest {
 export type ReasoningEffortName = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
 
 /** One output item of a reply, in the order the model produced it. */
-export type WireOutputItem =
-  | ReasoningItem
-  | { type: 'message'; role: 'assistant'; text: string }
-  | ({ type: 'function_call' } & ToolCall);
+export type WireOutputItem = ReasoningItem | { type: 'message'; role: 'assistant'; text: string } | ({ type: 'function_call' } & ToolCall);
 
 export interface WireResult {
   /** All assistant text of the reply, joined (null: none). */

@@ -45,7 +45,9 @@ export async function baseTree(home: string, base: BaseManifest): Promise<string
   if (cached && (await git(['cat-file', '-e', `${cached}^{tree}`], { env: { GIT_DIR: repo }, okCodes: [1, 128] })).code === 0) return cached;
   const env = { GIT_DIR: repo };
   const regular = base.files.filter((f) => f.link === undefined);
-  const ids = (await gitText(['hash-object', '-w', '--no-filters', '--stdin-paths'], { env, input: `${regular.map((f) => objectPathIn(home, f.sha256)).join('\n')}\n` }))
+  const ids = (
+    await gitText(['hash-object', '-w', '--no-filters', '--stdin-paths'], { env, input: `${regular.map((f) => objectPathIn(home, f.sha256)).join('\n')}\n` })
+  )
     .split('\n')
     .filter(Boolean);
   const blobOf = new Map(regular.map((f, i) => [f.path, ids[i]!]));
@@ -77,7 +79,8 @@ export async function workTree(home: string, base: BaseManifest, dir: string, ca
   const index = tmpName(repo, 'work-index');
   const kept = cacheKey ? join(projectMetaDir(home, base.runId), `${cacheKey}.index`) : undefined;
   const env = { GIT_DIR: repo, GIT_WORK_TREE: dir, GIT_INDEX_FILE: index };
-  const excludes = base.record.source.kind === 'path' && base.record.source.gitTopLevel === null ? ['-c', `core.excludesFile=${join(repo, 'infty-default-excludes')}`] : [];
+  const excludes =
+    base.record.source.kind === 'path' && base.record.source.gitTopLevel === null ? ['-c', `core.excludesFile=${join(repo, 'infty-default-excludes')}`] : [];
   try {
     if (kept && existsSync(kept)) await copyFile(kept, index);
     else await git(['read-tree', start], { env });
@@ -109,7 +112,11 @@ async function adoptNestedRepositories(flags: string[], env: Record<string, stri
     const nested = listed.filter((p) => p.endsWith('/'));
     if (nested.length === 0) return;
     empty ??= await gitText(['hash-object', '-w', '--stdin'], { env });
-    await git(['update-index', '-z', '--add', '--index-info'], { env, cwd: dir, input: nested.map((d) => `100644 ${empty}\t${d}${NESTED_PLACEHOLDER}\0`).join('') });
+    await git(['update-index', '-z', '--add', '--index-info'], {
+      env,
+      cwd: dir,
+      input: nested.map((d) => `100644 ${empty}\t${d}${NESTED_PLACEHOLDER}\0`).join(''),
+    });
   }
 }
 
@@ -170,7 +177,13 @@ export interface MergeResult {
  */
 export async function mergeIntoCheckout(home: string, base: BaseManifest, theirs: string, target: string): Promise<MergeResult> {
   const repo = changesRepo(home);
-  const env = { GIT_DIR: repo, GIT_AUTHOR_NAME: 'infty', GIT_AUTHOR_EMAIL: 'infty@localhost', GIT_COMMITTER_NAME: 'infty', GIT_COMMITTER_EMAIL: 'infty@localhost' };
+  const env = {
+    GIT_DIR: repo,
+    GIT_AUTHOR_NAME: 'infty',
+    GIT_AUTHOR_EMAIL: 'infty@localhost',
+    GIT_COMMITTER_NAME: 'infty',
+    GIT_COMMITTER_EMAIL: 'infty@localhost',
+  };
   const start = await baseTree(home, base);
   const ours = await workTreeOf(home, base, target);
   const baseCommit = await gitText(['commit-tree', start, '-m', 'base'], { env });
@@ -179,7 +192,17 @@ export async function mergeIntoCheckout(home: string, base: BaseManifest, theirs
   const r = await git(['merge-tree', '--write-tree', '--name-only', '--no-messages', oursCommit, theirsCommit], { env, okCodes: [1] });
   const lines = r.stdout.toString('utf8').split('\n');
   const merged = lines[0]!.trim();
-  const conflicts = r.code === 1 ? [...new Set(lines.slice(1).map((l) => l.trim()).filter(Boolean))] : [];
+  const conflicts =
+    r.code === 1
+      ? [
+          ...new Set(
+            lines
+              .slice(1)
+              .map((l) => l.trim())
+              .filter(Boolean),
+          ),
+        ]
+      : [];
   return { ours, merged, conflicts };
 }
 

@@ -7,7 +7,12 @@ export class GitError extends Error {
     readonly code: number | null,
     readonly stderr: string,
   ) {
-    super(`git ${args.filter((a) => !a.startsWith('-c')).slice(0, 3).join(' ')} failed${code === null ? '' : ` (exit ${code})`}: ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`);
+    super(
+      `git ${args
+        .filter((a) => !a.startsWith('-c'))
+        .slice(0, 3)
+        .join(' ')} failed${code === null ? '' : ` (exit ${code})`}: ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`,
+    );
     this.name = 'GitError';
   }
 }

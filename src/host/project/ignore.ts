@@ -6,9 +6,30 @@
 
 /** Directory names skipped wherever they occur. */
 export const DEFAULT_IGNORED_DIRS = [
-  '.git', '.hg', '.svn', 'node_modules', 'bower_components', '.venv', 'venv', '__pycache__', '.pytest_cache',
-  '.mypy_cache', '.ruff_cache', '.tox', '.nox', '.gradle', '.next', '.nuxt', '.turbo', '.parcel-cache', '.cache',
-  '.terraform', 'dist', 'build', 'target', 'coverage',
+  '.git',
+  '.hg',
+  '.svn',
+  'node_modules',
+  'bower_components',
+  '.venv',
+  'venv',
+  '__pycache__',
+  '.pytest_cache',
+  '.mypy_cache',
+  '.ruff_cache',
+  '.tox',
+  '.nox',
+  '.gradle',
+  '.next',
+  '.nuxt',
+  '.turbo',
+  '.parcel-cache',
+  '.cache',
+  '.terraform',
+  'dist',
+  'build',
+  'target',
+  'coverage',
 ] as const;
 
 /** File name suffixes skipped wherever they occur. */
