@@ -6,12 +6,15 @@
  */
 import type { Worker } from '@temporalio/worker';
 import {
+  type BenchModel,
+  type BenchServer,
   baselineWorker,
   benchRunInput,
   countActivities,
   fetchEvents,
   fixtureText,
   floorActivities,
+  type InftyHome,
   inftyDeps,
   inftyWorker,
   newHome,
@@ -25,11 +28,8 @@ import {
   turnScript,
   uniqueId,
   withWorker,
-  type BenchModel,
-  type BenchServer,
-  type InftyHome,
 } from './env';
-import { fmt, ratio, type BenchOutput, type Row } from './report';
+import { type BenchOutput, fmt, type Row, ratio } from './report';
 
 export interface ConcurrencySize {
   runs: number[];

@@ -3,19 +3,20 @@
  * in-memory), the workflow bundles (each bundled once per process), in-process workers, a
  * zero-latency scripted model server, run-directory fixtures and small statistics helpers.
  */
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createActivities, type ActivityDeps } from '../src/activities';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { type ActivityDeps, createActivities } from '../src/activities';
 import { executeTool } from '../src/activities/tools';
-import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type Responder, type ScriptedReply } from '../test/support/fakeModel';
 import type { RunInputRaw } from '../src/protocol/runInput';
-import { freePort, startDevServer, type DevServerHandle } from '../src/server';
+import { type DevServerHandle, freePort, startDevServer } from '../src/server';
 import { projectRoot } from '../src/temporalCli';
 import { createInftyWorker, type InftyWorker, type InftyWorkerOptions } from '../src/worker';
-import { workflowInterceptorModules, workflowsPath as inftyWorkflowsPath } from '../src/workflowBundle';
+import { workflowsPath as inftyWorkflowsPath, workflowInterceptorModules } from '../src/workflowBundle';
+import { type FakeModelServer, type RecordedRequest, type Responder, type ScriptedReply, startFakeModelServer } from '../test/support/fakeModel';
 import type { NaiveActivities, NaiveItem } from './floorWorkflows';
 
 export const ROOT = projectRoot();

@@ -9,15 +9,16 @@
  * benchmark's server raises those two suggestion thresholds so the run stays one execution (the
  * hard limits, 50 MiB / 51,200 events, stay at their defaults and are what the naive run hits).
  */
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { transcriptPath } from '../src/activities/transcripts';
 import { progressQuery } from '../src/protocol/names';
 import {
   baselineWorker,
   benchRunInput,
   describeHistory,
-  fixtureText,
   FIXTURE,
+  fixtureText,
   inftyDeps,
   inftyWorker,
   lastEvent,
@@ -35,9 +36,7 @@ import {
   uniqueId,
   withWorker,
 } from './env';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fmt, ratio, type BenchOutput, type Row } from './report';
+import { type BenchOutput, fmt, type Row, ratio } from './report';
 
 export interface HistorySize {
   checkpoints: number[];

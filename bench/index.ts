@@ -14,13 +14,13 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { findTemporalCli } from '../src/temporalCli';
 import { concurrencyBench } from './concurrency';
-import { bundleTimes, globalDynamicConfig, removeScratch, ROOT } from './env';
+import { bundleTimes, globalDynamicConfig, ROOT, removeScratch } from './env';
 import { historyBench } from './history';
 import { overheadBench } from './overhead';
 import { prefixBench } from './prefix';
 import { projectCopyBench } from './projectCopy';
 import { recoveryBench } from './recovery';
-import { missingFigures, renderTable, type BenchOutput, type BenchResult } from './report';
+import { type BenchOutput, type BenchResult, missingFigures, renderTable } from './report';
 
 interface Sizes {
   overhead: Parameters<typeof overheadBench>[0];

@@ -10,33 +10,33 @@ import type { ModelStepInput, NewItem } from '../src/protocol/activities';
 import { userMessage } from '../src/protocol/items';
 import { SOLVER_TOOLS } from '../src/workflows/roleTurn';
 import {
+  type BenchModel,
+  type BenchServer,
   baselineWorker,
   benchRunInput,
   countActivities,
   createActivities,
-  TEMPORAL_DEFAULT_TRANSFER_QUEUE,
   fetchEvents,
   fixtureText,
   floorActivities,
   historyBreakdown,
+  type InftyHome,
   inftyDeps,
   inftyWorker,
-  median,
   MODEL_NAME,
+  median,
   newHome,
   prepareRunDir,
   round,
   startInfty,
   startModel,
   startServer,
+  TEMPORAL_DEFAULT_TRANSFER_QUEUE,
   turnScript,
   uniqueId,
   withWorker,
-  type BenchModel,
-  type BenchServer,
-  type InftyHome,
 } from './env';
-import { fmt, ratio, type BenchOutput, type Row } from './report';
+import { type BenchOutput, fmt, type Row, ratio } from './report';
 
 export interface OverheadSize {
   turns: number;

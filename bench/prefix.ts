@@ -25,7 +25,7 @@ import {
   uniqueId,
   withWorker,
 } from './env';
-import { fmt, type BenchOutput, type Row } from './report';
+import { type BenchOutput, fmt, type Row } from './report';
 
 export interface PrefixSize {
   turns: number;

@@ -22,7 +22,7 @@ import { copyTree } from '../src/activities/project/copyTree';
 import { listSource } from '../src/activities/project/listing';
 import { seededRandom } from '../test/support/modelScript';
 import { median, round, scratch } from './env';
-import { fmt, ratio, type BenchOutput, type Row } from './report';
+import { type BenchOutput, fmt, type Row, ratio } from './report';
 
 export interface ProjectCopyTree {
   files: number;

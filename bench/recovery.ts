@@ -6,10 +6,11 @@
  * Each new worker is another worker (its own INFTY_WORKER_ID, shared storage).
  * Baseline: the model activity's heartbeat timeout plus the first retry interval.
  */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { HEARTBEAT_TIMEOUT_MS } from '../src/protocol/heartbeat';
 import { RunInputSchema } from '../src/protocol/runInput';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import type { RecordedRequest, ScriptedReply } from '../test/support/fakeModel';
 import {
   benchRunInput,
@@ -19,8 +20,8 @@ import {
   median,
   newHome,
   prepareRunDir,
-  readFixture,
   ROOT,
+  readFixture,
   round,
   sleep,
   startInfty,
@@ -28,7 +29,7 @@ import {
   startServer,
   uniqueId,
 } from './env';
-import { fmt, ratio, type BenchOutput, type Row } from './report';
+import { type BenchOutput, fmt, type Row, ratio } from './report';
 
 export interface RecoverySize {
   kills: number;

@@ -1,26 +1,27 @@
 /** The `infty` command (docs/interface.md). Exit codes: 0 ok, 1 run not delivered, 2 usage/input, 3 unreachable. */
-import { ServiceError } from '@temporalio/client';
-import { Command, CommanderError, Option } from 'commander';
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cancel, budget, setStatus, steer } from './cli/control';
+import { ServiceError } from '@temporalio/client';
+import { Command, CommanderError, Option } from 'commander';
 import { approve, deny, listApprovals } from './cli/approvals';
-import { fleet, singleRun, withFleetOptions, type FleetFlags } from './cli/fleet';
-import { goal, list, show, watch } from './cli/inspect';
-import { parsePositiveInt, runInputFromFlags, type CreateFlags } from './cli/flags';
-import { note } from './cli/session';
+import { budget, cancel, setStatus, steer } from './cli/control';
+import { type CreateFlags, parsePositiveInt, runInputFromFlags } from './cli/flags';
+import { type FleetFlags, fleet, singleRun, withFleetOptions } from './cli/fleet';
+import type * as ForkCommand from './cli/fork';
 import { addHelpTexts } from './cli/helpText';
-import { projectRoot } from './temporalCli';
+import { goal, list, show, watch } from './cli/inspect';
+import type * as LocalProcesses from './cli/local';
+import { apply, diff } from './cli/project';
+import { note } from './cli/session';
+import type * as StartCommands from './cli/start';
 import { describeServiceError } from './cli/transient';
-import { loadConfig, withVersioningFlags, type InftyConfig } from './config';
+import { verify } from './cli/verify';
+import { type InftyConfig, loadConfig, withVersioningFlags } from './config';
 import { UnreachableError, UsageError } from './errors';
 import { REASONING_EFFORTS } from './protocol/reasoning';
-import { verify } from './cli/verify';
-import { apply, diff } from './cli/project';
-import { startDevServer, type DevServerHandle } from './server';
-import type * as StartCommands from './cli/start';
-import type * as ForkCommand from './cli/fork';
-import type * as LocalProcesses from './cli/local';
+import { type DevServerHandle, startDevServer } from './server';
+import { projectRoot } from './temporalCli';
 import type * as WorkerModule from './worker';
 import type { Tracing } from './worker';
 

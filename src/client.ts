@@ -2,45 +2,45 @@
 import {
   CancelledFailure,
   Client,
-  ServiceError,
   Connection,
+  type ConnectionLike,
+  type QueryDefinition,
+  ServiceError,
+  type SignalDefinition,
+  type TLSConfig,
+  type UpdateDefinition,
   WorkflowExecutionAlreadyStartedError,
+  type WorkflowExecutionInfo,
   WorkflowFailedError,
+  type WorkflowHandle,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
-  type ConnectionLike,
-  type QueryDefinition,
-  type SignalDefinition,
-  type UpdateDefinition,
-  type TLSConfig,
-  type WorkflowExecutionInfo,
-  type WorkflowHandle,
 } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
-import { validateObjective, type Goal, type SetGoalRequest } from './protocol/goal';
+import { UnreachableError, UsageError } from './errors';
+import { APPROVALS_MEMO_KEY, type ApprovalResult, type PendingApproval } from './protocol/approval';
+import { type Goal, type SetGoalRequest, validateObjective } from './protocol/goal';
 import {
+  approveUpdate,
+  denyUpdate,
   GOAL_MEMO_KEY,
   GOAL_STATUS_KEY,
   goalQuery,
-  pauseSignal,
   PHASE_KEY,
+  pauseSignal,
   progressQuery,
   resumeSignal,
   setGoalUpdate,
-  approveUpdate,
-  denyUpdate,
   steerSignal,
   TOKENS_USED_KEY,
   WORKFLOW_TYPE,
 } from './protocol/names';
 import type { RunOutcome } from './protocol/outcome';
-import { APPROVALS_MEMO_KEY, type ApprovalResult, type PendingApproval } from './protocol/approval';
 import type { Progress } from './protocol/progress';
-import { RunInputSchema, type RunInput, type RunInputRaw } from './protocol/runInput';
+import { type RunInput, type RunInputRaw, RunInputSchema } from './protocol/runInput';
 import { formatZodError } from './protocol/signals';
 import { runStaticDetails, runStaticSummary } from './protocol/userMetadata';
-import { UnreachableError, UsageError } from './errors';
 import type { inftyRun } from './workflows';
 
 export { WORKFLOW_TYPE };

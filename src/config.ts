@@ -1,9 +1,9 @@
 /** Environment configuration (docs/interface.md §4), read once per process. */
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { TLSConfig } from '@temporalio/client';
 import { UsageError } from './errors';
 import { temporalAuthFromEnv } from './host/temporalTls';
-import type { TLSConfig } from '@temporalio/client';
 
 export const DEFAULT_MODEL = 'gpt-5.1';
 

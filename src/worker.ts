@@ -3,15 +3,16 @@
  * local storage also this worker's own queue for the runs whose files it holds (docs/architecture.md
  * decision 12).
  */
-import { closeAllMcp } from './activities/mcp/pool';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+
 import { hostname } from 'node:os';
-import { createActivities, type ActivityDeps } from './activities';
-import { PayloadGuard } from './activities/payloadGuard';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type ActivityDeps, createActivities } from './activities';
+import { closeAllMcp } from './activities/mcp/pool';
 import type { ModelEndpoint } from './activities/model';
-import { loadPrices } from './host/prices';
+import { PayloadGuard } from './activities/payloadGuard';
 import type { InftyConfig } from './config';
 import { startDemoModel } from './demo/demoModel';
+import { loadPrices } from './host/prices';
 import type { RunOwner } from './protocol/activities';
 import { activityTelemetry, workflowSpanSinks } from './telemetry';
 import { workflowSource } from './workflowBundle';
@@ -19,7 +20,7 @@ import { workflowSource } from './workflowBundle';
 /** Whether this host can sandbox the Solver's commands (the CLI checks before it runs a worker here). */
 export { detectSandbox } from './activities/tools/sandbox';
 /** Metrics and traces for processes that install their own Temporal runtime (docs/interface.md §14). */
-export { runtimeTelemetry, startTracing, workflowSpanSinks, type Tracing, type TracingOptions } from './telemetry';
+export { runtimeTelemetry, startTracing, type Tracing, type TracingOptions, workflowSpanSinks } from './telemetry';
 /** Infty's workflow code and the interceptor modules its bundle carries (docs/architecture.md, "Workflow tracing"). */
 export { workflowInterceptorModules, workflowSource, workflowsPath } from './workflowBundle';
 

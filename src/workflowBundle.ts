@@ -2,9 +2,10 @@
  * Where a worker gets Infty's workflow code: the prebuilt bundle, or the sources bundled at start.
  * Every bundle carries the same workflow interceptor modules (workflow spans, docs/interface.md §14).
  */
-import type { WorkerOptions } from '@temporalio/worker';
+
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WorkerOptions } from '@temporalio/worker';
 import { projectRoot } from './temporalCli';
 
 const compiled = __filename.endsWith('.js');

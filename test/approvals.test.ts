@@ -11,19 +11,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InftyClient } from '../src/client';
-import { freePort, startDevServer, type DevServerHandle } from '../src/server';
-import type { RunInputRaw } from '../src/protocol/runInput';
 import type { Progress } from '../src/protocol/progress';
+import type { RunInputRaw } from '../src/protocol/runInput';
+import { type DevServerHandle, freePort, startDevServer } from '../src/server';
 import { runCli } from './support/cli';
-import { startFakeModelServer, type FakeModelServer, type Responder } from './support/fakeModel';
+import { type FakeModelServer, type Responder, startFakeModelServer } from './support/fakeModel';
 import { uniqueId } from './support/harness';
 import { patchIds } from './support/history';
 import { MCP_TEST_SERVER, solverOutputs } from './support/mcp';
 import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, tools } from './support/replies';
-import { until } from './support/wait';
 import { inTerminal } from './support/terminal';
-import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv } from './support/workerProcess';
+import { until } from './support/wait';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, type WorkerEnv, WorkerGroup, workerEnv } from './support/workerProcess';
 
 type Call = { name: string; callId: string; arguments: Record<string, unknown> };
 const sh = (callId: string, script: string, escalate?: string): Call => ({

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedRequest, Responder } from './support/fakeModel';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import { type Harness, startHarness, uniqueId } from './support/harness';
 import { deliver, say, shell, tools, withUsage } from './support/replies';
 import { until } from './support/wait';
 

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole, type RoleScriptResponder } from './support/modelScript';
 import { freePort } from '../src/server';
 import { runCli } from './support/cli';
-import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
+import { cliEnv, type Harness, startHarness, uniqueId } from './support/harness';
+import { type RoleScriptResponder, scriptByRole } from './support/modelScript';
 import { addFile, deliver, say, tools, verdict } from './support/replies';
 
 /** Preloaded into the CLI: counts the Temporal connections it opens and closes, printed at exit. */

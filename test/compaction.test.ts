@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCompaction } from '../src/fakeModel/compactWire';
 import { estimateInputTokens, type RecordedRequest, type Responder, type ScriptedReply } from './support/fakeModel';
+import { type Harness, startHarness, uniqueId } from './support/harness';
 import { scriptByRole } from './support/modelScript';
-import { startHarness, uniqueId, type Harness } from './support/harness';
-import { deliver, say, shell, tools, verdict } from './support/replies';
 import { prefixViolation, segmentsBetweenCompactions } from './support/prefix';
+import { deliver, say, shell, tools, verdict } from './support/replies';
 
 const summary = (req: RecordedRequest): ScriptedReply => say(`Summary of ${req.body.input.length} items: kept working on the objective.`);
 const COMPACT = '/v1/responses/compact';

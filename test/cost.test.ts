@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calcPrice } from '@pydantic/genai-prices';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { costOf, loadPrices, priceKnown } from '../src/host/prices';
 import { UsageError } from '../src/errors';
+import { costOf, loadPrices, priceKnown } from '../src/host/prices';
 import { formatUsd, type Goal } from '../src/protocol/goal';
 import type { Progress } from '../src/protocol/progress';
 import { runCli } from './support/cli';
 import type { RecordedRequest, Responder, ScriptedReply, Usage } from './support/fakeModel';
-import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
+import { cliEnv, type Harness, startHarness, uniqueId } from './support/harness';
 import { scriptByRole } from './support/modelScript';
 import { deliver, say, shell, tools, verdict, withUsage } from './support/replies';
 

@@ -12,17 +12,17 @@ import { join } from 'node:path';
 import { afterAll, describe, inject, it } from 'vitest';
 import { INTERRUPTED_OUTPUT } from '../src/activities/tools/journal';
 import { InftyClient } from '../src/client';
-import { withFaults } from './support/modelScript';
-import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type ScriptedReply } from './support/fakeModel';
 import type { RunOutcome } from '../src/protocol/outcome';
-import { freePort, startDevServer, type DevServerHandle } from '../src/server';
+import { type DevServerHandle, freePort, startDevServer } from '../src/server';
 import { runCli } from './support/cli';
+import { type FakeModelServer, type RecordedRequest, type ScriptedReply, startFakeModelServer } from './support/fakeModel';
+import { fileContentsUnder } from './support/files';
 import { uniqueId } from './support/harness';
+import { withFaults } from './support/modelScript';
 import { outcomeWithin } from './support/outcome';
 import { CRASH_OBJECTIVE, CRASH_RUN_LABELS, CRASH_VERIFIERS, crashRunStep, SHELL_STEP_LABELS } from './support/stepScript';
-import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
 import { sleep } from './support/wait';
-import { fileContentsUnder } from './support/files';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, type WorkerEnv, WorkerGroup, type WorkerProcess, workerEnv } from './support/workerProcess';
 
 /** A reply held back on purpose: the worker is killed long before it would be sent. */
 const HOLD_MS = 120_000;

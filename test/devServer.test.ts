@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, it, expect } from 'vitest';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES, ensureSearchAttributes, freePort, isTemporalReachable, startDevServer, type DevServerHandle } from '../src/server';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type DevServerHandle, ensureSearchAttributes, freePort, isTemporalReachable, SEARCH_ATTRIBUTES, startDevServer } from '../src/server';
 
 describe('embedded Temporal dev server', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'infty-devserver-'));

@@ -11,18 +11,18 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, inject, it, type ExpectStatic, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, type ExpectStatic, inject, it, type TestContext } from 'vitest';
 import { FAILPOINTS, type FailpointName } from '../src/activities/durable/failpoints';
 import { INTERRUPTED_OUTPUT } from '../src/activities/tools/journal';
 import { InftyClient } from '../src/client';
-import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type ScriptedReply } from './support/fakeModel';
 import type { RunOutcome } from '../src/protocol/outcome';
-import { failpointRunStep, FP_AUTO_COMPACT_LIMIT, FP_OBJECTIVE, FP_RUN_LABELS, FP_SHELL, FP_SIDE_EFFECT, FP_VERIFIERS } from './support/failpointScript';
+import { FP_AUTO_COMPACT_LIMIT, FP_OBJECTIVE, FP_RUN_LABELS, FP_SHELL, FP_SIDE_EFFECT, FP_VERIFIERS, failpointRunStep } from './support/failpointScript';
+import { type FakeModelServer, type RecordedRequest, type ScriptedReply, startFakeModelServer } from './support/fakeModel';
+import { fileContentsUnder } from './support/files';
 import { uniqueId } from './support/harness';
 import { outcomeWithin as waitOutcome } from './support/outcome';
-import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv, type WorkerProcess } from './support/workerProcess';
 import { sleep } from './support/wait';
-import { fileContentsUnder } from './support/files';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, type WorkerEnv, WorkerGroup, type WorkerProcess, workerEnv } from './support/workerProcess';
 
 const RUN_INPUT = { objective: FP_OBJECTIVE, verifiers: FP_VERIFIERS, sandbox: 'none' as const, autoCompactLimit: FP_AUTO_COMPACT_LIMIT };
 /** How long a run may take to reach its failpoint, and to finish after the fresh worker started. */

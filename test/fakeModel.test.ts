@@ -1,7 +1,7 @@
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError, BadRequestError, InternalServerError, RateLimitError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeModelServer, type Fault, type RecordedRequest, type Responder, type ScriptedReply, startFakeModelServer } from './support/fakeModel';
 import { scriptByRole, withFaults } from './support/modelScript';
-import { startFakeModelServer, type FakeModelServer, type Fault, type RecordedRequest, type Responder, type ScriptedReply } from './support/fakeModel';
 
 const servers: FakeModelServer[] = [];
 

@@ -16,16 +16,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectPath, readManifest } from '../src/activities/snapshots';
-import type { RunOutcome } from '../src/protocol/outcome';
 import { readRunJson } from '../src/host/runJson';
+import type { RunOutcome } from '../src/protocol/outcome';
+import { REPEATED_FAILURE_THRESHOLD } from '../src/workflows/watchdog';
 import { runCli } from './support/cli';
 import type { RecordedRequest, Responder } from './support/fakeModel';
 import { startGrpcGate } from './support/grpcGate';
-import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
-import { scriptByRole, type ScriptEntry } from './support/modelScript';
+import { cliEnv, type Harness, startHarness, uniqueId } from './support/harness';
+import { type ScriptEntry, scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, shell, tools, verdict } from './support/replies';
 import { until } from './support/wait';
-import { REPEATED_FAILURE_THRESHOLD } from '../src/workflows/watchdog';
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 /** The texts of a Responses request's input items. */

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import { type Harness, startHarness, uniqueId } from './support/harness';
 import { addFile, tools, withUsage } from './support/replies';
 import { until } from './support/wait';
 

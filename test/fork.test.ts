@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTranscript, transcriptPath } from '../src/activities/transcripts';
 import { runCli } from './support/cli';
 import type { RecordedRequest, Responder } from './support/fakeModel';
-import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
+import { cliEnv, type Harness, startHarness, uniqueId } from './support/harness';
 import { scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, tools, verdict } from './support/replies';
 import { until } from './support/wait';

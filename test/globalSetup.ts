@@ -1,8 +1,9 @@
 /** One real Temporal dev server for the whole suite, and one workflow bundle shared by every test worker. */
-import { bundleWorkflowCode } from '@temporalio/worker';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { freePort, startDevServer } from '../src/server';
 import { workflowInterceptorModules, workflowsPath } from '../src/workflowBundle';

@@ -6,13 +6,13 @@
  * active time; a steering message during the budget's wrap-up is delivered and buys no grace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedRequest, Responder } from './support/fakeModel';
-import { startHarness, uniqueId, type Harness } from './support/harness';
-import { outcomeWithin } from './support/outcome';
-import { scriptByRole } from './support/modelScript';
-import { addFile, deliver, directive, say, shell, tools, withUsage } from './support/replies';
-import { until, sleep } from './support/wait';
 import { REPEATED_CALL_THRESHOLD, REPEATED_FAILURE_THRESHOLD } from '../src/workflows/watchdog';
+import type { RecordedRequest, Responder } from './support/fakeModel';
+import { type Harness, startHarness, uniqueId } from './support/harness';
+import { scriptByRole } from './support/modelScript';
+import { outcomeWithin } from './support/outcome';
+import { addFile, deliver, directive, say, shell, tools, withUsage } from './support/replies';
+import { sleep, until } from './support/wait';
 
 const texts = (req: RecordedRequest): string[] =>
   (req.body.input as { content?: unknown }[]).map((i) => (typeof i.content === 'string' ? i.content : JSON.stringify(i.content ?? '')));

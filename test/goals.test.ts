@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedRequest, Responder } from './support/fakeModel';
 import { UsageError } from '../src/errors';
 import { requireTemporalCli } from '../src/temporalCli';
 import { runCli } from './support/cli';
-import { until } from './support/wait';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import type { RecordedRequest, Responder } from './support/fakeModel';
+import { type Harness, startHarness, uniqueId } from './support/harness';
 import { deliver, say, shell, tools, withUsage } from './support/replies';
+import { until } from './support/wait';
 
 const exec = promisify(execFile);
 const USAGE = { inputTokens: 1000, cachedInputTokens: 400, outputTokens: 100, reasoningTokens: 30 };

@@ -9,16 +9,16 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveText } from '../src/activities/live';
 import { callModel } from '../src/activities/wire/call';
-import { appended, LiveLines, livePartials, type LivePartial } from '../src/cli/live';
-import { isLiveDetail, LIVE_RECOMPUTE_MS, MAX_LIVE_TEXT_BYTES, type LiveDetail } from '../src/protocol/live';
+import { appended, LiveLines, type LivePartial, livePartials } from '../src/cli/live';
+import { isLiveDetail, LIVE_RECOMPUTE_MS, type LiveDetail, MAX_LIVE_TEXT_BYTES } from '../src/protocol/live';
 import { runCli } from './support/cli';
-import { startFakeModelServer, type ScriptedReply } from './support/fakeModel';
-import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
+import { type ScriptedReply, startFakeModelServer } from './support/fakeModel';
+import { cliEnv, type Harness, startHarness, uniqueId } from './support/harness';
 import { decodedHistoryText } from './support/history';
-import { scriptByRole, type RoleScriptResponder } from './support/modelScript';
+import { type RoleScriptResponder, scriptByRole } from './support/modelScript';
 import { addFile, deliver, say, withUsage } from './support/replies';
-import { WIRE_VARIANTS, endpointFor, wireRequest } from './support/wireCall';
 import { sleep } from './support/wait';
+import { endpointFor, WIRE_VARIANTS, wireRequest } from './support/wireCall';
 
 const bytesOf = (s: string) => Buffer.byteLength(s, 'utf8');
 

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Responder } from './support/fakeModel';
 import { runCli } from './support/cli';
-import { until } from './support/wait';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import type { Responder } from './support/fakeModel';
+import { type Harness, startHarness, uniqueId } from './support/harness';
 import { deliver, say, shell, tools } from './support/replies';
+import { until } from './support/wait';
 
 describe('long and cancelled runs', () => {
   let h: Harness;

@@ -3,16 +3,17 @@
  * real Temporal server with a scripted model: the real `@modelcontextprotocol/server-everything`
  * (stdio, from node_modules), and a scripted misbehaving server (test/support/mcpTestServer.mjs).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodedHistoryText } from './support/history';
 import { runCli } from './support/cli';
-import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
 import type { Responder } from './support/fakeModel';
+import { cliEnv, type Harness, startHarness, uniqueId } from './support/harness';
+import { decodedHistoryText } from './support/history';
 import { MCP_TEST_SERVER, offered, solverOutputs } from './support/mcp';
 import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, tools, verdict } from './support/replies';

@@ -9,14 +9,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { InftyClient } from '../src/client';
 import { INTERRUPTED_OUTPUT } from '../src/activities/tools/journal';
-import { startFakeModelServer, type FakeModelServer, type Responder } from './support/fakeModel';
+import { InftyClient } from '../src/client';
+import { type FakeModelServer, type Responder, startFakeModelServer } from './support/fakeModel';
 import { uniqueId } from './support/harness';
+import { MCP_TEST_SERVER, solverOutputs } from './support/mcp';
 import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, say, tools } from './support/replies';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv } from './support/workerProcess';
-import { MCP_TEST_SERVER, solverOutputs } from './support/mcp';
 import { isAlive, waitFor } from './tools/support/processes';
 
 const TEST_SERVER = MCP_TEST_SERVER;

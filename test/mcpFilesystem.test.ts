@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedRequest, Responder } from './support/fakeModel';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import { type Harness, startHarness, uniqueId } from './support/harness';
 import { offered, solverOutputs } from './support/mcp';
 import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, tools, verdict } from './support/replies';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli';
 import type { Responder } from './support/fakeModel';
-import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
+import { cliEnv, type Harness, startHarness, uniqueId } from './support/harness';
 import { MCP_TEST_SERVER, offered, solverOutputs } from './support/mcp';
 import { scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, tools } from './support/replies';

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callMcpTool, type FrozenMcpTool } from '../src/activities/mcp/tools';
 import { McpServerSchema } from '../src/protocol/mcp';
 import type { Responder } from './support/fakeModel';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import { type Harness, startHarness, uniqueId } from './support/harness';
 import { decodedHistoryText } from './support/history';
-import { startAuthMcpServer, type AuthMcpServer } from './support/mcpAuthServer';
 import { offered, solverOutputs } from './support/mcp';
+import { type AuthMcpServer, startAuthMcpServer } from './support/mcpAuthServer';
 import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, tools } from './support/replies';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeModelServer, type FakeModelServer, type ScriptedReply } from './support/fakeModel';
+import { type FakeModelServer, type ScriptedReply, startFakeModelServer } from './support/fakeModel';
 import { scriptByRole } from './support/modelScript';
 import { say } from './support/replies';
 import { callWire, endpointFor, failureOf, WIRE_VARIANTS, wireRequest } from './support/wireCall';

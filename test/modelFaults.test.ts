@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MODEL_NOT_CONFIGURED } from '../src/activities/wire/errors';
-import { startFakeModelServer, type FakeModelServer, type ScriptedReply } from './support/fakeModel';
+import { type FakeModelServer, type ScriptedReply, startFakeModelServer } from './support/fakeModel';
 import { callWire, endpointFor, failureOf, RUN_ID, WIRE_VARIANTS, wireRequest } from './support/wireCall';
 
 let server: FakeModelServer | undefined;

@@ -6,11 +6,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole } from './support/modelScript';
-import type { Responder } from './support/fakeModel';
 import { MAX_PAYLOAD_BYTES, MAX_RESULT_TEXT_BYTES } from '../src/protocol/payloadLimits';
+import type { Responder } from './support/fakeModel';
+import { type Harness, startHarness } from './support/harness';
 import { decodedPayloads } from './support/history';
-import { startHarness, type Harness } from './support/harness';
+import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, say, shell, tools } from './support/replies';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');

@@ -2,19 +2,20 @@
  * Issue 12, items 2–4: per-role reasoning effort, developer messages for the orchestrator's
  * instructions, and changing the objective mid-run (client, `infty goal --objective`, temporal CLI).
  */
-import { defaultPayloadConverter } from '@temporalio/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelStepInput } from '../src/protocol/activities';
 import { MAX_OBJECTIVE_CHARS } from '../src/protocol/goal';
 import { requireTemporalCli } from '../src/temporalCli';
 import { runCli } from './support/cli';
 import type { RecordedRequest, Responder } from './support/fakeModel';
-import { cliEnv, startHarness, uniqueId, type Harness } from './support/harness';
+import { cliEnv, type Harness, startHarness, uniqueId } from './support/harness';
 import { scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, say, shell, tools, verdict } from './support/replies';
 import { until } from './support/wait';

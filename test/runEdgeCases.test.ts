@@ -1,10 +1,10 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole, type RoleScriptResponder } from './support/modelScript';
-import type { RecordedRequest } from './support/fakeModel';
 import { UsageError } from '../src/errors';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import type { RecordedRequest } from './support/fakeModel';
+import { type Harness, startHarness, uniqueId } from './support/harness';
+import { type RoleScriptResponder, scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, say, shell, signal, tools, verdict } from './support/replies';
 
 function lastUserText(req: RecordedRequest): string {

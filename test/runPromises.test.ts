@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole } from './support/modelScript';
 import type { RecordedRequest, Responder } from './support/fakeModel';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import { type Harness, startHarness, uniqueId } from './support/harness';
+import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, say, shell, tools, verdict, withUsage } from './support/replies';
 import { until } from './support/wait';
 

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole, type RoleScriptResponder } from './support/modelScript';
-import { startHarness, type Harness } from './support/harness';
+import { type Harness, startHarness } from './support/harness';
+import { type RoleScriptResponder, scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, shell, tools, verdict } from './support/replies';
 
 describe('inftyRun routing on a real Temporal server', () => {

@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptByRole } from './support/modelScript';
 import type { Responder } from './support/fakeModel';
-import { decodedHistoryText } from './support/history';
-import { startHarness, type Harness } from './support/harness';
-import { addFile, deliver, shell, tools } from './support/replies';
 import { filePathsUnder } from './support/files';
+import { type Harness, startHarness } from './support/harness';
+import { decodedHistoryText } from './support/history';
+import { scriptByRole } from './support/modelScript';
+import { addFile, deliver, shell, tools } from './support/replies';
 
 const SECRETS = { OPENAI_API_KEY: 'sk-live-TOPSECRET-0123456789abcdef', MY_SERVICE_TOKEN: 'tok-ABCDEFGH-98765' };
 const PASSED = { INFTY_TEST_PASSED: 'plainly-passed-value' };

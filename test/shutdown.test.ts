@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InftyClient } from '../src/client';
 import { conversationOf } from '../src/fakeModel/conversation';
-import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type ScriptedReply } from './support/fakeModel';
+import { type FakeModelServer, type RecordedRequest, type ScriptedReply, startFakeModelServer } from './support/fakeModel';
 import { uniqueId } from './support/harness';
 import { outcomeWithin } from './support/outcome';
 import { deliver, shell, tools, verdict } from './support/replies';
 import { modelReplies } from './support/stepScript';
-import { until, sleep } from './support/wait';
-import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv } from './support/workerProcess';
+import { sleep, until } from './support/wait';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, type WorkerEnv, WorkerGroup, workerEnv } from './support/workerProcess';
 
 describe('graceful shutdown', () => {
   const address = inject('temporalAddress');

@@ -7,23 +7,24 @@
  *  - shared storage: the worker running a run's model step is SIGKILLed; the other worker retries
  *    the step and finishes the run.
  */
-import type { Client } from '@temporalio/client';
+
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InftyClient } from '../src/client';
 import { conversationOf } from '../src/fakeModel/conversation';
 import { progressQuery } from '../src/protocol/names';
 import type { Progress } from '../src/protocol/progress';
 import { runCli } from './support/cli';
-import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type ScriptedReply } from './support/fakeModel';
+import { type FakeModelServer, type RecordedRequest, type ScriptedReply, startFakeModelServer } from './support/fakeModel';
 import { uniqueId } from './support/harness';
 import { outcomeWithin } from './support/outcome';
 import { deliver, shell, tools, verdict } from './support/replies';
 import { modelReplies } from './support/stepScript';
 import { until } from './support/wait';
-import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv } from './support/workerProcess';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, type WorkerEnv, WorkerGroup, workerEnv } from './support/workerProcess';
 
 const HOLD_FOREVER = new Promise<never>(() => undefined);
 

@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeModelServer, type FakeModelServer, type ScriptedReply } from './support/fakeModel';
+import { type FakeModelServer, type ScriptedReply, startFakeModelServer } from './support/fakeModel';
 import { declared, fieldMismatch, responseStreamEvents } from './support/openaiTypes';
 
 let server: FakeModelServer | undefined;

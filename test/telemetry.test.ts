@@ -13,14 +13,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InftyClient } from '../src/client';
 import { freePort } from '../src/server';
 import { runCli } from './support/cli';
-import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type ScriptedReply, type Usage } from './support/fakeModel';
+import { type FakeModelServer, type RecordedRequest, type ScriptedReply, startFakeModelServer, type Usage } from './support/fakeModel';
 import { uniqueId } from './support/harness';
 import { scriptByRole } from './support/modelScript';
-import { startOtlpCollector, type OtlpCollector } from './support/otlpCollector';
+import { type OtlpCollector, startOtlpCollector } from './support/otlpCollector';
 import { outcomeWithin } from './support/outcome';
 import { deliver, shell, tools, verdict, withUsage } from './support/replies';
 import { until } from './support/wait';
-import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv, type WorkerEnv } from './support/workerProcess';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, type WorkerEnv, WorkerGroup, workerEnv } from './support/workerProcess';
 
 const SOLVER_TOOLS: Usage = { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 80, reasoningTokens: 25 };
 const SOLVER_DELIVER: Usage = { inputTokens: 1500, cachedInputTokens: 1100, outputTokens: 40, reasoningTokens: 7 };

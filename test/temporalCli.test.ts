@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findTemporalCli, projectRoot, requireTemporalCli } from '../src/temporalCli';
 
 describe('temporal CLI lookup', () => {

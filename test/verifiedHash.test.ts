@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunOutcome } from '../src/protocol/outcome';
 import { freePort } from '../src/server';
 import { runCli } from './support/cli';
-import { startHarness, uniqueId, type Harness } from './support/harness';
-import { scriptByRole, type RoleScriptResponder } from './support/modelScript';
+import { type Harness, startHarness, uniqueId } from './support/harness';
+import { type RoleScriptResponder, scriptByRole } from './support/modelScript';
 import { addFile, deliver, tools, verdict } from './support/replies';
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');

@@ -10,12 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InftyClient } from '../src/client';
 import { requireTemporalCli } from '../src/temporalCli';
 import { runCli } from './support/cli';
-import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type ScriptedReply } from './support/fakeModel';
+import { type FakeModelServer, type RecordedRequest, type ScriptedReply, startFakeModelServer } from './support/fakeModel';
 import { uniqueId } from './support/harness';
 import { outcomeWithin } from './support/outcome';
 import { addFile, deliver, tools } from './support/replies';
@@ -24,8 +24,8 @@ import {
   killAllStartedWorkers,
   pinnedWorkflowBundle,
   removePinnedWorkflowBundle,
-  WorkerGroup,
   type WorkerEnv,
+  WorkerGroup,
   type WorkerProcess,
 } from './support/workerProcess';
 

@@ -4,12 +4,12 @@
  * watchdog afresh. A Solver making varied progress is never flagged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPEATED_FAILURE_THRESHOLD } from '../src/workflows/watchdog';
 import type { RecordedRequest, Responder } from './support/fakeModel';
-import { startHarness, uniqueId, type Harness } from './support/harness';
+import { type Harness, startHarness, uniqueId } from './support/harness';
 import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, directive, shell, tools } from './support/replies';
 import { until } from './support/wait';
-import { REPEATED_FAILURE_THRESHOLD } from '../src/workflows/watchdog';
 
 const texts = (req: RecordedRequest): string[] => (req.body.input as { content?: unknown }[]).map((i) => (typeof i.content === 'string' ? i.content : ''));
 

@@ -6,8 +6,8 @@
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Responder } from './support/fakeModel';
+import { type Harness, startHarness, uniqueId } from './support/harness';
 import { scriptByRole } from './support/modelScript';
-import { startHarness, uniqueId, type Harness } from './support/harness';
 import { addFile, deliver, shell, tools, verdict } from './support/replies';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { scriptByRole } from './support/modelScript';
 import { startHarness } from './support/harness';
+import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, tools, verdict, withUsage } from './support/replies';
 
 const variants = [

@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WireRequest } from '../src/activities/wire/types';
-import { startFakeModelServer, type FakeModelServer, type StartFakeModelServerOptions } from './support/fakeModel';
-import { callWire, endpointFor, failureOf, WIRE_VARIANTS, wireRequest, type WireVariant } from './support/wireCall';
+import { type FakeModelServer, type StartFakeModelServerOptions, startFakeModelServer } from './support/fakeModel';
+import { callWire, endpointFor, failureOf, WIRE_VARIANTS, type WireVariant, wireRequest } from './support/wireCall';
 
 let server: FakeModelServer | undefined;
 afterEach(async () => {

@@ -5,20 +5,21 @@
  * never starts tracing halfway. A run a traced `infty` command starts on the new worker is one trace,
  * signal included; a run started by a client that does not trace has no workflow spans.
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InftyClient } from '../src/client';
 import { conversationOf } from '../src/fakeModel/conversation';
 import { workflowsPath } from '../src/workflowBundle';
 import { WORKFLOW_TRACING_PATCH } from '../src/workflows/tracing';
 import { runCli } from './support/cli';
-import { patchIds } from './support/history';
-import { startFakeModelServer, type FakeModelServer, type ScriptedReply } from './support/fakeModel';
+import { type FakeModelServer, type ScriptedReply, startFakeModelServer } from './support/fakeModel';
 import { uniqueId } from './support/harness';
-import { startOtlpCollector, type OtlpCollector } from './support/otlpCollector';
+import { patchIds } from './support/history';
+import { type OtlpCollector, startOtlpCollector } from './support/otlpCollector';
 import { outcomeWithin } from './support/outcome';
 import { deliver, shell, tools, verdict } from './support/replies';
 import { modelReplies } from './support/stepScript';

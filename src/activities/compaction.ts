@@ -7,20 +7,21 @@
  * tool calls follow, and a `step_end` line identifying the compaction ends the generation, so a
  * retried attempt reuses it. The old generation stays on disk for audit.
  */
-import { ApplicationFailure } from '@temporalio/common';
+
 import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { costOf, NO_OVERRIDES } from '../host/prices';
 import type { CompactInput, CompactResult } from '../protocol/activities';
 import type { StepEnd, TranscriptItem, Usage } from '../protocol/items';
-import { attemptToken } from './durable/fence';
 import { failpoint } from './durable/failpoints';
-import { resolveEndpoint, type ModelDeps } from './model';
-import { costOf, NO_OVERRIDES } from '../host/prices';
+import { attemptToken } from './durable/fence';
+import { offeredTools } from './mcp/tools';
+import { type ModelDeps, resolveEndpoint } from './model';
+import { type ConversationItem, normalizeHistory } from './normalize';
+import { loadPrompt } from './prompts';
+import { readTranscript, transcriptPath, writeTranscript } from './transcripts';
 import { callModel, type ModelEndpoint } from './wire/call';
 import { compactRemotely, mayCompactRemotely } from './wire/compact';
-import { normalizeHistory, type ConversationItem } from './normalize';
-import { loadPrompt } from './prompts';
-import { offeredTools } from './mcp/tools';
-import { readTranscript, transcriptPath, writeTranscript } from './transcripts';
 
 /** Budget for the recent user messages kept verbatim (docs/behaviour.md §6.5: ~20k tokens). */
 export const KEPT_USER_TOKENS = 20_000;

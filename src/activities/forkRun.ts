@@ -3,9 +3,10 @@
  * snapshot at the fork turn, and per role a transcript whose first line shares the source's
  * committed lines by reference. The source's files are only read.
  */
-import { ApplicationFailure } from '@temporalio/common';
+
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { RolePositions } from '../protocol/activities';
 import { writeFileDurable } from './durable/files';
 import { readManifest, restoreSnapshot, type SnapshotManifest } from './snapshots';

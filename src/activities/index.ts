@@ -1,25 +1,25 @@
 /** createActivities(deps): the activity object a worker registers. */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { PriceTable } from '../host/prices';
 import type { InftyActivities, RunOwner, ToolActivityInput, ToolCallInput, ToolOutputRef } from '../protocol/activities';
+import { isMcpToolName } from '../protocol/mcp';
 import { toolSpec } from '../protocol/tools';
 import { compact } from './compaction';
 import { validateDeliverable } from './deliverable';
+import { failpoint } from './durable/failpoints';
+import { attemptToken } from './durable/fence';
+import { LiveText } from './live';
+import { callMcpTool, listMcpTools, mcpTool } from './mcp/tools';
+import { type ModelEndpoint, modelStep } from './model';
 import { projectChange } from './project/projectChange';
-import { modelStep, type ModelEndpoint } from './model';
-import type { PriceTable } from '../host/prices';
 import { createRun, updateRunRecord } from './runStore';
 import { snapshotTurn } from './snapshots';
 import { executeTool } from './tools';
-import { attemptToken } from './durable/fence';
-import { failpoint } from './durable/failpoints';
-import { commitItems, readTranscript, transcriptPath } from './transcripts';
-import { journaled, journalPath } from './tools/journal';
 import { digestToolOutput } from './tools/digest';
-import { isMcpToolName } from '../protocol/mcp';
-import { LiveText } from './live';
-import { callMcpTool, listMcpTools, mcpTool } from './mcp/tools';
+import { journaled, journalPath } from './tools/journal';
 import { finalizeToolOutput } from './tools/output';
+import { commitItems, readTranscript, transcriptPath } from './transcripts';
 
 export interface ActivityDeps {
   home: string;

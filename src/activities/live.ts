@@ -3,8 +3,8 @@
  * has produced, kept bounded as it streams, scrubbed of the worker's secrets like tool output, and
  * recomputed at most every LIVE_RECOMPUTE_MS, so heartbeating it on every streamed chunk is cheap.
  */
-import { LIVE_RECOMPUTE_MS, MAX_LIVE_TEXT_BYTES, terminalSafe, utf8Tail, type LiveDetail } from '../protocol/live';
-import { scrubWith, secretValues, type SecretValue } from './secrets';
+import { LIVE_RECOMPUTE_MS, type LiveDetail, MAX_LIVE_TEXT_BYTES, terminalSafe, utf8Tail } from '../protocol/live';
+import { type SecretValue, scrubWith, secretValues } from './secrets';
 
 /** A piece of a secret shorter than this is shown: it gives nothing away, and holding it back would hold back ordinary text. */
 const MIN_SECRET_PIECE = 4;

@@ -5,20 +5,20 @@
  * written for the same committed prefix returns it without calling the model again.
  */
 import { createHash } from 'node:crypto';
-import { PROMPT_TEMPLATE_ROLES, type ModelStepInput, type ModelStepResult, type NewItem } from '../protocol/activities';
+import { costOf, NO_OVERRIDES, type PriceTable } from '../host/prices';
+import { type ModelStepInput, type ModelStepResult, type NewItem, PROMPT_TEMPLATE_ROLES } from '../protocol/activities';
 import type { StepEnd, TranscriptItem } from '../protocol/items';
 import { OUTPUT_SCHEMAS } from '../protocol/outputSchemas';
+import { type ToolDefinition, toolDefinitions } from '../protocol/tools';
 import { autoCompactLimitOf } from './contextWindows';
-import { loadPrompt, renderTemplate } from './prompts';
-import { projectDocsFor } from './project/projectDocs';
-import { toolDefinitions, type ToolDefinition } from '../protocol/tools';
+import { failpoint } from './durable/failpoints';
+import { attemptToken } from './durable/fence';
 import { offeredTools } from './mcp/tools';
 import { normalizeHistory } from './normalize';
-import { attemptToken } from './durable/fence';
-import { failpoint } from './durable/failpoints';
+import { projectDocsFor } from './project/projectDocs';
+import { loadPrompt, renderTemplate } from './prompts';
 import { stepResult } from './stepResult';
-import { costOf, NO_OVERRIDES, type PriceTable } from '../host/prices';
-import { readJournalOutput, journalPath } from './tools/journal';
+import { journalPath, readJournalOutput } from './tools/journal';
 import { beginStep, endStep, transcriptPath } from './transcripts';
 import { callModel, type ModelEndpoint } from './wire/call';
 import type { WireRequest, WireResult } from './wire/types';

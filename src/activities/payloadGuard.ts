@@ -1,7 +1,8 @@
 /** Activity side of the payload cap: an inbound interceptor that checks every input and result. */
+
+import type { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import type { Context } from '@temporalio/activity';
 import { PAYLOAD_TOO_LARGE, payloadTooLarge } from '../protocol/payloadLimits';
 
 export class PayloadGuard implements ActivityInboundCallsInterceptor {

@@ -3,19 +3,20 @@
  * and fenced to the activity attempt (a superseded attempt's stale snapshot never overwrites a
  * newer one).
  */
-import { ApplicationFailure } from '@temporalio/common';
+
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { readRunJson, type RunJson } from '../host/runJson';
+import { ApplicationFailure } from '@temporalio/common';
+import { type RunJson, readRunJson } from '../host/runJson';
 import type { CreateRunInput, CreateRunResult, UpdateRunRecordInput } from '../protocol/activities';
+import type { ProjectRecord } from '../protocol/project';
 import { runIdError } from '../protocol/runId';
 import { activityAttemptToken, isSupersededAttempt, withFence } from './durable/fence';
 import { writeFileDurable } from './durable/files';
 import { forkManifest, forkPositions, materializeFork } from './forkRun';
-import { importProject } from './project/importProject';
 import { inheritProject, inheritProjectDocs, writeBase } from './project/baseStore';
+import { importProject } from './project/importProject';
 import { collectProjectDocs } from './project/projectDocs';
-import type { ProjectRecord } from '../protocol/project';
 import { detectSandbox } from './tools/sandbox';
 import { transcriptPath } from './transcripts';
 

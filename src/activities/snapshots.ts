@@ -4,16 +4,17 @@
  * never changed), and a manifest INFTY_HOME/snapshots/<run>/turn-<K>.json names them. Files whose
  * size and mtime match the previous manifest are not read again.
  */
-import { ApplicationFailure } from '@temporalio/common';
+
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { isInside } from './tools/paths';
+import { ApplicationFailure } from '@temporalio/common';
+import { type BaseFile, readBaseManifest } from '../host/project/base';
+import { objectPathIn } from '../host/project/objects';
 import type { RolePositions, SnapshotTurnInput, SnapshotTurnResult } from '../protocol/activities';
 import { writeFileDurable } from './durable/files';
-import { readBaseManifest, type BaseFile } from '../host/project/base';
-import { objectPathIn } from '../host/project/objects';
+import { isInside } from './tools/paths';
 
 export type SnapshotFile = BaseFile;
 

@@ -3,9 +3,10 @@
  * begin with one `prefix` line standing for the first `lines` lines of another run's transcript
  * (which may itself be a fork). Readers see the resolved lines; writers keep the one line.
  */
-import { ApplicationFailure } from '@temporalio/common';
+
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { transcriptFileName } from '../protocol/items';
 
 export interface PrefixLink {

@@ -5,12 +5,13 @@
  * retried step that finds its response already written for the same committed prefix reuses it
  * instead of paying for it again (docs/behaviour.md §8).
  */
-import { ApplicationFailure } from '@temporalio/common';
+
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { transcriptFileName, type StepEnd, type TranscriptItem } from '../protocol/items';
-import { appendDurable, writeFileDurable } from './durable/files';
+import { ApplicationFailure } from '@temporalio/common';
+import { type StepEnd, type TranscriptItem, transcriptFileName } from '../protocol/items';
 import { withFence } from './durable/fence';
+import { appendDurable, writeFileDurable } from './durable/files';
 import { fileText, readTranscriptLines, type TranscriptLines } from './transcriptPrefix';
 
 export function transcriptsDir(home: string, runId: string): string {

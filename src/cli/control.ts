@@ -2,10 +2,10 @@
 import type { InftyClient } from '../client';
 import type { InftyConfig } from '../config';
 import { UsageError } from '../errors';
-import { formatGoal, formatOutcome } from './render';
-import { parseBudget, parseCostBudget } from './flags';
 import { formatUsd } from '../protocol/goal';
 import { withClient } from './embedded';
+import { parseBudget, parseCostBudget } from './flags';
+import { formatGoal, formatOutcome } from './render';
 
 export async function setStatus(config: InftyConfig, runId: string, status: 'active' | 'paused'): Promise<number> {
   return withClient(config, async (infty) => {

@@ -11,7 +11,7 @@ import type { InftyConfig } from '../config';
 import { UnreachableError } from '../errors';
 import { ignoreIpServerNameWarning } from '../host/ipServerNameWarning';
 import { temporalConnectFailure } from '../host/temporalConnectFailure';
-import { startDevServer, type DevServerHandle } from '../server';
+import { type DevServerHandle, startDevServer } from '../server';
 import { connectOptions, note } from './session';
 
 export async function startEmbeddedServer(config: InftyConfig, opts: { headless?: boolean } = {}): Promise<DevServerHandle> {

@@ -1,15 +1,16 @@
 /** Command-line values: whole numbers, budgets, and the flags of `infty run` / `infty create`. */
-import { UsageError } from '../errors';
-import { defaultRunId, runIdError } from '../protocol/runId';
-import { isReasoningEffort, reasoningEffortError, type ReasoningEffort } from '../protocol/reasoning';
-import type { RunInputRaw } from '../protocol/runInput';
-import { COST_BUDGET_RULE, CostBudgetSchema, TOKEN_BUDGET_RULE, TokenBudgetSchema } from '../protocol/goal';
+
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { mcpServersFrom } from './mcpFlags';
+import { UsageError } from '../errors';
+import { COST_BUDGET_RULE, CostBudgetSchema, TOKEN_BUDGET_RULE, TokenBudgetSchema } from '../protocol/goal';
+import { DELIVER_MODES, type DeliverMode, type ProjectSource, splitGitSource } from '../protocol/project';
+import { isReasoningEffort, type ReasoningEffort, reasoningEffortError } from '../protocol/reasoning';
+import { defaultRunId, runIdError } from '../protocol/runId';
+import type { RunInputRaw } from '../protocol/runInput';
 import { parseApproval, parseApprovalTimeout } from './approvalFlags';
-import { DELIVER_MODES, splitGitSource, type DeliverMode, type ProjectSource } from '../protocol/project';
+import { mcpServersFrom } from './mcpFlags';
 
 export interface CreateFlags {
   objective?: string;

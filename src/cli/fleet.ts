@@ -10,10 +10,10 @@ import type { InftyClient, RunListEntry } from '../client';
 import type { InftyConfig } from '../config';
 import { UsageError } from '../errors';
 import { pauseSignal, resumeSignal } from '../protocol/names';
-import { batch, forEachRun, type ActedNote, type ActionResults } from './batch';
+import { type ActedNote, type ActionResults, batch, forEachRun } from './batch';
+import { withClient } from './embedded';
 import { parseBudget } from './flags';
 import { formatTokens } from './render';
-import { withClient } from './embedded';
 
 /** More matching runs than this need `--yes` (or a "y" on a terminal). */
 export const CONFIRM_ABOVE = 10;

@@ -3,11 +3,11 @@
  * to do, return the outcome when it ends (or the hold, with `exitOnHold`).
  */
 import type { InftyClient } from '../client';
-import type { RunOutcome } from '../protocol/outcome';
 import type { PendingApproval } from '../protocol/approval';
 import { isBudgetReason } from '../protocol/goal';
+import type { RunOutcome } from '../protocol/outcome';
 import type { Progress, RunEvent } from '../protocol/progress';
-import { livePartials, type LivePartial } from './live';
+import { type LivePartial, livePartials } from './live';
 import { formatEvent } from './render';
 import { note } from './session';
 import { retryTransient } from './transient';

@@ -1,11 +1,11 @@
 /** `infty fork RUN --at-turn K`: a new run from a run's transcripts and files as of a Solver turn (docs/interface.md). */
 import type { InftyConfig } from '../config';
 import { UsageError } from '../errors';
-import { defaultRunId, runIdError } from '../protocol/runId';
 import type { Progress } from '../protocol/progress';
+import { defaultRunId, runIdError } from '../protocol/runId';
 import type { RunInputRaw } from '../protocol/runInput';
-import { parseBudget, parsePositiveInt } from './flags';
 import { withClient } from './embedded';
+import { parseBudget, parsePositiveInt } from './flags';
 import { startRun } from './start';
 
 export interface ForkFlags {

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import type { InftyClient } from '../client';
 import type { InftyConfig } from '../config';
 import { UnreachableError, UsageError } from '../errors';
-import { readRunJson, type RunJson } from '../host/runJson';
-import { validateObjective, type Goal } from '../protocol/goal';
+import { type RunJson, readRunJson } from '../host/runJson';
 import { formatDuration } from '../protocol/duration';
+import { type Goal, validateObjective } from '../protocol/goal';
 import type { Progress } from '../protocol/progress';
+import { withClient } from './embedded';
 import { follow, holdNotice, waitOf } from './follow';
-import { ChangedPartials, formatLiveBlock, LiveLines, partialJson, type LivePartial } from './live';
+import { afterInterruptHint, catchInterrupts, exitCodeOf, type Interrupt } from './interrupt';
+import { ChangedPartials, formatLiveBlock, LiveLines, type LivePartial, partialJson } from './live';
 import {
   costLine,
   formatEvent,
@@ -24,8 +26,6 @@ import {
   goalBar,
   listedGoalStatus,
 } from './render';
-import { withClient } from './embedded';
-import { afterInterruptHint, catchInterrupts, exitCodeOf, type Interrupt } from './interrupt';
 import { note } from './session';
 import { STORED_NOTE, storedView } from './storedView';
 

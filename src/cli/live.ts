@@ -7,7 +7,7 @@ import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { InftyClient } from '../client';
-import { isLiveDetail, terminalSafe, type LiveDetail } from '../protocol/live';
+import { isLiveDetail, type LiveDetail, terminalSafe } from '../protocol/live';
 
 export interface LivePartial extends LiveDetail {
   /** The pending activity's id (one per model step or tool call; its attempts share it). */

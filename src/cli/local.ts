@@ -2,14 +2,15 @@
  * What runs in this process: the embedded dev server when nothing answers on the default address,
  * and a worker when none polls the task queue (run, create, demo), or the `infty worker` command.
  */
-import type { NativeConnection } from '@temporalio/worker';
+
 import { existsSync } from 'node:fs';
+import type { NativeConnection } from '@temporalio/worker';
 import type { InftyClient } from '../client';
 import type { InftyConfig } from '../config';
 import { UnreachableError } from '../errors';
 import { describeRollout, rolloutOnStart, setCurrentCommand } from '../host/deployment';
 import type { DevServerHandle } from '../server';
-import { activityDepsFromConfig, createInftyWorker, storageFromConfig, versioningFromConfig, type InftyWorker, type Tuning } from '../worker';
+import { activityDepsFromConfig, createInftyWorker, type InftyWorker, storageFromConfig, type Tuning, versioningFromConfig } from '../worker';
 import { embeddedDatabase, startEmbeddedServer, usesEmbeddedDefault } from './embedded';
 import { clientOver, connectNative, registerSearchAttributes, shutdownOnSignals, workerLogToFile } from './native';
 import { note } from './session';

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
-import { McpServerSchema, McpServersSchema, type McpServerRaw } from '../protocol/mcp';
 import { formatZodError } from '../protocol/json';
+import { type McpServerRaw, McpServerSchema, McpServersSchema } from '../protocol/mcp';
 
 export const MCP_CONFIG_FILE = 'mcp.json';
 

@@ -5,13 +5,13 @@
  * load the worker's modules, so they start faster.
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { SdkLogger, workerLogFile } from '../host/sdkLogger';
 import { InftyClient, unreachableMessage } from '../client';
 import type { InftyConfig } from '../config';
+import { SdkLogger, workerLogFile } from '../host/sdkLogger';
 import { temporalConnectFailure } from '../host/temporalConnectFailure';
 import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import { ensureSearchAttributes } from '../server';
-import { runtimeTelemetry, type InftyWorker } from '../worker';
+import { type InftyWorker, runtimeTelemetry } from '../worker';
 import { connectOptions, note } from './session';
 
 /** The typed client over a connection from connectNative (closing the client closes it). */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { InftyConfig } from '../config';
 import { UsageError } from '../errors';
-import { readBaseManifest, type BaseManifest } from '../host/project/base';
+import { type BaseManifest, readBaseManifest } from '../host/project/base';
 import { baseTree, diffTrees, mergeIntoCheckout, workTree } from '../host/project/changes';
 import { git, gitTopLevel } from '../host/project/git';
 import { readTurnManifest, writeTurnProject } from '../host/project/turnTree';

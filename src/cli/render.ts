@@ -1,10 +1,11 @@
 /** Human-readable rendering of events, goals, progress and outcomes. */
-import type { ProjectDocsRecord, ProjectRecord } from '../protocol/project';
-import { formatUsd, type Goal } from '../protocol/goal';
+
 import type { DeliverableReport } from '../protocol/deliverable';
+import { formatDuration } from '../protocol/duration';
+import { formatUsd, type Goal } from '../protocol/goal';
 import type { RunOutcome } from '../protocol/outcome';
 import type { Progress, RunEvent } from '../protocol/progress';
-import { formatDuration } from '../protocol/duration';
+import type { ProjectDocsRecord, ProjectRecord } from '../protocol/project';
 
 export function formatEvent(e: RunEvent): string {
   const time = e.at.slice(11, 19);

@@ -1,14 +1,15 @@
 /** `infty create`, `infty run` and `infty demo`: start a run and, unless detached, follow it to its outcome. */
-import { approvalPrompter, canPrompt, type ApprovalPrompter } from './approvalPrompt';
+
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InftyConfig } from '../config';
 import { UsageError } from '../errors';
+import { loadPrices, priceKnown } from '../host/prices';
 import { DEMO_OBJECTIVE } from '../protocol/demo';
 import { defaultRunId } from '../protocol/runId';
 import { DEFAULT_VERIFIERS, type RunInputRaw } from '../protocol/runInput';
-import { loadPrices, priceKnown } from '../host/prices';
 import { detectSandbox } from '../worker';
+import { type ApprovalPrompter, approvalPrompter, canPrompt } from './approvalPrompt';
 import { follow } from './follow';
 import { afterInterruptHint, catchInterrupts, exitCodeOf } from './interrupt';
 import { connectWithEmbedding } from './local';

@@ -2,12 +2,13 @@
  * `infty verify RUN_ID` (docs/interface.md §1): is a delivered run's deliverable on disk still the
  * content every Verifier passed? Exit 0 unchanged, 1 changed, 2 not delivered or unknown.
  */
-import type { WorkflowExecutionDescription } from '@temporalio/client';
+
 import { existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
+import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { InftyConfig } from '../config';
 import { UnreachableError, UsageError } from '../errors';
-import { hashContent, type HashedContent, type ManifestEntry } from '../host/contentHash';
+import { type HashedContent, hashContent, type ManifestEntry } from '../host/contentHash';
 import { readRunJson } from '../host/runJson';
 import type { RunOutcome } from '../protocol/outcome';
 import { withClient } from './embedded';

@@ -2,7 +2,7 @@
  * The offline demo's scripted model: a stateless responder (it decides from the conversation in each
  * request), so a worker that restarts mid-demo continues the same story. Clearly not a real model.
  */
-import { conversationOf, sinceLastUser, userMessages, type Turn } from '../fakeModel/conversation';
+import { conversationOf, sinceLastUser, type Turn, userMessages } from '../fakeModel/conversation';
 import { startFakeModelServer } from '../fakeModel/server';
 import type { FakeModelServer, RecordedRequest, ScriptedReply } from '../fakeModel/types';
 

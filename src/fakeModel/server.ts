@@ -11,10 +11,9 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { renderChatCompletion, renderChatStream } from './chatWire';
 import { isCompactPath, serveCompact } from './compactWire';
-import { renderResponse, renderResponseStream } from './responsesWire';
 import { scriptedReasoning } from './reasoning';
-import { validateRequest } from './validate';
 import { errorBody, resolveUsage, sendJson } from './replyBasics';
+import { renderResponse, renderResponseStream } from './responsesWire';
 import type {
   FakeModelServer,
   OtherReply,
@@ -26,9 +25,10 @@ import type {
   StartFakeModelServerOptions,
   WireReply,
 } from './types';
+import { validateRequest } from './validate';
 
-export type { FakeModelServer, RecordedRequest, Responder, ScriptedReply, Usage } from './types';
 export { errorBody, estimateInputTokens, resolveUsage, sendJson } from './replyBasics';
+export type { FakeModelServer, RecordedRequest, Responder, ScriptedReply, Usage } from './types';
 
 const ROUTES: Record<string, { path: string; wire: 'responses' | 'chat' }> = {
   '/v1/responses': { path: '/v1/responses', wire: 'responses' },

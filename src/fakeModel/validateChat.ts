@@ -1,7 +1,8 @@
 /** Chat Completions request checks (roles, tool-call pairing, strict schemas), as OpenAI's API makes them. */
+
+import { invalid, REASONING_EFFORTS, type Rejection } from './rejection';
 import { strictSchemaViolation } from './strictSchema';
 import type { Refusable } from './types';
-import { invalid, REASONING_EFFORTS, type Rejection } from './rejection';
 
 const ROLES = ['system', 'user', 'assistant', 'tool', 'developer'];
 

@@ -3,10 +3,11 @@
  * that runs a worker for its own command (run, create, demo) sends it to a file instead, with one
  * line per failure on the terminal (docs/interface.md §4 "Logs").
  */
-import { DefaultLogger, type LogEntry, type LogLevel, type LogMetadata } from '@temporalio/worker';
+
 import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatWithOptions } from 'node:util';
+import { DefaultLogger, type LogEntry, type LogLevel, type LogMetadata } from '@temporalio/worker';
 
 /**
  * In local storage a worker's second SDK worker polls only activities (its owner queue,

@@ -5,9 +5,10 @@
  * The result is the `tls` and `apiKey` options of both `Connection.connect` and
  * `NativeConnection.connect`.
  */
-import type { TLSConfig } from '@temporalio/client';
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { TLSConfig } from '@temporalio/client';
 import { UsageError } from '../errors';
 
 export interface TemporalAuth {

@@ -5,9 +5,10 @@
  * server's first bytes, since with TLS 1.3 a server refuses a client certificate after the
  * client considers the handshake done.
  */
-import type { TLSConfig } from '@temporalio/client';
+
 import { isIP } from 'node:net';
 import { connect } from 'node:tls';
+import type { TLSConfig } from '@temporalio/client';
 
 export type TlsProbeResult =
   /** The server completed the handshake and answered. */

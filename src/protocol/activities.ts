@@ -1,9 +1,9 @@
 /** The activity interface the workflow calls (implemented in src/activities). Pure types. */
 import type { DeliverableCheck } from './deliverable';
-import type { ChangeSummary, DeliverMode, ProjectSource } from './project';
 import type { ToolCall, TranscriptItem, Usage } from './items';
 import type { McpServer, McpToolInfo } from './mcp';
 import type { OutputSchemaName } from './outputSchemas';
+import type { ChangeSummary, DeliverMode, ProjectSource } from './project';
 import type { ReasoningEffort } from './reasoning';
 
 export type InstructionsSource = { kind: 'prompt'; name: 'solver' | 'director' | 'verifier' } | { kind: 'text'; text: string };

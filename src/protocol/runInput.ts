@@ -3,7 +3,7 @@ import { APPROVAL_POLICIES } from './approval';
 import { CostBudgetSchema, ObjectiveSchema, TokenBudgetSchema } from './goal';
 import { McpServersSchema } from './mcp';
 import { ProjectSourceSchema } from './project';
-import { REASONING_EFFORTS, reasoningEffortError, type ReasoningEffort } from './reasoning';
+import { REASONING_EFFORTS, type ReasoningEffort, reasoningEffortError } from './reasoning';
 import { runIdError } from './runId';
 
 export const DEFAULT_VERIFIERS = ['verifier-alpha', 'verifier-beta', 'verifier-gamma'];

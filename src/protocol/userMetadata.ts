@@ -4,7 +4,7 @@
  * helpers the workflow's activity summaries (src/workflows/summaries.ts) and current details
  * (src/workflows/details.ts) share. Pure: no Node built-ins, no clock (the workflow bundle imports it).
  */
-import { modelFor, reasoningEffortFor, type RunInput } from './runInput';
+import { modelFor, type RunInput, reasoningEffortFor } from './runInput';
 
 /**
  * The server refuses a summary whose serialized payload exceeds 400 bytes

@@ -12,13 +12,13 @@ import {
   costOfResult,
   errorType,
   isCancellation,
+  type ModelCall,
   modelCallOf,
+  type Outcome,
+  type ToolCallSubject,
   tokenKinds,
   toolCallOf,
   usageOf,
-  type ModelCall,
-  type Outcome,
-  type ToolCallSubject,
 } from './observe';
 
 export class ActivityMetrics implements ActivityInboundCallsInterceptor {

@@ -3,7 +3,7 @@
  * and the one place every activity call of a run passes through: the payload cap, the summary the
  * Web UI shows, and the task queue of the worker whose disk holds the run (docs/architecture.md decision 12).
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure, type ActivityInterfaceFor } from '@temporalio/workflow';
+import { ActivityFailure, type ActivityInterfaceFor, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { InftyActivities, RunOwner } from '../protocol/activities';
 import { HEARTBEAT_TIMEOUT_MS } from '../protocol/heartbeat';
 import { PAYLOAD_TOO_LARGE, payloadTooLarge } from '../protocol/payloadLimits';

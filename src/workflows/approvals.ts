@@ -4,21 +4,21 @@
  * activity, no worker slot) until an `approve` or `deny` update, or `--approval-timeout`, decides it.
  */
 import { condition, setHandler, upsertMemo } from '@temporalio/workflow';
+import type { StepToolCall } from '../protocol/activities';
 import {
   APPROVALS_MEMO_KEY,
-  approvalNeeded,
-  ApproveRequestSchema,
-  cut,
-  DenyRequestSchema,
-  MAX_APPROVAL_TEXT,
-  MAX_REMEMBERED_DECISIONS,
   type ApprovalDecision,
   type ApprovalResult,
   type ApprovalsView,
   type ApprovalVerdict,
+  ApproveRequestSchema,
+  approvalNeeded,
+  cut,
+  DenyRequestSchema,
+  MAX_APPROVAL_TEXT,
+  MAX_REMEMBERED_DECISIONS,
   type PendingApproval,
 } from '../protocol/approval';
-import type { StepToolCall } from '../protocol/activities';
 import { formatZodError } from '../protocol/json';
 import { approveUpdate, denyUpdate } from '../protocol/names';
 import type { RunContext } from './context';

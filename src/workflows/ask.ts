@@ -1,7 +1,7 @@
 /** Asking a role for a reply that must be JSON (docs/behaviour.md §2), with one corrective retry. */
 import type { NewItem } from '../protocol/activities';
-import { parseJsonReply, type JsonReply } from '../protocol/json';
-import { OUTPUT_SCHEMAS, replyContract, type OutputSchemaName, type Reply } from '../protocol/outputSchemas';
+import { type JsonReply, parseJsonReply } from '../protocol/json';
+import { OUTPUT_SCHEMAS, type OutputSchemaName, type Reply, replyContract } from '../protocol/outputSchemas';
 import type { RunContext } from './context';
 import { roleTurn } from './roleTurn';
 

@@ -1,21 +1,21 @@
 /** The run's state plus the helpers every part of the orchestrator uses. */
 import { ActivityFailure, ApplicationFailure, condition, isCancellation, setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ModelStepInput, ModelStepResult, NewItem, RunOwner } from '../protocol/activities';
+import { formatUsd } from '../protocol/goal';
 import type { Usage } from '../protocol/items';
 import { billableTokens } from '../protocol/items';
+import { GOAL_MEMO_KEY, GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { EventKind, Phase, Progress } from '../protocol/progress';
 import type { ReasoningEffort } from '../protocol/reasoning';
 import type { RunInput } from '../protocol/runInput';
 import { instructionsOverride, promptNameFor, reasoningEffortFor } from '../protocol/runInput';
-import { MODEL_NON_RETRYABLE, runActivities, type RunActivities } from './activities';
+import { MODEL_NON_RETRYABLE, type RunActivities, runActivities } from './activities';
 import { approvalsView } from './approvals';
 import { currentDetails } from './details';
-import { formatUsd } from '../protocol/goal';
-import { accountUsage, budgetReached, goalView, isHeld, limitedByCost, pause, resume, type GoalState } from './goal';
-import { GOAL_MEMO_KEY, GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
-import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
+import { accountUsage, budgetReached, type GoalState, goalView, isHeld, limitedByCost, pause, resume } from './goal';
 import { isPatched } from './patches';
+import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
 
 /** Ends the run with status `failed` and this reason. */
 export class RunFailure extends Error {}

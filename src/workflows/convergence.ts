@@ -7,12 +7,12 @@
 import type { NewItem, StepToolCall, ToolOutputRef } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { VerificationFeedback } from '../protocol/verdict';
-import { BudgetExhausted, RunFailure, type RunContext } from './context';
-import { budgetReached } from './goal';
+import { BudgetExhausted, type RunContext, RunFailure } from './context';
 import { askDirector } from './direction';
+import { budgetReached } from './goal';
+import { isPatched } from './patches';
 import { abbreviate, type ToolObserver } from './roleTurn';
 import { decide, hash, newWatchdog, noteCall, notePlan, noteVerification, type WatchdogState } from './watchdog';
-import { isPatched } from './patches';
 
 /** The watchdog's state; created here for runs that started (or continued as new) before it existed. */
 function watchdog(ctx: RunContext): WatchdogState | undefined {

@@ -6,8 +6,9 @@
  *
  * Pure and deterministic (it runs in the workflow): no I/O; time comes in as `now`.
  */
-import type { RunEvent } from '../protocol/progress';
+
 import { formatUsd, type Goal } from '../protocol/goal';
+import type { RunEvent } from '../protocol/progress';
 import { groupDigits, markdownText, oneLine } from '../protocol/userMetadata';
 import { goalView } from './goal';
 import type { RunState } from './state';

@@ -2,9 +2,9 @@
 import { directionRequestMessage } from '../protocol/director';
 import { userMessage } from '../protocol/items';
 import { askForJson } from './ask';
-import { RunFailure, type RunContext } from './context';
-import { abbreviate, withTimeout } from './roleTurn';
+import { type RunContext, RunFailure } from './context';
 import { changeView, currentChange } from './project';
+import { abbreviate, withTimeout } from './roleTurn';
 
 /** Asks the Director; returns the directive JSON to forward to the Solver. Fails the run on timeout or a second invalid reply. */
 export async function askDirector(ctx: RunContext, prompt: string): Promise<string> {

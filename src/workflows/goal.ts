@@ -1,9 +1,9 @@
 /** The goal state machine and its accounting (docs/behaviour.md §5). Pure functions: no I/O, no clock. */
 import type { Goal, SetGoalRequest } from '../protocol/goal';
-import { costLimitReason, formatUsd, tokenLimitReason, validateCostBudget, validateObjective, validateTokenBudget, type Checked } from '../protocol/goal';
+import { type Checked, costLimitReason, formatUsd, tokenLimitReason, validateCostBudget, validateObjective, validateTokenBudget } from '../protocol/goal';
 import { billableTokens, type Usage } from '../protocol/items';
 
-export { validateObjective, type Checked };
+export { type Checked, validateObjective };
 
 /**
  * Internal goal state: the public Goal (less the derived `remainingTokens`, with epoch-ms times)

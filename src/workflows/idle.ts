@@ -1,8 +1,8 @@
 /** What the Solver hears when it ends a turn without a signal (docs/behaviour.md §3.4, §5). */
 import type { NewItem } from '../protocol/activities';
 import { formatDuration } from '../protocol/duration';
-import type { RunContext } from './context';
 import { formatUsd } from '../protocol/goal';
+import type { RunContext } from './context';
 import { goalView, limitedByCost } from './goal';
 import type { SolverNext } from './state';
 

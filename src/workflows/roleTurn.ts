@@ -1,13 +1,13 @@
 /** One role turn (docs/behaviour.md §6): model step ⇄ tool calls until a message without tool calls. */
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { NewItem, StepToolCall, ToolOutputRef } from '../protocol/activities';
-import type { OutputSchemaName } from '../protocol/outputSchemas';
 import { mcpToolsFor } from '../protocol/mcp';
+import type { OutputSchemaName } from '../protocol/outputSchemas';
 import { isWorkflowTool, toolSpec, toolsFor } from '../protocol/tools';
 import { approvalGate } from './approvals';
 import type { RunContext } from './context';
-import { WORKFLOW_TOOLS } from './workflowTools';
 import { isPatched } from './patches';
+import { WORKFLOW_TOOLS } from './workflowTools';
 
 export const SOLVER_TOOLS = toolsFor('solver');
 

@@ -1,8 +1,8 @@
 /** inftyRun: the orchestrator loop (docs/behaviour.md §3). Deterministic: every effect goes through an activity. */
 import {
   ActivityFailure,
-  allHandlersFinished,
   ApplicationFailure,
+  allHandlersFinished,
   CancellationScope,
   condition,
   continueAsNew,
@@ -10,23 +10,23 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { userMessage } from '../protocol/items';
-import type { RunOutcome } from '../protocol/outcome';
-import { RunInputSchema, modelFor, reasoningEffortFor, type RunInput, type RunInputRaw } from '../protocol/runInput';
-import { formatZodError } from '../protocol/json';
 import { formatUsd } from '../protocol/goal';
+import { userMessage } from '../protocol/items';
+import { formatZodError } from '../protocol/json';
+import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from '../protocol/names';
+import type { RunOutcome } from '../protocol/outcome';
+import { modelFor, type RunInput, type RunInputRaw, RunInputSchema, reasoningEffortFor } from '../protocol/runInput';
+import { endPendingApprovals, installApprovalHandlers } from './approvals';
 import { BudgetExhausted, RunContext, RunFailure } from './context';
 import { applySetGoal, checkSetGoal, complete, endUndelivered, goalView, migrateGoal, newGoal } from './goal';
-import { goalQuery, pauseSignal, progressQuery, resumeSignal, setGoalUpdate, steerSignal } from '../protocol/names';
-import { abbreviate } from './roleTurn';
-import { budgetExhaustedOutcome, solverLoop } from './solver';
-import { adoptForkPositions, forkOpening } from './snapshots';
-import { projectOpening } from './project';
 import { startMcp } from './mcp';
-import { endPendingApprovals, installApprovalHandlers } from './approvals';
+import { isPatched } from './patches';
+import { projectOpening } from './project';
+import { abbreviate } from './roleTurn';
+import { adoptForkPositions, forkOpening } from './snapshots';
+import { budgetExhaustedOutcome, solverLoop } from './solver';
 import type { CarriedState, RunState } from './state';
 import { newWatchdog } from './watchdog';
-import { isPatched } from './patches';
 
 /** Steering messages longer than this are cut (marked) so one signal cannot bloat every later payload. */
 const MAX_STEER_CHARS = 16_000;

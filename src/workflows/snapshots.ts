@@ -1,8 +1,7 @@
 /** Turn snapshots and forks in the workflow (docs/architecture.md decision 13). Deterministic: the files are the activities'. */
 import { ActivityFailure, isCancellation } from '@temporalio/workflow';
-import type { RolePositions } from '../protocol/activities';
+import type { NewItem, RolePositions } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
-import type { NewItem } from '../protocol/activities';
 import type { RunContext } from './context';
 import { isPatched } from './patches';
 

@@ -9,18 +9,18 @@ import type { RunOutcome } from '../protocol/outcome';
 import { parseSolverSignal, type SolverSignal } from '../protocol/signals';
 import type { VerificationFeedback } from '../protocol/verdict';
 import { correctionItem } from './ask';
-import { RunFailure, type RunContext } from './context';
+import { type RunContext, RunFailure } from './context';
 import { convergenceCheck, watchToolCalls } from './convergence';
 import { askDirector } from './direction';
-import { snapshotTurn } from './snapshots';
-import { budgetLimitItem, objectiveUpdatedItem, onIdle } from './idle';
 import { budgetReached } from './goal';
+import { budgetLimitItem, objectiveUpdatedItem, onIdle } from './idle';
+import { isPatched } from './patches';
+import { currentChange } from './project';
 import { abbreviate, outputCutItem, roleTools, runToolCalls } from './roleTurn';
+import { snapshotTurn } from './snapshots';
 import type { SolverNext } from './state';
 import { verificationRound } from './verification';
 import { changedSincePass, unstableDeliverableMessage } from './verifiedHash';
-import { currentChange } from './project';
-import { isPatched } from './patches';
 
 /** Runs Solver steps until the run has an outcome; `beforeStep` is the continue-as-new point. */
 export async function solverLoop(ctx: RunContext, beforeStep: () => Promise<void>): Promise<RunOutcome> {

@@ -1,10 +1,10 @@
 /** The small, serializable state of a run: all a continue-as-new carries. */
 import type { NewItem, RunOwner, RunProject } from '../protocol/activities';
 import type { McpToolInfo } from '../protocol/mcp';
-import type { ApprovalState } from './approvals';
-import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { RunOutcome } from '../protocol/outcome';
+import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { Phase, PlanStep, RoleStats, RunEvent } from '../protocol/progress';
+import type { ApprovalState } from './approvals';
 import type { GoalState } from './goal';
 import type { WatchdogState } from './watchdog';
 

@@ -8,7 +8,7 @@
  * which may be invalid, cut short (a preview when `argumentsInTranscript`) or large, so at most
  * MAX_PARSE_CHARS of it are parsed and every printed part is cut to one line.
  */
-import { fitSummary, oneLine as cutLine } from '../protocol/userMetadata';
+import { oneLine as cutLine, fitSummary } from '../protocol/userMetadata';
 
 /** The longest command, path or text a summary prints (one line, marked with "…" when cut). */
 export const MAX_DETAIL_CHARS = 120;

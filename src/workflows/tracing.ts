@@ -12,6 +12,7 @@
  * Not a workflow: listed in the bundle's workflow interceptor modules (src/workflowBundle.ts).
  */
 // First: loading it gives the sandbox the globals OpenTelemetry's packages read when they load (`performance`).
+// biome-ignore-all assist/source/organizeImports: @temporalio/workflow and Temporal's instrumentation load before @opentelemetry/core, which reads \`performance\` when it loads; sorted first, it fails the workflow bundle
 import {
   OpenTelemetryInboundInterceptor,
   OpenTelemetryInternalsInterceptor,

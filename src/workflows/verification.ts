@@ -1,11 +1,11 @@
 /** A verification round: all Verifiers in parallel, each bounded, unanimous aggregate, rotation. */
 import { userMessage } from '../protocol/items';
-import { aggregateVerdicts, verificationRequestMessage, type RoleVerdict, type VerificationFeedback } from '../protocol/verdict';
+import type { ChangeSummary } from '../protocol/project';
+import { aggregateVerdicts, type RoleVerdict, type VerificationFeedback, verificationRequestMessage } from '../protocol/verdict';
 import { askForJson } from './ask';
 import type { RunContext } from './context';
 import { watchVerification } from './convergence';
 import { changeView } from './project';
-import type { ChangeSummary } from '../protocol/project';
 import { abbreviate, withTimeout } from './roleTurn';
 
 async function verify(ctx: RunContext, role: string, request: string): Promise<RoleVerdict> {

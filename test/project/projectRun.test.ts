@@ -6,14 +6,14 @@
  * .git included, is byte-for-byte what it was.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, chmodSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli';
 import type { RecordedRequest, Responder } from '../support/fakeModel';
 import { gitIn, makeRepo, treeFingerprint, writeTree } from '../support/gitRepo';
-import { cliEnv, startHarness, uniqueId, type Harness } from '../support/harness';
+import { cliEnv, type Harness, startHarness, uniqueId } from '../support/harness';
 import { scriptByRole } from '../support/modelScript';
 import { deliver, shell, tools, verdict } from '../support/replies';
 

@@ -5,9 +5,9 @@
  */
 import { describe, it } from 'vitest';
 import { uniqueId } from '../support/harness';
-import { useRecorder } from './recorder';
-import { addFile, deliver, tools } from '../support/replies';
 import { scriptByRole } from '../support/modelScript';
+import { addFile, deliver, tools } from '../support/replies';
+import { useRecorder } from './recorder';
 
 const escalated = (callId: string, script: string) => ({
   name: 'shell',

@@ -6,8 +6,8 @@
  */
 import { describe, it } from 'vitest';
 import { uniqueId } from '../support/harness';
-import { useRecorder } from './recorder';
 import { say, shell, tools, withUsage } from '../support/replies';
+import { useRecorder } from './recorder';
 
 describe('record the cost-budget fixture', () => {
   const rec = useRecorder();

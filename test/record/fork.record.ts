@@ -7,10 +7,10 @@
  * and add new histories under new names.
  */
 import { describe, it } from 'vitest';
-import { scriptByRole } from '../support/modelScript';
 import { uniqueId } from '../support/harness';
-import { useRecorder } from './recorder';
+import { scriptByRole } from '../support/modelScript';
 import { addFile, askDirection, deliver, directive, tools, verdict } from '../support/replies';
+import { useRecorder } from './recorder';
 
 describe('record the turn-snapshot and fork fixtures', () => {
   const rec = useRecorder();

@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'vitest';
 import { uniqueId } from '../support/harness';
-import { useRecorder } from './recorder';
 import { addFile, deliver, shell, tools, verdict } from '../support/replies';
+import { useRecorder } from './recorder';
 
 describe('record the goal-memo fixture', () => {
   const rec = useRecorder();

@@ -5,10 +5,10 @@
  * and add the new histories under new names beside the old ones.
  */
 import { describe, it } from 'vitest';
-import { scriptByRole } from '../support/modelScript';
 import { uniqueId } from '../support/harness';
-import { useRecorder } from './recorder';
+import { scriptByRole } from '../support/modelScript';
 import { addFile, askDirection, deliver, directive, say, shell, tools, verdict, withUsage } from '../support/replies';
+import { useRecorder } from './recorder';
 
 describe('record replay fixtures', () => {
   const rec = useRecorder();

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { uniqueId } from '../support/harness';
 import { MCP_TEST_SERVER } from '../support/mcp';
-import { useRecorder } from './recorder';
 import { addFile, deliver, tools, verdict } from '../support/replies';
+import { useRecorder } from './recorder';
 
 describe('record the mcp-tools fixture', () => {
   const rec = useRecorder();

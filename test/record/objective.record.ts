@@ -6,8 +6,8 @@
  */
 import { describe, it } from 'vitest';
 import { uniqueId } from '../support/harness';
-import { useRecorder } from './recorder';
 import { addFile, deliver, say, shell, tools, verdict } from '../support/replies';
+import { useRecorder } from './recorder';
 
 describe('record the objective-update fixture', () => {
   const rec = useRecorder();

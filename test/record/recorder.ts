@@ -6,14 +6,15 @@
  * under new names (docs/architecture.md, Testing strategy). INFTY_RECORD_TRACED=1 records runs started
  * by a traced client.
  */
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll } from 'vitest';
 import { requireTemporalCli } from '../../src/temporalCli';
 import type { Responder } from '../support/fakeModel';
-import { startHarness, type Harness } from '../support/harness';
+import { type Harness, startHarness } from '../support/harness';
 
 const OUT = process.env.INFTY_RECORD_OUT ?? join(__dirname, '..', 'fixtures', 'histories');
 

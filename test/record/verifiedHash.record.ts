@@ -4,13 +4,14 @@
  * Record into a scratch folder (INFTY_RECORD_OUT=/tmp/vh npx vitest run --config vitest.record.mts
  * test/record/verifiedHash.record.ts) and copy the new file into test/fixtures/histories/.
  */
-import { join } from 'node:path';
+
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { uniqueId } from '../support/harness';
-import { useRecorder } from './recorder';
 import { scriptByRole } from '../support/modelScript';
 import { addFile, deliver, shell, tools, verdict } from '../support/replies';
+import { useRecorder } from './recorder';
 
 describe('record the verified-hash fixture', () => {
   const rec = useRecorder();

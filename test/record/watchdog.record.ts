@@ -8,10 +8,10 @@
  * and add new histories under new names.
  */
 import { describe, it } from 'vitest';
-import { scriptByRole } from '../support/modelScript';
 import { uniqueId } from '../support/harness';
-import { useRecorder } from './recorder';
+import { scriptByRole } from '../support/modelScript';
 import { addFile, deliver, directive, shell, tools, verdict } from '../support/replies';
+import { useRecorder } from './recorder';
 
 describe('record the convergence-watchdog fixtures', () => {
   const rec = useRecorder();

@@ -10,16 +10,16 @@ import {
   estimateInputTokens,
   renderJson,
   renderStream,
-  sendJson,
   SSE_HEADERS,
+  sendJson,
   startFakeModelServer as startScriptedModelServer,
   toWireReply,
 } from '../../src/fakeModel/server';
 import type * as Product from '../../src/fakeModel/types';
 import type { RecordedRequest, ReplyExchange, WireReply } from '../../src/fakeModel/types';
 
-export type { RecordedRequest, ToolCallSpec, Usage } from '../../src/fakeModel/types';
 export { estimateInputTokens } from '../../src/fakeModel/server';
+export type { RecordedRequest, ToolCallSpec, Usage } from '../../src/fakeModel/types';
 
 export type Fault =
   /** JSON error body {error:{message,type,param,code}}; `retry-after` / `retry-after-ms` headers when set. */

@@ -1,16 +1,17 @@
 /** A worker on the suite's real Temporal server, wired to a scripted fake model server. */
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime } from '@temporalio/worker';
-import { SdkLogger } from '../../src/host/sdkLogger';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { InftyClient } from '../../src/client';
-import { startFakeModelServer, type FakeModelServer, type Responder } from './fakeModel';
-import type { RunInputRaw } from '../../src/protocol/runInput';
 import type { PriceTable } from '../../src/host/prices';
+import { SdkLogger } from '../../src/host/sdkLogger';
+import type { RunInputRaw } from '../../src/protocol/runInput';
 import { createInftyWorker, type InftyWorker } from '../../src/worker';
+import { type FakeModelServer, type Responder, startFakeModelServer } from './fakeModel';
 
 let runtimeInstalled = false;
 function quietRuntime() {

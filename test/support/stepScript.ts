@@ -4,7 +4,7 @@
  * round it is), never on a queue, so a request retried after a crash gets the reply its first
  * attempt got.
  */
-import { conversationOf, sinceLastUser, userMessages, type Turn } from '../../src/fakeModel/conversation';
+import { conversationOf, sinceLastUser, type Turn, userMessages } from '../../src/fakeModel/conversation';
 import type { RecordedRequest, ScriptedReply, ToolCallSpec } from './fakeModel';
 
 /** How many model replies (an assistant message and/or a batch of tool calls) the turns hold. */

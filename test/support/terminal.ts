@@ -1,5 +1,5 @@
 /** A command run as the foreground job of a new pseudo-terminal (`script`), as a user types it. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { BIN } from './workerProcess';
 

@@ -3,8 +3,9 @@
  * no TLS flags): an HTTP/2 TLS server (ALPN h2) that forwards every gRPC stream to the dev server,
  * optionally requiring a client certificate (mTLS) or an `authorization: Bearer <key>` header.
  */
-import * as http2 from 'node:http2';
+
 import { readFileSync } from 'node:fs';
+import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
 export interface TlsProxyOptions {

@@ -2,7 +2,7 @@
  * `infty worker` (bin/infty.js → dist) as a child process that tests can SIGKILL, for durability
  * tests. Only processes started here are ever signalled, always by their own PID.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

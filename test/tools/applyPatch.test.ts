@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyPatch, parsePatch, PatchParseError } from '../../src/activities/tools/applyPatch';
+import { applyPatch, PatchParseError, parsePatch } from '../../src/activities/tools/applyPatch';
 import type { ToolContext } from '../../src/activities/tools/context';
 
 describe('parsePatch', () => {

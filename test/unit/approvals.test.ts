@@ -3,10 +3,10 @@
  * about a waiting call, and the create flags that set the policy.
  */
 import { describe, expect, it } from 'vitest';
-import { holdNotice, waitOf } from '../../src/cli/follow';
-import { forkInput } from '../../src/cli/fork';
 import { parseApprovalTimeout } from '../../src/cli/approvalFlags';
 import { runInputFromFlags } from '../../src/cli/flags';
+import { holdNotice, waitOf } from '../../src/cli/follow';
+import { forkInput } from '../../src/cli/fork';
 import { approvalNeeded, MAX_APPROVAL_COMMAND, type PendingApproval } from '../../src/protocol/approval';
 import type { McpToolInfo } from '../../src/protocol/mcp';
 import type { Progress } from '../../src/protocol/progress';

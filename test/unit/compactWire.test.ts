@@ -2,7 +2,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCompaction, sealCompaction, validateCompactRequest } from '../../src/fakeModel/compactWire';
-import { startFakeModelServer, type FakeModelServer } from '../../src/fakeModel/server';
+import { type FakeModelServer, startFakeModelServer } from '../../src/fakeModel/server';
 
 let s: FakeModelServer;
 let without: FakeModelServer;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NewItem } from '../../src/protocol/activities';
 import { loadPrompt, renderTemplate } from '../../src/activities/prompts';
+import type { NewItem } from '../../src/protocol/activities';
 import { OUTPUT_SCHEMAS, type OutputSchemaName } from '../../src/protocol/outputSchemas';
 import { correctionItem } from '../../src/workflows/ask';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { directionRequestMessage, DirectorReplySchema } from '../../src/protocol/director';
+import { DirectorReplySchema, directionRequestMessage } from '../../src/protocol/director';
 import { parseJsonReply } from '../../src/protocol/json';
-import { aggregateVerdicts, VerdictSchema, verificationRequestMessage, type RoleVerdict } from '../../src/protocol/verdict';
+import { aggregateVerdicts, type RoleVerdict, VerdictSchema, verificationRequestMessage } from '../../src/protocol/verdict';
 
 const parseDirectorReply = (text: string | null) => parseJsonReply(text, DirectorReplySchema);
 const parseVerdict = (text: string | null) => parseJsonReply(text, VerdictSchema);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validateRequest } from '../../src/fakeModel/validate';
 import type { RecordedRequest } from '../../src/fakeModel/types';
+import { validateRequest } from '../../src/fakeModel/validate';
 
 const rec = (wire: 'chat' | 'responses', body: unknown): RecordedRequest => ({
   seq: 1,

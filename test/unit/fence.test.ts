@@ -1,12 +1,12 @@
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { ApplicationFailure } from '@temporalio/common';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attemptToken, fencePath, isSupersededAttempt, LOCK_STALE_MS, withFence } from '../../src/activities/durable/fence';
-import { startNodeChild } from './support/nodeChild';
 import { sleep } from '../support/wait';
+import { startNodeChild } from './support/nodeChild';
 
 let dir: string;
 let n = 0;

@@ -7,6 +7,7 @@ import {
   checkSetGoal,
   complete,
   endUndelivered,
+  type GoalState,
   goalView,
   migrateGoal,
   newGoal,
@@ -15,7 +16,6 @@ import {
   setBudget,
   tick,
   validateObjective,
-  type GoalState,
 } from '../../src/workflows/goal';
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { holdNotice, holdOf } from '../../src/cli/follow';
 import type { Progress } from '../../src/protocol/progress';
-import { accountUsage, endUndelivered, goalView, newGoal, pause, resume, type GoalState } from '../../src/workflows/goal';
+import { accountUsage, endUndelivered, type GoalState, goalView, newGoal, pause, resume } from '../../src/workflows/goal';
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5);
 const ENDPOINT = 'model endpoint failing (the model endpoint failed (HTTP 503): 503 upstream down); fix it and resume the run';

@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { NewItem } from '../../src/protocol/activities';
 import { budgetLimitDefaults } from '../../src/activities/model';
 import { loadPrompt, promptsDir, renderTemplate } from '../../src/activities/prompts';
-import { accountUsage, newGoal, type GoalState } from '../../src/workflows/goal';
-import type { RunContext } from '../../src/workflows/context';
+import type { NewItem } from '../../src/protocol/activities';
 import { formatDuration } from '../../src/protocol/duration';
+import type { RunContext } from '../../src/workflows/context';
+import { accountUsage, type GoalState, newGoal } from '../../src/workflows/goal';
 import { budgetLimitItem, continuationItem, escapeObjective } from '../../src/workflows/idle';
 
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;

@@ -1,9 +1,9 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { INTERRUPTED_OUTPUT, journaled as journaledWith, journalPath, readJournalOutput, type JournalOptions } from '../../src/activities/tools/journal';
+import { INTERRUPTED_OUTPUT, type JournalOptions, journaled as journaledWith, journalPath, readJournalOutput } from '../../src/activities/tools/journal';
 import { runNodeChild } from './support/nodeChild';
 
 let home: string;

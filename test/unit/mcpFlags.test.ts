@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mcpHeaderSecrets, mcpHttpHeaders } from '../../src/activities/mcp/headers';
 import { boundSchema, MAX_MCP_SCHEMA_BYTES } from '../../src/activities/mcp/tools';
 import { mcpServersFrom, parseMcpFlag, readMcpConfig, splitCommandLine } from '../../src/cli/mcpFlags';
 import { UsageError } from '../../src/errors';
 import { McpServerSchema, mcpToolName, mcpToolsFor } from '../../src/protocol/mcp';
-import { mcpHeaderSecrets, mcpHttpHeaders } from '../../src/activities/mcp/headers';
 import { RunInputSchema } from '../../src/protocol/runInput';
 
 describe('--mcp', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TranscriptItem } from '../../src/protocol/items';
 import { normalizeHistory } from '../../src/activities/normalize';
+import type { TranscriptItem } from '../../src/protocol/items';
 
 const instr = (text: string): TranscriptItem => ({ type: 'instructions', text });
 const user = (text: string): TranscriptItem => ({ type: 'message', role: 'user', text });

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { ReasoningEffort as OpenAIReasoningEffort } from 'openai/resources/shared';
 import { describe, expect, it } from 'vitest';
 import type { ReasoningEffortName } from '../../src/activities/wire/types';
+import { runInputFromFlags } from '../../src/cli/flags';
 import { formatZodError } from '../../src/protocol/json';
 import { REASONING_EFFORTS, type ReasoningEffort } from '../../src/protocol/reasoning';
-import { reasoningEffortFor, RunInputSchema } from '../../src/protocol/runInput';
-import { runInputFromFlags } from '../../src/cli/flags';
+import { RunInputSchema, reasoningEffortFor } from '../../src/protocol/runInput';
 
 // Compile-time: the protocol's values, the wire's and the openai package's are the same set
 // (`npx tsc -p tsconfig.test.json` fails otherwise).

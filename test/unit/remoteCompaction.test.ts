@@ -2,18 +2,19 @@
  * Remote compaction (docs/behaviour.md §6.5) at the activity level: the compact activity against the
  * scripted server's `/responses/compact`, with a transcript written by hand.
  */
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger } from '@temporalio/worker';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compact, pendingTail, rebuildRemoteHistory } from '../../src/activities/compaction';
 import type { ModelDeps } from '../../src/activities/model';
 import { readTranscript, transcriptPath, writeTranscript } from '../../src/activities/transcripts';
 import { openCompaction } from '../../src/fakeModel/compactWire';
-import { startFakeModelServer, type FakeModelServer, type RecordedRequest, type ScriptedReply } from '../../src/fakeModel/server';
+import { type FakeModelServer, type RecordedRequest, type ScriptedReply, startFakeModelServer } from '../../src/fakeModel/server';
 import type { CompactInput, CompactResult } from '../../src/protocol/activities';
 import type { TranscriptItem } from '../../src/protocol/items';
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRun, runJsonFenceResource, updateRunRecord, type RunStoreDeps } from '../../src/activities/runStore';
+import { createRun, type RunStoreDeps, runJsonFenceResource, updateRunRecord } from '../../src/activities/runStore';
 import { readRunJson } from '../../src/host/runJson';
 import { runNodeChild } from './support/nodeChild';
 

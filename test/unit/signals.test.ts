@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { extractJsonText } from '../../src/protocol/json';
-import { parseSolverSignal, SolverSignalSchema, type SignalParse } from '../../src/protocol/signals';
+import { parseSolverSignal, type SignalParse, SolverSignalSchema } from '../../src/protocol/signals';
 
 const direction = { type: 'direction_request', prompt: 'Which database?', deliverable_path: null, summary: null };
 const delivery = { type: 'final_delivery', prompt: null, deliverable_path: 'deliverable', summary: 'done, tests pass' };

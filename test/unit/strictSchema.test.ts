@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { strictSchemaViolation } from '../../src/fakeModel/strictSchema';
-import { validateRequest } from '../../src/fakeModel/validate';
 import { responsesParams } from '../../src/activities/wire/responses';
+import { strictSchemaViolation } from '../../src/fakeModel/strictSchema';
 import type { RecordedRequest } from '../../src/fakeModel/types';
+import { validateRequest } from '../../src/fakeModel/validate';
 import { OUTPUT_SCHEMAS } from '../../src/protocol/outputSchemas';
 import { TOOL_NAMES, toolDefinitions } from '../../src/protocol/tools';
 

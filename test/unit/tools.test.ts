@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isToolName, TOOL_NAMES, TOOLS, toolDefinitions, toolsFor, toolSpec } from '../../src/protocol/tools';
+import { isToolName, TOOL_NAMES, TOOLS, toolDefinitions, toolSpec, toolsFor } from '../../src/protocol/tools';
 
 describe('the tool table', () => {
   it('offers the Solver every tool, in table order', () => {

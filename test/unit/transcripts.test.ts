@@ -1,10 +1,10 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TranscriptItem } from '../../src/protocol/items';
 import { beginStep, commitItems as commitWithToken, endStep, readTranscript, transcriptPath, transcriptsDir } from '../../src/activities/transcripts';
+import type { TranscriptItem } from '../../src/protocol/items';
 
 /** One attempt's token: these tests exercise truncation and reading, fencing has its own tests. */
 const commitItems = (path: string, committed: number, items: TranscriptItem[]) => commitWithToken(path, committed, items, 1);

@@ -12,9 +12,9 @@ import {
   PLAN_CHURN_THRESHOLD,
   REPEATED_CALL_THRESHOLD,
   REPEATED_FAILURE_THRESHOLD,
+  type SeenCall,
   VERIFICATION_REPEAT_THRESHOLD,
   WATCHDOG_WINDOW,
-  type SeenCall,
   type WatchdogState,
 } from '../../src/workflows/watchdog';
 

@@ -9,10 +9,11 @@
  * (proper-lockfile: a `<resource>.lock` directory kept fresh while held, taken over once stale
  * when its holder died).
  */
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { lock } from 'proper-lockfile';
 import { writeFileDurable } from './files';
 

@@ -2,9 +2,9 @@
  * Writes that survive a crash of the process or the machine (docs/architecture.md decision 10): data is
  * fsynced before it counts as written, and a replaced file is either entirely old or entirely new.
  */
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { failpoint, type FailpointName } from './failpoints';
+import { type FailpointName, failpoint } from './failpoints';
 
 export interface DurableWriteOptions {
   /** A failpoint reached after the temporary file is written and fsynced, before the rename. */

@@ -9,14 +9,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { strictSchemaViolation } from '../../fakeModel/strictSchema';
-import { isMcpToolName, MAX_MCP_TOOLS_PER_SERVER, mcpToolName, type McpServer, type McpToolInfo } from '../../protocol/mcp';
 import type { ListMcpToolsInput, ListMcpToolsResult } from '../../protocol/activities';
-import { toolDefinitions, type ToolDefinition } from '../../protocol/tools';
+import { isMcpToolName, MAX_MCP_TOOLS_PER_SERVER, type McpServer, type McpToolInfo, mcpToolName } from '../../protocol/mcp';
+import { type ToolDefinition, toolDefinitions } from '../../protocol/tools';
 import { writeFileDurable } from '../durable/files';
 import { scrubSecrets, scrubWith } from '../secrets';
 import { finalizeToolOutput } from '../tools/output';
 import { mcpHeaderSecrets } from './headers';
-import { connection, describe, discard, McpStartError, type McpConnection } from './pool';
+import { connection, describe, discard, type McpConnection, McpStartError } from './pool';
 
 /** A tool's input schema larger than this (JSON) is offered as a bare object schema; its description says so. */
 export const MAX_MCP_SCHEMA_BYTES = 16_384;

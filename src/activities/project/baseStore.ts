@@ -2,13 +2,13 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import {
+  type BaseFile,
+  type BaseManifest,
   baseManifestPath,
   projectDocsPath,
   projectDocsRecordPath,
   readBaseManifest,
   readProjectDocsRecord,
-  type BaseFile,
-  type BaseManifest,
 } from '../../host/project/base';
 import { PROJECT_DIR, type ProjectDocsRecord, type ProjectRecord } from '../../protocol/project';
 import { writeFileDurable } from '../durable/files';

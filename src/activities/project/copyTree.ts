@@ -10,9 +10,10 @@
  * call costs a trip through libuv's four-thread pool (measured 2–3× slower). Between slices the
  * event loop runs, so heartbeats and other activities are not held up.
  */
-import { constants, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir } from 'node:fs/promises';
+
 import { randomBytes } from 'node:crypto';
+import { chmodSync, constants, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmod, copyFile, lstat, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BaseFile } from '../../host/project/base';
 import { failpoint } from '../durable/failpoints';

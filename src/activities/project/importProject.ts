@@ -4,15 +4,16 @@
  * record. Every refusal is an `InvalidProjectSource` failure with what to do; the caller removes
  * the staging directory, so nothing is left half-created.
  */
-import { ApplicationFailure } from '@temporalio/common';
+
 import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { BaseFile } from '../../host/project/base';
-import { git, GitError, gitTopLevel } from '../../host/project/git';
-import { PROJECT_DIR, redactUrl, type ProjectRecord, type ProjectSource } from '../../protocol/project';
+import { GitError, git, gitTopLevel } from '../../host/project/git';
+import { PROJECT_DIR, type ProjectRecord, type ProjectSource, redactUrl } from '../../protocol/project';
 import { copyTree } from './copyTree';
-import { cloneForCopy, cloneFromUrl, indexFromHead, RefNotFound, type GitState } from './gitCopy';
+import { cloneForCopy, cloneFromUrl, type GitState, indexFromHead, RefNotFound } from './gitCopy';
 import { listSource, type SourceListing } from './listing';
 
 export const INVALID_PROJECT_SOURCE = 'InvalidProjectSource';

@@ -3,7 +3,7 @@
  * git lists (tracked, plus untracked ones that are not ignored), as they are on disk; elsewhere the
  * whole tree less the default ignore list.
  */
-import { lstatSync, type Dirent } from 'node:fs';
+import { type Dirent, lstatSync } from 'node:fs';
 import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { git, nulList } from '../../host/project/git';

@@ -1,7 +1,8 @@
 /** The `projectChange` activity: a project run's change against its base, summarized, and as a patch when asked. */
-import { ApplicationFailure } from '@temporalio/common';
+
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { readBaseManifest } from '../../host/project/base';
 import { baseTree, diffTrees, summarizeChange, workTree } from '../../host/project/changes';
 import type { ProjectChangeInput, ProjectChangeResult } from '../../protocol/activities';

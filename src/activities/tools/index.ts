@@ -1,5 +1,5 @@
 /** Tool dispatch: parses the model's JSON arguments and runs the named tool. */
-import { isActivityTool, isWorkflowTool, TOOL_NAMES, TOOLS, type ActivityToolName } from '../../protocol/tools';
+import { type ActivityToolName, isActivityTool, isWorkflowTool, TOOL_NAMES, TOOLS } from '../../protocol/tools';
 import { scrubSecrets } from '../secrets';
 import { applyPatch } from './applyPatch';
 import type { ToolContext } from './context';
@@ -9,15 +9,15 @@ import { readFile } from './readFile';
 import { shellTool } from './shell';
 import { truncateToolOutput } from './truncate';
 
+export { applyPatch, PatchParseError, parsePatch } from './applyPatch';
 export type { ToolContext } from './context';
-export { PathOutsideRunDirError, resolveInsideRunDir } from './paths';
-export { detectSandbox, wrapCommand, type SandboxMode } from './sandbox';
-export { detectProcessGuard } from './processGuard';
-export { truncateToolOutput } from './truncate';
-export { applyPatch, parsePatch, PatchParseError } from './applyPatch';
 export { listDir } from './listDir';
+export { PathOutsideRunDirError, resolveInsideRunDir } from './paths';
+export { detectProcessGuard } from './processGuard';
 export { readFile } from './readFile';
+export { detectSandbox, type SandboxMode, wrapCommand } from './sandbox';
 export { runShell } from './shell';
+export { truncateToolOutput } from './truncate';
 
 /** The implementation of every tool the table runs in an activity. */
 const ACTIVITY_TOOLS: Record<ActivityToolName, (args: unknown, ctx: ToolContext) => Promise<ToolResult>> = {

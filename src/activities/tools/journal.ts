@@ -5,11 +5,12 @@
  * and reports the call as interrupted instead of running its side effects twice (an idempotent
  * tool is simply run again). Each write is fsynced and fenced to the activity attempt.
  */
-import { ApplicationFailure } from '@temporalio/common';
+
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { attemptToken, withFence } from '../durable/fence';
+import { ApplicationFailure } from '@temporalio/common';
 import { failpoint } from '../durable/failpoints';
+import { attemptToken, withFence } from '../durable/fence';
 import { writeFileDurable } from '../durable/files';
 
 export const INTERRUPTED_OUTPUT =

@@ -1,5 +1,5 @@
 /** The `list_dir` tool: a sorted tree listing of a directory inside the run directory. */
-import { promises as fs, type Dirent, type Stats } from 'node:fs';
+import { type Dirent, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeFsError, formatArgsError, isErrnoException, type ToolContext } from './context';

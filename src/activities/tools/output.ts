@@ -1,6 +1,6 @@
 /** The final text of every tool call: secrets scrubbed, then truncated by the one mechanism. */
 import { scrubSecrets } from '../secrets';
-import { truncateToolOutput, type ToolText } from './truncate';
+import { type ToolText, truncateToolOutput } from './truncate';
 
 export interface ShellMetadata {
   exit_code: number;

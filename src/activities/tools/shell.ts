@@ -1,8 +1,10 @@
 /** The `shell` tool: runs a command (argv, no shell) inside the run directory. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
+import { ESCALATION_REQUEST, requestsEscalation } from '../../protocol/approval';
+import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
 import { OutputCapture } from './capture';
 import { formatArgsError, type ToolContext } from './context';
 import { toolEnv } from './env';
@@ -12,8 +14,6 @@ import { guardCommand } from './processGuard';
 import { wrapCommand } from './sandbox';
 import type { ToolText } from './truncate';
 import { findProgram } from './which';
-import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
-import { ESCALATION_REQUEST, requestsEscalation } from '../../protocol/approval';
 
 export const DEFAULT_SHELL_TIMEOUT_MS = 60_000;
 export const MAX_SHELL_TIMEOUT_MS = 600_000;

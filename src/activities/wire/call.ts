@@ -2,12 +2,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
+import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
+import { LiveText } from '../live';
 import { callChat } from './chat';
 import { classifyModelError, MODEL_NOT_CONFIGURED } from './errors';
 import { callResponses } from './responses';
 import type { WireRequest, WireResult } from './types';
-import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
-import { LiveText } from '../live';
 
 export interface ModelEndpoint {
   baseURL: string | undefined;

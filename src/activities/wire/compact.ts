@@ -8,13 +8,13 @@
 import { Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type { CompactedResponse, ResponseInputItem } from 'openai/resources/responses/responses';
+import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
 import type { TranscriptItem, Usage } from '../../protocol/items';
 import { clientFor, type ModelEndpoint, type RequestTags } from './call';
 import { classifyModelError } from './errors';
 import { estimateUsage } from './estimate';
 import { toResponsesInput } from './responses';
 import type { WireRequest } from './types';
-import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
 
 const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 

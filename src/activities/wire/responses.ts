@@ -1,6 +1,6 @@
 /** The Responses API wire: stateless (store: false, full history each time). */
 import type OpenAI from 'openai';
-import type { ResponseCreateParamsBase, ResponseInputItem, ResponseStreamEvent, Response as OpenAIResponse } from 'openai/resources/responses/responses';
+import type { Response as OpenAIResponse, ResponseCreateParamsBase, ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { ModelWireError } from './errors';
 import { withUsage } from './estimate';
 import { completeCallsOnly } from './incomplete';

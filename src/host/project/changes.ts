@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ChangeSummary } from '../../protocol/project';
-import { objectPathIn } from './objects';
 import { type BaseFile, type BaseManifest, projectMetaDir } from './base';
 import { git, gitText, nulList } from './git';
 import { defaultExcludesText } from './ignore';
+import { objectPathIn } from './objects';
 
 /** The private repository holding base and work trees of every run (objects shared: one repository, many runs). */
 export function changesRepo(home: string): string {

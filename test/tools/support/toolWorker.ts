@@ -3,7 +3,7 @@
  * sources (TypeScript compiled on load) and prints the result as a JSON line. Tests use it where
  * the worker itself matters: its initial environment (/proc/<pid>/environ) and its death.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { ToolContext } from '../../../src/activities/tools/context';
 
