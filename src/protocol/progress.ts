@@ -49,6 +49,8 @@ export interface RunEvent {
   kind: EventKind;
   role?: string;
   message: string;
+  /** `tool_call`: the tool, and what the call does in a few words (the command, the path); absent in older runs. */
+  tool?: { name: string; detail: string };
 }
 
 export interface RoleStats {

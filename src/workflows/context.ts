@@ -6,7 +6,7 @@ import type { Usage } from '../protocol/items';
 import { billableTokens } from '../protocol/items';
 import { GOAL_MEMO_KEY, GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
-import type { EventKind, Phase, Progress } from '../protocol/progress';
+import type { EventKind, Phase, Progress, RunEvent } from '../protocol/progress';
 import type { ReasoningEffort } from '../protocol/reasoning';
 import type { RunInput } from '../protocol/runInput';
 import { instructionsOverride, promptNameFor, reasoningEffortFor } from '../protocol/runInput';
@@ -68,10 +68,10 @@ export class RunContext {
     return Date.now();
   }
 
-  event(kind: EventKind, message: string, role?: string): void {
+  event(kind: EventKind, message: string, role?: string, tool?: RunEvent['tool']): void {
     const s = this.state;
     s.lastEventSeq += 1;
-    s.events.push({ seq: s.lastEventSeq, at: new Date(this.now()).toISOString(), kind, ...(role ? { role } : {}), message });
+    s.events.push({ seq: s.lastEventSeq, at: new Date(this.now()).toISOString(), kind, ...(role ? { role } : {}), message, ...(tool ? { tool } : {}) });
     if (s.events.length > MAX_EVENTS) s.events.splice(0, s.events.length - MAX_EVENTS);
   }
 

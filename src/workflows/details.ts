@@ -12,7 +12,6 @@ import type { RunEvent } from '../protocol/progress';
 import { groupDigits, markdownText, oneLine } from '../protocol/userMetadata';
 import { goalView } from './goal';
 import type { RunState } from './state';
-import { toolCallDetail } from './summaries';
 
 /** Events shown, newest last. */
 export const DETAIL_EVENTS = 6;
@@ -27,13 +26,8 @@ function inline(text: string, max = MAX_LINE_CHARS): string {
 
 /** `kind: message`; a tool call as its activity summary says it (`shell: npm test`, not its JSON). */
 function eventText(e: RunEvent): string {
-  if (e.kind === 'tool_call') {
-    // The message is `<tool> <arguments JSON, abbreviated>` (src/workflows/roleTurn.ts).
-    const space = e.message.indexOf(' ');
-    const name = space < 0 ? e.message : e.message.slice(0, space);
-    const detail = space < 0 ? '' : toolCallDetail(name, e.message.slice(space + 1));
-    return inline(detail ? `${name}: ${detail}` : name, MAX_EVENT_CHARS);
-  }
+  // A tool call carries its tool and detail (src/workflows/roleTurn.ts); older events only the message.
+  if (e.tool) return inline(e.tool.detail ? `${e.tool.name}: ${e.tool.detail}` : e.tool.name, MAX_EVENT_CHARS);
   return `${inline(e.kind, 40)}: ${inline(e.message, MAX_EVENT_CHARS)}`;
 }
 

@@ -7,6 +7,7 @@ import { isWorkflowTool, toolSpec, toolsFor } from '../protocol/tools';
 import { approvalGate } from './approvals';
 import type { RunContext } from './context';
 import { isPatched } from './patches';
+import { toolCallDetail } from './summaries';
 import { WORKFLOW_TOOLS } from './workflowTools';
 
 export const SOLVER_TOOLS = toolsFor('solver');
@@ -32,7 +33,9 @@ export interface TurnResult {
  */
 export async function runToolCalls(ctx: RunContext, role: string, calls: StepToolCall[], observe?: ToolObserver): Promise<NewItem[]> {
   ctx.role(role).stats.toolCalls += calls.length;
-  for (const call of calls) ctx.event('tool_call', `${call.name} ${abbreviate(call.arguments, 160)}`, role);
+  for (const call of calls) {
+    ctx.event('tool_call', `${call.name} ${abbreviate(call.arguments, 160)}`, role, { name: call.name, detail: toolCallDetail(call.name, call.arguments) });
+  }
   const outputs: NewItem[] = [];
   for (const batch of batches(calls)) {
     outputs.push(...(await Promise.all(batch.map((call) => runToolCall(ctx, role, call, observe)))));

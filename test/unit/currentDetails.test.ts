@@ -4,6 +4,7 @@ import type { RunEvent } from '../../src/protocol/progress';
 import { currentDetails, DETAIL_EVENTS, duration } from '../../src/workflows/details';
 import { accountUsage, complete, newGoal, pause } from '../../src/workflows/goal';
 import { newRoleStats, type RunState } from '../../src/workflows/state';
+import { toolCallDetail } from '../../src/workflows/summaries';
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5);
 
@@ -102,8 +103,15 @@ describe('currentDetails', () => {
   });
 
   it('lists the last few events, newest last, on one line each, with markdown escaped', () => {
-    const events = Array.from({ length: 20 }, (_, i) => event(i + 1, 'tool_call', `shell {"command":["bash","-lc","echo ${i}"]}`, 'solver'));
-    events.push(event(20.5, 'tool_call', `apply_patch {"input":"*** Begin Patch\\n*** Add File: a_b.md\\n+${'x'.repeat(300)}`, 'solver'));
+    // As src/workflows/roleTurn.ts records a call: the message abbreviated, the tool and its detail from the full arguments.
+    const call = (seq: number, name: string, args: string): RunEvent => ({
+      ...event(seq, 'tool_call', `${name} ${args.slice(0, 160)}…`, 'solver'),
+      tool: { name, detail: toolCallDetail(name, args) },
+    });
+    const events = Array.from({ length: 20 }, (_, i) => call(i + 1, 'shell', `{"command":["bash","-lc","echo ${i}"]}`));
+    events.push(call(20.5, 'apply_patch', JSON.stringify({ input: `*** Begin Patch\n*** Add File: a_b.md\n+${'x'.repeat(300)}\n*** End Patch` })));
+    // An event recorded before events carried the tool is shown as its message.
+    events.push(event(20.7, 'tool_call', 'read_file {"path":"old.md"}', 'solver'));
     events.push(event(21, 'verdict', `fail: *bold* <script>alert(1)</script>\nsecond line ${'x'.repeat(500)}`, 'verifier-beta'));
     const md = currentDetails(state({ events }), T0);
     const list = md
@@ -111,8 +119,9 @@ describe('currentDetails', () => {
       .split('\n')
       .filter((l) => l.startsWith('- '));
     expect(list).toHaveLength(DETAIL_EVENTS);
-    expect(list[0]).toBe('- 03:04:22 solver · shell: echo 16'); // a tool call as its activity summary says it
-    expect(list[4]).toBe('- 03:04:25 solver · apply\\_patch: a\\_b.md'); // even from an abbreviated message
+    expect(list[0]).toBe('- 03:04:23 solver · shell: echo 17'); // a tool call as its activity summary says it
+    expect(list[3]).toBe('- 03:04:25 solver · apply\\_patch: a\\_b.md');
+    expect(list[4]).toBe('- 03:04:25 solver · tool\\_call: read\\_file {"path":"old.md"}');
     const last = list[list.length - 1]!;
     expect(last.startsWith('- 03:04:26 verifier-beta · verdict: fail: \\*bold\\* \\<script\\>alert(1)\\</script\\> second line xxx')).toBe(true);
     expect(last.endsWith('…')).toBe(true);
