@@ -4,7 +4,7 @@
  * direction request to the Director on the Solver's behalf, then a pause of the goal. Versioned:
  * histories from before it replay unchanged (nothing is recorded for them).
  */
-import type { NewItem, StepToolCall, ToolOutputRef } from '../protocol/activities';
+import type { NewItem, StepToolCall } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { VerificationFeedback } from '../protocol/verdict';
 import { BudgetExhausted, type RunContext, RunFailure } from './context';
@@ -23,13 +23,13 @@ function watchdog(ctx: RunContext): WatchdogState | undefined {
 
 /** Records each finished Solver tool call (and accepted plan updates). */
 export function watchToolCalls(ctx: RunContext): ToolObserver {
-  return (call: StepToolCall, result: string | ToolOutputRef) => {
+  return (call: StepToolCall, result) => {
     const w = watchdog(ctx);
     if (!w) return;
-    const planUpdated = call.name === 'update_plan' && result === 'Plan updated';
+    const planUpdated = call.name === 'update_plan' && 'inline' in result && !result.failed;
     const seen =
-      typeof result === 'string'
-        ? { failed: call.name === 'update_plan' ? !planUpdated : /^(Error|tool ")/.test(result), fingerprint: hash(result) }
+      'inline' in result
+        ? { failed: result.failed, fingerprint: hash(result.inline) }
         : { failed: result.failed === true, ...(result.fingerprint ? { fingerprint: result.fingerprint } : {}) };
     let next = noteCall(w, { name: call.name, arguments: call.arguments, ...seen }, `${call.name} ${abbreviate(call.arguments, 160)}`);
     if (planUpdated) next = notePlan(next, ctx.state.plan.steps);

@@ -18,8 +18,14 @@ export function roleTools(ctx: RunContext, role: string): string[] {
   return mcp.length ? [...toolsFor(role), ...mcp] : toolsFor(role);
 }
 
+/** An output the workflow answered itself (a workflow tool, a refusal, a denial), and whether the call failed. */
+export interface InlineResult {
+  inline: string;
+  failed: boolean;
+}
+
 /** Sees each finished call: its inline output, or the reference (with digest) the tool activity returned. */
-export type ToolObserver = (call: StepToolCall, result: string | ToolOutputRef) => void;
+export type ToolObserver = (call: StepToolCall, result: InlineResult | ToolOutputRef) => void;
 
 export interface TurnResult {
   text: string | null;
@@ -61,21 +67,28 @@ function batches(calls: StepToolCall[]): StepToolCall[][] {
  * recorded in history once. Versioned: histories from before this change replay unchanged.
  */
 async function runToolCall(ctx: RunContext, role: string, call: StepToolCall, observe?: ToolObserver): Promise<NewItem> {
-  const inline = (output: string): NewItem => {
-    observe?.(call, output);
+  const inline = (output: string, failed: boolean): NewItem => {
+    observe?.(call, { inline: output, failed });
     return { type: 'function_call_output', callId: call.callId, output };
   };
   const allowed: readonly string[] = roleTools(ctx, role);
   if (!allowed.includes(call.name)) {
-    return inline(`tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`);
+    return inline(`tool "${call.name}" is not available to the ${role}; available tools: ${allowed.join(', ')}`, true);
   }
-  if (isWorkflowTool(call.name)) return inline(WORKFLOW_TOOLS[call.name](ctx, call));
+  if (isWorkflowTool(call.name)) {
+    const done = WORKFLOW_TOOLS[call.name](ctx, call);
+    return inline(done.output, done.failed);
+  }
   const gate = await approvalGate(ctx, role, call); // docs/behaviour.md §7.8
-  if (!gate.run) return inline(gate.output);
+  if (!gate.run) return inline(gate.output, true);
   const r = ctx.role(role);
   const journalKey = `${role}.g${r.generation}.s${r.committedLength}.${call.callId}`;
   const common = { runId: ctx.input.runId, journalKey, runDir: ctx.state.runDir, role, sandbox: ctx.state.sandbox, allowNetwork: ctx.input.allowNetwork };
-  if (!isPatched('toolOutputByReference')) return inline(await ctx.activities.tools.runTool({ ...common, call }));
+  if (!isPatched('toolOutputByReference')) {
+    // Runs from before outputs went by reference: only the text came back, so a failure is read off it.
+    const output = await ctx.activities.tools.runTool({ ...common, call });
+    return inline(output, /^(Error|tool ")/.test(output));
+  }
   // The Solver of a project run works in the project (docs/behaviour.md §4.4); Verifiers read from the run directory, where claim paths start.
   const workdir = role === 'solver' ? ctx.state.project?.workdir : undefined;
   const ref = await ctx.activities.tools.runToolCall({
