@@ -11,12 +11,13 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../src/activities';
 import { executeTool } from '../src/activities/tools';
+import { startFakeModelServer } from '../src/fakeModel/server';
+import type * as Scripted from '../src/fakeModel/types';
 import type { RunInputRaw } from '../src/protocol/runInput';
 import { type DevServerHandle, freePort, startDevServer } from '../src/server';
 import { projectRoot } from '../src/temporalCli';
 import { createInftyWorker, type InftyWorker, type InftyWorkerOptions } from '../src/worker';
 import { workflowsPath as inftyWorkflowsPath, workflowInterceptorModules } from '../src/workflowBundle';
-import { type FakeModelServer, type RecordedRequest, type Responder, type ScriptedReply, startFakeModelServer } from '../test/support/fakeModel';
 import type { NaiveActivities, NaiveItem } from './floorWorkflows';
 
 export const ROOT = projectRoot();
@@ -208,7 +209,15 @@ export function uniqueId(prefix: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The scripted model server.
+// The scripted model server: the product's (src/fakeModel), plus the one reply a benchmark needs
+// that it does not render — a call left unanswered while its worker is killed.
+
+/** Never answered: the request stays open until the client gives up or the server closes. */
+export type HangReply = { kind: 'hang' };
+export type ScriptedReply = Scripted.ScriptedReply | HangReply;
+export type RecordedRequest = Scripted.RecordedRequest;
+export type Responder = Scripted.Responder<ScriptedReply>;
+export type FakeModelServer = Scripted.FakeModelServer<ScriptedReply>;
 
 export interface BenchModel {
   server: FakeModelServer;
@@ -228,10 +237,13 @@ export async function startModel(): Promise<BenchModel> {
   const responder: Responder = (req) => {
     server?.requests.splice(0);
     const route = req.runId !== undefined ? routes.get(req.runId) : undefined;
-    if (!route) return { kind: 'fault', fault: { kind: 'http', status: 500, message: `no route for run ${req.runId}` } };
+    if (!route) return { kind: 'error', status: 500, message: `no route for run ${req.runId}` };
     return route(req);
   };
-  server = await startFakeModelServer({ responder });
+  // A HangReply: answer nothing until the client goes away.
+  const hang: Scripted.StartFakeModelServerOptions<HangReply>['answerOther'] = (ex) =>
+    new Promise<void>((resolve) => (ex.gone || ex.res.destroyed ? resolve() : ex.res.once('close', () => resolve())));
+  server = await startFakeModelServer<HangReply>({ responder, answerOther: hang });
   const s = server;
   return { server: s, routes, close: () => s.close() };
 }

@@ -7,7 +7,7 @@
  * append-only history cannot reach, since each request adds the new turn's items: a request
  * extending the previous one exactly scores previous bytes / current bytes.
  */
-import type { RecordedRequest } from '../test/support/fakeModel';
+import type { RecordedRequest } from '../src/fakeModel/types';
 import {
   benchRunInput,
   fixtureText,

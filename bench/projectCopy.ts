@@ -15,12 +15,12 @@
  * directories; the source tree is in the page cache for both (it was just written and read).
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyTree } from '../src/activities/project/copyTree';
 import { listSource } from '../src/activities/project/listing';
-import { seededRandom } from '../test/support/modelScript';
 import { median, round, scratch } from './env';
 import { type BenchOutput, fmt, type Row, ratio } from './report';
 
@@ -89,14 +89,15 @@ async function du(path: string): Promise<{ diskKiB: number; apparentBytes: numbe
  * from 64 B to 8 KiB (mean ~1.7 KiB), every file's content distinct (its own header line).
  */
 function makeTree(root: string, files: number, dirs: number): { bytes: number; dirs: number } {
-  const rand = seededRandom(files);
+  // Deterministic per tree size, so runs compare: a fraction in [0, 1) from a hash of (files, j).
+  const fraction = (j: number) => createHash('sha256').update(`${files}:${j}`).digest().readUInt32BE(0) / 2 ** 32;
   const filler = Array.from({ length: 160 }, (_, i) => `${'abcdefghijklmnopqrstuvwxyz'.repeat(2).slice(i % 26, (i % 26) + 50)}\n`).join('');
   const dirCount = Math.min(dirs, Math.max(1, Math.ceil(files / 10)));
   const dirPaths = Array.from({ length: dirCount }, (_, i) => join(root, `d${i % 32}`, `s${i}`));
   for (const d of dirPaths) mkdirSync(d, { recursive: true });
   let bytes = 0;
   for (let j = 0; j < files; j++) {
-    const size = Math.floor(64 * 2 ** (rand() * 7));
+    const size = Math.floor(64 * 2 ** (fraction(j) * 7));
     const head = `file ${j} of ${files}\n`;
     const text = head + filler.slice(0, Math.max(0, size - head.length));
     writeFileSync(join(dirPaths[j % dirCount]!, `f${j}.txt`), text);

@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { HEARTBEAT_TIMEOUT_MS } from '../src/protocol/heartbeat';
 import { RunInputSchema } from '../src/protocol/runInput';
-import type { RecordedRequest, ScriptedReply } from '../test/support/fakeModel';
+import type { RecordedRequest, ScriptedReply } from './env';
 import {
   benchRunInput,
   deliverReply,
@@ -146,7 +146,7 @@ export async function recoveryBench(size: RecoverySize): Promise<BenchOutput> {
     r = await queue.next(60_000);
     for (let k = 0; k < size.kills; k++) {
       // r: a model call in flight; hold its reply and kill the worker that made it.
-      r.reply({ kind: 'fault', fault: { kind: 'hang' } });
+      r.reply({ kind: 'hang' });
       await sleep(KILL_AFTER_MS);
       const killedAt = performance.now();
       await worker.kill();

@@ -209,7 +209,8 @@ export function applySetGoal(g: GoalState, req: SetGoalRequest, now: number): Go
   if (req.objective !== undefined) next = setObjective(next, req.objective, now);
   if ('tokenBudget' in req) next = setBudget(next, req.tokenBudget ?? null, now);
   if ('costBudgetUsd' in req) next = setCostBudget(next, req.costBudgetUsd ?? null, now);
-  if (req.status === 'paused') next = pause(next, 'paused by the user', now);
+  // A held run keeps its own reason (a stalled Solver, a failing endpoint): the user's pause adds nothing.
+  if (req.status === 'paused' && next.holdReason === null) next = pause(next, 'paused by the user', now);
   if (req.status === 'active') next = resume(next, now);
   return next;
 }

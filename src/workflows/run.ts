@@ -18,7 +18,7 @@ import type { RunOutcome } from '../protocol/outcome';
 import { modelFor, type RunInput, type RunInputRaw, RunInputSchema, reasoningEffortFor } from '../protocol/runInput';
 import { endPendingApprovals, installApprovalHandlers } from './approvals';
 import { BudgetExhausted, RunContext, RunFailure } from './context';
-import { applySetGoal, checkSetGoal, complete, endUndelivered, goalView, migrateGoal, newGoal } from './goal';
+import { applySetGoal, checkSetGoal, complete, endUndelivered, goalView, isHeld, migrateGoal, newGoal } from './goal';
 import { startMcp } from './mcp';
 import { isPatched } from './patches';
 import { projectOpening } from './project';
@@ -129,7 +129,9 @@ function installHandlers(ctx: RunContext): void {
         ...('tokenBudget' in checked.value ? { tokenBudget: checked.value.tokenBudget } : {}),
         ...costChange,
         ...(objective !== undefined ? { objective } : {}),
+        ...(status !== undefined ? { status } : {}),
       };
+      // Every goal change of the update goes through the one reducer (src/workflows/goal.ts).
       ctx.setGoal(applySetGoal(before, change, ctx.now()));
       if ('tokenBudget' in checked.value && checked.value.tokenBudget !== before.tokenBudget) {
         ctx.event('budget', `token budget set to ${checked.value.tokenBudget ?? 'none'}`);
@@ -145,8 +147,8 @@ function installHandlers(ctx: RunContext): void {
         if (ctx.state.watchdog && isPatched('objectiveRestartsWatchdog')) ctx.state.watchdog = newWatchdog();
         ctx.event('objective_updated', `objective changed to: ${abbreviate(ctx.state.goal.objective, 300)}`);
       }
-      if (status === 'paused' && !ctx.isHeld()) ctx.holdRun('paused by the user');
-      if (status === 'active') ctx.releaseRun();
+      if (!isHeld(before) && ctx.isHeld()) ctx.event('paused', 'paused by the user');
+      if (isHeld(before) && !ctx.isHeld()) ctx.event('resumed', 'run resumed');
       ctx.syncSearchAttributes();
       const goal = goalView(ctx.state.goal, ctx.now());
       if (objectiveChanged && ctx.state.runDir) await ctx.recordObjective();

@@ -377,6 +377,11 @@ describe('applySetGoal', () => {
     expect(g.statusReason).toMatch(/user/);
   });
 
+  it("keeps a held goal's own reason when the user pauses it too", () => {
+    const stalled = pause(goalWith('active', 0, null), 'stalled: the Solver stopped', T0);
+    expect(applySetGoal(stalled, { status: 'paused' }, T0 + 1)).toMatchObject({ status: 'paused', holdReason: 'stalled: the Solver stopped' });
+  });
+
   it('resumes a paused goal', () => {
     expect(applySetGoal(goalWith('paused', 0, null), { status: 'active' }, T0).status).toBe('active');
   });
