@@ -15,6 +15,7 @@ import { approvalsView } from './approvals';
 import { currentDetails } from './details';
 import { accountUsage, budgetReached, type GoalState, goalView, isHeld, limitedByCost, pause, resume } from './goal';
 import { isPatched } from './patches';
+import { committed, compacted, compactionNeeded } from './roleLedger';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
 
 /** Ends the run with status `failed` and this reason. */
@@ -234,8 +235,7 @@ export class RunContext {
         };
         this.chargeGraceCall();
         const result = await this.activities.model.modelStep(req);
-        r.committedLength = result.length;
-        r.compactionDue = result.compactionDue;
+        committed(r, result.length, result.compactionDue);
         if (result.answeringModel) r.stats.answeringModel = result.answeringModel;
         this.account(role, result.usage, result.costUsd);
         this.syncSearchAttributes();
@@ -247,7 +247,7 @@ export class RunContext {
         const type = cause instanceof ApplicationFailure ? cause.type : undefined;
         if (type === 'ContextLengthExceeded' && !compactedForLength && !r.compactionDue) {
           compactedForLength = true;
-          r.compactionDue = true;
+          compactionNeeded(r);
           this.event('model_error', `the model refused the request for length; compacting and retrying`, role);
           continue;
         }
@@ -281,9 +281,7 @@ export class RunContext {
       tools,
     });
     const before = r.stats.lastInputTokens;
-    r.generation = res.generation;
-    r.committedLength = res.length;
-    r.compactionDue = false;
+    compacted(r, res.generation, res.length);
     r.stats.compactions += 1;
     this.account(role, res.usage, res.costUsd);
     r.stats.lastInputTokens = 0;

@@ -21,6 +21,11 @@ function watchdog(ctx: RunContext): WatchdogState | undefined {
   return ctx.state.watchdog;
 }
 
+/** A new objective: repeats under the old one are no evidence about work on the new one (docs/behaviour.md §3.8). */
+export function restartWatchdogForNewObjective(ctx: RunContext): void {
+  if (ctx.state.watchdog && isPatched('objectiveRestartsWatchdog')) ctx.state.watchdog = newWatchdog();
+}
+
 /** Records each finished Solver tool call (and accepted plan updates). */
 export function watchToolCalls(ctx: RunContext): ToolObserver {
   return (call: StepToolCall, result) => {

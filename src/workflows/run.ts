@@ -18,6 +18,7 @@ import type { RunOutcome } from '../protocol/outcome';
 import { modelFor, type RunInput, type RunInputRaw, RunInputSchema, reasoningEffortFor } from '../protocol/runInput';
 import { endPendingApprovals, installApprovalHandlers } from './approvals';
 import { BudgetExhausted, RunContext, RunFailure } from './context';
+import { restartWatchdogForNewObjective } from './convergence';
 import { applySetGoal, checkSetGoal, complete, endUndelivered, goalView, isHeld, migrateGoal, newGoal } from './goal';
 import { startMcp } from './mcp';
 import { isPatched } from './patches';
@@ -26,7 +27,6 @@ import { abbreviate } from './roleTurn';
 import { adoptForkPositions, forkOpening } from './snapshots';
 import { budgetExhaustedOutcome, solverLoop } from './solver';
 import type { CarriedState, RunState } from './state';
-import { newWatchdog } from './watchdog';
 
 /** Steering messages longer than this are cut (marked) so one signal cannot bloat every later payload. */
 const MAX_STEER_CHARS = 16_000;
@@ -143,8 +143,7 @@ function installHandlers(ctx: RunContext): void {
       if (objectiveChanged) {
         // The Solver hears it with its next model step; the Director and Verifiers read the goal's objective.
         ctx.state.objectiveUpdatePending = true;
-        // Repeats under the old objective are no evidence about the new one (docs/behaviour.md §3.8).
-        if (ctx.state.watchdog && isPatched('objectiveRestartsWatchdog')) ctx.state.watchdog = newWatchdog();
+        restartWatchdogForNewObjective(ctx);
         ctx.event('objective_updated', `objective changed to: ${abbreviate(ctx.state.goal.objective, 300)}`);
       }
       if (!isHeld(before) && ctx.isHeld()) ctx.event('paused', 'paused by the user');

@@ -4,6 +4,7 @@ import type { NewItem, RolePositions } from '../protocol/activities';
 import { userMessage } from '../protocol/items';
 import type { RunContext } from './context';
 import { isPatched } from './patches';
+import { adopted } from './roleLedger';
 
 /**
  * After a Solver turn: the run directory's files and where every role stands, for later forks.
@@ -26,9 +27,7 @@ export async function snapshotTurn(ctx: RunContext): Promise<void> {
 /** A fork's roles continue where the source's stood at the fork turn. */
 export function adoptForkPositions(ctx: RunContext, positions: RolePositions): void {
   for (const [role, p] of Object.entries(positions)) {
-    const r = ctx.role(role);
-    r.generation = p.generation;
-    r.committedLength = p.committedLength;
+    adopted(ctx.role(role), p);
   }
 }
 

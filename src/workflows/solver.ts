@@ -16,6 +16,7 @@ import { budgetReached } from './goal';
 import { budgetLimitItem, objectiveUpdatedItem, onIdle } from './idle';
 import { isPatched } from './patches';
 import { currentChange } from './project';
+import { committed } from './roleLedger';
 import { abbreviate, outputCutItem, roleTools, runToolCalls } from './roleTurn';
 import { snapshotTurn } from './snapshots';
 import type { SolverNext } from './state';
@@ -159,13 +160,14 @@ async function deliver(ctx: RunContext, signal: SolverSignal, rawMessage: string
   // its transcript. Versioned: histories from before this change replay unchanged.
   if (isPatched('finalFeedbackToSolver')) {
     const solver = ctx.role('solver');
-    solver.committedLength = await ctx.activities.store.recordItems({
+    const length = await ctx.activities.store.recordItems({
       runId: input.runId,
       role: 'solver',
       generation: solver.generation,
       committedLength: solver.committedLength,
       items: [userMessage(JSON.stringify(feedback))],
     });
+    committed(solver, length);
   }
   const { ok: _ok, path: _path, relativePath: _rel, contentHash, ...report } = check;
   return {

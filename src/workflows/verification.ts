@@ -6,6 +6,7 @@ import { askForJson } from './ask';
 import type { RunContext } from './context';
 import { watchVerification } from './convergence';
 import { changeView } from './project';
+import { rotated } from './roleLedger';
 import { abbreviate, withTimeout } from './roleTurn';
 
 async function verify(ctx: RunContext, role: string, request: string): Promise<RoleVerdict> {
@@ -55,11 +56,7 @@ export async function verificationRound(
 async function rotate(ctx: RunContext, verdicts: RoleVerdict[]): Promise<void> {
   const passed = verdicts.filter((v) => v.verdict === 'pass');
   for (const v of passed) {
-    const r = ctx.role(v.role);
-    r.generation += 1;
-    r.committedLength = 0;
-    // A fresh conversation has nothing to compact; compacting it would drop its instructions.
-    r.compactionDue = false;
+    rotated(ctx.role(v.role));
   }
   if (passed.length > 0) await ctx.recordRoles();
 }
