@@ -14,6 +14,7 @@ import { MODEL_NON_RETRYABLE, type RunActivities, runActivities } from './activi
 import { approvalsView } from './approvals';
 import { currentDetails } from './details';
 import { accountUsage, budgetReached, type GoalState, goalView, isHeld, limitedByCost, pause, resume } from './goal';
+import { chargeGraceModelCall, endGrace } from './grace';
 import { isPatched } from './patches';
 import { committed, compacted, compactionNeeded } from './roleLedger';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
@@ -126,9 +127,7 @@ export class RunContext {
       );
     }
     if (wasLimited && !limited && next.status !== 'complete') {
-      s.budgetNoticeSent = false;
-      s.graceTurnsUsed = 0;
-      s.graceModelCalls = 0;
+      endGrace(s);
       this.event('budget', 'the goal is no longer budget-limited; normal work resumes');
     }
   }
@@ -150,12 +149,9 @@ export class RunContext {
 
   /** Counts a model call made over budget; refuses it once the allowed overshoot is spent. */
   private chargeGraceCall(): void {
-    const s = this.state;
-    if (s.goal.status !== 'budget_limited') return;
-    if (s.graceModelCalls >= this.input.budgetGraceModelCalls) {
-      throw new BudgetExhausted(`${budgetReached(s.goal)} and the ${this.input.budgetGraceModelCalls} model calls allowed after it are spent`);
+    if (!chargeGraceModelCall(this.state, this.input.budgetGraceModelCalls)) {
+      throw new BudgetExhausted(`${budgetReached(this.state.goal)} and the ${this.input.budgetGraceModelCalls} model calls allowed after it are spent`);
     }
-    s.graceModelCalls += 1;
   }
 
   /** Safe point: no new model call starts while the run is held. Waiting holds no worker slot. */

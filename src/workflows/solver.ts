@@ -13,6 +13,7 @@ import { type RunContext, RunFailure } from './context';
 import { convergenceCheck, watchToolCalls } from './convergence';
 import { askDirector } from './direction';
 import { budgetReached } from './goal';
+import { graceTurnEnded, takeWrapUpNotice } from './grace';
 import { budgetLimitItem, objectiveUpdatedItem, onIdle } from './idle';
 import { isPatched } from './patches';
 import { currentChange } from './project';
@@ -62,10 +63,7 @@ async function afterStep(ctx: RunContext, items: NewItem[]): Promise<SolverNext>
   state.turnToolCalls = 0;
   state.turnSteps = 0;
   if ('outcome' in next) return next;
-  if (state.goal.status === 'budget_limited' && state.budgetNoticeSent) {
-    state.graceTurnsUsed += 1;
-    if (state.graceTurnsUsed >= input.budgetGraceTurns) return { outcome: budgetExhaustedOutcome(ctx) };
-  }
+  if (graceTurnEnded(state, input.budgetGraceTurns)) return { outcome: budgetExhaustedOutcome(ctx) };
   return next;
 }
 
@@ -87,9 +85,7 @@ function solverInjections(ctx: RunContext): NewItem[] {
       return userMessage(m);
     }),
   );
-  if (state.goal.status === 'budget_limited' && !state.budgetNoticeSent) {
-    state.budgetNoticeSent = true;
-    state.graceTurnsUsed = 0;
+  if (takeWrapUpNotice(state)) {
     extra.push(budgetLimitItem(ctx));
     ctx.event('budget_limited', `sent the budget-limit message; ${ctx.input.budgetGraceTurns} more Solver turn(s) to deliver`, 'solver');
   }

@@ -17,6 +17,9 @@ const OWNERS: Record<string, string> = {
   watchdog: 'convergence.ts',
   approvals: 'approvals.ts',
   plan: 'workflowTools.ts',
+  budgetNoticeSent: 'grace.ts',
+  graceTurnsUsed: 'grace.ts',
+  graceModelCalls: 'grace.ts',
 };
 
 function assignments(field: string): string[] {
