@@ -21,9 +21,11 @@ import {
 } from '../protocol/approval';
 import { formatZodError } from '../protocol/json';
 import { approveUpdate, denyUpdate } from '../protocol/names';
+import type { RunInput } from '../protocol/runInput';
 import type { RunContext } from './context';
 import { awaitPerson } from './goal';
 import { isPatched } from './patches';
+import type { RunState } from './state';
 
 /** What the gate lets through: run the call (with network when an escalation was approved), or answer it with `output`. */
 export type GateResult = { run: true; escalated: boolean } | { run: false; output: string };
@@ -33,9 +35,9 @@ export interface ApprovalState {
   decided: ApprovalDecision[];
 }
 
-export function approvalsView(ctx: RunContext): ApprovalsView {
-  const a = ctx.state.approvals;
-  return { policy: ctx.input.approval, timeoutSecs: ctx.input.approvalTimeoutSecs ?? null, pending: a?.pending ?? [], decided: a?.decided ?? [] };
+export function approvalsView(input: RunInput, state: RunState): ApprovalsView {
+  const a = state.approvals;
+  return { policy: input.approval, timeoutSecs: input.approvalTimeoutSecs ?? null, pending: a?.pending ?? [], decided: a?.decided ?? [] };
 }
 
 function approvals(ctx: RunContext): ApprovalState {

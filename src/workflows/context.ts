@@ -1,22 +1,19 @@
 /** The run's state plus the helpers every part of the orchestrator uses. */
-import { ActivityFailure, ApplicationFailure, condition, isCancellation, setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, isCancellation } from '@temporalio/workflow';
 import type { ModelStepInput, ModelStepResult, NewItem, RunOwner } from '../protocol/activities';
 import { formatUsd } from '../protocol/goal';
 import type { Usage } from '../protocol/items';
 import { billableTokens } from '../protocol/items';
-import { GOAL_MEMO_KEY, GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { EventKind, Phase, Progress, RunEvent } from '../protocol/progress';
 import type { ReasoningEffort } from '../protocol/reasoning';
 import type { RunInput } from '../protocol/runInput';
 import { instructionsOverride, promptNameFor, reasoningEffortFor } from '../protocol/runInput';
 import { MODEL_NON_RETRYABLE, type RunActivities, runActivities } from './activities';
-import { approvalsView } from './approvals';
-import { currentDetails } from './details';
-import { accountUsage, budgetReached, type GoalState, goalView, isHeld, limitedByCost, pause, resume } from './goal';
+import { accountUsage, budgetReached, type GoalState, isHeld, limitedByCost, pause, resume } from './goal';
 import { chargeGraceModelCall, endGrace } from './grace';
-import { isPatched } from './patches';
 import { committed, compacted, compactionNeeded } from './roleLedger';
+import { RunView } from './runView';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
 
 /** Ends the run with status `failed` and this reason. */
@@ -29,8 +26,8 @@ export class BudgetExhausted extends Error {}
 const HOLD_ON = ['ModelNotConfigured'];
 
 export class RunContext {
-  private lastAttributes = '';
-  private lastGoalMemo = '';
+  /** What clients see of the run (progress, current details, search attributes, memo). */
+  private readonly view = new RunView();
   /** Every activity of the run, sent to the worker whose disk holds it (docs/architecture.md decision 12). */
   readonly activities: RunActivities;
   /** Activity calls currently waiting for the owner worker to take them. */
@@ -59,11 +56,6 @@ export class RunContext {
       );
     else this.event('worker_returned', `worker "${was}" is taking the run's work again`);
     this.syncSearchAttributes();
-  }
-
-  /** The phase users see: waiting for the owner worker overrides what the run is doing. */
-  visiblePhase(): Phase {
-    return this.state.waitingForWorker ? 'waiting_for_worker' : this.state.phase;
   }
 
   now(): number {
@@ -165,33 +157,9 @@ export class RunContext {
     this.syncSearchAttributes();
   }
 
+  /** The Web UI's current details, the search attributes and the goal memo, as the run stands now. */
   syncSearchAttributes(): void {
-    setCurrentDetails(currentDetails(this.state, this.now())); // the Web UI's current details (no command)
-    const goalStatus = this.state.goal.status;
-    const phase = this.visiblePhase();
-    const tokens = this.state.goal.tokensUsed;
-    this.syncGoalMemo();
-    const key = `${goalStatus}|${phase}|${tokens}`;
-    if (key === this.lastAttributes) return;
-    this.lastAttributes = key;
-    upsertSearchAttributes([
-      { key: GOAL_STATUS_KEY, value: goalStatus },
-      { key: PHASE_KEY, value: phase },
-      { key: TOKENS_USED_KEY, value: tokens },
-    ]);
-  }
-
-  /**
-   * The goal as of its last change of objective, status or budget, in the execution's memo, so
-   * `infty goal` and `infty show` can answer without a worker (docs/architecture.md decision 15).
-   * Token counts change with every model call and are the search attributes' job.
-   */
-  private syncGoalMemo(): void {
-    const g = this.state.goal;
-    const key = JSON.stringify([g.objective, g.status, g.statusReason, g.tokenBudget, g.costBudgetUsd ?? null]);
-    if (key === this.lastGoalMemo) return;
-    this.lastGoalMemo = key;
-    if (isPatched('goalMemo')) upsertMemo({ [GOAL_MEMO_KEY]: goalView(g, this.now()) });
+    this.view.sync(this.state, this.now());
   }
 
   /**
@@ -322,37 +290,6 @@ export class RunContext {
   }
 
   progress(): Progress {
-    const s = this.state;
-    const roles: Progress['roles'] = {};
-    for (const [name, r] of Object.entries(s.roles)) {
-      roles[name] = { ...r.stats, generation: r.generation, reasoningEffort: reasoningEffortFor(this.input, name) ?? null, costUsd: roleCostUsd(r.stats) };
-    }
-    return {
-      runId: this.input.runId,
-      status: s.outcome ? s.outcome.status : 'running',
-      phase: this.visiblePhase(),
-      owner: s.owner ?? null,
-      waitingForWorker: s.waitingForWorker ?? null,
-      activeRole: s.activeRole,
-      forkOf: this.input.forkOf ? { runId: this.input.forkOf.runId, turn: this.input.forkOf.turn } : null,
-      mcpServers: this.input.mcpServers ?? [],
-      objective: s.goal.objective,
-      runDir: s.runDir || null,
-      sandbox: s.runDir ? s.sandbox : null,
-      goal: goalView(s.goal, this.now()),
-      roles,
-      plan: s.plan,
-      verificationRounds: s.verificationRounds,
-      continueAsNewCount: s.continueAsNewCount,
-      events: s.events,
-      lastEventSeq: s.lastEventSeq,
-      approvals: approvalsView(this),
-      ...(s.outcome ? { outcome: s.outcome } : {}),
-    };
+    return this.view.progress(this.input, this.state, this.now());
   }
-}
-
-/** A role's dollars: null ("price unknown") when any of its calls had no known price. */
-export function roleCostUsd(st: { pricedCostUsd?: number; unpricedCalls?: number }): number | null {
-  return (st.unpricedCalls ?? 0) > 0 ? null : (st.pricedCostUsd ?? 0);
 }
