@@ -1,18 +1,16 @@
-/** The run's state plus the helpers every part of the orchestrator uses. */
-import { ActivityFailure, ApplicationFailure, condition, isCancellation } from '@temporalio/workflow';
-import type { ModelStepInput, ModelStepResult, NewItem, RunOwner } from '../protocol/activities';
+/** The run's state plus the helpers every part of the orchestrator uses: events, phase, roles, accounting, holds. */
+import { ActivityFailure, condition, isCancellation } from '@temporalio/workflow';
+import type { RunOwner } from '../protocol/activities';
 import { formatUsd } from '../protocol/goal';
 import type { Usage } from '../protocol/items';
 import { billableTokens } from '../protocol/items';
-import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { EventKind, Phase, Progress, RunEvent } from '../protocol/progress';
 import type { ReasoningEffort } from '../protocol/reasoning';
 import type { RunInput } from '../protocol/runInput';
-import { instructionsOverride, promptNameFor, reasoningEffortFor } from '../protocol/runInput';
-import { MODEL_NON_RETRYABLE, type RunActivities, runActivities } from './activities';
-import { accountUsage, budgetReached, type GoalState, isHeld, limitedByCost, pause, resume } from './goal';
-import { chargeGraceModelCall, endGrace } from './grace';
-import { committed, compacted, compactionNeeded } from './roleLedger';
+import { reasoningEffortFor } from '../protocol/runInput';
+import { type RunActivities, runActivities } from './activities';
+import { accountUsage, type GoalState, isHeld, limitedByCost, pause, resume } from './goal';
+import { endGrace } from './grace';
 import { RunView } from './runView';
 import { MAX_EVENTS, newRoleStats, type RoleState, type RunState } from './state';
 
@@ -21,9 +19,6 @@ export class RunFailure extends Error {}
 
 /** Ends the run `budget_exhausted`: the overshoot allowed after the budget was reached is spent. */
 export class BudgetExhausted extends Error {}
-
-/** Endpoint trouble the user fixes on the worker side: the run is held, not failed. */
-const HOLD_ON = ['ModelNotConfigured'];
 
 export class RunContext {
   /** What clients see of the run (progress, current details, search attributes, memo). */
@@ -139,13 +134,6 @@ export class RunContext {
     return isHeld(this.state.goal);
   }
 
-  /** Counts a model call made over budget; refuses it once the allowed overshoot is spent. */
-  private chargeGraceCall(): void {
-    if (!chargeGraceModelCall(this.state, this.input.budgetGraceModelCalls)) {
-      throw new BudgetExhausted(`${budgetReached(this.state.goal)} and the ${this.input.budgetGraceModelCalls} model calls allowed after it are spent`);
-    }
-  }
-
   /** Safe point: no new model call starts while the run is held. Waiting holds no worker slot. */
   async waitWhileHeld(): Promise<void> {
     if (!this.isHeld()) return;
@@ -160,101 +148,6 @@ export class RunContext {
   /** The Web UI's current details, the search attributes and the goal memo, as the run stands now. */
   syncSearchAttributes(): void {
     this.view.sync(this.state, this.now());
-  }
-
-  /**
-   * One model step for a role. Compacts first when the last request reached the auto-compact
-   * limit, or once after the model refused the request for length. Auth and invalid-request errors
-   * end the run; a missing endpoint configuration, or retries exhausted on a transient endpoint
-   * failure (during compaction too), hold the run with the reason until the user resumes it.
-   */
-  async modelStep(
-    role: string,
-    newItems: NewItem[],
-    opts: { schema: OutputSchemaName | null; tools: string[]; toolChoice?: 'none' },
-  ): Promise<ModelStepResult> {
-    const r = this.role(role);
-    const override = instructionsOverride(this.input, role);
-    const effort = reasoningEffortFor(this.input, role);
-    let compactedForLength = false;
-    for (;;) {
-      await this.waitWhileHeld();
-      try {
-        if (r.compactionDue) await this.compact(role, opts.tools);
-        const req: ModelStepInput = {
-          runId: this.input.runId,
-          role,
-          generation: r.generation,
-          committedLength: r.committedLength,
-          newItems,
-          model: r.stats.model,
-          ...(effort ? { reasoningEffort: effort } : {}),
-          instructions: override ? { kind: 'text', text: override } : { kind: 'prompt', name: promptNameFor(role) },
-          tools: opts.tools,
-          outputSchema: opts.schema,
-          ...(opts.toolChoice ? { toolChoice: opts.toolChoice } : {}),
-          demo: this.input.demo,
-          ...(this.input.contextWindow ? { contextWindow: this.input.contextWindow } : {}),
-          ...(this.input.autoCompactLimit ? { autoCompactLimit: this.input.autoCompactLimit } : {}),
-        };
-        this.chargeGraceCall();
-        const result = await this.activities.model.modelStep(req);
-        committed(r, result.length, result.compactionDue);
-        if (result.answeringModel) r.stats.answeringModel = result.answeringModel;
-        this.account(role, result.usage, result.costUsd);
-        this.syncSearchAttributes();
-        return result;
-      } catch (err) {
-        if (isCancellation(err) || err instanceof BudgetExhausted) throw err;
-        const cause = err instanceof ActivityFailure ? err.cause : err;
-        const message = cause instanceof Error ? cause.message : String(cause);
-        const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-        if (type === 'ContextLengthExceeded' && !compactedForLength && !r.compactionDue) {
-          compactedForLength = true;
-          compactionNeeded(r);
-          this.event('model_error', `the model refused the request for length; compacting and retrying`, role);
-          continue;
-        }
-        if (type && HOLD_ON.includes(type)) {
-          this.event('model_error', message, role);
-          this.holdRun(message);
-          continue;
-        }
-        if (type && MODEL_NON_RETRYABLE.includes(type)) {
-          throw new RunFailure(`model call for ${role} failed: ${message}`);
-        }
-        this.event('model_error', `model endpoint kept failing for ${role}: ${message}`, role);
-        this.holdRun(`model endpoint failing (${message}); fix it and resume the run`);
-      }
-    }
-  }
-
-  /** Summarizes the role's history into a new transcript generation (the old one stays for audit). */
-  async compact(role: string, tools: string[]): Promise<void> {
-    const r = this.role(role);
-    const effort = reasoningEffortFor(this.input, role);
-    this.chargeGraceCall();
-    const res = await this.activities.model.compact({
-      runId: this.input.runId,
-      role,
-      generation: r.generation,
-      committedLength: r.committedLength,
-      model: r.stats.model,
-      ...(effort ? { reasoningEffort: effort } : {}),
-      demo: this.input.demo,
-      tools,
-    });
-    const before = r.stats.lastInputTokens;
-    compacted(r, res.generation, res.length);
-    r.stats.compactions += 1;
-    this.account(role, res.usage, res.costUsd);
-    r.stats.lastInputTokens = 0;
-    this.event(
-      'compaction',
-      `compacted the history (${before} input tokens) into generation ${res.generation}${res.droppedItems ? `, dropping ${res.droppedItems} oldest items to fit` : ''}`,
-      role,
-    );
-    await this.recordRoles();
   }
 
   /** run.json's roles: model, reasoning effort (null: the model's default), current generation. */

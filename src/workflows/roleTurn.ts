@@ -6,6 +6,7 @@ import type { OutputSchemaName } from '../protocol/outputSchemas';
 import { isWorkflowTool, toolSpec, toolsFor } from '../protocol/tools';
 import { approvalGate } from './approvals';
 import type { RunContext } from './context';
+import { modelStep } from './modelCaller';
 import { isPatched } from './patches';
 import { toolCallDetail } from './summaries';
 import { WORKFLOW_TOOLS } from './workflowTools';
@@ -111,7 +112,7 @@ export async function roleTurn(ctx: RunContext, role: string, items: NewItem[], 
   for (let steps = 1; ; steps++) {
     // The last step the turn may take must end it: tools stay listed (cached prefix) but not callable.
     const last = steps >= ctx.input.maxStepsPerTurn;
-    const step = await ctx.modelStep(role, next, { schema, tools, ...(last ? { toolChoice: 'none' as const } : {}) });
+    const step = await modelStep(ctx, role, next, { schema, tools, ...(last ? { toolChoice: 'none' as const } : {}) });
     if (step.incomplete && step.toolCalls.length === 0 && !last) {
       next = [outputCutItem(ctx, role, step.incomplete)];
       continue;

@@ -15,6 +15,7 @@ import { askDirector } from './direction';
 import { budgetReached } from './goal';
 import { graceTurnEnded, takeWrapUpNotice } from './grace';
 import { budgetLimitItem, objectiveUpdatedItem, onIdle } from './idle';
+import { modelStep } from './modelCaller';
 import { isPatched } from './patches';
 import { currentChange } from './project';
 import { committed } from './roleLedger';
@@ -42,7 +43,7 @@ export async function solverLoop(ctx: RunContext, beforeStep: () => Promise<void
 async function afterStep(ctx: RunContext, items: NewItem[]): Promise<SolverNext> {
   const { state, input } = ctx;
   const stepsLeft = input.maxStepsPerTurn - state.turnSteps;
-  const step = await ctx.modelStep('solver', items, {
+  const step = await modelStep(ctx, 'solver', items, {
     schema: state.pendingSchema,
     tools: roleTools(ctx, 'solver'),
     ...(stepsLeft <= 1 ? { toolChoice: 'none' as const } : {}),
