@@ -62,8 +62,9 @@ describe('approvals', () => {
     responders.set(runId, scriptByRole({ solver }));
     const workers = new WorkerGroup();
     const start = (extra: Partial<RunInputRaw>) => infty.startRun({ runId, objective: 'do it', verifiers: [], approval: 'on-request', ...extra });
-    const cli = (...args: string[]) =>
-      runCli(args, { TEMPORAL_ADDRESS: address, INFTY_TASK_QUEUE: taskQueue, INFTY_HOME: home, INFTY_WORKER_ID: `w-${prefix}` });
+    // What a user's shell would have: this run's server, queue and home, and the model for a CLI that runs a worker.
+    const cliEnv = { TEMPORAL_ADDRESS: address, INFTY_TASK_QUEUE: taskQueue, INFTY_HOME: home, OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test' };
+    const cli = (...args: string[]) => runCli(args, { ...cliEnv, INFTY_WORKER_ID: `w-${prefix}` });
     const waiting = (callId: string) =>
       until(
         `${callId} waits for approval`,
@@ -74,7 +75,7 @@ describe('approvals', () => {
         },
         60_000,
       );
-    return { home, env, infty, runId, workers, start, cli, waiting };
+    return { home, env, cliEnv, infty, runId, workers, start, cli, waiting };
   }
 
   const outputOf = (runId: string, name = 'shell') => solverOutputs(model.requests, runId).filter((o) => o.name === name);
@@ -249,13 +250,7 @@ describe('approvals', () => {
       deliver('deliverable/a.txt'),
     ]);
     await t.workers.start(t.env);
-    const env = {
-      TEMPORAL_ADDRESS: t.env.TEMPORAL_ADDRESS,
-      INFTY_TASK_QUEUE: t.env.INFTY_TASK_QUEUE,
-      INFTY_HOME: t.home,
-      OPENAI_BASE_URL: model.baseUrl,
-      OPENAI_API_KEY: 'test',
-    };
+    const env = t.cliEnv;
     const held = await runCli(
       ['create', '--run-id', t.runId, '--objective', 'do it', '--no-verifiers', '--approval', 'on-request', '--exit-on-hold'],
       env,
@@ -304,13 +299,7 @@ describe('approvals', () => {
       deliver('deliverable/a.txt'),
     ]);
     await t.workers.start(t.env);
-    const env = {
-      TEMPORAL_ADDRESS: t.env.TEMPORAL_ADDRESS,
-      INFTY_TASK_QUEUE: t.env.INFTY_TASK_QUEUE,
-      INFTY_HOME: t.home,
-      OPENAI_BASE_URL: model.baseUrl,
-      OPENAI_API_KEY: 'test',
-    };
+    const env = t.cliEnv;
     const term = inTerminal(['run', '--run-id', t.runId, '--no-verifiers', '--approval', 'on-request', 'do it'], env);
     const prompted = (callId: string) =>
       until(`the prompt for ${callId}`, () => (term.output().includes(`approve ${callId}? [y]es / [n]o / Enter: decide later`) ? true : undefined), 60_000);

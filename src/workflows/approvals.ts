@@ -9,7 +9,6 @@ import {
   APPROVALS_MEMO_KEY,
   type ApprovalDecision,
   type ApprovalResult,
-  type ApprovalsView,
   type ApprovalVerdict,
   ApproveRequestSchema,
   approvalNeeded,
@@ -21,24 +20,13 @@ import {
 } from '../protocol/approval';
 import { formatZodError } from '../protocol/json';
 import { approveUpdate, denyUpdate } from '../protocol/names';
-import type { RunInput } from '../protocol/runInput';
 import type { RunContext } from './context';
 import { awaitPerson } from './goal';
 import { isPatched } from './patches';
-import type { RunState } from './state';
+import type { ApprovalState } from './state';
 
 /** What the gate lets through: run the call (with network when an escalation was approved), or answer it with `output`. */
 export type GateResult = { run: true; escalated: boolean } | { run: false; output: string };
-
-export interface ApprovalState {
-  pending: PendingApproval[];
-  decided: ApprovalDecision[];
-}
-
-export function approvalsView(input: RunInput, state: RunState): ApprovalsView {
-  const a = state.approvals;
-  return { policy: input.approval, timeoutSecs: input.approvalTimeoutSecs ?? null, pending: a?.pending ?? [], decided: a?.decided ?? [] };
-}
 
 function approvals(ctx: RunContext): ApprovalState {
   ctx.state.approvals ??= { pending: [], decided: [] };

@@ -4,10 +4,10 @@
  * and it only upserts when what it shows changed.
  */
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ApprovalsView } from '../protocol/approval';
 import { GOAL_MEMO_KEY, GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import type { Phase, Progress } from '../protocol/progress';
 import { type RunInput, reasoningEffortFor } from '../protocol/runInput';
-import { approvalsView } from './approvals';
 import { currentDetails } from './details';
 import { goalView } from './goal';
 import { isPatched } from './patches';
@@ -16,6 +16,12 @@ import type { RunState } from './state';
 /** The phase users see: waiting for the owner worker overrides what the run is doing. */
 export function visiblePhase(state: RunState): Phase {
   return state.waitingForWorker ? 'waiting_for_worker' : state.phase;
+}
+
+/** The approval policy, what waits for a person and the last decisions (docs/behaviour.md §7.8). */
+export function approvalsView(input: RunInput, state: RunState): ApprovalsView {
+  const a = state.approvals;
+  return { policy: input.approval, timeoutSecs: input.approvalTimeoutSecs ?? null, pending: a?.pending ?? [], decided: a?.decided ?? [] };
 }
 
 /** A role's dollars: null ("price unknown") when any of its calls had no known price. */

@@ -1,10 +1,10 @@
 /** The small, serializable state of a run: all a continue-as-new carries. */
 import type { NewItem, RunOwner, RunProject } from '../protocol/activities';
+import type { ApprovalDecision, PendingApproval } from '../protocol/approval';
 import type { McpToolInfo } from '../protocol/mcp';
 import type { RunOutcome } from '../protocol/outcome';
 import type { OutputSchemaName } from '../protocol/outputSchemas';
 import type { Phase, PlanStep, RoleStats, RunEvent } from '../protocol/progress';
-import type { ApprovalState } from './approvals';
 import type { GoalState } from './goal';
 import type { WatchdogState } from './watchdog';
 
@@ -15,6 +15,12 @@ export interface RoleState {
   /** The last request reached the auto-compact limit: compact before the next step. */
   compactionDue: boolean;
   stats: RoleStats;
+}
+
+/** Calls waiting for a person, and the last decisions (docs/behaviour.md §7.8). */
+export interface ApprovalState {
+  pending: PendingApproval[];
+  decided: ApprovalDecision[];
 }
 
 export interface RunState {
