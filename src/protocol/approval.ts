@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { McpToolInfo } from './mcp';
 import { isMcpToolName } from './mcp';
 import { isKnownSafeCommand } from './safeCommand';
+import { parseToolArguments } from './toolArguments';
 
 export const APPROVAL_POLICIES = ['never', 'on-request', 'untrusted'] as const;
 export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
@@ -90,12 +91,8 @@ interface ShellRequest {
 }
 
 function parseShell(args: string): ShellRequest | null {
-  try {
-    const parsed: unknown = JSON.parse(args);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as ShellRequest) : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseToolArguments(args);
+  return parsed.ok ? (parsed.args as ShellRequest) : null;
 }
 
 export function requestsEscalation(args: { sandbox_permissions?: unknown }): boolean {

@@ -8,6 +8,8 @@
  * which may be invalid, cut short (a preview when `argumentsInTranscript`) or large, so at most
  * MAX_PARSE_CHARS of it are parsed and every printed part is cut to one line.
  */
+
+import { parseToolArguments } from '../protocol/toolArguments';
 import { oneLine as cutLine, fitSummary } from '../protocol/userMetadata';
 
 /** The longest command, path or text a summary prints (one line, marked with "…" when cut). */
@@ -81,12 +83,8 @@ function salvageStrings(raw: string, key: string): string[] | undefined {
 /** The arguments object of a tool call, parsed when it is valid JSON of a sane size, else null. */
 function parseArguments(raw: string): Fields | null {
   if (raw.length > MAX_PARSE_CHARS) return null;
-  try {
-    const v = JSON.parse(raw) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Fields) : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseToolArguments(raw);
+  return parsed.ok ? (parsed.args as Fields) : null;
 }
 
 const SHELLS = /^(?:.*\/)?(?:ba|z|da|k|fi)?sh$/;

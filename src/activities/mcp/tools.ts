@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { strictSchemaViolation } from '../../fakeModel/strictSchema';
 import type { ListMcpToolsInput, ListMcpToolsResult } from '../../protocol/activities';
 import { isMcpToolName, MAX_MCP_TOOLS_PER_SERVER, type McpServer, type McpToolInfo, mcpToolName } from '../../protocol/mcp';
+import { parseToolArguments } from '../../protocol/toolArguments';
 import { type ToolDefinition, toolDefinitions } from '../../protocol/tools';
 import { writeFileDurable } from '../durable/files';
 import { scrubSecrets, scrubWith } from '../secrets';
@@ -195,13 +196,11 @@ export async function callMcpTool(runId: string, call: Required<McpCall>, rawArg
   const headerSecrets = mcpHeaderSecrets(server);
   // Also the values of the variables its headers name, whatever their names (docs/behaviour.md §7.6).
   const output = (text: string): string => finalizeToolOutput(scrubWith(text, headerSecrets));
-  let args: unknown;
-  try {
-    args = rawArguments.trim() === '' ? {} : JSON.parse(rawArguments);
-  } catch (e) {
-    return output(`Error: the arguments for ${tool.name} are not valid JSON (${(e as Error).message}). Send them as a JSON object.`);
-  }
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) return output(`Error: the arguments for ${tool.name} must be a JSON object.`);
+  const parsed = parseToolArguments(rawArguments);
+  if (!parsed.ok && parsed.error === 'invalid_json')
+    return output(`Error: the arguments for ${tool.name} are not valid JSON (${parsed.detail}). Send them as a JSON object.`);
+  if (!parsed.ok) return output(`Error: the arguments for ${tool.name} must be a JSON object.`);
+  const args = parsed.args;
   let conn: McpConnection;
   try {
     conn = await connection(runId, server);

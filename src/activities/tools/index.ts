@@ -1,4 +1,6 @@
 /** Tool dispatch: parses the model's JSON arguments and runs the named tool. */
+
+import { parseToolArguments } from '../../protocol/toolArguments';
 import { type ActivityToolName, isActivityTool, isWorkflowTool, TOOL_NAMES, TOOLS } from '../../protocol/tools';
 import { scrubSecrets } from '../secrets';
 import { applyPatch } from './applyPatch';
@@ -53,15 +55,10 @@ async function dispatch(name: string, rawArguments: string, ctx: ToolContext): P
     return `Error: unknown tool '${name}'. Available tools: ${TOOL_NAMES.join(', ')}.`;
   }
   const example = TOOLS[name].exampleArguments;
-  let args: unknown;
-  const raw = rawArguments.trim();
-  try {
-    args = raw === '' ? {} : JSON.parse(raw);
-  } catch (e) {
-    return `Error: the arguments for ${name} are not valid JSON (${(e as Error).message}). Send the arguments as a JSON object, e.g. ${example}.`;
+  const parsed = parseToolArguments(rawArguments);
+  if (!parsed.ok && parsed.error === 'invalid_json') {
+    return `Error: the arguments for ${name} are not valid JSON (${parsed.detail}). Send the arguments as a JSON object, e.g. ${example}.`;
   }
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-    return `Error: the arguments for ${name} must be a JSON object, e.g. ${example}.`;
-  }
-  return ACTIVITY_TOOLS[name](args, ctx);
+  if (!parsed.ok) return `Error: the arguments for ${name} must be a JSON object, e.g. ${example}.`;
+  return ACTIVITY_TOOLS[name](parsed.args, ctx);
 }
