@@ -314,9 +314,12 @@ class KillController {
     }
     const firedAt = trigger.kind === 'request' ? this.arrivals.find((a) => a.label === trigger.label && this.held.has(a.rec))!.at : Date.now();
     this.armed = undefined;
-    if (trigger.kind === 'journal' && trigger.state === 'started') await sleep(100); // well inside the command's `sleep 1`
+    const shellRunning = trigger.kind === 'journal' && trigger.state === 'started';
+    if (shellRunning) await sleep(100); // well inside the command's `sleep 1`
     this.killPending = true;
-    await this.quiesce();
+    // While a Solver's shell call runs no model activity is in flight (its calls are sequential), so
+    // there is nothing to quiesce; waiting on the server here let the command finish first on a loaded machine.
+    if (!shellRunning) await this.quiesce();
     await this.killAndReplace(what, firedAt);
   }
 
