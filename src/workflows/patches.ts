@@ -57,14 +57,24 @@ export const PATCHES = {
     fixture: 'goal-memo-paused-resumed.json',
     guards: 'the goal in the memo for reading without a worker (docs/architecture.md decision 15)',
   },
-  mcpTools: { id: 'mcp-tools', since: '2026-12-05', fixture: 'mcp-tools-delivered.json', guards: "listing a run's MCP tools at its start (docs/architecture.md decision 17)" },
+  mcpTools: {
+    id: 'mcp-tools',
+    since: '2026-12-05',
+    fixture: 'mcp-tools-delivered.json',
+    guards: "listing a run's MCP tools at its start (docs/architecture.md decision 17)",
+  },
   costBudget: {
     id: 'cost-budget',
     since: '2026-12-05',
     fixture: 'cost-budget-exhausted.json',
     guards: 'the cost budget takes part in decisions (docs/architecture.md decision 16)',
   },
-  approvals: { id: 'approvals', since: '2026-12-06', fixture: 'approvals-decided.json', guards: 'a gated tool call waits for a person (docs/architecture.md decision 18)' },
+  approvals: {
+    id: 'approvals',
+    since: '2026-12-06',
+    fixture: 'approvals-decided.json',
+    guards: 'a gated tool call waits for a person (docs/architecture.md decision 18)',
+  },
   budgetOverWatchdog: {
     id: 'budget-over-watchdog',
     since: '2026-12-06',
