@@ -60,6 +60,7 @@ describe('convergence watchdog', () => {
     expect(flagged[0]!.message).toMatch(/asking the Director/);
     expect(flagged[1]!.message).toMatch(/the goal is paused/);
     expect(progress.goal.statusReason).toBe(goal.statusReason);
+    expect(progress.hold).toEqual({ kind: 'steer', reason: goal.statusReason });
 
     await h.infty.resume(runId);
     const outcome = await h.infty.result(runId);

@@ -4,9 +4,8 @@
  */
 import type { InftyClient } from '../client';
 import type { PendingApproval } from '../protocol/approval';
-import { isBudgetReason } from '../protocol/goal';
 import type { RunOutcome } from '../protocol/outcome';
-import type { Progress, RunEvent } from '../protocol/progress';
+import type { HoldKind, Progress, RunEvent } from '../protocol/progress';
 import { type LivePartial, livePartials } from './live';
 import { formatEvent } from './render';
 import { note } from './session';
@@ -18,11 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Why a running run waits for someone (docs/behaviour.md §5.4). */
 export interface Hold {
   reason: string;
-  /**
-   * `user`: `infty pause`; `endpoint`: model retries ran out or no endpoint is configured; `steer`:
-   * stalled or not converging; `approval`: a tool call waits for `infty approve` / `infty deny`.
-   */
-  kind: 'user' | 'endpoint' | 'steer' | 'approval' | 'other';
+  /** The run's own hold kind (src/protocol/progress.ts), or `approval`: a tool call waits for `infty approve` / `infty deny`. */
+  kind: HoldKind | 'approval';
   /** `approval`: the waiting call. */
   call?: PendingApproval;
 }
@@ -48,17 +44,14 @@ export interface FollowOptions {
 export type Followed = { progress: Progress | undefined; outcome: RunOutcome; held?: undefined } | { progress: Progress; held: Hold; outcome?: undefined };
 
 /**
- * The hold of a running run, from its goal: a held goal is `paused`, or stays `budget_limited`
- * with the hold's reason in place of the budget's (src/workflows/goal.ts `settle`).
+ * The hold of a running run, as the workflow recorded it. A worker from before hold kinds were
+ * reported sends no `hold`: its paused goal is a hold of kind `other`.
  */
 export function holdOf(p: Progress): Hold | undefined {
+  if (p.status !== 'running') return undefined;
+  if (p.hold !== undefined) return p.hold ?? undefined;
   const { status, statusReason: reason } = p.goal;
-  if (p.status !== 'running' || !reason) return undefined;
-  if (status !== 'paused' && !(status === 'budget_limited' && !isBudgetReason(p.goal, reason))) return undefined;
-  if (reason === 'paused by the user') return { reason, kind: 'user' };
-  if (/^model endpoint failing|^no model endpoint is configured/.test(reason)) return { reason, kind: 'endpoint' };
-  if (/^(stalled|not_converging):/.test(reason)) return { reason, kind: 'steer' };
-  return { reason, kind: 'other' };
+  return status === 'paused' && reason ? { reason, kind: 'other' } : undefined;
 }
 
 /** A hold of the goal (above), else the first call waiting for a person (docs/behaviour.md §7.8). */

@@ -59,11 +59,6 @@ export function costLimitReason(costBudgetUsd: number | null | undefined): strin
   return `cost budget of ${costBudgetUsd == null ? 'none' : formatUsd(costBudgetUsd)} reached`;
 }
 
-/** Whether a statusReason is a budget's own (not a hold's). */
-export function isBudgetReason(goal: Pick<Goal, 'tokenBudget' | 'costBudgetUsd'>, reason: string | null): boolean {
-  return reason === tokenLimitReason(goal.tokenBudget) || (goal.costBudgetUsd != null && reason === costLimitReason(goal.costBudgetUsd));
-}
-
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /**

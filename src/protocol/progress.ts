@@ -79,6 +79,18 @@ export interface PlanStep {
   status: 'pending' | 'in_progress' | 'completed';
 }
 
+/**
+ * Who can release a hold (docs/behaviour.md §5.4): `user`, `infty pause`; `endpoint`, model retries ran
+ * out or no endpoint is configured; `steer`, stalled or not converging; `ended`, the run ended
+ * undelivered; `other`, a hold recorded before kinds were.
+ */
+export type HoldKind = 'user' | 'endpoint' | 'steer' | 'ended' | 'other';
+
+export interface RunHold {
+  kind: HoldKind;
+  reason: string;
+}
+
 export interface Progress {
   runId: string;
   status: 'running' | TerminalStatus;
@@ -96,6 +108,8 @@ export interface Progress {
   runDir: string | null;
   sandbox: 'bwrap' | 'none' | null;
   goal: Goal;
+  /** Why the run is held and who can release it; null while it may work; absent from older workers. */
+  hold?: RunHold | null;
   /**
    * Per role: statistics, the reasoning effort requested (null: the model's default), and its cost in
    * dollars (null: "price unknown", some call's model has no known price; absent from older workers).

@@ -4,7 +4,7 @@ import type { RunOwner } from '../protocol/activities';
 import { formatUsd } from '../protocol/goal';
 import type { Usage } from '../protocol/items';
 import { billableTokens } from '../protocol/items';
-import type { EventKind, Phase, Progress, RunEvent } from '../protocol/progress';
+import type { EventKind, HoldKind, Phase, Progress, RunEvent } from '../protocol/progress';
 import type { ReasoningEffort } from '../protocol/reasoning';
 import type { RunInput } from '../protocol/runInput';
 import { reasoningEffortFor } from '../protocol/runInput';
@@ -119,8 +119,8 @@ export class RunContext {
     }
   }
 
-  holdRun(reason: string): void {
-    this.setGoal(pause(this.state.goal, reason, this.now()));
+  holdRun(reason: string, kind: HoldKind): void {
+    this.setGoal(pause(this.state.goal, reason, this.now(), kind));
     this.event('paused', reason);
   }
 

@@ -62,7 +62,7 @@ export async function convergenceCheck(ctx: RunContext): Promise<NewItem[]> {
   if (next.action === 'pause') {
     endIfBudgetReached(ctx, `${evidence}; still not converging after the Director's directive`);
     ctx.event('not_converging', `${evidence}; still not converging after the Director's directive: the goal is paused`, 'solver');
-    ctx.holdRun(`not_converging: ${evidence}`);
+    ctx.holdRun(`not_converging: ${evidence}`, 'steer');
     return [];
   }
   ctx.event('not_converging', `${evidence}; asking the Director for a directive`, 'solver');
@@ -79,7 +79,7 @@ export async function convergenceCheck(ctx: RunContext): Promise<NewItem[]> {
     endIfBudgetReached(ctx, `${evidence}; the Director could not help: ${err.message}`);
     ctx.state.watchdog = newWatchdog();
     ctx.event('not_converging', `${evidence}; the Director could not help (${err.message}): the goal is paused`, 'solver');
-    ctx.holdRun(`not_converging: ${evidence}; the Director could not help: ${err.message}`);
+    ctx.holdRun(`not_converging: ${evidence}; the Director could not help: ${err.message}`, 'steer');
     return [];
   }
 }

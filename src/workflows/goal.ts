@@ -2,6 +2,7 @@
 import type { Goal, SetGoalRequest } from '../protocol/goal';
 import { type Checked, costLimitReason, formatUsd, tokenLimitReason, validateCostBudget, validateObjective, validateTokenBudget } from '../protocol/goal';
 import { billableTokens, type Usage } from '../protocol/items';
+import type { HoldKind, RunHold } from '../protocol/progress';
 
 export { type Checked, validateObjective };
 
@@ -23,6 +24,8 @@ export interface GoalState extends Omit<Goal, 'remainingTokens' | 'createdAt' | 
   updatedAt: number;
   /** Why the run is held (user pause, stalled Solver, failing endpoint, run ended); null while it may work. */
   holdReason: string | null;
+  /** Who can release the hold (docs/behaviour.md §5.4); absent in goals held before kinds were recorded: `other`. */
+  holdKind?: HoldKind;
   /** A tool call waits for a person (docs/behaviour.md §7.8): the active clock stands still; absent: false. */
   awaitingPerson?: boolean;
 }
@@ -112,6 +115,11 @@ export function isHeld(g: GoalState): boolean {
   return g.holdReason !== null;
 }
 
+/** The hold as clients see it, null while the run may work. */
+export function holdView(g: GoalState): RunHold | null {
+  return g.holdReason === null ? null : { kind: g.holdKind ?? 'other', reason: g.holdReason };
+}
+
 /**
  * Account one model call; an active goal that reaches a budget becomes budget_limited. `costUsd`:
  * the call's dollars from the price table, null when its model has no known price.
@@ -129,24 +137,26 @@ export function accountUsage(g: GoalState, usage: Usage, now: number, costUsd: n
 }
 
 /** Holds the run: no new model call starts. A budget-limited goal keeps that status while held. */
-export function pause(g: GoalState, reason: string, now: number): GoalState {
+export function pause(g: GoalState, reason: string, now: number, kind: HoldKind = 'other'): GoalState {
   if (g.status === 'complete') return g;
-  return settle({ ...tick(g, now), holdReason: reason, updatedAt: now });
+  return settle({ ...tick(g, now), holdReason: reason, holdKind: kind, updatedAt: now });
 }
 
 export function resume(g: GoalState, now: number): GoalState {
   if (g.status === 'complete' || (g.holdReason === null && g.status !== 'paused')) return g;
-  return settle({ ...tick(g, now), holdReason: null, updatedAt: now });
+  const { holdKind: _released, ...rest } = tick(g, now);
+  return settle({ ...rest, holdReason: null, updatedAt: now });
 }
 
 export function complete(g: GoalState, now: number): GoalState {
-  return { ...tick(g, now), status: 'complete', statusReason: null, holdReason: null, updatedAt: now };
+  const { holdKind: _released, ...rest } = tick(g, now);
+  return { ...rest, status: 'complete', statusReason: null, holdReason: null, updatedAt: now };
 }
 
 /** A run that ended other than delivered never leaves its goal active. */
 export function endUndelivered(g: GoalState, outcome: string, reason: string, now: number): GoalState {
   if (g.status === 'complete') return g;
-  return settle({ ...tick(g, now), holdReason: `the run ended ${outcome}: ${reason}`, updatedAt: now });
+  return settle({ ...tick(g, now), holdReason: `the run ended ${outcome}: ${reason}`, holdKind: 'ended', updatedAt: now });
 }
 
 /** Raising the budget above usage reactivates a budget-limited goal; lowering it to usage limits it. */
@@ -210,7 +220,7 @@ export function applySetGoal(g: GoalState, req: SetGoalRequest, now: number): Go
   if ('tokenBudget' in req) next = setBudget(next, req.tokenBudget ?? null, now);
   if ('costBudgetUsd' in req) next = setCostBudget(next, req.costBudgetUsd ?? null, now);
   // A held run keeps its own reason (a stalled Solver, a failing endpoint): the user's pause adds nothing.
-  if (req.status === 'paused' && next.holdReason === null) next = pause(next, 'paused by the user', now);
+  if (req.status === 'paused' && next.holdReason === null) next = pause(next, 'paused by the user', now, 'user');
   if (req.status === 'active') next = resume(next, now);
   return next;
 }

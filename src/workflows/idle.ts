@@ -92,6 +92,6 @@ export function onIdle(ctx: RunContext): SolverNext {
     return finalization();
   }
   s.idleStage = 1;
-  ctx.holdRun('stalled: the Solver produced no tool call and no signal after the continuation and finalization prompts; steer it and resume');
+  ctx.holdRun('stalled: the Solver produced no tool call and no signal after the continuation and finalization prompts; steer it and resume', 'steer');
   return { items: [continuationItem(ctx)], schema: 'solver_signal' };
 }

@@ -79,14 +79,14 @@ export async function modelStep(
       }
       if (type && HOLD_ON.includes(type)) {
         ctx.event('model_error', message, role);
-        ctx.holdRun(message);
+        ctx.holdRun(message, 'endpoint');
         continue;
       }
       if (type && MODEL_NON_RETRYABLE.includes(type)) {
         throw new RunFailure(`model call for ${role} failed: ${message}`);
       }
       ctx.event('model_error', `model endpoint kept failing for ${role}: ${message}`, role);
-      ctx.holdRun(`model endpoint failing (${message}); fix it and resume the run`);
+      ctx.holdRun(`model endpoint failing (${message}); fix it and resume the run`, 'endpoint');
     }
   }
 }

@@ -170,7 +170,7 @@ function installHandlers(ctx: RunContext): void {
     ctx.event('steer', `queued for the Solver: ${abbreviate(message, 200)}`);
   });
   setHandler(pauseSignal, () => {
-    if (!ctx.state.outcome && !ctx.isHeld()) ctx.holdRun('paused by the user');
+    if (!ctx.state.outcome && !ctx.isHeld()) ctx.holdRun('paused by the user', 'user');
     ctx.syncSearchAttributes();
   });
   setHandler(resumeSignal, () => {

@@ -9,7 +9,7 @@ import { GOAL_MEMO_KEY, GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../p
 import type { Phase, Progress } from '../protocol/progress';
 import { type RunInput, reasoningEffortFor } from '../protocol/runInput';
 import { currentDetails } from './details';
-import { goalView } from './goal';
+import { goalView, holdView } from './goal';
 import { isPatched } from './patches';
 import type { RunState } from './state';
 
@@ -80,6 +80,7 @@ export class RunView {
       runDir: state.runDir || null,
       sandbox: state.runDir ? state.sandbox : null,
       goal: goalView(state.goal, now),
+      hold: holdView(state.goal),
       roles,
       plan: state.plan,
       verificationRounds: state.verificationRounds,

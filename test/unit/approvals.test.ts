@@ -11,7 +11,7 @@ import { approvalNeeded, MAX_APPROVAL_COMMAND, type PendingApproval } from '../.
 import type { McpToolInfo } from '../../src/protocol/mcp';
 import type { Progress } from '../../src/protocol/progress';
 import { RunInputSchema } from '../../src/protocol/runInput';
-import { goalView, newGoal, pause } from '../../src/workflows/goal';
+import { goalView, holdView, newGoal, pause } from '../../src/workflows/goal';
 
 const shell = (args: Record<string, unknown>) => ({ name: 'shell', arguments: JSON.stringify(args) });
 const ESCALATED = { command: ['bash', '-lc', 'npm install left-pad'], sandbox_permissions: 'require_escalated', justification: 'needs the registry' };
@@ -83,6 +83,7 @@ describe('a follower and a waiting call', () => {
       status: 'running',
       phase: 'awaiting_approval',
       goal: goalView(g, 1),
+      hold: holdView(g),
       approvals: { policy: 'on-request', pending: [call], decided: [] },
     }) as unknown as Progress;
 
@@ -98,7 +99,7 @@ describe('a follower and a waiting call', () => {
   });
 
   it('a user pause while a call waits is shown as the pause (resume first)', () => {
-    expect(waitOf(waiting(pause(newGoal('x', null, 0), 'paused by the user', 0)))).toMatchObject({ kind: 'user' });
+    expect(waitOf(waiting(pause(newGoal('x', null, 0), 'paused by the user', 0, 'user')))).toMatchObject({ kind: 'user' });
   });
 });
 

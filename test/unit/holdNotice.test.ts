@@ -6,13 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { holdNotice, holdOf } from '../../src/cli/follow';
 import type { Progress } from '../../src/protocol/progress';
-import { accountUsage, endUndelivered, type GoalState, goalView, newGoal, pause, resume } from '../../src/workflows/goal';
+import { accountUsage, endUndelivered, type GoalState, goalView, holdView, newGoal, pause, resume } from '../../src/workflows/goal';
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5);
 const ENDPOINT = 'model endpoint failing (the model endpoint failed (HTTP 503): 503 upstream down); fix it and resume the run';
 
 function progress(g: GoalState, status: Progress['status'] = 'running'): Progress {
-  return { runId: 'r1', status, goal: goalView(g, T0 + 1_000) } as Progress;
+  return { runId: 'r1', status, goal: goalView(g, T0 + 1_000), hold: holdView(g) } as Progress;
 }
 const overBudget = () => accountUsage(newGoal('x', 100, T0), { inputTokens: 150, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 }, T0);
 
@@ -24,21 +24,33 @@ describe('holdOf', () => {
     expect(holdOf(progress(limited))).toBeUndefined();
   });
 
-  it('tells a user pause from a run that held itself', () => {
-    expect(holdOf(progress(pause(newGoal('x', null, T0), 'paused by the user', T0)))).toEqual({ reason: 'paused by the user', kind: 'user' });
-    expect(holdOf(progress(pause(newGoal('x', null, T0), ENDPOINT, T0)))).toEqual({ reason: ENDPOINT, kind: 'endpoint' });
+  it('tells a user pause from a run that held itself by the kind the workflow recorded, not by the reason text', () => {
+    expect(holdOf(progress(pause(newGoal('x', null, T0), 'paused by the user', T0, 'user')))).toEqual({ reason: 'paused by the user', kind: 'user' });
+    expect(holdOf(progress(pause(newGoal('x', null, T0), ENDPOINT, T0, 'endpoint')))).toEqual({ reason: ENDPOINT, kind: 'endpoint' });
     const stalled = 'stalled: the Solver produced no tool call and no signal after the continuation and finalization prompts; steer it and resume';
-    expect(holdOf(progress(pause(newGoal('x', null, T0), stalled, T0)))?.kind).toBe('steer');
+    expect(holdOf(progress(pause(newGoal('x', null, T0), stalled, T0, 'steer')))?.kind).toBe('steer');
+    // A reason that reads like another kind is still the kind recorded.
+    expect(holdOf(progress(pause(newGoal('x', null, T0), 'stalled: looks like a steer hold', T0, 'user')))?.kind).toBe('user');
+  });
+
+  it('a worker that reports no hold (older than hold kinds): a paused goal is a hold of kind other', () => {
+    const { hold: _absent, ...old } = progress(pause(newGoal('x', null, T0), ENDPOINT, T0, 'endpoint'));
+    expect(holdOf(old as Progress)).toEqual({ reason: ENDPOINT, kind: 'other' });
+  });
+
+  it('a goal held before kinds were recorded (carried over by continue-as-new) is a hold of kind other', () => {
+    const { holdKind: _absent, ...legacy } = pause(newGoal('x', null, T0), 'paused', T0, 'user');
+    expect(holdOf(progress(legacy))).toEqual({ reason: 'paused', kind: 'other' });
   });
 
   it('sees a hold on a budget-limited goal (it keeps that status while held)', () => {
-    const held = pause(overBudget(), ENDPOINT, T0);
+    const held = pause(overBudget(), ENDPOINT, T0, 'endpoint');
     expect(held.status).toBe('budget_limited');
     expect(holdOf(progress(held))).toEqual({ reason: ENDPOINT, kind: 'endpoint' });
   });
 
   it('a resumed goal and an ended run are not held', () => {
-    expect(holdOf(progress(resume(pause(newGoal('x', null, T0), ENDPOINT, T0), T0)))).toBeUndefined();
+    expect(holdOf(progress(resume(pause(newGoal('x', null, T0), ENDPOINT, T0, 'endpoint'), T0)))).toBeUndefined();
     expect(holdOf(progress(endUndelivered(newGoal('x', null, T0), 'failed', 'boom', T0), 'failed'))).toBeUndefined();
   });
 });
