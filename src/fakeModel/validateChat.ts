@@ -1,7 +1,7 @@
 /** Chat Completions request checks (roles, tool-call pairing, strict schemas), as OpenAI's API makes them. */
 
+import { strictSchemaViolation } from '../protocol/strictSchema';
 import { invalid, REASONING_EFFORTS, type Rejection } from './rejection';
-import { strictSchemaViolation } from './strictSchema';
 import type { Refusable } from './types';
 
 const ROLES = ['system', 'user', 'assistant', 'tool', 'developer'];

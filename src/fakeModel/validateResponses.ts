@@ -1,7 +1,8 @@
 /** Responses API request checks (input items, roles, include, reasoning pairing, strict schemas), as OpenAI's API makes them. */
+
+import { strictSchemaViolation } from '../protocol/strictSchema';
 import { isIssuedEncryptedContent } from './reasoning';
 import { invalid, REASONING_EFFORTS, type Rejection } from './rejection';
-import { strictSchemaViolation } from './strictSchema';
 import type { Refusable } from './types';
 
 const ROLES = ['user', 'assistant', 'system', 'developer'];

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { RecordedRequest } from '../../src/fakeModel/types';
 import { validateRequest } from '../../src/fakeModel/validate';
+import { recordedRequest } from './support/recordedRequest';
 
-const rec = (wire: 'chat' | 'responses', body: unknown): RecordedRequest => ({
-  seq: 1,
-  path: wire === 'chat' ? '/v1/chat/completions' : '/v1/responses',
-  wire,
-  headers: {},
-  body,
-  stream: false,
-});
+const rec = recordedRequest;
 
 describe('the fake model server validates requests', () => {
   it('accepts well-formed requests', () => {

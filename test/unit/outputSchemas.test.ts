@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OUTPUT_SCHEMAS, REPLY_CONTRACTS } from '../../src/protocol/outputSchemas';
+import { strictSchemaViolations } from '../../src/protocol/strictSchema';
 import { TOOL_NAMES, toolDefinitions } from '../../src/protocol/tools';
-import { strictModeViolations } from './support/strictMode';
 
 const nullableString = { type: ['string', 'null'] };
 const signalProperties = { prompt: nullableString, deliverable_path: nullableString, summary: nullableString };
@@ -45,7 +45,7 @@ describe('output schemas generated from the zod contracts', () => {
   });
 
   it.each(Object.keys(OUTPUT_SCHEMAS) as (keyof typeof OUTPUT_SCHEMAS)[])('%s satisfies OpenAI strict mode', (name) => {
-    expect(strictModeViolations(OUTPUT_SCHEMAS[name])).toEqual([]);
+    expect(strictSchemaViolations(OUTPUT_SCHEMAS[name])).toEqual([]);
   });
 
   it.each(Object.keys(EXPECTED) as (keyof typeof EXPECTED)[])('%s is the contract the model has always been sent, byte for byte', (name) => {
@@ -62,11 +62,11 @@ describe('tool definitions', () => {
   // Tools are sent with strict: false (optional arguments stay optional); every other rule holds.
   it.each(TOOL_NAMES)('%s satisfies strict mode apart from optional arguments', (name) => {
     const [definition] = toolDefinitions([name]);
-    expect(strictModeViolations(definition!.parameters, { allowOptionalProperties: true })).toEqual([]);
+    expect(strictSchemaViolations(definition!.parameters, { allowOptionalProperties: true })).toEqual([]);
   });
 });
 
-describe('strictModeViolations', () => {
+describe('strictSchemaViolations', () => {
   const closed = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
     type: 'object',
     properties,
@@ -76,28 +76,36 @@ describe('strictModeViolations', () => {
   });
 
   it('accepts a compliant schema', () => {
-    expect(strictModeViolations(closed({ a: { type: ['string', 'null'] }, b: { anyOf: [{ type: 'number' }, closed({})] } }))).toEqual([]);
+    expect(strictSchemaViolations(closed({ a: { type: ['string', 'null'] }, b: { anyOf: [{ type: 'number' }, closed({})] } }))).toEqual([]);
   });
 
   it.each([
-    ['a default', closed({ a: { type: 'string', default: 'x' } }), /unsupported keyword "default"/],
-    ['a string length bound', closed({ a: { type: 'string', minLength: 1 } }), /unsupported keyword "minLength"/],
-    ['$schema', closed({}, { $schema: 'https://json-schema.org/draft/2020-12/schema' }), /unsupported keyword "\$schema"/],
-    ['an optional property', { ...closed({ a: { type: 'string' } }), required: [] }, /property "a" is not required/],
+    ['a default', closed({ a: { type: 'string', default: 'x' } }), /'default' is not permitted in strict mode/],
+    ['a string length bound', closed({ a: { type: 'string', minLength: 1 } }), /'minLength' is not permitted in strict mode/],
+    ['$schema', closed({}, { $schema: 'https://json-schema.org/draft/2020-12/schema' }), /'\$schema' is not permitted in strict mode/],
+    ['an optional property', { ...closed({ a: { type: 'string' } }), required: [] }, /Missing 'a'/],
     ['an open object', { ...closed({}), additionalProperties: true }, /additionalProperties/],
     [
       'a nested open object',
       closed({ a: { type: 'array', items: { type: 'object', properties: {}, required: [] } } }),
-      /\$\.properties\.a\.items: an object needs/,
+      /schema\.properties\.a\.items: 'additionalProperties' is required/,
     ],
-    ['a root anyOf', { anyOf: [closed({})] }, /root must be an object/],
-    ['an unknown type', closed({ a: { type: 'date' } }), /unsupported type "date"/],
+    ['a root anyOf', { anyOf: [closed({})] }, /root of a strict schema must be of type "object"/],
+    ['an unknown type', closed({ a: { type: 'date' } }), /type "date" is not supported/],
+    ['an array without items', closed({ a: { type: 'array' } }), /schema\.properties\.a: an array schema needs 'items'/],
+    ['an empty enum', closed({ a: { type: 'string', enum: [] } }), /enum must be a non-empty array/],
+    ['a schema without a type', closed({ a: { description: 'x' } }), /must have a 'type'/],
+    [
+      'nesting deeper than 10 levels',
+      Array.from({ length: 11 }).reduce<Record<string, unknown>>((inner) => closed({ a: inner }), closed({})),
+      /nested deeper than 10 levels/,
+    ],
   ])('refuses %s', (_what, schema, problem) => {
-    expect(strictModeViolations(schema).join('\n')).toMatch(problem);
+    expect(strictSchemaViolations(schema).join('\n')).toMatch(problem);
   });
 
   it('tolerates optional properties only when asked to', () => {
     const schema = { ...closed({ a: { type: 'string' } }), required: [] };
-    expect(strictModeViolations(schema, { allowOptionalProperties: true })).toEqual([]);
+    expect(strictSchemaViolations(schema, { allowOptionalProperties: true })).toEqual([]);
   });
 });

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { responsesParams } from '../../src/activities/wire/responses';
-import { strictSchemaViolation } from '../../src/fakeModel/strictSchema';
-import type { RecordedRequest } from '../../src/fakeModel/types';
 import { validateRequest } from '../../src/fakeModel/validate';
 import { OUTPUT_SCHEMAS } from '../../src/protocol/outputSchemas';
+import { strictSchemaViolation } from '../../src/protocol/strictSchema';
 import { TOOL_NAMES, toolDefinitions } from '../../src/protocol/tools';
+import { recordedRequest } from './support/recordedRequest';
 
-const rec = (wire: 'chat' | 'responses', body: unknown): RecordedRequest => ({
-  seq: 1,
-  path: wire === 'chat' ? '/v1/chat/completions' : '/v1/responses',
-  wire,
-  headers: {},
-  body,
-  stream: false,
-});
+const rec = recordedRequest;
 
 describe('strict-mode JSON schemas', () => {
   it('accepts every structured-output schema the product sends', () => {

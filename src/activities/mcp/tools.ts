@@ -8,9 +8,9 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { strictSchemaViolation } from '../../fakeModel/strictSchema';
 import type { ListMcpToolsInput, ListMcpToolsResult } from '../../protocol/activities';
 import { isMcpToolName, MAX_MCP_TOOLS_PER_SERVER, type McpServer, type McpToolInfo, mcpToolName } from '../../protocol/mcp';
+import { strictSchemaViolation } from '../../protocol/strictSchema';
 import { parseToolArguments } from '../../protocol/toolArguments';
 import { type ToolDefinition, toolDefinitions } from '../../protocol/tools';
 import { writeFileDurable } from '../durable/files';
