@@ -15,6 +15,7 @@ import { MAX_OBJECTIVE_CHARS } from '../src/protocol/goal';
 import { requireTemporalCli } from '../src/temporalCli';
 import { runCli } from './support/cli';
 import type { RecordedRequest, Responder } from './support/fakeModel';
+import { gatedSolver } from './support/gatedSolver';
 import { cliEnv, type Harness, startHarness, uniqueId } from './support/harness';
 import { scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, say, shell, tools, verdict } from './support/replies';
@@ -210,27 +211,17 @@ describe('per-role reasoning effort, developer messages, objective changes', () 
   });
 
   it('infty goal --objective changes the objective mid-run: the Solver hears it escaped, the Verifiers judge against it', async () => {
-    const gate: { open?: () => void } = {};
-    let step = 0;
-    responder = async (req) => {
-      if (req.role?.startsWith('verifier')) return verdict('pass');
-      step += 1;
-      if (step === 1) {
-        await new Promise<void>((r) => (gate.open = r));
-        return tools(shell('echo working'));
-      }
-      if (step === 2) return tools(addFile('deliverable/a.txt', ['a']));
-      return deliver('deliverable/a.txt');
-    };
+    const gated = gatedSolver([tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')]);
+    responder = gated.responder;
     const runId = uniqueId('objective');
     await h.infty.startRun({ runId, objective: 'Old objective', verifiers: ['verifier-alpha'], sandbox: 'none' });
-    await until('first request', () => gate.open);
+    await until('first request', () => gated.waiting());
     const cli = await runCli(['goal', runId, '--objective', '  New <objective> & more  '], env);
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toContain('objective: New <objective> & more');
     expect((await h.infty.goal(runId)).objective).toBe('New <objective> & more');
     expect(JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8')).objective).toBe('New <objective> & more');
-    gate.open!();
+    gated.open();
     expect((await h.infty.result(runId)).status).toBe('delivered');
 
     const solver = requestsOf(runId, 'solver');

@@ -4,32 +4,23 @@
  * (`goal-memo-paused-resumed.json`). See histories.record.ts: never re-record an old fixture.
  */
 import { describe, it } from 'vitest';
+import { gatedSolver } from '../support/gatedSolver';
 import { uniqueId } from '../support/harness';
-import { addFile, deliver, shell, tools, verdict } from '../support/replies';
+import { addFile, deliver, tools } from '../support/replies';
 import { useRecorder } from './recorder';
 
 describe('record the goal-memo fixture', () => {
   const rec = useRecorder();
 
   it('budget changed, paused, resumed, delivered', async () => {
-    const gate: { open?: () => void } = {};
-    let step = 0;
-    rec.responder = async (req) => {
-      if (req.role?.startsWith('verifier')) return verdict('pass');
-      step += 1;
-      if (step === 1) {
-        await new Promise<void>((r) => (gate.open = r));
-        return tools(shell('echo working'));
-      }
-      if (step === 2) return tools(addFile('deliverable/a.txt', ['a']));
-      return deliver('deliverable/a.txt');
-    };
+    const solver = gatedSolver([tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')]);
+    rec.responder = solver.responder;
     const runId = uniqueId('rec');
     await rec.h.infty.startRun({ runId, objective: 'Goal memo scenario', verifiers: ['verifier-alpha'], sandbox: 'none', tokenBudget: 500_000 });
-    while (!gate.open) await new Promise((r) => setTimeout(r, 50));
+    while (!solver.waiting()) await new Promise((r) => setTimeout(r, 50));
     await rec.h.infty.setGoal(runId, { tokenBudget: 900_000 });
     await rec.h.infty.setGoal(runId, { status: 'paused' });
-    gate.open();
+    solver.open();
     await new Promise((r) => setTimeout(r, 500));
     await rec.h.infty.setGoal(runId, { status: 'active' });
     await rec.h.infty.result(runId);

@@ -5,27 +5,17 @@
  * and add new histories under new names.
  */
 import { describe, it } from 'vitest';
+import { gatedSolver } from '../support/gatedSolver';
 import { uniqueId } from '../support/harness';
-import { addFile, deliver, say, shell, tools, verdict } from '../support/replies';
+import { addFile, deliver, say, tools } from '../support/replies';
 import { useRecorder } from './recorder';
 
 describe('record the objective-update fixture', () => {
   const rec = useRecorder();
 
   it('objective changed mid-run, with per-role reasoning effort', async () => {
-    const gate: { open?: () => void } = {};
-    let step = 0;
-    rec.responder = async (req) => {
-      if (req.role?.startsWith('verifier')) return verdict('pass');
-      step += 1;
-      if (step === 1) {
-        await new Promise<void>((r) => (gate.open = r));
-        return tools(shell('echo working'));
-      }
-      if (step === 2) return say('thinking'); // idle: a continuation (developer) message
-      if (step === 3) return tools(addFile('deliverable/a.txt', ['a']));
-      return deliver('deliverable/a.txt');
-    };
+    const solver = gatedSolver([say('thinking'), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')]);
+    rec.responder = solver.responder;
     const runId = uniqueId('rec');
     await rec.h.infty.startRun({
       runId,
@@ -35,13 +25,13 @@ describe('record the objective-update fixture', () => {
       reasoningEffort: 'low',
       solverReasoningEffort: 'high',
     });
-    while (!gate.open) await new Promise((r) => setTimeout(r, 50));
+    while (!solver.waiting()) await new Promise((r) => setTimeout(r, 50));
     await rec.h.infty.setGoal(runId, { objective: 'Changed <objective>' }).catch(() => undefined);
     await rec.h.client.workflow
       .getHandle(runId)
       .executeUpdate('setGoal', { args: [{ objective: '' }] })
       .catch(() => undefined); // refused
-    gate.open();
+    solver.open();
     await rec.h.infty.result(runId);
     await rec.save('objective-updated', runId);
   });
