@@ -5,10 +5,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_PAYLOAD_BYTES, MAX_RESULT_TEXT_BYTES } from '../src/protocol/payloadLimits';
-import type { Responder } from './support/fakeModel';
-import { type Harness, startHarness } from './support/harness';
+import { useHarness } from './support/harness';
 import { decodedPayloads } from './support/history';
 import { scriptByRole } from './support/modelScript';
 import { addFile, deliver, say, shell, tools } from './support/replies';
@@ -16,18 +15,12 @@ import { addFile, deliver, say, shell, tools } from './support/replies';
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 describe('bounded payloads', () => {
-  let h: Harness;
-  let responder: Responder;
-
-  beforeAll(async () => {
-    h = await startHarness({ responder: (req) => responder(req) });
-  });
-  afterAll(async () => h?.close());
+  const t = useHarness();
 
   it('tool outputs reach the model but never workflow history, however large', async () => {
     // The markers are built by the commands, so they appear in outputs only, never in arguments.
     const marker = 'OUTPUT-MARKER';
-    responder = scriptByRole({
+    t.responder = scriptByRole({
       solver: [
         tools(
           shell(
@@ -39,11 +32,11 @@ describe('bounded payloads', () => {
         deliver('deliverable/a.txt'),
       ],
     });
-    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [] });
+    const { runId, outcome } = await t.h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status).toBe('delivered');
-    const second = h.model.requests.filter((r) => r.runId === runId)[1]!;
+    const second = t.h.model.requests.filter((r) => r.runId === runId)[1]!;
     expect(JSON.stringify(second.body.input)).toContain(`${marker}-1`); // the model saw it
-    const payloads = await decodedPayloads(h.client, runId);
+    const payloads = await decodedPayloads(t.h.client, runId);
     const history = payloads.join('\n');
     expect(history).not.toContain(`${marker}-1`);
     expect(history).not.toContain(`${marker}-again`);
@@ -55,25 +48,25 @@ describe('bounded payloads', () => {
     const huge = `${'lorem ipsum '.repeat(300_000)}THE-END`;
     const script = scriptByRole({ solver: [say(huge), tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt')] });
     // A megabyte answer is ~900k tokens: the next step compacts first.
-    responder = (req) => (req.purpose === 'compaction' ? say('Summary: the Solver wrote a very long answer.') : script(req));
-    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [] });
+    t.responder = (req) => (req.purpose === 'compaction' ? say('Summary: the Solver wrote a very long answer.') : script(req));
+    const { runId, outcome } = await t.h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status).toBe('delivered');
-    const payloads = await decodedPayloads(h.client, runId);
+    const payloads = await decodedPayloads(t.h.client, runId);
     expect(Math.max(...payloads.map(bytes))).toBeLessThan(MAX_RESULT_TEXT_BYTES + 16 * 1024);
     expect(payloads.some((p) => p.includes('bytes truncated') && p.includes('THE-END'))).toBe(true);
     // The transcript keeps the whole answer.
-    const transcript = readFileSync(join(h.home, 'transcripts', runId, 'solver.jsonl'), 'utf8');
+    const transcript = readFileSync(join(t.h.home, 'transcripts', runId, 'solver.jsonl'), 'utf8');
     expect(transcript).toContain(huge);
   });
 
   it('tool-call arguments too large for history are read from the transcript: a 2 MB file written by apply_patch arrives whole', async () => {
     const line = 'z'.repeat(999);
     const lines = Array.from({ length: 2_000 }, () => line);
-    responder = scriptByRole({ solver: [tools(addFile('deliverable/big.txt', lines)), deliver('deliverable/big.txt')] });
-    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [] });
+    t.responder = scriptByRole({ solver: [tools(addFile('deliverable/big.txt', lines)), deliver('deliverable/big.txt')] });
+    const { runId, outcome } = await t.h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status).toBe('delivered');
-    expect(statSync(join(h.runsRoot, runId, 'deliverable', 'big.txt')).size).toBe(2_000 * 1_000);
-    const payloads = await decodedPayloads(h.client, runId);
+    expect(statSync(join(t.h.runsRoot, runId, 'deliverable', 'big.txt')).size).toBe(2_000 * 1_000);
+    const payloads = await decodedPayloads(t.h.client, runId);
     expect(Math.max(...payloads.map(bytes))).toBeLessThan(16 * 1024);
   });
 

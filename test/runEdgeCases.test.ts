@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors';
 import type { RecordedRequest } from './support/fakeModel';
-import { type Harness, startHarness, uniqueId } from './support/harness';
+import { uniqueId, useHarness } from './support/harness';
 import { type RoleScriptResponder, scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, say, shell, signal, tools, verdict } from './support/replies';
 
@@ -23,79 +23,73 @@ function userCount(req: RecordedRequest): number {
 }
 
 describe('inftyRun orchestration rules', () => {
-  let h: Harness;
-  let script: RoleScriptResponder;
-
-  beforeAll(async () => {
-    h = await startHarness({ responder: (req) => script(req) });
-  });
-  afterAll(async () => h?.close());
+  const t = useHarness<RoleScriptResponder>();
 
   it('fails the run with a director timeout when the Director is silent', async () => {
-    script = scriptByRole({
+    t.responder = scriptByRole({
       solver: [askDirection('help?')],
       director: [{ kind: 'fault', fault: { kind: 'hang' } }],
     });
-    const { outcome } = await h.run({ objective: 'x', verifiers: [], directorTimeoutSecs: 1 });
+    const { outcome } = await t.h.run({ objective: 'x', verifiers: [], directorTimeoutSecs: 1 });
     expect(outcome.status).toBe('failed');
     expect(outcome.status === 'failed' && outcome.reason).toMatch(/Director did not reply within 1 s/);
   });
 
   it('the Director timeout counts active time only: a pause longer than the timeout does not fail the run', async () => {
-    script = scriptByRole({
+    t.responder = scriptByRole({
       solver: [askDirection('help?'), tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')],
       director: [{ ...tools({ name: 'list_dir', arguments: { path: '.' } }), latencyMs: 800 }, directive('go')],
     });
     const runId = uniqueId('pause-director');
-    await h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none', directorTimeoutSecs: 3 });
-    while (!h.model.requests.some((r) => r.runId === runId && r.role === 'director')) await new Promise((r) => setTimeout(r, 50));
-    await h.infty.pause(runId);
+    await t.h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none', directorTimeoutSecs: 3 });
+    while (!t.h.model.requests.some((r) => r.runId === runId && r.role === 'director')) await new Promise((r) => setTimeout(r, 50));
+    await t.h.infty.pause(runId);
     await new Promise((r) => setTimeout(r, 5_000));
-    expect(h.model.requests.filter((r) => r.runId === runId && r.role === 'director')).toHaveLength(1);
-    await h.infty.resume(runId);
-    expect((await h.infty.result(runId)).status).toBe('delivered');
+    expect(t.h.model.requests.filter((r) => r.runId === runId && r.role === 'director')).toHaveLength(1);
+    await t.h.infty.resume(runId);
+    expect((await t.h.infty.result(runId)).status).toBe('delivered');
   });
 
   it('gives the Director one corrective retry for an invalid reply, then fails', async () => {
-    script = scriptByRole({
+    t.responder = scriptByRole({
       solver: [askDirection('help?')],
       director: [say('not json'), say('{"rationale":"no directive"}')],
     });
-    const { outcome } = await h.run({ objective: 'x', verifiers: [] });
+    const { outcome } = await t.h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status === 'failed' && outcome.reason).toMatch(/not a valid directive after one corrective retry/);
-    const second = h.model.requestsFor('director').slice(-1)[0]!;
+    const second = t.h.model.requestsFor('director').slice(-1)[0]!;
     expect(lastDeveloperText(second)).toMatch(/could not be used: reply is not a JSON object/);
   });
 
   it('rotates verifiers: a passing one starts fresh, a failing one keeps its context', async () => {
-    script = scriptByRole({
+    t.responder = scriptByRole({
       solver: [tools(addFile('deliverable/a.txt', ['a'])), deliver('deliverable/a.txt'), deliver('deliverable/a.txt')],
       'verifier-alpha': [verdict('pass', ['good']), verdict('pass')],
       'verifier-beta': [verdict('fail', ['missing b'], ['add b']), verdict('pass')],
     });
-    const { runId, outcome } = await h.run({ objective: 'x', verifiers: ['verifier-alpha', 'verifier-beta'] });
+    const { runId, outcome } = await t.h.run({ objective: 'x', verifiers: ['verifier-alpha', 'verifier-beta'] });
     expect(outcome.status).toBe('delivered');
-    const alpha = h.model.requestsFor('verifier-alpha').filter((r) => r.runId === runId);
-    const beta = h.model.requestsFor('verifier-beta').filter((r) => r.runId === runId);
+    const alpha = t.h.model.requestsFor('verifier-alpha').filter((r) => r.runId === runId);
+    const beta = t.h.model.requestsFor('verifier-beta').filter((r) => r.runId === runId);
     expect(userCount(alpha[1]!)).toBe(1); // fresh conversation
     expect(alpha[1]!.body.input).toHaveLength(1);
     expect(userCount(beta[1]!)).toBe(2); // remembers its objection
     expect(beta[1]!.body.input.some((i: { content?: string }) => i.content?.includes('missing b'))).toBe(true);
     // The Solver got the failing aggregate.
-    const solverReqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
+    const solverReqs = t.h.model.requestsFor('solver').filter((r) => r.runId === runId);
     const feedback = JSON.parse(lastUserText(solverReqs[2]!));
     expect(feedback).toMatchObject({ type: 'verification_feedback', overall: 'fail' });
     expect(feedback.verdicts).toHaveLength(2);
-    const runJson = JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8'));
+    const runJson = JSON.parse(readFileSync(join(t.h.runsRoot, runId, 'run.json'), 'utf8'));
     const alphaRole = runJson.roles.find((r: { role: string }) => r.role === 'verifier-alpha');
     // The fresh conversation alpha would start after passing is never written: run.json names the last one that exists.
     expect(alphaRole.rollout_path).toMatch(/verifier-alpha\.1\.jsonl$/);
     expect(existsSync(alphaRole.rollout_path)).toBe(true);
-    expect(existsSync(join(h.home, 'transcripts', runId, 'verifier-alpha.jsonl'))).toBe(true);
+    expect(existsSync(join(t.h.home, 'transcripts', runId, 'verifier-alpha.jsonl'))).toBe(true);
   });
 
   it('refuses deliverables outside the run directory, missing ones and symlink escapes; the run goes on', async () => {
-    script = scriptByRole({
+    t.responder = scriptByRole({
       solver: [
         deliver('../outside.txt'),
         deliver('deliverable/missing.txt'),
@@ -106,24 +100,24 @@ describe('inftyRun orchestration rules', () => {
       ],
       verifier: [verdict('pass')],
     });
-    const { runId, outcome } = await h.run({ objective: 'x', verifiers: ['verifier'], maxConsecutiveErrors: 5 });
+    const { runId, outcome } = await t.h.run({ objective: 'x', verifiers: ['verifier'], maxConsecutiveErrors: 5 });
     expect(outcome.status).toBe('delivered');
-    const solverReqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
+    const solverReqs = t.h.model.requestsFor('solver').filter((r) => r.runId === runId);
     expect(lastDeveloperText(solverReqs[1]!)).toMatch(/not accepted: deliverable_path "..\/outside.txt" is outside the run directory/);
     expect(lastDeveloperText(solverReqs[2]!)).toMatch(/does not exist/);
     expect(lastDeveloperText(solverReqs[4]!)).toMatch(/outside the run directory.*symlink/);
     // No verifier round was spent on the invalid ones.
-    expect(h.model.requestsFor('verifier').filter((r) => r.runId === runId)).toHaveLength(1);
+    expect(t.h.model.requestsFor('verifier').filter((r) => r.runId === runId)).toHaveLength(1);
   });
 
   it('fails after three invalid deliveries in a row', async () => {
-    script = scriptByRole({ solver: [deliver('/etc/passwd'), deliver('nope'), deliver('nope2')] });
-    const { outcome } = await h.run({ objective: 'x', verifiers: [] });
+    t.responder = scriptByRole({ solver: [deliver('/etc/passwd'), deliver('nope'), deliver('nope2')] });
+    const { outcome } = await t.h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status === 'failed' && outcome.reason).toMatch(/3 invalid deliveries in a row/);
   });
 
   it('answers a malformed signal with the validation error and the schema, and recovers', async () => {
-    script = scriptByRole({
+    t.responder = scriptByRole({
       solver: [
         signal({ type: 'final_delivery', deliverable_path: '  ' }),
         say('```json\n{"type":"direction_request","prompt":null,"deliverable_path":null,"summary":null}\n```'),
@@ -131,61 +125,61 @@ describe('inftyRun orchestration rules', () => {
         deliver('deliverable/r.md'),
       ],
     });
-    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [] });
+    const { runId, outcome } = await t.h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status).toBe('delivered');
-    const solverReqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
+    const solverReqs = t.h.model.requestsFor('solver').filter((r) => r.runId === runId);
     expect(lastDeveloperText(solverReqs[1]!)).toMatch(/deliverable_path: final_delivery needs a non-blank "deliverable_path"/);
     expect(lastDeveloperText(solverReqs[1]!)).toContain('"additionalProperties":false');
     expect(lastDeveloperText(solverReqs[2]!)).toMatch(/prompt: direction_request needs a non-blank "prompt"/);
   });
 
   it('fails after three malformed signals in a row', async () => {
-    script = scriptByRole({ solver: [say('{not json'), say('{"type":"final_delivery"}'), say('{"type":"final_delivery"}')] });
-    const { outcome } = await h.run({ objective: 'x', verifiers: [] });
+    t.responder = scriptByRole({ solver: [say('{not json'), say('{"type":"final_delivery"}'), say('{"type":"final_delivery"}')] });
+    const { outcome } = await t.h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status === 'failed' && outcome.reason).toMatch(/3 malformed signals in a row/);
   });
 
   it('refuses tool path arguments that escape the run directory', async () => {
-    script = scriptByRole({
+    t.responder = scriptByRole({
       solver: [
         tools({ name: 'read_file', arguments: { path: '../../../etc/passwd' } }, addFile('../escape.txt', ['x'])),
         tools(addFile('deliverable/d.txt', ['d'])),
         deliver('deliverable/d.txt'),
       ],
     });
-    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [] });
+    const { runId, outcome } = await t.h.run({ objective: 'x', verifiers: [] });
     expect(outcome.status).toBe('delivered');
-    const second = h.model.requestsFor('solver').filter((r) => r.runId === runId)[1]!;
+    const second = t.h.model.requestsFor('solver').filter((r) => r.runId === runId)[1]!;
     const outputs = second.body.input.filter((i: { type?: string }) => i.type === 'function_call_output').map((i: { output: string }) => i.output);
     expect(outputs[0]).toMatch(/outside the run directory/);
     expect(outputs[1]).toMatch(/outside the run directory|relative/);
-    expect(existsSync(join(h.runsRoot, 'escape.txt'))).toBe(false);
+    expect(existsSync(join(t.h.runsRoot, 'escape.txt'))).toBe(false);
   });
 
   it('idle Solver: continuation, then finalization with the final-delivery-only schema, then a stalled pause', async () => {
-    script = scriptByRole({
+    t.responder = scriptByRole({
       solver: [say('thinking...'), say('still thinking'), say('hmm'), tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')],
     });
     const runId = uniqueId('idle');
-    await h.infty.startRun({ runId, objective: 'Do <it> & more', verifiers: [], sandbox: 'none' });
+    await t.h.infty.startRun({ runId, objective: 'Do <it> & more', verifiers: [], sandbox: 'none' });
     for (let i = 0; i < 100; i++) {
-      const g = await h.infty.goal(runId);
+      const g = await t.h.infty.goal(runId);
       if (g.status === 'paused') break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const goal = await h.infty.goal(runId);
+    const goal = await t.h.infty.goal(runId);
     expect(goal.status).toBe('paused');
     expect(goal.statusReason).toMatch(/^stalled/);
-    const reqs = h.model.requestsFor('solver').filter((r) => r.runId === runId);
+    const reqs = t.h.model.requestsFor('solver').filter((r) => r.runId === runId);
     expect(reqs).toHaveLength(3);
     expect(lastDeveloperText(reqs[1]!)).toContain('<untrusted_objective>\nDo &lt;it&gt; &amp; more\n</untrusted_objective>');
     expect(reqs[1]!.body.text.format.name).toBe('solver_signal');
     expect(reqs[2]!.body.text.format.name).toBe('solver_final');
-    await h.infty.steer(runId, 'Write deliverable/x.txt and deliver it.');
-    await h.infty.resume(runId);
-    const outcome = await h.infty.result(runId);
+    await t.h.infty.steer(runId, 'Write deliverable/x.txt and deliver it.');
+    await t.h.infty.resume(runId);
+    const outcome = await t.h.infty.result(runId);
     expect(outcome.status).toBe('delivered');
-    const after = h.model.requestsFor('solver').filter((r) => r.runId === runId)[3]!;
+    const after = t.h.model.requestsFor('solver').filter((r) => r.runId === runId)[3]!;
     // The continuation prompt (developer), then the steering message (user).
     const [prompt, steering] = (after.body.input as { role?: string; content?: string }[]).filter((i) => i.role).slice(-2);
     expect(prompt).toMatchObject({ role: 'developer' });
@@ -196,48 +190,48 @@ describe('inftyRun orchestration rules', () => {
   it('when model retries run out the run is paused with the reason; resuming after the endpoint recovers completes it', async () => {
     let broken = true;
     const healthy = scriptByRole({ solver: [tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')] });
-    script = Object.assign(
+    t.responder = Object.assign(
       (req: RecordedRequest) => (broken ? { kind: 'fault' as const, fault: { kind: 'http' as const, status: 503, message: 'upstream down' } } : healthy(req)),
       { remaining: () => 0 },
     );
     const runId = uniqueId('faulty');
-    await h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none', modelMaxAttempts: 2, modelRetryInitialSecs: 0.2 });
-    for (let i = 0; i < 100 && (await h.infty.goal(runId)).status !== 'paused'; i++) await new Promise((r) => setTimeout(r, 100));
-    const goal = await h.infty.goal(runId);
+    await t.h.infty.startRun({ runId, objective: 'x', verifiers: [], sandbox: 'none', modelMaxAttempts: 2, modelRetryInitialSecs: 0.2 });
+    for (let i = 0; i < 100 && (await t.h.infty.goal(runId)).status !== 'paused'; i++) await new Promise((r) => setTimeout(r, 100));
+    const goal = await t.h.infty.goal(runId);
     expect(goal.status).toBe('paused');
     expect(goal.statusReason).toMatch(/model endpoint failing \(the model endpoint failed \(HTTP 503\).*upstream down/);
-    expect(h.model.requests.filter((r) => r.runId === runId)).toHaveLength(2);
+    expect(t.h.model.requests.filter((r) => r.runId === runId)).toHaveLength(2);
     broken = false;
-    await h.infty.resume(runId);
-    expect((await h.infty.result(runId)).status).toBe('delivered');
+    await t.h.infty.resume(runId);
+    expect((await t.h.infty.result(runId)).status).toBe('delivered');
   });
 
   it('a 401 from the model fails the run at once with the reason', async () => {
-    script = Object.assign(() => ({ kind: 'fault' as const, fault: { kind: 'http' as const, status: 401, message: 'Incorrect API key provided' } }), {
+    t.responder = Object.assign(() => ({ kind: 'fault' as const, fault: { kind: 'http' as const, status: 401, message: 'Incorrect API key provided' } }), {
       remaining: () => 0,
     });
     const t0 = Date.now();
-    const { runId, outcome } = await h.run({ objective: 'x', verifiers: [] });
+    const { runId, outcome } = await t.h.run({ objective: 'x', verifiers: [] });
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(outcome.status === 'failed' && outcome.reason).toMatch(/refused the credentials \(HTTP 401\).*Incorrect API key provided.*OPENAI_API_KEY/);
-    expect(h.model.requests.filter((r) => r.runId === runId)).toHaveLength(1);
+    expect(t.h.model.requests.filter((r) => r.runId === runId)).toHaveLength(1);
   });
 
   it('refuses a duplicate run id and starts nothing', async () => {
-    script = scriptByRole({ solver: [tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')] });
-    const { runId } = await h.run({ objective: 'x', verifiers: [] });
-    await expect(h.infty.startRun({ runId, objective: 'again' })).rejects.toThrow(UsageError);
-    await expect(h.infty.startRun({ runId, objective: 'again' })).rejects.toThrow(/already exists/);
+    t.responder = scriptByRole({ solver: [tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')] });
+    const { runId } = await t.h.run({ objective: 'x', verifiers: [] });
+    await expect(t.h.infty.startRun({ runId, objective: 'again' })).rejects.toThrow(UsageError);
+    await expect(t.h.infty.startRun({ runId, objective: 'again' })).rejects.toThrow(/already exists/);
   });
 
   it('refuses invalid run ids, objectives and budgets before starting anything', async () => {
-    await expect(h.infty.startRun({ runId: '.bad', objective: 'x' })).rejects.toThrow(/must not start or end with '.'/);
-    await expect(h.infty.startRun({ runId: 'a b', objective: 'x' })).rejects.toThrow(/may only contain/);
-    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: '   ' })).rejects.toThrow(/objective must not be empty/);
-    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x'.repeat(4001) })).rejects.toThrow(/at most 4000/);
-    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 0 })).rejects.toThrow(
+    await expect(t.h.infty.startRun({ runId: '.bad', objective: 'x' })).rejects.toThrow(/must not start or end with '.'/);
+    await expect(t.h.infty.startRun({ runId: 'a b', objective: 'x' })).rejects.toThrow(/may only contain/);
+    await expect(t.h.infty.startRun({ runId: uniqueId('ok'), objective: '   ' })).rejects.toThrow(/objective must not be empty/);
+    await expect(t.h.infty.startRun({ runId: uniqueId('ok'), objective: 'x'.repeat(4001) })).rejects.toThrow(/at most 4000/);
+    await expect(t.h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 0 })).rejects.toThrow(
       /token budget must be a positive whole number of tokens, or "none" for no budget; got 0/,
     );
-    await expect(h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 1.5 })).rejects.toThrow(/whole number/);
+    await expect(t.h.infty.startRun({ runId: uniqueId('ok'), objective: 'x', tokenBudget: 1.5 })).rejects.toThrow(/whole number/);
   });
 });

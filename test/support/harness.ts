@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { InftyClient } from '../../src/client';
 import type { PriceTable } from '../../src/host/prices';
 import { SdkLogger } from '../../src/host/sdkLogger';
@@ -115,4 +115,32 @@ export function cliEnv(h: Harness): Record<string, string> {
     OPENAI_BASE_URL: h.model.baseUrl,
     OPENAI_API_KEY: 'test-key',
   };
+}
+
+export interface HarnessInUse<R extends Responder> {
+  readonly h: Harness;
+  /** Answers the model requests from now on. */
+  responder: R;
+}
+
+/**
+ * Call inside a `describe`: one harness for its tests, started before them and closed after,
+ * whose scripted model answers through the current `responder`.
+ */
+export function useHarness<R extends Responder = Responder>(opts: Omit<Parameters<typeof startHarness>[0], 'responder'> = {}): HarnessInUse<R> {
+  let harness: Harness | undefined;
+  const inUse = {
+    get h(): Harness {
+      if (!harness) throw new Error('the harness is not started (useHarness outside describe?)');
+      return harness;
+    },
+    responder: (() => {
+      throw new Error('no responder set');
+    }) as unknown as R,
+  };
+  beforeAll(async () => {
+    harness = await startHarness({ ...opts, responder: (req) => inUse.responder(req) });
+  });
+  afterAll(async () => harness?.close());
+  return inUse;
 }
