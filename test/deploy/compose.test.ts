@@ -7,10 +7,11 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
@@ -568,7 +569,31 @@ describe('deploy/worker-healthcheck.js', () => {
       const res = await checkWith({ TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, INFTY_METRICS_PORT: String(metricsPort) });
       expect(res.stderr).toBe('');
       expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/^sandbox: bubblewrap works \(\/.*bwrap\)$/m);
     });
+  });
+
+  it('fails when bubblewrap cannot sandbox, naming the setting, unless INFTY_SANDBOX=none acknowledges it', async () => {
+    // A bwrap that fails as it does where the kernel refuses unprivileged user namespaces.
+    const dir = mkdtempSync(join(tmpdir(), 'infty-healthcheck-'));
+    try {
+      writeFileSync(join(dir, 'bwrap'), "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n", { mode: 0o755 });
+      const PATH = `${dir}:${process.env.PATH}`;
+      await withServers(200, async (temporalPort, metricsPort) => {
+        const vars = { PATH, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, INFTY_METRICS_PORT: String(metricsPort) };
+        const refused = await checkWith(vars, ['INFTY_SANDBOX']);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`unhealthy: sandbox: bubblewrap is installed (${dir}/bwrap) but cannot create its namespaces`);
+        expect(refused.stderr).toContain('setting up uid map: Permission denied');
+        expect(refused.stderr).toContain('or set INFTY_SANDBOX=none');
+        const acknowledged = await checkWith({ ...vars, INFTY_SANDBOX: 'none' });
+        expect(acknowledged.stderr).toBe('');
+        expect(acknowledged.code).toBe(0);
+        expect(acknowledged.stdout).toMatch(/^sandbox: none \(INFTY_SANDBOX=none\): commands run unsandboxed; bubblewrap is installed/m);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('checks only Temporal when metrics are off', async () => {
