@@ -66,6 +66,16 @@ async function findOnPath(name: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** A fresh directory to stand for a run directory; the temporary directory itself when none can be made. */
+function scratchRunDir(): { path: string; remove(): void } {
+  try {
+    const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'infty-sandbox-probe-')));
+    return { path: dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  } catch {
+    return { path: realpathSync(os.tmpdir()), remove: () => undefined };
+  }
+}
+
 /**
  * Runs `true` in exactly the sandbox a shell command gets (wrapCommand, over a scratch run
  * directory), so whatever would make a command's bwrap fail makes the probe fail.
@@ -73,11 +83,11 @@ async function findOnPath(name: string): Promise<string | undefined> {
 async function probe(): Promise<SandboxDetection> {
   const bwrap = await findOnPath('bwrap');
   if (!bwrap) return { available: false, problem: 'not-installed', reason: 'bwrap (bubblewrap) was not found on PATH' };
-  const scratch = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'infty-sandbox-probe-')));
-  const { args } = wrapCommand('bwrap', ['true'], { runDir: scratch, cwd: scratch, allowNetwork: false });
+  const scratch = scratchRunDir();
+  const { args } = wrapCommand('bwrap', ['true'], { runDir: scratch.path, cwd: scratch.path, allowNetwork: false });
   return new Promise<SandboxDetection>((resolve) => {
     execFile(bwrap, args, { timeout: 10_000 }, (error, _stdout, stderr) => {
-      rmSync(scratch, { recursive: true, force: true });
+      scratch.remove();
       if (!error) {
         resolve({ available: true, bwrap });
         return;
