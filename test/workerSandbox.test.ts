@@ -128,10 +128,13 @@ describe('infty worker checks its sandbox at start', () => {
     expect(r.stderr).not.toMatch(/apt-get/);
   });
 
-  it('refuses an INFTY_SANDBOX it does not know', async () => {
+  it('refuses an INFTY_SANDBOX or a command limit it does not understand', async () => {
     const r = await runCli(['worker'], cliEnv({ PATH: process.env.PATH ?? '', INFTY_SANDBOX: 'off' }), 30_000);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('INFTY_SANDBOX must be "auto"');
+    const limits = await runCli(['worker'], cliEnv({ PATH: process.env.PATH ?? '', INFTY_COMMAND_MAX_MEMORY: 'lots' }), 30_000);
+    expect(limits.code, limits.stderr).toBe(2);
+    expect(limits.stderr).toContain('INFTY_COMMAND_MAX_MEMORY must be bytes or a size such as 512m or 4g');
   });
 
   it('with INFTY_SANDBOX=none starts, says so, runs --sandbox none runs unsandboxed and fails runs that ask for the sandbox at their start', async () => {
