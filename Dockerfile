@@ -21,16 +21,17 @@ LABEL org.opencontainers.image.title="infty-worker" \
       org.opencontainers.image.description="Infty on Temporal worker: a durable Solver/Director/Verifier orchestrator" \
       org.opencontainers.image.licenses="Apache-2.0"
 
-# bubblewrap sandboxes the Solver's shell commands (docs/behaviour.md §7.3); git and python3 are
-# there for those commands (the sandbox shows them this image's filesystem, read-only). Change
-# the list with --build-arg SOLVER_PACKAGES="...".
+# bubblewrap sandboxes the Solver's shell commands (docs/behaviour.md §7.3); util-linux's prlimit
+# and setpriv limit them and tie them to the worker (already in the base image, named so that they
+# stay); git and python3 are there for those commands (the sandbox shows them this image's
+# filesystem, read-only). Change the list with --build-arg SOLVER_PACKAGES="...".
 # DL3008 (pin apt versions) is ignored on purpose: Debian replaces a package version in the archive
 # when it ships a security fix, so a pinned version stops installing; the base image tag pins the
 # release (bookworm) and each build gets its current security updates.
 ARG SOLVER_PACKAGES="git python3"
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bubblewrap ca-certificates ${SOLVER_PACKAGES} \
+ && apt-get install -y --no-install-recommends bubblewrap ca-certificates util-linux ${SOLVER_PACKAGES} \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data/home /data/runs \
  && chown node:node /data/home /data/runs
@@ -54,6 +55,9 @@ COPY deploy/worker-healthcheck.js ./deploy/worker-healthcheck.js
 # fresh named volume takes over the ownership of these directories.
 ENV INFTY_HOME=/data/home \
     INFTY_RUNS_ROOT=/data/runs
+# Tells the worker it runs in this image (bubblewrap is installed here), so that a sandbox that
+# does not work is reported as the Docker host's setting or the container's options, not a missing package.
+ENV INFTY_IN_IMAGE=1
 # The base image's `node` user, by number (so that a runtime can check it is not root without
 # reading /etc/passwd); the code stays root-owned, read-only to it.
 USER 1000:1000

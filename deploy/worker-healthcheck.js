@@ -7,12 +7,36 @@
  *     and
  *   - when INFTY_METRICS_PORT is set, the worker's Prometheus endpoint in this container answers
  *     GET /metrics with 200 (the endpoint lives in the worker process, so this also says the
- *     worker is up, not only the container).
- * Exit 0 when healthy, 1 otherwise, with the reason on stderr (`docker inspect` shows it).
- * Plain Node built-ins: the runtime image has no dev dependencies.
+ *     worker is up, not only the container), and
+ *   - bubblewrap can build the shell tool's sandbox in this container (the same probe the worker
+ *     runs at its start, from the built code), unless INFTY_SANDBOX=none acknowledges running
+ *     without one (docs/behaviour.md §7.3). The sandbox state is printed on stdout either way.
+ * Exit 0 when healthy, 1 otherwise, with the reason on stderr (`docker inspect` shows both).
+ * Plain Node built-ins and the built code: the runtime image has no dev dependencies.
  */
 const net = require('node:net');
 const http = require('node:http');
+const path = require('node:path');
+
+/** The built sandbox probe and advice (dist/, as the worker runs them). */
+function builtModule(relative) {
+  return require(path.join(__dirname, '..', 'dist', 'src', relative));
+}
+
+/** `{ ok, text }`: whether the sandbox is as the worker needs it, and its state in one line. */
+async function sandboxState(env = process.env) {
+  const acknowledged = (env.INFTY_SANDBOX || '').toLowerCase() === 'none';
+  let detection;
+  try {
+    detection = await builtModule('activities/tools/sandbox.js').detectSandbox();
+  } catch (err) {
+    return { ok: false, text: `sandbox: cannot run the probe (${err.message}); is the project built (dist/)?` };
+  }
+  if (detection.available) return { ok: true, text: `sandbox: bubblewrap works (${detection.bwrap})` };
+  const advice = builtModule('host/sandboxAdvice.js').sandboxAdvice(detection);
+  if (acknowledged) return { ok: true, text: `sandbox: none (INFTY_SANDBOX=none): commands run unsandboxed; ${advice}` };
+  return { ok: false, text: `sandbox: ${advice}; or set INFTY_SANDBOX=none to run the worker without a sandbox` };
+}
 
 const DEFAULT_TIMEOUT_MS = 3000;
 
@@ -65,6 +89,8 @@ async function check(env = process.env) {
   } catch (err) {
     problems.push(`Temporal: ${err.message}`);
   }
+  const sandbox = await sandboxState(env);
+  if (!sandbox.ok) problems.push(sandbox.text);
   if (env.INFTY_METRICS_PORT) {
     const port = Number(env.INFTY_METRICS_PORT);
     if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -81,8 +107,9 @@ async function check(env = process.env) {
 }
 
 if (require.main === module) {
-  check().then(
-    (problems) => {
+  Promise.all([check(), sandboxState()]).then(
+    ([problems, sandbox]) => {
+      if (sandbox.ok) process.stdout.write(`${sandbox.text}\n`);
       for (const p of problems) process.stderr.write(`unhealthy: ${p}\n`);
       process.exit(problems.length === 0 ? 0 : 1);
     },
@@ -93,4 +120,4 @@ if (require.main === module) {
   );
 }
 
-module.exports = { check, parseAddress };
+module.exports = { check, parseAddress, sandboxState };

@@ -3,6 +3,7 @@ import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TLSConfig } from '@temporalio/client';
 import { UsageError } from './errors';
+import { commandLimitsFrom } from './host/commandLimits';
 import { temporalAuthFromEnv } from './host/temporalTls';
 
 export const DEFAULT_MODEL = 'gpt-5.1';
@@ -25,6 +26,8 @@ export interface InftyConfig {
   autoCompactLimit: number | undefined;
   /** INFTY_STORAGE: `local` (a run's activities follow the disk of the worker that created it) or `shared` (docs/architecture.md decision 12). */
   storage: 'local' | 'shared';
+  /** INFTY_SANDBOX: `auto` (`infty worker` refuses to start without a working bubblewrap) or `none` (it starts anyway, and says so). */
+  workerSandbox: 'auto' | 'none';
   /** INFTY_WORKER_ID: this worker's identity; in local storage its own task queue is `<INFTY_TASK_QUEUE>@<id>`. */
   workerId: string;
   /** INFTY_DEPLOYMENT_NAME and INFTY_BUILD_ID (`infty worker --build-id`): Worker Versioning, on when a build id is set. */
@@ -50,6 +53,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
   if (wire !== 'responses' && wire !== 'chat') {
     throw new UsageError(`INFTY_WIRE_API must be "responses" or "chat", got "${env.INFTY_WIRE_API}"`);
   }
+  try {
+    commandLimitsFrom(env); // read again by the shell tool; a malformed value stops the command here
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   return {
     // INFTY_EMBEDDED_PORT: where the embedded default listens (its Web UI 1000 above), e.g. beside another server on 7233.
     temporalAddress: env.TEMPORAL_ADDRESS || `127.0.0.1:${port(env.INFTY_EMBEDDED_PORT, 'INFTY_EMBEDDED_PORT') ?? 7233}`,
@@ -72,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
     contextWindow: positiveInt(env.INFTY_CONTEXT_WINDOW, 'INFTY_CONTEXT_WINDOW'),
     autoCompactLimit: positiveInt(env.INFTY_AUTO_COMPACT_LIMIT, 'INFTY_AUTO_COMPACT_LIMIT'),
     storage: storageMode(env.INFTY_STORAGE),
+    workerSandbox: workerSandbox(env.INFTY_SANDBOX),
     workerId: workerIdentity(env.INFTY_WORKER_ID),
     deploymentName: deploymentName(env.INFTY_DEPLOYMENT_NAME || 'infty', 'INFTY_DEPLOYMENT_NAME'),
     buildId: env.INFTY_BUILD_ID ? buildId(env.INFTY_BUILD_ID, 'INFTY_BUILD_ID') : undefined,
@@ -99,6 +108,14 @@ function storageMode(value: string | undefined): 'local' | 'shared' {
   if (mode === 'local' || mode === 'shared') return mode;
   throw new UsageError(
     `INFTY_STORAGE must be "local" (each run stays on the disk of the worker that created it) or "shared" (INFTY_HOME and INFTY_RUNS_ROOT on storage every worker mounts), got "${value}"`,
+  );
+}
+
+function workerSandbox(value: string | undefined): 'auto' | 'none' {
+  const mode = (value || 'auto').toLowerCase();
+  if (mode === 'auto' || mode === 'none') return mode;
+  throw new UsageError(
+    `INFTY_SANDBOX must be "auto" (the worker needs a working bubblewrap sandbox) or "none" (it may run without one: only runs started with --sandbox none), got "${value}"`,
   );
 }
 

@@ -5,9 +5,11 @@
  */
 
 import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { type RunJson, readRunJson } from '../host/runJson';
+import { sandboxAdvice } from '../host/sandboxAdvice';
 import type { CreateRunInput, CreateRunResult, UpdateRunRecordInput } from '../protocol/activities';
 import type { ProjectRecord } from '../protocol/project';
 import { runIdError } from '../protocol/runId';
@@ -86,7 +88,7 @@ async function createRunLocked(input: CreateRunInput, deps: RunStoreDeps, workfl
   if (existing && existing.workflow_run_id !== workflowRunId) {
     throw ApplicationFailure.nonRetryable(`run "${input.runId}" already exists at ${runDir}; choose another run id`, 'RunAlreadyExists');
   }
-  const sandbox = await chooseSandbox(input.sandbox);
+  const sandbox = await chooseSandbox(input.sandbox, deps);
   const models = Object.fromEntries(input.roles.map((r) => [r.role, r.model ?? deps.defaultModel]));
   const rolloutPaths = Object.fromEntries(input.roles.map((r) => [r.role, transcriptPath(deps.home, input.runId, r.role, 0)]));
   const roleNames = input.roles.map((r) => r.role);
@@ -210,13 +212,14 @@ function roleRecord(role: string, model: string, rolloutPath: string | null, eff
   return record;
 }
 
-async function chooseSandbox(requested: 'auto' | 'none'): Promise<'bwrap' | 'none'> {
+async function chooseSandbox(requested: 'auto' | 'none', deps: RunStoreDeps): Promise<'bwrap' | 'none'> {
   if (requested === 'none') return 'none';
   const detected = await detectSandbox();
   if (detected.available) return 'bwrap';
+  // On the worker that creates the run: the fix is on its host, which the person starting the run may not run.
   throw ApplicationFailure.nonRetryable(
-    `no working sandbox for shell commands: ${detected.reason ?? 'bubblewrap (bwrap) is not available'}. ` +
-      'Install bubblewrap (e.g. apt-get install bubblewrap), or start the run with --sandbox none to run commands unsandboxed.',
+    `no working sandbox for shell commands on worker ${deps.workerId ?? hostname()}: ${sandboxAdvice(detected)}. ` +
+      'Or start the run with --sandbox none to run its commands unsandboxed.',
     'SandboxUnavailable',
   );
 }

@@ -28,6 +28,8 @@ const MODEL: Env = [
 const WORKER: Env = [
   ['INFTY_STORAGE', 'local (default) or shared'],
   ['INFTY_WORKER_ID', "this worker's identity (default the host name)"],
+  ['INFTY_SANDBOX', 'auto (default: do not start without a working bubblewrap) or none (start anyway, unsandboxed)'],
+  ['INFTY_COMMAND_MAX_PROCS, INFTY_COMMAND_MAX_MEMORY', "each shell command's process and memory limits (default 1024, 4g; 0: none)"],
   ['INFTY_CONTEXT_WINDOW, INFTY_AUTO_COMPACT_LIMIT', 'context window and compaction threshold in tokens'],
   ['INFTY_METRICS_PORT', 'Prometheus endpoint port'],
   ['INFTY_LOG_LEVEL', 'debug: Temporal SDK debug logs'],

@@ -14,6 +14,7 @@ import { activityDepsFromConfig, createInftyWorker, type InftyWorker, storageFro
 import { embeddedDatabase, startEmbeddedServer, usesEmbeddedDefault } from './embedded';
 import { clientOver, connectNative, registerSearchAttributes, shutdownOnSignals, workerLogToFile } from './native';
 import { note } from './session';
+import { checkWorkerSandbox } from './workerSandbox';
 
 interface Session {
   infty: InftyClient;
@@ -142,6 +143,7 @@ export async function connectWithEmbedding(config: InftyConfig, opts: { needWork
 
 /** `infty worker`: polls the task queue until Ctrl+C (with the embedded server when none answers on the default). */
 export async function runWorkerForever(config: InftyConfig): Promise<void> {
+  await checkWorkerSandbox(config);
   const { connection, server } = await connectOrEmbed(config, 'always');
   try {
     if (!server) await registerSearchAttributes(connection, config.namespace);

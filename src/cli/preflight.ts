@@ -1,6 +1,7 @@
 /** Checks before a run starts on a worker in this process: the model endpoint answers, the sandbox works. */
 import type { InftyConfig } from '../config';
 import { UnreachableError, UsageError } from '../errors';
+import { sandboxAdvice } from '../host/sandboxAdvice';
 import { detectSandbox } from '../worker';
 
 /** A key or endpoint is set and the endpoint answers. */
@@ -25,8 +26,7 @@ export async function requireSandbox(): Promise<void> {
   const sandbox = await detectSandbox();
   if (!sandbox.available) {
     throw new UsageError(
-      `no working sandbox for shell commands (${sandbox.reason}). Install bubblewrap (apt-get install bubblewrap), ` +
-        "or pass --sandbox none to run the Solver's commands unsandboxed. Nothing was started.",
+      `no working sandbox for shell commands: ${sandboxAdvice(sandbox)}. Or pass --sandbox none to run the Solver's commands unsandboxed. Nothing was started.`,
     );
   }
 }

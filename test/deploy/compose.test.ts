@@ -7,10 +7,11 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +41,9 @@ interface Service {
   container_name?: string;
   security_opt?: string[];
   cap_add?: string[];
+  cap_drop?: string[];
+  pids_limit?: number | string;
+  mem_limit?: number | string;
   privileged?: boolean;
   stop_grace_period?: string;
   restart?: string;
@@ -321,9 +325,65 @@ describe('docker-compose.yml', () => {
     expect(durationSeconds(worker.stop_grace_period ?? '10s')).toBeGreaterThanOrEqual(Number(grace![1]) + 10);
     expect(worker.init).toBe(true);
 
-    expect(worker.security_opt).toEqual(expect.arrayContaining(['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined']));
+    expect(worker.security_opt).toEqual(expect.arrayContaining(['apparmor=unconfined', 'systempaths=unconfined']));
     expect(worker.privileged).toBeUndefined();
     expect(worker.cap_add).toBeUndefined();
+  });
+
+  it('hardens the worker: a seccomp profile instead of none, no new privileges, no capabilities, pid and memory limits', () => {
+    const worker = service('worker');
+    expect(composeText).not.toMatch(/seccomp[=:]unconfined/);
+    const seccomp = (worker.security_opt ?? []).filter((o) => /^seccomp[=:]/.test(o));
+    expect(seccomp).toEqual(['seccomp=./deploy/seccomp-bwrap.json']);
+    expect(existsSync(join(ROOT, 'deploy', 'seccomp-bwrap.json'))).toBe(true);
+    expect(worker.security_opt).toContain('no-new-privileges:true');
+    expect(worker.cap_drop).toEqual(['ALL']);
+    const pids = Number(withDefaults(String(worker.pids_limit)));
+    expect(pids).toBeGreaterThan(Number(withDefaults(env(worker).INFTY_COMMAND_MAX_PROCS ?? '')));
+    expect(withDefaults(String(worker.mem_limit))).toMatch(/^\d+[kmg]$/);
+    // The per-command limits and the sandbox acknowledgement are the operator's to set.
+    for (const name of ['INFTY_COMMAND_MAX_PROCS', 'INFTY_COMMAND_MAX_MEMORY', 'INFTY_SANDBOX'])
+      expect(interpolates(env(worker)[name] ?? '', name), name).toBe(true);
+    expect(withDefaults(env(worker).INFTY_SANDBOX ?? '')).toBe('auto');
+  });
+
+  it('sets the history shard count and TEMPORAL_ALLOW_NO_AUTH on the server, as temporalio/server reads them', () => {
+    const server = env(service('temporal'));
+    expect(server.NUM_HISTORY_SHARDS).toBe('4');
+    expect(server.TEMPORAL_ALLOW_NO_AUTH).toBe('true');
+    // Fixed for the cluster's lifetime, so never taken from the host's environment.
+    expect(composeText).toMatch(/history shard count\s+# is fixed for the cluster's lifetime/);
+  });
+
+  it('keeps every file it mounts into a container, and the image’s scripts, LF on every checkout (.gitattributes)', async () => {
+    const mounted = Object.values(services).flatMap((s) =>
+      mounts(s)
+        .filter((m) => !m.named && m.source)
+        .map((m) => m.source),
+    );
+    const files = mounted.flatMap((source) =>
+      statSync(source).isDirectory()
+        ? readdirSync(source, { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile())
+            .map((e) => join(e.parentPath, e.name))
+        : [source],
+    );
+    files.push(
+      join(ROOT, 'deploy', 'seccomp-bwrap.json'),
+      join(ROOT, 'Dockerfile'),
+      join(ROOT, 'docker-compose.yml'),
+      join(ROOT, 'bin', 'infty.js'),
+      join(ROOT, '.ci', 'run'),
+    );
+    expect(files.filter((f) => f.endsWith('.sh')).length).toBeGreaterThanOrEqual(2);
+    const { stdout } = await run('git', ['-C', ROOT, 'check-attr', 'eol', '--', ...files.map((f) => posix.relative(ROOT, f))]);
+    const eol = Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => [line.split(': ')[0], line.split(': ').pop()]),
+    );
+    for (const f of files) expect(eol[posix.relative(ROOT, f)], f).toBe('lf');
   });
 
   it('has health checks on the long-running services', () => {
@@ -440,9 +500,10 @@ describe('Dockerfile', () => {
     expect(runtimeCi[0].args).toContain('--ignore-scripts');
   });
 
-  it('installs bubblewrap without recommends and removes the apt lists', () => {
+  it('installs bubblewrap and util-linux (prlimit, setpriv) without recommends and removes the apt lists', () => {
     const apt = inRuntime('RUN').find((i) => /apt-get install/.test(i.args));
     expect(apt?.args).toMatch(/apt-get install -y --no-install-recommends [^&]*\bbubblewrap\b/);
+    expect(apt?.args).toMatch(/apt-get install -y --no-install-recommends [^&]*\butil-linux\b/);
     expect(apt?.args).toContain('rm -rf /var/lib/apt/lists/*');
   });
 
@@ -477,6 +538,11 @@ describe('Dockerfile', () => {
     const command = execForm(check[0].args);
     expect(command).toEqual(['node', '/app/deploy/worker-healthcheck.js']);
     expect(landed(runtimeStage).get('/app/deploy/worker-healthcheck.js')).toBe('deploy/worker-healthcheck.js');
+  });
+
+  it('tells the worker it runs in the image, so a sandbox failure is reported as a host setting', () => {
+    expect(inRuntime('ENV').map((i) => i.args)).toContain('INFTY_IN_IMAGE=1');
+    expect(read('src/host/sandboxAdvice.ts')).toContain('env.INFTY_IN_IMAGE');
   });
 
   it('bakes no secret into the image', () => {
@@ -568,7 +634,31 @@ describe('deploy/worker-healthcheck.js', () => {
       const res = await checkWith({ TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, INFTY_METRICS_PORT: String(metricsPort) });
       expect(res.stderr).toBe('');
       expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/^sandbox: bubblewrap works \(\/.*bwrap\)$/m);
     });
+  });
+
+  it('fails when bubblewrap cannot sandbox, naming the setting, unless INFTY_SANDBOX=none acknowledges it', async () => {
+    // A bwrap that fails as it does where the kernel refuses unprivileged user namespaces.
+    const dir = mkdtempSync(join(tmpdir(), 'infty-healthcheck-'));
+    try {
+      writeFileSync(join(dir, 'bwrap'), "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n", { mode: 0o755 });
+      const PATH = `${dir}:${process.env.PATH}`;
+      await withServers(200, async (temporalPort, metricsPort) => {
+        const vars = { PATH, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, INFTY_METRICS_PORT: String(metricsPort) };
+        const refused = await checkWith(vars, ['INFTY_SANDBOX']);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`unhealthy: sandbox: bubblewrap is installed (${dir}/bwrap) but cannot create its namespaces`);
+        expect(refused.stderr).toContain('setting up uid map: Permission denied');
+        expect(refused.stderr).toContain('or set INFTY_SANDBOX=none');
+        const acknowledged = await checkWith({ ...vars, INFTY_SANDBOX: 'none' });
+        expect(acknowledged.stderr).toBe('');
+        expect(acknowledged.code).toBe(0);
+        expect(acknowledged.stdout).toMatch(/^sandbox: none \(INFTY_SANDBOX=none\): commands run unsandboxed; bubblewrap is installed/m);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('checks only Temporal when metrics are off', async () => {

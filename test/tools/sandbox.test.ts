@@ -73,7 +73,7 @@ describe('runShell under bwrap', () => {
   });
 
   it('detects bwrap (cached)', async () => {
-    expect(detection).toEqual({ available: true });
+    expect(detection).toEqual({ available: true, bwrap: expect.stringMatching(/\/bwrap$/) });
     expect(await detectSandbox()).toBe(detection);
   });
 

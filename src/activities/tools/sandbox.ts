@@ -1,16 +1,14 @@
 /** Optional bubblewrap sandbox for shell commands. */
 import { execFile } from 'node:child_process';
-import { promises as fs, constants as fsConstants, realpathSync, statSync } from 'node:fs';
+import { promises as fs, constants as fsConstants, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { SandboxDetection } from '../../host/sandboxAdvice';
 import { isInside } from './paths';
 
-export type SandboxMode = 'bwrap' | 'none';
+export type { SandboxDetection };
 
-export interface SandboxDetection {
-  available: boolean;
-  reason?: string;
-}
+export type SandboxMode = 'bwrap' | 'none';
 
 export interface WrapOptions {
   /** Canonical run directory: the only writable host path. */
@@ -51,21 +49,6 @@ export function hiddenPaths(env: NodeJS.ProcessEnv = process.env): string[] {
   return [inftyHome, path.resolve(env.INFTY_RUNS_ROOT || path.join(inftyHome, 'runs')), ...HOME_SECRETS.map((p) => path.join(home, p))];
 }
 
-const BWRAP_PROBE_ARGS = [
-  '--ro-bind',
-  '/',
-  '/',
-  '--dev',
-  '/dev',
-  '--proc',
-  '/proc',
-  '--unshare-net',
-  '--unshare-pid',
-  '--unshare-ipc',
-  '--die-with-parent',
-  'true',
-];
-
 let detection: Promise<SandboxDetection> | undefined;
 
 async function findOnPath(name: string): Promise<string | undefined> {
@@ -83,17 +66,40 @@ async function findOnPath(name: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** A fresh directory to stand for a run directory; the temporary directory itself when none can be made. */
+function scratchRunDir(): { path: string; remove(): void } {
+  try {
+    const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'infty-sandbox-probe-')));
+    return { path: dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  } catch {
+    return { path: realpathSync(os.tmpdir()), remove: () => undefined };
+  }
+}
+
+/**
+ * Runs `true` in exactly the sandbox a shell command gets (wrapCommand, over a scratch run
+ * directory), so whatever would make a command's bwrap fail makes the probe fail.
+ */
 async function probe(): Promise<SandboxDetection> {
   const bwrap = await findOnPath('bwrap');
-  if (!bwrap) return { available: false, reason: 'bwrap (bubblewrap) was not found on PATH' };
+  if (!bwrap) return { available: false, problem: 'not-installed', reason: 'bwrap (bubblewrap) was not found on PATH' };
+  const scratch = scratchRunDir();
+  const { args } = wrapCommand('bwrap', ['true'], { runDir: scratch.path, cwd: scratch.path, allowNetwork: false });
   return new Promise<SandboxDetection>((resolve) => {
-    execFile(bwrap, BWRAP_PROBE_ARGS, { timeout: 10_000 }, (error, _stdout, stderr) => {
+    execFile(bwrap, args, { timeout: 10_000 }, (error, _stdout, stderr) => {
+      scratch.remove();
       if (!error) {
-        resolve({ available: true });
+        resolve({ available: true, bwrap });
         return;
       }
       const detail = String(stderr).trim() || error.message;
-      resolve({ available: false, reason: `bwrap is installed (${bwrap}) but cannot create a sandbox here: ${detail}` });
+      resolve({
+        available: false,
+        problem: 'cannot-sandbox',
+        bwrap,
+        detail,
+        reason: `bwrap is installed (${bwrap}) but cannot create a sandbox here: ${detail}`,
+      });
     });
   });
 }

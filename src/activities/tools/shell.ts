@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ESCALATION_REQUEST, requestsEscalation } from '../../protocol/approval';
 import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
 import { OutputCapture } from './capture';
+import { limitCommand } from './commandLimits';
 import { formatArgsError, type ToolContext } from './context';
 import { toolEnv } from './env';
 import { finalizeToolOutput, type ToolResult } from './output';
@@ -109,7 +110,7 @@ export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolRe
     }
     spawned = guardCommand(command[0], command.slice(1));
   }
-  const { file, args: argv } = spawned;
+  const { file, args: argv } = limitCommand(spawned.file, spawned.args);
 
   return new Promise<ToolResult>((resolve) => {
     const capture = new OutputCapture();

@@ -1,7 +1,8 @@
 /**
- * A separate node process standing in for a worker: it runs one executeTool call from the real
- * sources (TypeScript compiled on load) and prints the result as a JSON line. Tests use it where
- * the worker itself matters: its initial environment (/proc/<pid>/environ) and its death.
+ * A separate node process standing in for a worker: it runs executeTool calls one after the other
+ * from the real sources (TypeScript compiled on load) and prints each result as a JSON line. Tests
+ * use it where the worker itself matters: its initial environment (/proc/<pid>/environ), its
+ * death, its user, and that it goes on after a command misbehaved.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -20,11 +21,15 @@ require.extensions['.ts'] = (module, filename) => {
   module._compile(outputText, filename);
 };
 const { executeTool } = require(${JSON.stringify(path.join(ROOT, 'src', 'activities', 'tools', 'index.ts'))});
-const [name, args, ctx] = JSON.parse(process.argv[1]);
-executeTool(name, args, ctx).then(
-  (output) => process.stdout.write(JSON.stringify({ output }) + '\\n'),
-  (error) => process.stdout.write(JSON.stringify({ error: String(error) }) + '\\n'),
-);
+const [calls, ctx] = JSON.parse(process.argv[1]);
+(async () => {
+  for (const [name, args] of calls) {
+    await executeTool(name, args, ctx).then(
+      (output) => process.stdout.write(JSON.stringify({ output }) + '\\n'),
+      (error) => process.stdout.write(JSON.stringify({ error: String(error) }) + '\\n'),
+    );
+  }
+})();
 `;
 
 export interface ToolWorker {
@@ -35,22 +40,43 @@ export interface ToolWorker {
 
 /** Starts the stand-in worker with exactly `env` as its environment. */
 export function startToolWorker(name: string, args: unknown, ctx: Omit<ToolContext, 'signal' | 'heartbeat'>, env: NodeJS.ProcessEnv): ToolWorker {
-  const child = spawn(process.execPath, ['-e', CHILD_PROGRAM, JSON.stringify([name, JSON.stringify(args), ctx])], {
+  const worker = startToolWorkerCalls([[name, args]], ctx, env);
+  return { child: worker.child, result: worker.results.then((r) => r[0]!) };
+}
+
+export interface ToolWorkerCalls {
+  child: ChildProcess;
+  /** Each call's result in order (rejects if the process ends before the last, or a call threw). */
+  results: Promise<string[]>;
+}
+
+/** The stand-in worker running `calls` in turn; `uid`: as that user and group (then HOME and runDir must suit it). */
+export function startToolWorkerCalls(
+  calls: Array<[string, unknown]>,
+  ctx: Omit<ToolContext, 'signal' | 'heartbeat'>,
+  env: NodeJS.ProcessEnv,
+  opts: { uid?: number } = {},
+): ToolWorkerCalls {
+  const encoded = calls.map(([name, args]) => [name, JSON.stringify(args)]);
+  const child = spawn(process.execPath, ['-e', CHILD_PROGRAM, JSON.stringify([encoded, ctx])], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.uid }),
   });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const result = new Promise<string>((resolve, reject) => {
+  const results = new Promise<string[]>((resolve, reject) => {
     child.on('close', (code, signal) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('{'));
-      if (!line) return reject(new Error(`tool worker ended (${code ?? signal}) without a result: ${stderr}`));
-      const parsed = JSON.parse(line) as { output?: string; error?: string };
-      if (parsed.error !== undefined) return reject(new Error(parsed.error));
-      resolve(parsed.output!);
+      const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
+      if (lines.length < calls.length)
+        return reject(new Error(`tool worker ended (${code ?? signal}) after ${lines.length} of ${calls.length} results: ${stderr}`));
+      const parsed = lines.map((l) => JSON.parse(l) as { output?: string; error?: string });
+      const failed = parsed.find((p) => p.error !== undefined);
+      if (failed) return reject(new Error(failed.error));
+      resolve(parsed.map((p) => p.output!));
     });
   });
-  return { child, result };
+  return { child, results };
 }
