@@ -11,6 +11,12 @@ export interface CommandLimits {
   maxMemoryBytes?: number;
 }
 
+/**
+ * In the project's image (INFTY_IN_IMAGE), where the worker's user runs nothing else. RLIMIT_NPROC
+ * counts every process and thread of the worker's user, so on a workstation, where that user's
+ * browser and editor alone can hold thousands of threads, a fixed number would stop ordinary
+ * commands from forking: there the default is no process limit.
+ */
 export const DEFAULT_COMMAND_MAX_PROCS = 1024;
 export const DEFAULT_COMMAND_MAX_MEMORY = '4g';
 
@@ -32,7 +38,7 @@ function parseMemory(value: string): number | null | string {
 
 /** The limits the environment asks for; throws an Error naming the variable when a value is malformed. */
 export function commandLimitsFrom(env: NodeJS.ProcessEnv): CommandLimits {
-  const procs = parseMaxProcs(env.INFTY_COMMAND_MAX_PROCS || String(DEFAULT_COMMAND_MAX_PROCS));
+  const procs = parseMaxProcs(env.INFTY_COMMAND_MAX_PROCS || (env.INFTY_IN_IMAGE ? String(DEFAULT_COMMAND_MAX_PROCS) : '0'));
   const memory = parseMemory(env.INFTY_COMMAND_MAX_MEMORY || DEFAULT_COMMAND_MAX_MEMORY);
   if (typeof procs === 'string') throw new Error(procs);
   if (typeof memory === 'string') throw new Error(memory);

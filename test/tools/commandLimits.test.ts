@@ -4,6 +4,7 @@
  * after the command. The process limit is RLIMIT_NPROC, which the kernel does not apply to root,
  * so that worker runs as an unprivileged user, as the image's does.
  */
+import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,16 +78,24 @@ describe.each<SandboxMode>(['none', 'bwrap'])('shell command limits (--sandbox %
     expect(next).toMatchObject({ output: 'still here\n', metadata: { exit_code: 0 } });
   });
 
-  it('applies the defaults when nothing is set', async () => {
-    const [limits] = await asWorker([shellCall('ulimit -u; ulimit -d')], {});
+  it('applies the image defaults when nothing is set in the image', async () => {
+    const [limits] = await asWorker([shellCall('ulimit -u; ulimit -d')], { INFTY_IN_IMAGE: '1' });
     // bash reports RLIMIT_DATA in KiB: 4 GiB.
     expect(limits).toMatchObject({ output: '1024\n4194304\n', metadata: { exit_code: 0 } });
+  });
+
+  it('outside the image sets no process limit by default (the user may hold thousands of threads elsewhere), only the memory limit', async () => {
+    const inherited = execFileSync('bash', ['-c', 'ulimit -u'], { encoding: 'utf8' });
+    const [limits] = await asWorker([shellCall('ulimit -u; ulimit -d')], {});
+    expect(limits).toMatchObject({ output: `${inherited}4194304\n`, metadata: { exit_code: 0 } });
   });
 });
 
 describe('commandLimitsFrom', () => {
   it('reads counts and sizes, 0 as no limit, and names the variable of a malformed value', () => {
-    expect(commandLimitsFrom({})).toEqual({ maxProcs: 1024, maxMemoryBytes: 4 * 1024 ** 3 });
+    expect(commandLimitsFrom({ INFTY_IN_IMAGE: '1' })).toEqual({ maxProcs: 1024, maxMemoryBytes: 4 * 1024 ** 3 });
+    // Outside the image the worker's user may hold thousands of threads elsewhere: no process limit by default.
+    expect(commandLimitsFrom({})).toEqual({ maxMemoryBytes: 4 * 1024 ** 3 });
     expect(commandLimitsFrom({ INFTY_COMMAND_MAX_PROCS: '200', INFTY_COMMAND_MAX_MEMORY: '512m' })).toEqual({ maxProcs: 200, maxMemoryBytes: 512 * 1024 ** 2 });
     expect(commandLimitsFrom({ INFTY_COMMAND_MAX_PROCS: '0', INFTY_COMMAND_MAX_MEMORY: '0' })).toEqual({});
     expect(commandLimitsFrom({ INFTY_COMMAND_MAX_MEMORY: '1048576' })).toMatchObject({ maxMemoryBytes: 1048576 });
