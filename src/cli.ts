@@ -1,8 +1,7 @@
-/** The `infty` command (docs/interface.md). Exit codes: 0 ok, 1 run not delivered, 2 usage/input, 3 unreachable. */
+/** The `infty` command (docs/interface.md). Exit codes (§3): 0 ok, 1 run not delivered, 2 usage/input or refused by Temporal, 3 unreachable. */
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ServiceError } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
 import { approve, deny, listApprovals } from './cli/approvals';
 import { budget, cancel, setStatus, steer } from './cli/control';
@@ -15,10 +14,10 @@ import type * as LocalProcesses from './cli/local';
 import { apply, diff } from './cli/project';
 import { note } from './cli/session';
 import type * as StartCommands from './cli/start';
-import { describeServiceError } from './cli/transient';
 import { verify } from './cli/verify';
 import { type InftyConfig, loadConfig, withVersioningFlags } from './config';
 import { UnreachableError, UsageError } from './errors';
+import { temporalFailure } from './host/temporalErrors';
 import { REASONING_EFFORTS } from './protocol/reasoning';
 import { type DevServerHandle, startDevServer } from './server';
 import { projectRoot } from './temporalCli';
@@ -259,8 +258,9 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   let command = '';
   const run = async (fn: (config: InftyConfig) => Promise<number>) => {
+    let config: InftyConfig | undefined;
     try {
-      const config = loadConfig();
+      config = loadConfig();
       const tracing = await tracingFor(config, command);
       try {
         exitCode = await fn(config);
@@ -268,7 +268,7 @@ export async function main(argv: string[]): Promise<number> {
         await tracing?.shutdown();
       }
     } catch (err) {
-      exitCode = reportError(err);
+      exitCode = reportError(err, config);
     }
   };
   const program = buildProgram(run);
@@ -293,16 +293,12 @@ async function tracingFor(config: InftyConfig, command: string): Promise<Tracing
   return startTracing({ endpoint: config.otlpEndpoint, serviceName: command === 'worker' ? 'infty-worker' : 'infty-cli' });
 }
 
-function reportError(err: unknown): number {
-  if (err instanceof UsageError || err instanceof UnreachableError) {
-    process.stderr.write(`infty: ${err.message}\n`);
-    return err.exitCode;
-  }
-  if (err instanceof ServiceError) {
-    process.stderr.write(
-      `infty: Temporal did not complete the request (${describeServiceError(err)}); check that the server at TEMPORAL_ADDRESS is up, then retry\n`,
-    );
-    return 3;
+/** The exit code of a failed command (docs/interface.md §3), its reason on stderr; a failed Temporal request is read by host/temporalErrors.ts. */
+function reportError(err: unknown, config?: InftyConfig): number {
+  const known = err instanceof UsageError || err instanceof UnreachableError ? err : config && temporalFailure(err, config);
+  if (known) {
+    process.stderr.write(`infty: ${known.message}\n`);
+    return known.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`infty: unexpected error: ${err instanceof Error ? (err.stack ?? message) : message}\n`);

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findProgram } from './activities/tools/which';
+import { type PendingWait, searchAttributeProbe, whileSearchAttributesPending } from './host/searchAttributeWait';
 import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from './protocol/names';
 import { requireTemporalCli } from './temporalCli';
 
@@ -96,18 +97,35 @@ function isAlreadyExists(err: unknown): boolean {
   return e?.code === 6 /* grpc ALREADY_EXISTS */ || /already exists/i.test(String(e?.message ?? err));
 }
 
-/** Registers the SEARCH_ATTRIBUTES missing from `namespace` (lists first; "already exists" is fine). */
-export async function ensureSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<void> {
+export interface EnsureSearchAttributesOptions extends Omit<PendingWait, 'namespace'> {
+  /** Refused while the attributes are not in effect (default: a visibility query naming them, searchAttributeProbe). */
+  probe?: () => Promise<void>;
+}
+
+/**
+ * Registers the SEARCH_ATTRIBUTES missing from `namespace` (lists first; "already exists" is fine),
+ * then waits until Temporal applies them (host/searchAttributeWait.ts): a start that sets them is
+ * refused for a few seconds after registration otherwise. Throws the probe's refusal when they are
+ * still not in effect after the wait.
+ */
+export async function ensureSearchAttributes(
+  connection: Pick<Connection, 'operatorService' | 'workflowService'>,
+  namespace: string,
+  options: EnsureSearchAttributesOptions = {},
+): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !known.has(name));
-  if (missing.length === 0) return;
-  const searchAttributes = Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]));
-  try {
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
+  if (missing.length > 0) {
+    const searchAttributes = Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]));
+    try {
+      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
   }
+  // Also when they were listed already: registered a moment ago by someone else, they may not be in effect yet.
+  await whileSearchAttributesPending(options.probe ?? searchAttributeProbe(connection.workflowService, namespace), { ...options, namespace });
 }
 
 /**

@@ -6,9 +6,9 @@
  * and cancellation when the server will not start a batch (see BATCH_UNAVAILABLE).
  */
 import { randomUUID } from 'node:crypto';
-import { ServiceError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { InftyClient } from '../client';
+import { temporalStatusOf } from '../host/temporalErrors';
 
 /** `note`: done, but not by this command (a run that had already ended). */
 export type EachResult = { runId: string; ok: true; note?: string } | { runId: string; ok: false; error: string };
@@ -82,8 +82,8 @@ export async function batch(infty: InftyClient, runIds: string[], op: BatchOpera
       ...('signal' in op ? { signalOperation: { signal: op.signal, identity } } : { cancellationOperation: { identity } }),
     });
   } catch (err) {
-    const code = (err as { code?: unknown }).code ?? (err instanceof ServiceError ? (err.cause as { code?: unknown } | undefined)?.code : undefined);
-    if (typeof code === 'number' && BATCH_UNAVAILABLE.has(code)) return undefined;
+    const code = temporalStatusOf(err)?.code;
+    if (code !== undefined && BATCH_UNAVAILABLE.has(code)) return undefined;
     throw err;
   }
   const end = Date.now() + BATCH_WAIT_MS;

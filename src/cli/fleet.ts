@@ -5,10 +5,11 @@
  * cancellation as one batch operation, budgets (an update) run by run (./batch).
  */
 import { createInterface } from 'node:readline/promises';
-import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { InftyClient, RunListEntry } from '../client';
 import type { InftyConfig } from '../config';
 import { UsageError } from '../errors';
+import { GRPC, temporalStatusOf } from '../host/temporalErrors';
 import { pauseSignal, resumeSignal } from '../protocol/names';
 import { type ActedNote, type ActionResults, batch, forEachRun } from './batch';
 import { withClient } from './embedded';
@@ -137,7 +138,7 @@ async function withinDeadline<T>(infty: InftyClient, fn: () => Promise<T>): Prom
   try {
     return await infty.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, fn);
   } catch (err) {
-    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (err instanceof ServiceError && (err.cause as { code?: unknown })?.code === 4)) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || temporalStatusOf(err)?.code === GRPC.DEADLINE_EXCEEDED) {
       throw new Error(`no answer within ${UPDATE_DEADLINE_MS / 1000} s (is a worker running?); the change may still apply when one answers`);
     }
     throw err;

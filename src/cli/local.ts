@@ -124,7 +124,7 @@ export async function connectWithEmbedding(config: InftyConfig, opts: { needWork
     await server?.stop(how.interrupted ? INTERRUPTED_SERVER_STOP_MS : undefined);
   };
   try {
-    if (!server) await registerSearchAttributes(connection, config.namespace);
+    if (!server) await registerSearchAttributes(connection, config);
     if (opts.needWorker && (server || !(await infty.hasWorkflowPoller()))) {
       // The command owns the signals (interrupt.ts) and shuts this worker down itself.
       const logFile = workerLogToFile(config); // the SDK's warnings, stack traces included, go there; one line each here
@@ -146,7 +146,7 @@ export async function runWorkerForever(config: InftyConfig): Promise<void> {
   await checkWorkerSandbox(config);
   const { connection, server } = await connectOrEmbed(config, 'always');
   try {
-    if (!server) await registerSearchAttributes(connection, config.namespace);
+    if (!server) await registerSearchAttributes(connection, config);
     const worker = await createWorker(connection, config);
     const undoSignals = shutdownOnSignals(worker);
     note(

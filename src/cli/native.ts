@@ -8,7 +8,9 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { InftyClient, unreachableMessage } from '../client';
 import type { InftyConfig } from '../config';
 import { SdkLogger, workerLogFile } from '../host/sdkLogger';
+import { isSearchAttributePending, SEARCH_ATTRIBUTE_WAIT_MS } from '../host/searchAttributeWait';
 import { temporalConnectFailure } from '../host/temporalConnectFailure';
+import { temporalFailure, temporalFailureKind, temporalStatusOf } from '../host/temporalErrors';
 import { GOAL_STATUS_KEY, PHASE_KEY, TOKENS_USED_KEY } from '../protocol/names';
 import { ensureSearchAttributes } from '../server';
 import { type InftyWorker, runtimeTelemetry } from '../worker';
@@ -47,13 +49,28 @@ function transportReason(err: unknown): string {
   return [...message.matchAll(/"([^"]+)"/g)].pop()?.[1] ?? message;
 }
 
-/** Registers the search attributes the namespace lacks; a failure only loses `infty list` columns, so it is a note. */
-export async function registerSearchAttributes(connection: NativeConnection, namespace: string): Promise<void> {
+/**
+ * Registers the search attributes the namespace lacks and waits until Temporal applies them
+ * (bounded, with a note while it waits). A namespace that does not exist, or a server that stops
+ * answering, ends the command; any other failure is a note (e.g. a server that does not let this
+ * client register them: runs still start once they exist).
+ */
+export async function registerSearchAttributes(connection: NativeConnection, config: InftyConfig): Promise<void> {
   try {
-    await ensureSearchAttributes(connection, namespace);
+    await ensureSearchAttributes(connection, config.namespace, { onWaiting: note });
   } catch (err) {
+    const failure = temporalFailure(err, config);
+    const status = temporalStatusOf(err);
+    if (failure && status && ['namespace-missing', 'unreachable'].includes(temporalFailureKind(status))) throw failure;
+    if (isSearchAttributePending(err)) {
+      note(
+        `Temporal at ${config.temporalAddress} still does not apply the search attributes of namespace ${config.namespace} after ${SEARCH_ATTRIBUTE_WAIT_MS / 1000} s; ` +
+          'runs started before it does are refused (each start retries for as long)',
+      );
+      return;
+    }
     note(
-      `could not register search attributes (${(err as Error).message}); ` +
+      `could not register search attributes (${status?.message ?? (err as Error).message}); ` +
         `register ${GOAL_STATUS_KEY.name} and ${PHASE_KEY.name} (Keyword) and ${TOKENS_USED_KEY.name} (Int) on the namespace`,
     );
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { InftyConfig } from '../config';
 import { UsageError } from '../errors';
 import { loadPrices, priceKnown } from '../host/prices';
+import { whileSearchAttributesPending } from '../host/searchAttributeWait';
 import { DEMO_OBJECTIVE } from '../protocol/demo';
 import { defaultRunId } from '../protocol/runId';
 import { DEFAULT_VERIFIERS, type RunInputRaw } from '../protocol/runInput';
@@ -64,7 +65,9 @@ export async function startRun(
     if (interrupt.received) return exitCodeOf(interrupt.received); // before anything started
     if (session.worker && !flags.demo) await requireModelEndpoint(config);
     if (session.worker && input.sandbox !== 'none') await requireSandbox();
-    const { handle } = await session.infty.startRun(input);
+    // Search attributes registered a moment ago (by this process or another) may not be in effect on
+    // the frontend this start reaches: Temporal refuses it for a few seconds (host/searchAttributeWait.ts).
+    const { handle } = await whileSearchAttributesPending(() => session.infty.startRun(input), { namespace: config.namespace, onWaiting: note });
     const out = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
     if (flags.detach) {
       if (flags.json) process.stdout.write(`${JSON.stringify({ runId: input.runId, status: 'started' })}\n`);

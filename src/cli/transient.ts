@@ -4,6 +4,7 @@
  * retried a few times on those instead of ending the command with a stack trace.
  */
 import { ServiceError } from '@temporalio/client';
+import { temporalStatusOf } from '../host/temporalErrors';
 
 /** gRPC status codes: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE. */
 const RETRYABLE = new Set<number>([4, 8, 10, 13, 14]);
@@ -12,8 +13,8 @@ const DELAY_MS = 500;
 
 export function isTransientServiceError(err: unknown): boolean {
   if (!(err instanceof ServiceError)) return false;
-  const code = (err.cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' && RETRYABLE.has(code);
+  const code = temporalStatusOf(err)?.code;
+  return code !== undefined && RETRYABLE.has(code);
 }
 
 export async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
@@ -25,11 +26,4 @@ export async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
       await new Promise((r) => setTimeout(r, DELAY_MS * attempt));
     }
   }
-}
-
-/** A one-line explanation of a Temporal service error (its gRPC cause included). */
-export function describeServiceError(err: ServiceError): string {
-  const cause = err.cause as { details?: string; message?: string } | undefined;
-  const detail = cause?.details || cause?.message;
-  return detail ? `${err.message}: ${detail}` : err.message;
 }

@@ -102,19 +102,22 @@ function withoutSecret(message: string, secret: string | undefined): string {
   return secret ? message.split(secret).join('***') : message;
 }
 
+/** Credentials (an API key, a client certificate) the server refused, the variables to check named; never the key itself. */
+export function credentialsRefusedMessage(settings: Pick<TemporalConnectionSettings, 'temporalAddress' | 'temporalApiKey'>, refusal: string): string {
+  const advice = settings.temporalApiKey
+    ? 'check TEMPORAL_API_KEY (a key valid for this namespace), or the client certificate in TEMPORAL_TLS_CERT'
+    : 'set TEMPORAL_API_KEY, or a client certificate it accepts in TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY';
+  return withoutSecret(
+    `Temporal at ${settings.temporalAddress} refused this client's credentials (${readableReason(refusal)}); ${advice}`,
+    settings.temporalApiKey,
+  );
+}
+
 /** The error to raise for a failed connection; `cannotReach` is the message when it is neither TLS nor credentials. */
 export async function temporalConnectFailure(settings: TemporalConnectionSettings, cause: unknown, cannotReach: string): Promise<UnreachableError> {
   const address = settings.temporalAddress;
   const refusal = credentialsRefusal(cause);
-  if (refusal !== undefined) {
-    const advice = settings.temporalApiKey
-      ? 'check TEMPORAL_API_KEY (a key valid for this namespace), or the client certificate in TEMPORAL_TLS_CERT'
-      : 'set TEMPORAL_API_KEY, or a client certificate it accepts in TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY';
-    return new UnreachableError(
-      withoutSecret(`Temporal at ${address} refused this client's credentials (${readableReason(refusal)}); ${advice}`, settings.temporalApiKey),
-      { cause },
-    );
-  }
+  if (refusal !== undefined) return new UnreachableError(credentialsRefusedMessage(settings, refusal), { cause });
   if (settings.temporalTls) {
     let text = errorText(cause);
     let problem = classifyTlsProblem(text);

@@ -1,6 +1,6 @@
 import { ServiceError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { describeServiceError, isTransientServiceError, retryTransient } from '../../src/cli/transient';
+import { isTransientServiceError, retryTransient } from '../../src/cli/transient';
 
 const grpc = (code: number, details: string) => Object.assign(new Error(details), { code, details });
 
@@ -16,11 +16,5 @@ describe('transient Temporal errors while following a run', () => {
     expect(calls).toBe(3);
     expect(isTransientServiceError(new ServiceError('x', { cause: grpc(5, 'not found') }))).toBe(false);
     expect(isTransientServiceError(new Error('x'))).toBe(false);
-  });
-
-  it('explains a service error in one line with its cause', () => {
-    expect(describeServiceError(new ServiceError('Failed to describe workflow', { cause: grpc(14, 'connection refused') }))).toBe(
-      'Failed to describe workflow: connection refused',
-    );
   });
 });

@@ -2,7 +2,8 @@
 # Run by the one-shot `temporal-create-namespace` service of docker-compose.yml (image
 # temporalio/admin-tools, which ships the `temporal` CLI) once the server is healthy: creates the
 # namespace when it does not exist and registers Infty's search attributes on it
-# (docs/interface.md, search attributes), so they exist before the first worker or run starts.
+# (docs/interface.md, search attributes) and waits until the server applies them, so they are in
+# effect before the first worker or run starts.
 set -eu
 
 : "${TEMPORAL_ADDRESS:=temporal:7233}"
@@ -58,6 +59,25 @@ for attribute in InftyGoalStatus:Keyword InftyPhase:Keyword InftyTokensUsed:Int;
     echo "Registering search attribute ${name} (${type})..."
     temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name "$name" --type "$type"
   fi
+done
+
+# Registered search attributes are not in effect at once: on SQL visibility each frontend reads
+# them from its namespace cache, refreshed every few seconds, and until then a start that sets
+# them is refused ("has no mapping defined for search attribute"). A visibility query naming them
+# goes through the same cache (src/host/searchAttributeWait.ts): wait until it is accepted.
+probe="InftyGoalStatus = 'active' AND InftyPhase = 'starting' AND InftyTokensUsed = 0"
+attempt=0
+until temporal workflow count --namespace "$TEMPORAL_NAMESPACE" --query "$probe" >/tmp/search-attribute-probe 2>&1; do
+  attempt=$((attempt + 1))
+  if [ "$attempt" -eq 1 ]; then
+    echo "Waiting for Temporal to apply the search attributes of ${TEMPORAL_NAMESPACE} (up to 60 s)..."
+  fi
+  if [ "$attempt" -ge 60 ]; then
+    cat /tmp/search-attribute-probe >&2
+    echo "Temporal still refuses the search attributes of ${TEMPORAL_NAMESPACE} after 60 s" >&2
+    exit 1
+  fi
+  sleep 1
 done
 
 echo "Namespace ${TEMPORAL_NAMESPACE} is ready"
