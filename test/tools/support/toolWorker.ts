@@ -22,14 +22,14 @@ require.extensions['.ts'] = (module, filename) => {
 const { executeTool } = require(${JSON.stringify(path.join(ROOT, 'src', 'activities', 'tools', 'index.ts'))});
 const [name, args, ctx] = JSON.parse(process.argv[1]);
 executeTool(name, args, ctx).then(
-  (output) => process.stdout.write(JSON.stringify({ output }) + '\\n'),
+  (final) => process.stdout.write(JSON.stringify({ output: final.output }) + '\\n'),
   (error) => process.stdout.write(JSON.stringify({ error: String(error) }) + '\\n'),
 );
 `;
 
 export interface ToolWorker {
   child: ChildProcess;
-  /** The executeTool result (rejects if the process ends without one). */
+  /** The text of the executeTool result (rejects if the process ends without one). */
   result: Promise<string>;
 }
 
