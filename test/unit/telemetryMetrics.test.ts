@@ -141,8 +141,8 @@ describe('activity metrics', () => {
       return INTERRUPTED_OUTPUT;
     });
     expect(named(legacy.recorded, 'infty_tool_errors')[0]!.tags.error_type).toBe('interrupted');
-    // Its text is not read: a read file that starts with "Error:" is not a tool error.
-    const text = await execute('runTool', { role: 'solver', call: { name: 'read_file' } }, async () => 'L1: Error: not a tool error');
+    // Its text is not read: only what runTool noted counts.
+    const text = await execute('runTool', { role: 'solver', call: { name: 'read_file' } }, async () => 'Error: a text runTool did not note');
     expect(named(text.recorded, 'infty_tool_errors')).toEqual([]);
     expect(named(text.recorded, 'infty_tool_latency')[0]!.tags.outcome).toBe('ok');
     const thrown = await execute('runToolCall', { runId: 'r1', role: 'solver', call: { name: 'apply_patch' } }, async () => {
