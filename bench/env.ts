@@ -318,7 +318,7 @@ export function prepareRunDir(home: InftyHome, runId: string, fixture: string): 
 export async function readFileOutput(fixture: string): Promise<string> {
   const dir = scratch('fixture');
   writeFileSync(join(dir, FIXTURE), fixture);
-  return executeTool('read_file', JSON.stringify({ path: FIXTURE }), { runDir: dir, sandbox: 'none', allowNetwork: false });
+  return (await executeTool('read_file', JSON.stringify({ path: FIXTURE }), { runDir: dir, sandbox: 'none', allowNetwork: false })).output;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ export function naiveActivities(opts: { fixtureDir: string; onModel?(input: Para
       return out;
     },
     async naiveTool(input) {
-      return executeTool(input.call.name, input.call.arguments, { runDir: opts.fixtureDir, sandbox: 'none', allowNetwork: false });
+      return (await executeTool(input.call.name, input.call.arguments, { runDir: opts.fixtureDir, sandbox: 'none', allowNetwork: false })).output;
     },
   };
 }

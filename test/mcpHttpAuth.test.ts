@@ -135,9 +135,12 @@ describe('MCP over streamable HTTP with authentication', () => {
       readOnly: true,
       idempotent: false,
     };
-    const output = await callMcpTool(uniqueId('mcp-auth-call'), { tool, server: entry }, '{}');
-    expect(output).toBe(
-      "Error: MCP server later did not start, so mcp__later__whoami was not run: the worker's environment variable INFTY_TEST_MCP_UNSET (envHttpHeaders X-Tenant) is not set",
-    );
+    const result = await callMcpTool(uniqueId('mcp-auth-call'), { tool, server: entry }, '{}');
+    expect(result).toEqual({
+      type: 'error',
+      kind: 'error_output',
+      message:
+        "MCP server later did not start, so mcp__later__whoami was not run: the worker's environment variable INFTY_TEST_MCP_UNSET (envHttpHeaders X-Tenant) is not set",
+    });
   });
 });

@@ -5,6 +5,7 @@ import type { PriceTable } from '../host/prices';
 import type { InftyActivities, RunOwner, ToolActivityInput, ToolCallInput, ToolOutputRef } from '../protocol/activities';
 import { isMcpToolName } from '../protocol/mcp';
 import { toolSpec } from '../protocol/tools';
+import { noteToolError } from '../telemetry/activityMetrics';
 import { compact } from './compaction';
 import { validateDeliverable } from './deliverable';
 import { failpoint } from './durable/failpoints';
@@ -16,9 +17,8 @@ import { projectChange } from './project/projectChange';
 import { createRun, updateRunRecord } from './runStore';
 import { snapshotTurn } from './snapshots';
 import { executeTool } from './tools';
-import { digestToolOutput } from './tools/digest';
-import { journaled, journalPath } from './tools/journal';
-import { finalizeToolOutput } from './tools/output';
+import { type JournalResult, journaled, journalPath } from './tools/journal';
+import { errorResult, type FinalToolOutput, finalizeToolOutput } from './tools/output';
 import { commitItems, readTranscript, transcriptPath } from './transcripts';
 
 export interface ActivityDeps {
@@ -42,6 +42,11 @@ function rerunsOnRetry(name: string): boolean {
   return spec?.runsIn === 'activity' && spec.onRetry === 'rerun';
 }
 
+/**
+ * The activity of histories from before tool outputs went by reference (docs/architecture.md
+ * decision 9): its result, recorded in those histories, is the output text itself. The metrics
+ * learn whether its tool failed from the digest, through noteToolError.
+ */
 async function runTool(input: ToolActivityInput, deps: ActivityDeps): Promise<string> {
   const ctx = Context.current();
   const execute = () =>
@@ -52,9 +57,14 @@ async function runTool(input: ToolActivityInput, deps: ActivityDeps): Promise<st
       signal: ctx.cancellationSignal,
       heartbeat: () => ctx.heartbeat(),
     });
-  if (rerunsOnRetry(input.call.name)) return execute();
-  const result = await journaled(journalPath(deps.home, input.runId, input.journalKey), input.call, execute);
+  const result = rerunsOnRetry(input.call.name) ? await execute() : await journaled(journalPath(deps.home, input.runId, input.journalKey), input.call, execute);
+  if (result.digest.toolError) noteToolError(ctx, result.digest.toolError);
   return result.output;
+}
+
+/** What the workflow gets of a journaled call: the reference, and the digest recorded with the output. */
+function outputRef(journalKey: string, result: JournalResult): ToolOutputRef {
+  return { journalKey, bytes: Buffer.byteLength(result.output, 'utf8'), ...result.digest };
 }
 
 /** The arguments of a call too large to pass through history, read from the role's transcript. */
@@ -92,7 +102,7 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
   const path = journalPath(deps.home, input.runId, input.journalKey);
   if (isMcpToolName(input.call.name)) return runMcpCall(input, args, path, deps);
   const result = await journaled(path, { name: input.call.name, arguments: args }, execute, { idempotent: rerunsOnRetry(input.call.name) });
-  return { journalKey: input.journalKey, bytes: Buffer.byteLength(result.output, 'utf8'), ...digestToolOutput(result.output) };
+  return outputRef(input.journalKey, result);
 }
 
 /**
@@ -102,18 +112,18 @@ async function runToolCall(input: ToolCallInput, deps: ActivityDeps): Promise<To
 async function runMcpCall(input: ToolCallInput, args: string, path: string, deps: ActivityDeps): Promise<ToolOutputRef> {
   const ctx = Context.current();
   const found = await mcpTool(deps.home, input.runId, input.call.name);
-  const execute = async (): Promise<string> => {
-    if (!found.tool || !found.server) return finalizeToolOutput(`Error: unknown tool '${input.call.name}': this run has no such MCP tool.`);
+  const execute = async (): Promise<FinalToolOutput> => {
+    if (!found.tool || !found.server) return finalizeToolOutput(errorResult(`unknown tool '${input.call.name}': this run has no such MCP tool.`));
     const timer = setInterval(() => ctx.heartbeat(), 1000);
     try {
-      return await callMcpTool(input.runId, { tool: found.tool, server: found.server }, args, { signal: ctx.cancellationSignal });
+      return finalizeToolOutput(await callMcpTool(input.runId, { tool: found.tool, server: found.server }, args, { signal: ctx.cancellationSignal }));
     } finally {
       clearInterval(timer);
     }
   };
   const idempotent = found.tool ? found.tool.readOnly || found.tool.idempotent : true;
   const result = await journaled(path, { name: input.call.name, arguments: args }, execute, { idempotent });
-  return { journalKey: input.journalKey, bytes: Buffer.byteLength(result.output, 'utf8'), ...digestToolOutput(result.output) };
+  return outputRef(input.journalKey, result);
 }
 
 export function createActivities(deps: ActivityDeps): InftyActivities {

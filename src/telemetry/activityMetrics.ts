@@ -5,8 +5,7 @@
  */
 import type { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
-import { toolOutputError } from '../activities/tools/digest';
-import type { ToolOutputRef } from '../protocol/activities';
+import type { ToolErrorKind, ToolOutputRef } from '../protocol/activities';
 import { MODEL_COST_USD, MODEL_ERRORS, MODEL_LATENCY, MODEL_TOKENS, MODEL_UNPRICED_CALLS, TOOL_ERRORS, TOOL_LATENCY } from './metricNames';
 import {
   costOfResult,
@@ -41,7 +40,7 @@ export class ActivityMetrics implements ActivityInboundCallsInterceptor {
     }
     const ms = elapsed(started);
     if (model) this.safely(() => this.modelDone(model, ms, 'ok', result));
-    else this.safely(() => this.toolDone(tool!, ms, 'ok', toolError(result)));
+    else this.safely(() => this.toolDone(tool!, ms, 'ok', toolError(this.ctx, result)));
     return result;
   }
 
@@ -82,9 +81,20 @@ export class ActivityMetrics implements ActivityInboundCallsInterceptor {
   }
 }
 
-/** Whether a completed tool call's tool failed: runTool returns the output, runToolCall a reference that says so. */
-function toolError(result: unknown): string | undefined {
-  if (typeof result === 'string') return toolOutputError(result);
+/** Tool errors noted by activities whose result cannot say so (runTool), by the activity's context. */
+const notedToolErrors = new WeakMap<Context, ToolErrorKind>();
+
+/**
+ * Tells the metrics that this activity's tool failed. For the legacy runTool: its result is the
+ * output text (its type is fixed by the histories that recorded it), so it cannot carry the digest.
+ */
+export function noteToolError(ctx: Context, kind: ToolErrorKind): void {
+  notedToolErrors.set(ctx, kind);
+}
+
+/** Whether a completed tool call's tool failed: runToolCall's reference says so; runTool noted it. */
+function toolError(ctx: Context, result: unknown): string | undefined {
+  if (typeof result === 'string') return notedToolErrors.get(ctx);
   return (result as Partial<ToolOutputRef> | undefined)?.toolError;
 }
 

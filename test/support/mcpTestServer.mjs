@@ -10,7 +10,8 @@
  *                    ends both.
  * Tools: peek (readOnlyHint), bump (idempotentHint), count (no hints: appends a line to
  * STATE_DIR/count.log), hang (never answers), crash (exits mid-call), big (answers 5 MB),
- * fail (answers isError), env (writes its environment to STATE_DIR/env.json).
+ * fail (answers isError), env (writes its environment to STATE_DIR/env.json), echo (answers its
+ * text as it is, not as an error).
  * Every start appends its pid to STATE_DIR/starts.log.
  */
 import { spawn } from 'node:child_process';
@@ -43,6 +44,7 @@ const TOOLS = [
   { name: 'big', description: 'Answers 5 MB.', inputSchema: object() },
   { name: 'fail', description: 'Answers an error.', inputSchema: object() },
   { name: 'env', description: 'Reports its environment.', inputSchema: object() },
+  { name: 'echo', description: 'Answers its text.', inputSchema: object({ text: { type: 'string' } }) },
 ];
 
 const server = new Server({ name: 'infty-test-server', version: '1.0.0' }, { capabilities: { tools: {} } });
@@ -72,6 +74,8 @@ server.setRequestHandler(CallToolRequestSchema, async (req) => {
     case 'env':
       writeFileSync(join(stateDir, 'env.json'), JSON.stringify(process.env));
       return text(`environment written (${Object.keys(process.env).length} variables)`);
+    case 'echo':
+      return text(String(args.text));
     default:
       return { isError: true, content: [{ type: 'text', text: `no tool ${req.params.name}` }] };
   }

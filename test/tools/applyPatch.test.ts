@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPatch, PatchParseError, parsePatch } from '../../src/activities/tools/applyPatch';
 import type { ToolContext } from '../../src/activities/tools/context';
+import { errorMessage, wire } from './support/results';
 
 describe('parsePatch', () => {
   it('parses all operations', () => {
@@ -91,7 +92,11 @@ describe('applyPatch', () => {
     mkdirSync(path.dirname(file(p)), { recursive: true });
     writeFileSync(file(p), content);
   };
-  const apply = (...lines: string[]): Promise<string> => applyPatch({ input: ['*** Begin Patch', ...lines, '*** End Patch'].join('\n') }, ctx);
+  const patched = (...lines: string[]) => applyPatch({ input: ['*** Begin Patch', ...lines, '*** End Patch'].join('\n') }, ctx);
+  /** The text the model sees of applying the patch of `lines`. */
+  const apply = (...lines: string[]): Promise<string> => wire(patched(...lines));
+  /** The error message of a patch of `lines` that must not apply. */
+  const refused = (...lines: string[]): Promise<string> => errorMessage(patched(...lines));
 
   beforeEach(() => {
     runDir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'infty-patch-')));
@@ -108,7 +113,7 @@ describe('applyPatch', () => {
     write('gone.txt', 'bye\n');
     expect(await apply('*** Delete File: gone.txt')).toBe('Success. Updated the following files:\nD gone.txt');
     expect(existsSync(file('gone.txt'))).toBe(false);
-    expect(await apply('*** Delete File: gone.txt')).toMatch(/^Error: .*no files were changed.*cannot delete 'gone.txt'.*does not exist/);
+    expect(await refused('*** Delete File: gone.txt')).toMatch(/no files were changed.*cannot delete 'gone.txt'.*does not exist/);
   });
 
   it('updates a file with multiple hunks', async () => {
@@ -155,7 +160,7 @@ describe('applyPatch', () => {
     expect(await apply('*** Update File: m.py', '@@ class B:', '     def run(self):', '-        return 1', '+        return 2')).toMatch(/^Success/);
     expect(read('m.py')).toBe(['class A:', '    def run(self):', '        return 1', '', 'class B:', '    def run(self):', '        return 2', ''].join('\n'));
     // A header naming a line that does not exist fails clearly.
-    const res = await apply('*** Update File: m.py', '@@ class C:', '-        return 2', '+        return 3');
+    const res = await refused('*** Update File: m.py', '@@ class C:', '-        return 2', '+        return 3');
     expect(res).toMatch(/hunk 1 of 1 .*'m.py'.*could not find the context line/s);
     expect(res).toContain('@@ class C:');
   });
@@ -190,7 +195,7 @@ describe('applyPatch', () => {
     write('one.txt', 'keep\n');
     write('two.txt', 'first\nsecond\nthird\n');
     write('three.txt', 'delete me\n');
-    const res = await apply(
+    const res = await refused(
       '*** Add File: added.txt',
       '+new',
       '*** Update File: one.txt',
@@ -207,7 +212,7 @@ describe('applyPatch', () => {
       '-fourth',
       '+4',
     );
-    expect(res).toMatch(/^Error: apply_patch verification failed; no files were changed/);
+    expect(res).toMatch(/^apply_patch verification failed; no files were changed/);
     expect(res).toMatch(/hunk 2 of 2 .*'two.txt'/);
     expect(res).toContain('  third\n  fourth');
     expect(existsSync(file('added.txt'))).toBe(false);
@@ -223,25 +228,25 @@ describe('applyPatch', () => {
   });
 
   it('refuses absolute paths and escapes', async () => {
-    expect(await apply('*** Add File: /tmp/evil.txt', '+x')).toMatch(/^Error: .*absolute path/);
+    expect(await refused('*** Add File: /tmp/evil.txt', '+x')).toMatch(/absolute path/);
     expect(existsSync('/tmp/evil.txt')).toBe(false);
-    expect(await apply('*** Add File: ../evil.txt', '+x')).toMatch(/^Error: apply_patch refused; no files were changed: .*must stay inside the run directory/);
+    expect(await refused('*** Add File: ../evil.txt', '+x')).toMatch(/^apply_patch refused; no files were changed: .*must stay inside the run directory/);
     expect(existsSync(path.join(path.dirname(runDir), 'evil.txt'))).toBe(false);
     write('in.txt', 'x\n');
-    expect(await apply('*** Update File: in.txt', '*** Move to: ../out.txt', '-x', '+y')).toMatch(/inside the run directory/);
+    expect(await refused('*** Update File: in.txt', '*** Move to: ../out.txt', '-x', '+y')).toMatch(/inside the run directory/);
     expect(read('in.txt')).toBe('x\n');
   });
 
   it('reports missing files, directories, parse errors and bad arguments as text', async () => {
-    expect(await apply('*** Update File: nope.txt', '-x', '+y')).toMatch(/cannot update 'nope.txt'.*does not exist/);
+    expect(await refused('*** Update File: nope.txt', '-x', '+y')).toMatch(/cannot update 'nope.txt'.*does not exist/);
     mkdirSync(file('dir'));
-    expect(await apply('*** Add File: dir', '+x')).toMatch(/'dir' is a directory/);
-    expect(await applyPatch({ input: 'not a patch' }, ctx)).toMatch(/^Error: invalid patch: line 1: /);
-    expect(await applyPatch({ patch: 'x' }, ctx)).toMatch(/^Error: invalid arguments for apply_patch: input: expected string/);
+    expect(await refused('*** Add File: dir', '+x')).toMatch(/'dir' is a directory/);
+    expect(await errorMessage(applyPatch({ input: 'not a patch' }, ctx))).toMatch(/^invalid patch: line 1: /);
+    expect(await errorMessage(applyPatch({ patch: 'x' }, ctx))).toMatch(/^invalid arguments for apply_patch: input: expected string/);
   });
 
   it('accepts a heredoc-wrapped patch', async () => {
-    const res = await applyPatch({ input: "<<'EOF'\n*** Begin Patch\n*** Add File: h.txt\n+hi\n*** End Patch\nEOF\n" }, ctx);
+    const res = await wire(applyPatch({ input: "<<'EOF'\n*** Begin Patch\n*** Add File: h.txt\n+hi\n*** End Patch\nEOF\n" }, ctx));
     expect(res).toBe('Success. Updated the following files:\nA h.txt');
     expect(read('h.txt')).toBe('hi\n');
   });

@@ -6,6 +6,16 @@ import type { ToolContext } from '../../src/activities/tools/context';
 import { executeTool } from '../../src/activities/tools/index';
 import { TOOL_NAMES, toolDefinitions } from '../../src/protocol/tools';
 
+/** The text the model sees of a call. */
+const run = async (name: string, args: string, ctx: ToolContext) => (await executeTool(name, args, ctx)).output;
+
+/** The text of a call the tool refused: its digest must say the tool answered an error. */
+async function refused(name: string, args: string, ctx: ToolContext): Promise<string> {
+  const { output, digest } = await executeTool(name, args, ctx);
+  expect(digest, output).toMatchObject({ failed: true, toolError: 'error_output' });
+  return output;
+}
+
 const TOOL_DEFINITIONS = Object.fromEntries(toolDefinitions(TOOL_NAMES).map((d) => [d.name, d])) as Record<string, ReturnType<typeof toolDefinitions>[number]>;
 
 describe('executeTool', () => {
@@ -19,32 +29,35 @@ describe('executeTool', () => {
 
   it('dispatches each tool', async () => {
     writeFileSync(path.join(runDir, 'a.txt'), 'hello\n');
-    expect(await executeTool('read_file', '{"path":"a.txt"}', ctx)).toBe('L1: hello');
-    expect(await executeTool('list_dir', '{"path":"."}', ctx)).toBe(`${runDir}\n  a.txt`);
-    const shell = JSON.parse(await executeTool('shell', '{"command":["cat","a.txt"]}', ctx)) as { output: string };
+    expect(await executeTool('read_file', '{"path":"a.txt"}', ctx)).toEqual({
+      output: 'L1: hello',
+      digest: { failed: false, fingerprint: expect.stringMatching(/^[0-9a-f]{12}$/) },
+    });
+    expect(await run('list_dir', '{"path":"."}', ctx)).toBe(`${runDir}\n  a.txt`);
+    const shell = JSON.parse(await run('shell', '{"command":["cat","a.txt"]}', ctx)) as { output: string };
     expect(shell.output).toBe('hello\n');
     const patch = JSON.stringify({ input: '*** Begin Patch\n*** Add File: b.txt\n+b\n*** End Patch' });
-    expect(await executeTool('apply_patch', patch, ctx)).toBe('Success. Updated the following files:\nA b.txt');
+    expect(await run('apply_patch', patch, ctx)).toBe('Success. Updated the following files:\nA b.txt');
   });
 
   it('reports bad JSON', async () => {
-    const out = await executeTool('shell', '{"command": [', ctx);
+    const out = await refused('shell', '{"command": [', ctx);
     expect(out).toMatch(/^Error: the arguments for shell are not valid JSON/);
-    expect(await executeTool('read_file', '"a.txt"', ctx)).toMatch(/^Error: the arguments for read_file must be a JSON object/);
+    expect(await refused('read_file', '"a.txt"', ctx)).toMatch(/^Error: the arguments for read_file must be a JSON object/);
   });
 
   it('reports an unknown tool', async () => {
-    expect(await executeTool('rm_rf', '{}', ctx)).toMatch(/^Error: unknown tool 'rm_rf'. Available tools: shell, apply_patch, read_file, list_dir/);
-    expect(await executeTool('__proto__', '{}', ctx)).toMatch(/^Error: unknown tool/);
+    expect(await refused('rm_rf', '{}', ctx)).toMatch(/^Error: unknown tool 'rm_rf'. Available tools: shell, apply_patch, read_file, list_dir/);
+    expect(await refused('__proto__', '{}', ctx)).toMatch(/^Error: unknown tool/);
   });
 
   it('does not execute update_plan', async () => {
-    expect(await executeTool('update_plan', '{"plan":[]}', ctx)).toMatch(/^Error: update_plan is handled by the orchestrator/);
+    expect(await refused('update_plan', '{"plan":[]}', ctx)).toMatch(/^Error: update_plan is handled by the orchestrator/);
   });
 
   it('renders validation errors readably', async () => {
-    expect(await executeTool('shell', '{}', ctx)).toBe('Error: invalid arguments for shell: command: expected array, received undefined');
-    expect(await executeTool('shell', '', ctx)).toMatch(/invalid arguments for shell: command/);
+    expect(await refused('shell', '{}', ctx)).toBe('Error: invalid arguments for shell: command: expected array, received undefined');
+    expect(await refused('shell', '', ctx)).toMatch(/invalid arguments for shell: command/);
   });
 });
 

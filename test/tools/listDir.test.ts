@@ -3,7 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ToolContext } from '../../src/activities/tools/context';
-import { listDir } from '../../src/activities/tools/listDir';
+import { listDir as listDirResult } from '../../src/activities/tools/listDir';
+import { errorMessage, wire } from './support/results';
+
+/** The text the model sees of a list_dir call. */
+const listDir = (args: unknown, ctx: ToolContext) => wire(listDirResult(args, ctx));
 
 describe('listDir', () => {
   let runDir: string;
@@ -32,7 +36,7 @@ describe('listDir', () => {
     );
     const deep = await listDir({ path: '.', depth: 50 }, ctx);
     expect(deep).toContain('          x.ts');
-    expect(await listDir({ path: '.', depth: 0 }, ctx)).toMatch(/^Error: invalid arguments for list_dir: depth/);
+    expect(await errorMessage(listDirResult({ path: '.', depth: 0 }, ctx))).toMatch(/^invalid arguments for list_dir: depth/);
   });
 
   it('caps the number of entries', async () => {
@@ -44,11 +48,12 @@ describe('listDir', () => {
   });
 
   it('refuses escapes and non-directories', async () => {
-    expect(await listDir({ path: '..' }, ctx)).toMatch(/^Error: .*must stay inside the run directory/);
-    expect(await listDir({ path: '/' }, ctx)).toMatch(/must stay inside the run directory/);
+    expect(await errorMessage(listDirResult({ path: '..' }, ctx))).toMatch(/must stay inside the run directory/);
+    expect(await errorMessage(listDirResult({ path: '/' }, ctx))).toMatch(/must stay inside the run directory/);
     symlinkSync(os.tmpdir(), path.join(runDir, 'out'));
-    expect(await listDir({ path: 'out' }, ctx)).toMatch(/must stay inside the run directory/);
-    expect(await listDir({ path: 'README.md' }, ctx)).toMatch(/^Error: README.md is not a directory/);
+    expect(await errorMessage(listDirResult({ path: 'out' }, ctx))).toMatch(/must stay inside the run directory/);
+    expect(await errorMessage(listDirResult({ path: 'README.md' }, ctx))).toMatch(/^README.md is not a directory/);
+    expect(await listDirResult({ path: 'missing' }, ctx)).toEqual({ type: 'error', kind: 'error_output', message: 'directory not found: missing' });
     expect(await listDir({ path: 'missing' }, ctx)).toBe('Error: directory not found: missing');
   });
 

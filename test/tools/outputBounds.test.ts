@@ -40,7 +40,7 @@ async function peakRssGrowth<T>(fn: () => Promise<T>): Promise<{ value: T; growt
 describe('every tool output is bounded, with a marker when cut', () => {
   let runDir: string;
   let ctx: ToolContext;
-  const run = (name: string, args: unknown): Promise<string> => executeTool(name, JSON.stringify(args), ctx);
+  const run = async (name: string, args: unknown): Promise<string> => (await executeTool(name, JSON.stringify(args), ctx)).output;
   beforeEach(() => {
     runDir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'infty-bounds-')));
     ctx = { runDir, sandbox: 'none', allowNetwork: false };
@@ -91,7 +91,7 @@ describe('every tool output is bounded, with a marker when cut', () => {
   });
 
   it('error texts of the dispatcher', async () => {
-    const out = await executeTool('x'.repeat(100_000), '{}', ctx);
+    const { output: out } = await executeTool('x'.repeat(100_000), '{}', ctx);
     expectBounded(out);
     expect(out).toMatch(MARKER);
     expect(out).toMatch(/Available tools: shell, apply_patch, read_file, list_dir, update_plan\.$/);

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { detectProcessGuard, guardCommand, guardServerCommand, resetProcessGuardDetection } from '../../src/activities/tools/processGuard';
 import { detectSandbox, type SandboxMode } from '../../src/activities/tools/sandbox';
-import { runShell } from '../../src/activities/tools/shell';
+import { shellTool } from '../../src/activities/tools/shell';
 import { isAlive, processesWith, waitFor } from './support/processes';
+import { type ShellWire, shellWire } from './support/results';
 import { startToolWorker } from './support/toolWorker';
 
 const detection = await detectSandbox();
@@ -55,8 +56,8 @@ describe('the process guard (--sandbox none)', () => {
     runDir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'infty-guard-')));
   });
   afterEach(() => rmSync(runDir, { recursive: true, force: true }));
-  const run = async (command: string[]): Promise<{ output: string; metadata: { exit_code: number } }> =>
-    JSON.parse(await runShell({ command, timeout_ms: 10_000 }, { runDir, sandbox: 'none', allowNetwork: false }));
+  const run = (command: string[]): Promise<ShellWire> =>
+    shellWire(shellTool({ command, timeout_ms: 10_000 }, { runDir, sandbox: 'none', allowNetwork: false }));
 
   it('is available here', () => {
     expect(detectProcessGuard()).toEqual({ available: true });

@@ -5,12 +5,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ToolContext } from '../../src/activities/tools/context';
 import { detectSandbox, wrapCommand } from '../../src/activities/tools/sandbox';
-import { runShell } from '../../src/activities/tools/shell';
-
-interface ShellResult {
-  output: string;
-  metadata: { exit_code: number; duration_seconds: number };
-}
+import { shellTool } from '../../src/activities/tools/shell';
+import { type ShellWire, shellWire } from './support/results';
 
 describe('wrapCommand', () => {
   it('passes the command through without a sandbox', () => {
@@ -44,14 +40,14 @@ describe('wrapCommand', () => {
 const detection = await detectSandbox();
 
 // These tests need a working bubblewrap (CI installs it); without one they fail with the reason.
-describe('runShell under bwrap', () => {
+describe('the shell tool under bwrap', () => {
   let runDir: string;
   let outsideDir: string;
   let server: net.Server;
   let port: number;
   let ctx: ToolContext;
-  const run = async (command: string[], extra: Partial<ToolContext> = {}): Promise<ShellResult> =>
-    JSON.parse(await runShell({ command, timeout_ms: 20_000 }, { ...ctx, ...extra })) as ShellResult;
+  const run = (command: string[], extra: Partial<ToolContext> = {}): Promise<ShellWire> =>
+    shellWire(shellTool({ command, timeout_ms: 20_000 }, { ...ctx, ...extra }));
 
   beforeAll(async () => {
     if (!detection.available) throw new Error(`bubblewrap is required for the sandbox tests: ${detection.reason}`);
@@ -116,12 +112,12 @@ describe('runShell under bwrap', () => {
   });
 
   it('kills sandboxed processes on timeout', async () => {
-    const res = JSON.parse(await runShell({ command: ['bash', '-c', 'sleep 37.125 & echo started; wait'], timeout_ms: 800 }, ctx)) as ShellResult;
+    const res = await shellWire(shellTool({ command: ['bash', '-c', 'sleep 37.125 & echo started; wait'], timeout_ms: 800 }, ctx));
     expect(res.metadata.exit_code).toBe(124);
     expect(res.output).toBe('command timed out after 800 ms\nstarted\n');
     // No sandboxed `sleep 37.125` survives (the PID namespace dies with bwrap).
     await new Promise((r) => setTimeout(r, 300));
-    const ps = JSON.parse(await runShell({ command: ['bash', '-c', 'pgrep -fx "sleep 37.125" || true'] }, { ...ctx, sandbox: 'none' })) as ShellResult;
+    const ps = await shellWire(shellTool({ command: ['bash', '-c', 'pgrep -fx "sleep 37.125" || true'] }, { ...ctx, sandbox: 'none' }));
     expect(ps.output.trim()).toBe('');
   });
 });

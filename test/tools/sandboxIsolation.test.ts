@@ -4,12 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ToolContext } from '../../src/activities/tools/context';
 import { detectSandbox, hiddenPaths, wrapCommand } from '../../src/activities/tools/sandbox';
-import { runShell } from '../../src/activities/tools/shell';
-
-interface ShellResult {
-  output: string;
-  metadata: { exit_code: number };
-}
+import { shellTool } from '../../src/activities/tools/shell';
+import { type ShellWire, shellWire } from './support/results';
 
 describe('wrapCommand masks', () => {
   it('hides what exists, around the run dir bind', () => {
@@ -55,8 +51,7 @@ describe('what a sandboxed command can reach', () => {
   let runDir: string;
   let ctx: ToolContext;
   const saved = { INFTY_HOME: process.env.INFTY_HOME, HOME: process.env.HOME };
-  const run = async (script: string): Promise<ShellResult> =>
-    JSON.parse(await runShell({ command: ['bash', '-c', script], timeout_ms: 20_000 }, ctx)) as ShellResult;
+  const run = (script: string): Promise<ShellWire> => shellWire(shellTool({ command: ['bash', '-c', script], timeout_ms: 20_000 }, ctx));
 
   beforeAll(() => {
     if (!detection.available) throw new Error(`bubblewrap is required: ${detection.reason}`);

@@ -3,12 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ToolContext } from '../../src/activities/tools/context';
-import { runShell } from '../../src/activities/tools/shell';
-
-interface ShellResult {
-  output: string;
-  metadata: { exit_code: number; duration_seconds: number };
-}
+import { shellTool } from '../../src/activities/tools/shell';
+import { errorMessage, type ShellWire, shellWire, wire } from './support/results';
 
 function isAlive(pid: number): boolean {
   try {
@@ -34,11 +30,11 @@ async function waitUntilDead(pid: number, ms = 3000): Promise<boolean> {
   return !isAlive(pid);
 }
 
-describe('runShell (no sandbox)', () => {
+describe('the shell tool (no sandbox)', () => {
   let runDir: string;
   let ctx: ToolContext;
-  const run = async (args: unknown, extra: Partial<ToolContext> = {}): Promise<ShellResult> =>
-    JSON.parse(await runShell(args, { ...ctx, ...extra })) as ShellResult;
+  const run = async (args: unknown, extra: Partial<ToolContext> = {}): Promise<ShellWire> => shellWire(shellTool(args, { ...ctx, ...extra }));
+  const refused = (args: unknown): Promise<string> => errorMessage(shellTool(args, ctx));
 
   beforeEach(() => {
     runDir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'infty-shell-')));
@@ -47,8 +43,8 @@ describe('runShell (no sandbox)', () => {
   afterEach(() => rmSync(runDir, { recursive: true, force: true }));
 
   it('returns output and exit code as JSON', async () => {
-    const text = await runShell({ command: ['echo', 'hello world'] }, ctx);
-    const res = JSON.parse(text) as ShellResult;
+    const text = await wire(shellTool({ command: ['echo', 'hello world'] }, ctx));
+    const res = JSON.parse(text) as ShellWire;
     expect(res.output).toBe('hello world\n');
     expect(res.metadata.exit_code).toBe(0);
     expect(typeof res.metadata.duration_seconds).toBe('number');
@@ -69,17 +65,17 @@ describe('runShell (no sandbox)', () => {
   });
 
   it('refuses a workdir outside the run dir', async () => {
-    const text = await runShell({ command: ['pwd'], workdir: '..' }, ctx);
-    expect(text).toMatch(/^Error: workdir refused: .*must stay inside the run directory/);
-    expect(await runShell({ command: ['pwd'], workdir: '/etc' }, ctx)).toMatch(/^Error: workdir refused/);
-    expect(await runShell({ command: ['pwd'], workdir: 'missing' }, ctx)).toMatch(/^Error: workdir 'missing' does not exist/);
+    expect(await refused({ command: ['pwd'], workdir: '..' })).toMatch(/^workdir refused: .*must stay inside the run directory/);
+    expect(await refused({ command: ['pwd'], workdir: '/etc' })).toMatch(/^workdir refused/);
+    expect(await refused({ command: ['pwd'], workdir: 'missing' })).toBe("workdir 'missing' does not exist");
+    expect(await wire(shellTool({ command: ['pwd'], workdir: 'missing' }, ctx))).toBe("Error: workdir 'missing' does not exist");
   });
 
   it('validates its arguments', async () => {
-    expect(await runShell({}, ctx)).toMatch(/^Error: invalid arguments for shell: command: expected array/);
-    expect(await runShell({ command: [] }, ctx)).toMatch(/^Error: invalid arguments for shell: command/);
-    expect(await runShell({ command: 'ls' }, ctx)).toMatch(/command: expected array, received string/);
-    expect(await runShell({ command: ['ls'], timeout_ms: -1 }, ctx)).toMatch(/timeout_ms/);
+    expect(await refused({})).toMatch(/^invalid arguments for shell: command: expected array/);
+    expect(await refused({ command: [] })).toMatch(/^invalid arguments for shell: command/);
+    expect(await refused({ command: 'ls' })).toMatch(/command: expected array, received string/);
+    expect(await refused({ command: ['ls'], timeout_ms: -1 })).toMatch(/timeout_ms/);
   });
 
   it('reports a missing program as exit code 127', async () => {

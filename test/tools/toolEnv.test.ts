@@ -17,7 +17,7 @@ const KEY_VALUE = `sk-test-${process.pid}-${Date.now()}-key`;
 /** The shell's output before scrubbing: what the command itself could see. */
 async function rawOutput(command: string[], ctx: ToolContext): Promise<string> {
   const res: ToolResult = await shellTool({ command, timeout_ms: 20_000 }, ctx);
-  if (typeof res === 'string') throw new Error(res);
+  if (res.type !== 'shell') throw new Error(JSON.stringify(res));
   expect(typeof res.output, 'small output is a plain string').toBe('string');
   return res.output as string;
 }

@@ -3,9 +3,9 @@ import type { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure, type MetricMeter, type MetricTags } from '@temporalio/common';
 import type { ActivityExecuteInput } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { digestToolOutput, toolOutputError } from '../../src/activities/tools/digest';
 import { INTERRUPTED_OUTPUT } from '../../src/activities/tools/journal';
-import { ActivityMetrics } from '../../src/telemetry/activityMetrics';
+import { errorResult, finalizeToolOutput, type ToolResult, textResult } from '../../src/activities/tools/output';
+import { ActivityMetrics, noteToolError } from '../../src/telemetry/activityMetrics';
 import { errorType } from '../../src/telemetry/observe';
 import { runtimeTelemetry } from '../../src/telemetry/runtime';
 import { tracesUrl } from '../../src/telemetry/tracing';
@@ -33,7 +33,7 @@ function fakeMeter(recorded: Recorded[], failing = false): MetricMeter {
   } as unknown as MetricMeter;
 }
 
-async function execute(activityType: string, arg: unknown, run: () => Promise<unknown>, opts: { aborted?: boolean; failingMeter?: boolean } = {}) {
+async function execute(activityType: string, arg: unknown, run: (ctx: Context) => Promise<unknown>, opts: { aborted?: boolean; failingMeter?: boolean } = {}) {
   const recorded: Recorded[] = [];
   const warnings: string[] = [];
   const controller = new AbortController();
@@ -48,7 +48,7 @@ async function execute(activityType: string, arg: unknown, run: () => Promise<un
   let result: unknown;
   let error: unknown;
   try {
-    result = await new ActivityMetrics(ctx).execute(input, run);
+    result = await new ActivityMetrics(ctx).execute(input, () => run(ctx));
   } catch (err) {
     error = err;
   }
@@ -119,25 +119,32 @@ describe('activity metrics', () => {
 
   it('a tool whose output is an error counts as a tool error; its latency is labelled by tool', async () => {
     // The tool activity's result says whether the tool failed (its digest of the output).
-    const call = (output: string) =>
+    const call = (result: ToolResult) =>
       execute('runToolCall', { runId: 'r1', role: 'solver', call: { name: 'read_file' } }, async () => ({
         journalKey: 'k',
         bytes: 10,
-        ...digestToolOutput(output),
+        ...finalizeToolOutput(result).digest,
       }));
-    const missing = await call('Error: file not found: missing.txt');
+    const missing = await call(errorResult('file not found: missing.txt'));
     expect(named(missing.recorded, 'infty_tool_errors')).toEqual([{ value: 1, tags: { role: 'solver', tool: 'read_file', error_type: 'error_output' } }]);
     expect(named(missing.recorded, 'infty_tool_latency')).toEqual([
       { value: expect.any(Number), tags: { role: 'solver', tool: 'read_file', outcome: 'error' } },
     ]);
-    const ok = await call('line 1');
+    const ok = await call(textResult('line 1'));
     expect(named(ok.recorded, 'infty_tool_errors')).toEqual([]);
     expect(named(ok.recorded, 'infty_tool_latency')[0]!.tags.outcome).toBe('ok');
   });
 
-  it('the older runTool returns the output itself; a thrown tool failure counts by its type', async () => {
-    const legacy = await execute('runTool', { role: 'solver', call: { name: 'list_dir' } }, async () => INTERRUPTED_OUTPUT);
+  it('the older runTool returns the output itself and notes its tool error; a thrown tool failure counts by its type', async () => {
+    const legacy = await execute('runTool', { role: 'solver', call: { name: 'list_dir' } }, async (ctx) => {
+      noteToolError(ctx, 'interrupted');
+      return INTERRUPTED_OUTPUT;
+    });
     expect(named(legacy.recorded, 'infty_tool_errors')[0]!.tags.error_type).toBe('interrupted');
+    // Its text is not read: only what runTool noted counts.
+    const text = await execute('runTool', { role: 'solver', call: { name: 'read_file' } }, async () => 'Error: a text runTool did not note');
+    expect(named(text.recorded, 'infty_tool_errors')).toEqual([]);
+    expect(named(text.recorded, 'infty_tool_latency')[0]!.tags.outcome).toBe('ok');
     const thrown = await execute('runToolCall', { runId: 'r1', role: 'solver', call: { name: 'apply_patch' } }, async () => {
       throw ApplicationFailure.nonRetryable('too big', 'PayloadTooLarge');
     });
@@ -153,10 +160,7 @@ describe('activity metrics', () => {
 });
 
 describe('telemetry helpers', () => {
-  it('classifies tool outputs and thrown errors', () => {
-    expect(toolOutputError('Error: the tool failed inside the worker: EIO')).toBe('internal');
-    expect(toolOutputError('Error: workdir refused')).toBe('error_output');
-    expect(toolOutputError('{"output":"x","metadata":{"exit_code":1,"duration_seconds":0}}')).toBeUndefined();
+  it('classifies thrown errors', () => {
     expect(errorType(ApplicationFailure.retryable('x', 'ModelUnavailable'))).toBe('ModelUnavailable');
     expect(errorType(new TypeError('x'))).toBe('TypeError');
     expect(errorType('x')).toBe('unknown');

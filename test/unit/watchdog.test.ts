@@ -193,15 +193,14 @@ describe('convergence watchdog: escalation', () => {
 
 describe('tool output digest (what the watchdog sees of an output)', () => {
   it('a shell result: failed by its exit code, fingerprint without its duration', async () => {
-    const { digestToolOutput } = await import('../../src/activities/tools/digest');
-    const run = (exit: number, secs: number, out = 'boom') =>
-      digestToolOutput(JSON.stringify({ output: out, metadata: { exit_code: exit, duration_seconds: secs } }));
+    const { finalizeToolOutput, errorResult, shellResult, textResult } = await import('../../src/activities/tools/output');
+    const run = (exit: number, secs: number, out = 'boom') => finalizeToolOutput(shellResult(out, { exit_code: exit, duration_seconds: secs })).digest;
     expect(run(3, 0.1)).toEqual(run(3, 2.5));
     expect(run(3, 0.1).failed).toBe(true);
     expect(run(0, 0.1).failed).toBe(false);
     expect(run(3, 0.1).fingerprint).not.toBe(run(2, 0.1).fingerprint);
     expect(run(3, 0.1).fingerprint).toMatch(/^[0-9a-f]{12}$/);
-    expect(digestToolOutput('Error: no such file').failed).toBe(true);
-    expect(digestToolOutput('Success. Updated the following files:\nA a.txt').failed).toBe(false);
+    expect(finalizeToolOutput(errorResult('no such file')).digest.failed).toBe(true);
+    expect(finalizeToolOutput(textResult('Success. Updated the following files:\nA a.txt')).digest.failed).toBe(false);
   });
 });

@@ -3,8 +3,8 @@
  * start and frozen in `$INFTY_HOME/mcp/<run>/tools.json` on the owner worker (the definitions the
  * model steps offer, the servers the calls reach); each call a journaled tool call whose output is
  * bounded and goes by reference like every tool's. Every failure of a server — it does not start,
- * hangs, crashes mid-call, answers an error — is an `Error: …` text for the model, never a
- * failure of the run.
+ * hangs, crashes mid-call, answers an error — is an error result (`Error: …` for the model), never
+ * a failure of the run.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -15,7 +15,7 @@ import { parseToolArguments } from '../../protocol/toolArguments';
 import { type ToolDefinition, toolDefinitions } from '../../protocol/tools';
 import { writeFileDurable } from '../durable/files';
 import { scrubSecrets, scrubWith } from '../secrets';
-import { finalizeToolOutput } from '../tools/output';
+import { errorResult, type ToolResult, textResult } from '../tools/output';
 import { mcpHeaderSecrets } from './headers';
 import { connection, describe, discard, type McpConnection, McpStartError } from './pool';
 
@@ -186,36 +186,38 @@ export function resultText(result: { content?: unknown; structuredContent?: unkn
 }
 
 /**
- * Calls an MCP tool and returns the text the model sees (scrubbed, bounded). Never throws for a
+ * Calls an MCP tool and returns its result, scrubbed of the values its server's headers name
+ * (finalizeToolOutput then scrubs the worker's secrets and bounds it). Never throws for a
  * server's failure: a server that does not start, times out, crashes or answers an error is an
- * `Error: …` text, and a broken connection is dropped so the next call restarts the server.
+ * error result, and a broken connection is dropped so the next call restarts the server.
  */
-export async function callMcpTool(runId: string, call: Required<McpCall>, rawArguments: string, opts: { signal?: AbortSignal } = {}): Promise<string> {
+export async function callMcpTool(runId: string, call: Required<McpCall>, rawArguments: string, opts: { signal?: AbortSignal } = {}): Promise<ToolResult> {
   const { tool, server } = call;
   const label = `MCP tool ${tool.tool} of server ${server.name}`;
   const headerSecrets = mcpHeaderSecrets(server);
   // Also the values of the variables its headers name, whatever their names (docs/behaviour.md §7.6).
-  const output = (text: string): string => finalizeToolOutput(scrubWith(text, headerSecrets));
+  const text = (answer: string): ToolResult => textResult(scrubWith(answer, headerSecrets));
+  const error = (message: string): ToolResult => errorResult(scrubWith(message, headerSecrets));
   const parsed = parseToolArguments(rawArguments);
   if (!parsed.ok && parsed.error === 'invalid_json')
-    return output(`Error: the arguments for ${tool.name} are not valid JSON (${parsed.detail}). Send them as a JSON object.`);
-  if (!parsed.ok) return output(`Error: the arguments for ${tool.name} must be a JSON object.`);
+    return error(`the arguments for ${tool.name} are not valid JSON (${parsed.detail}). Send them as a JSON object.`);
+  if (!parsed.ok) return error(`the arguments for ${tool.name} must be a JSON object.`);
   const args = parsed.args;
   let conn: McpConnection;
   try {
     conn = await connection(runId, server);
   } catch (err) {
     await discard(runId, server.name);
-    return output(`Error: MCP server ${server.name} did not start, so ${tool.name} was not run: ${describe(err)}`);
+    return error(`MCP server ${server.name} did not start, so ${tool.name} was not run: ${describe(err)}`);
   }
   try {
     const result = await conn.client.callTool({ name: tool.tool, arguments: args as Record<string, unknown> }, undefined, {
       timeout: server.timeoutSecs * 1000,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    const text = resultText(result);
-    if (result.isError) return output(`Error: the ${label} answered an error: ${text || '(no message)'}`);
-    return output(text);
+    const answer = resultText(result);
+    if (result.isError) return error(`the ${label} answered an error: ${answer || '(no message)'}`);
+    return text(answer);
   } catch (err) {
     const message = describe(err);
     const crashed = conn.closed;
@@ -223,16 +225,16 @@ export async function callMcpTool(runId: string, call: Required<McpCall>, rawArg
     await discard(runId, server.name);
     if (opts.signal?.aborted) throw err;
     if (/timed out|timeout/i.test(message)) {
-      return output(
-        `Error: the ${label} did not answer within ${server.timeoutSecs} s; the server was stopped (it restarts on the next call). Its effects, if any, are unknown.`,
+      return error(
+        `the ${label} did not answer within ${server.timeoutSecs} s; the server was stopped (it restarts on the next call). Its effects, if any, are unknown.`,
       );
     }
     if (crashed) {
-      return output(
-        `Error: MCP server ${server.name} exited during the call of ${tool.tool} (${message}); it restarts on the next call. Its effects, if any, are unknown.${stderr ? ` Its stderr ends: ${stderr.slice(-500)}` : ''}`,
+      return error(
+        `MCP server ${server.name} exited during the call of ${tool.tool} (${message}); it restarts on the next call. Its effects, if any, are unknown.${stderr ? ` Its stderr ends: ${stderr.slice(-500)}` : ''}`,
       );
     }
-    return output(`Error: the ${label} failed: ${message}`);
+    return error(`the ${label} failed: ${message}`);
   }
 }
 

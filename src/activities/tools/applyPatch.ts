@@ -2,7 +2,8 @@
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeFsError, formatArgsError, isErrnoException, type ToolContext } from './context';
+import { argsError, describeFsError, isErrnoException, type ToolContext } from './context';
+import { errorResult, type ToolResult, textResult } from './output';
 import { PathOutsideRunDirError, resolveInsideRunDir } from './paths';
 
 export interface UpdateChunk {
@@ -339,15 +340,15 @@ async function resolvePatchPath(ctx: ToolContext, p: string): Promise<string> {
 }
 
 /** Applies a Codex-format patch inside the run directory: all hunks are verified in memory before any file is written. */
-export async function applyPatch(args: unknown, ctx: ToolContext): Promise<string> {
+export async function applyPatch(args: unknown, ctx: ToolContext): Promise<ToolResult> {
   const parsedArgs = ApplyPatchArgs.safeParse(args);
-  if (!parsedArgs.success) return formatArgsError('apply_patch', parsedArgs.error);
+  if (!parsedArgs.success) return argsError('apply_patch', parsedArgs.error);
 
   let patch: Patch;
   try {
     patch = parsePatch(parsedArgs.data.input);
   } catch (e) {
-    if (e instanceof PatchParseError) return `Error: ${e.message}`;
+    if (e instanceof PatchParseError) return errorResult(e.message);
     throw e;
   }
 
@@ -390,9 +391,9 @@ export async function applyPatch(args: unknown, ctx: ToolContext): Promise<strin
       }
     }
   } catch (e) {
-    if (e instanceof PatchApplyError) return `Error: apply_patch verification failed; no files were changed: ${e.message}`;
-    if (e instanceof PathOutsideRunDirError) return `Error: apply_patch refused; no files were changed: ${e.message}`;
-    if (isErrnoException(e)) return `Error: apply_patch verification failed; no files were changed: ${describeFsError(e, e.path ?? '')}`;
+    if (e instanceof PatchApplyError) return errorResult(`apply_patch verification failed; no files were changed: ${e.message}`);
+    if (e instanceof PathOutsideRunDirError) return errorResult(`apply_patch refused; no files were changed: ${e.message}`);
+    if (isErrnoException(e)) return errorResult(`apply_patch verification failed; no files were changed: ${describeFsError(e, e.path ?? '')}`);
     throw e;
   }
 
@@ -410,9 +411,9 @@ export async function applyPatch(args: unknown, ctx: ToolContext): Promise<strin
     }
   } catch (e) {
     if (isErrnoException(e)) {
-      return `Error: apply_patch failed while writing (some files may already have been changed): ${describeFsError(e, e.path ?? '')}`;
+      return errorResult(`apply_patch failed while writing (some files may already have been changed): ${describeFsError(e, e.path ?? '')}`);
     }
     throw e;
   }
-  return `Success. Updated the following files:\n${summary.join('\n')}`;
+  return textResult(`Success. Updated the following files:\n${summary.join('\n')}`);
 }

@@ -1,5 +1,6 @@
 /** Shared types and small helpers for the agent tools. */
 import type { ZodError } from 'zod';
+import { errorResult, type ToolResult } from './output';
 import type { SandboxMode } from './sandbox';
 
 export interface ToolContext {
@@ -24,17 +25,17 @@ export interface ToolContext {
   passEnv?: string[];
 }
 
-/** Renders a zod error as one readable line: `invalid arguments for shell: command: expected array, received undefined`. */
-export function formatArgsError(tool: string, error: ZodError): string {
+/** A zod error as an error result of one readable line: `invalid arguments for shell: command: expected array, received undefined`. */
+export function argsError(tool: string, error: ZodError): ToolResult {
   const parts = error.issues.map((issue) => {
     const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(arguments)';
     const message = issue.message.replace(/^Invalid input: /, '');
     return `${where}: ${message}`;
   });
-  return `Error: invalid arguments for ${tool}: ${parts.join('; ')}`;
+  return errorResult(`invalid arguments for ${tool}: ${parts.join('; ')}`);
 }
 
-/** True for Node's system errors (ENOENT, EACCES, ...), which are reported to the model as text. */
+/** True for Node's system errors (ENOENT, EACCES, ...), which are reported to the model as error results. */
 export function isErrnoException(e: unknown): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && 'syscall' in e;
 }

@@ -1,11 +1,11 @@
 /**
  * The small digest of a tool output the workflow's convergence watchdog sees (docs/behaviour.md
- * §3.7): whether the call failed and a fingerprint of what it printed. The output itself stays in
- * the journal (docs/architecture.md decision 9).
+ * §3.7): whether the call failed and a fingerprint of what it printed. It is computed from the
+ * tool's structured result when the output is finalized (output.ts) and journaled beside the
+ * output; the output itself stays in the journal (docs/architecture.md decision 9).
  */
 import { createHash } from 'node:crypto';
 import type { ToolErrorKind } from '../../protocol/activities';
-import { INTERRUPTED_OUTPUT } from './journal';
 
 export interface ToolOutputDigest {
   failed: boolean;
@@ -15,31 +15,21 @@ export interface ToolOutputDigest {
   toolError?: ToolErrorKind;
 }
 
-export function digestToolOutput(output: string): ToolOutputDigest {
-  const shell = shellResult(output);
-  const failed = shell ? shell.exitCode !== 0 : output.startsWith('Error:');
-  const stable = shell ? `${shell.exitCode}\n${shell.output}` : output;
-  const toolError = toolOutputError(output);
-  return { failed, fingerprint: createHash('sha256').update(stable).digest('hex').slice(0, 12), ...(toolError ? { toolError } : {}) };
+/** 12 hex digits of the sha256 of `text`. */
+export function fingerprintOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
-/** Whether an output says the tool itself failed, and how. */
-export function toolOutputError(output: string): ToolErrorKind | undefined {
-  if (output === INTERRUPTED_OUTPUT) return 'interrupted';
-  if (output.startsWith('Error: the tool failed inside the worker')) return 'internal';
-  if (output.startsWith('Error:')) return 'error_output';
-  return undefined;
+/** The digest of a shell result: failed by its exit code; the fingerprint leaves out the duration. */
+export function shellDigest(exitCode: number, finalOutput: string): ToolOutputDigest {
+  return { failed: exitCode !== 0, fingerprint: fingerprintOf(`${exitCode}\n${finalOutput}`) };
 }
 
-/** A shell result `{"output": …, "metadata": {"exit_code": n, …}}`, else undefined. */
-function shellResult(output: string): { exitCode: number; output: string } | undefined {
-  if (!output.startsWith('{')) return undefined;
-  try {
-    const parsed = JSON.parse(output) as { output?: unknown; metadata?: { exit_code?: unknown } };
-    const exitCode = parsed.metadata?.exit_code;
-    if (typeof parsed.output !== 'string' || typeof exitCode !== 'number') return undefined;
-    return { exitCode, output: parsed.output };
-  } catch {
-    return undefined;
-  }
+/**
+ * The digest of a text or error result, from its wire text. An error counts as failed, except an
+ * interrupted call: what it did is unknown, and it was never counted failed.
+ */
+export function textDigest(wireText: string, toolError?: ToolErrorKind): ToolOutputDigest {
+  const failed = toolError !== undefined && toolError !== 'interrupted';
+  return { failed, fingerprint: fingerprintOf(wireText), ...(toolError ? { toolError } : {}) };
 }

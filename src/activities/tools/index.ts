@@ -6,7 +6,7 @@ import { scrubSecrets } from '../secrets';
 import { applyPatch } from './applyPatch';
 import type { ToolContext } from './context';
 import { listDir } from './listDir';
-import { finalizeToolOutput, type ToolResult } from './output';
+import { errorResult, type FinalToolOutput, finalizeToolOutput, type ToolResult } from './output';
 import { readFile } from './readFile';
 import { shellTool } from './shell';
 import { truncateToolOutput } from './truncate';
@@ -18,7 +18,7 @@ export { PathOutsideRunDirError, resolveInsideRunDir } from './paths';
 export { detectProcessGuard } from './processGuard';
 export { readFile } from './readFile';
 export { detectSandbox, type SandboxMode, wrapCommand } from './sandbox';
-export { runShell } from './shell';
+export { shellTool } from './shell';
 export { truncateToolOutput } from './truncate';
 
 /** The implementation of every tool the table runs in an activity. */
@@ -31,11 +31,11 @@ const ACTIVITY_TOOLS: Record<ActivityToolName, (args: unknown, ctx: ToolContext)
 
 /**
  * Runs tool `name` with the model's raw JSON `rawArguments`. Model mistakes (bad JSON, unknown
- * tool, invalid arguments, refused paths) come back as error text; only internal failures throw.
- * Every text returned (and every thrown message) is scrubbed of the worker's secrets, then
- * truncated to the tool-output bound.
+ * tool, invalid arguments, refused paths) come back as error results; only internal failures
+ * throw. Returns the finalized output: its text (as every thrown message) scrubbed of the
+ * worker's secrets, then truncated to the tool-output bound, and its digest.
  */
-export async function executeTool(name: string, rawArguments: string, ctx: ToolContext): Promise<string> {
+export async function executeTool(name: string, rawArguments: string, ctx: ToolContext): Promise<FinalToolOutput> {
   try {
     return finalizeToolOutput(await dispatch(name, rawArguments, ctx));
   } catch (e) {
@@ -49,16 +49,16 @@ export async function executeTool(name: string, rawArguments: string, ctx: ToolC
 
 async function dispatch(name: string, rawArguments: string, ctx: ToolContext): Promise<ToolResult> {
   if (isWorkflowTool(name)) {
-    return `Error: ${name} is handled by the orchestrator and cannot be executed as a tool here.`;
+    return errorResult(`${name} is handled by the orchestrator and cannot be executed as a tool here.`);
   }
   if (!isActivityTool(name)) {
-    return `Error: unknown tool '${name}'. Available tools: ${TOOL_NAMES.join(', ')}.`;
+    return errorResult(`unknown tool '${name}'. Available tools: ${TOOL_NAMES.join(', ')}.`);
   }
   const example = TOOLS[name].exampleArguments;
   const parsed = parseToolArguments(rawArguments);
   if (!parsed.ok && parsed.error === 'invalid_json') {
-    return `Error: the arguments for ${name} are not valid JSON (${parsed.detail}). Send the arguments as a JSON object, e.g. ${example}.`;
+    return errorResult(`the arguments for ${name} are not valid JSON (${parsed.detail}). Send the arguments as a JSON object, e.g. ${example}.`);
   }
-  if (!parsed.ok) return `Error: the arguments for ${name} must be a JSON object, e.g. ${example}.`;
+  if (!parsed.ok) return errorResult(`the arguments for ${name} must be a JSON object, e.g. ${example}.`);
   return ACTIVITY_TOOLS[name](parsed.args, ctx);
 }

@@ -1,9 +1,10 @@
 /**
- * The tool journal (docs/architecture.md decisions 2 and 9): `started` before a call, `completed` with its
- * output after. Every tool is journaled, since the next model step reads the output from here by
- * reference. A retry finds `completed` and returns the recorded output, or finds only `started`
- * and reports the call as interrupted instead of running its side effects twice (an idempotent
- * tool is simply run again). Each write is fsynced and fenced to the activity attempt.
+ * The tool journal (docs/architecture.md decisions 2 and 9): `started` before a call, `completed`
+ * with its output and the watchdog's digest of it after. Every tool is journaled, since the next
+ * model step reads the output from here by reference. A retry finds `completed` and returns the
+ * recorded output and digest, or finds only `started` and reports the call as interrupted
+ * instead of running its side effects twice (an idempotent tool is simply run again). Each write
+ * is fsynced and fenced to the activity attempt.
  */
 
 import { readFile } from 'node:fs/promises';
@@ -12,6 +13,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { failpoint } from '../durable/failpoints';
 import { attemptToken, withFence } from '../durable/fence';
 import { writeFileDurable } from '../durable/files';
+import { fingerprintOf, type ToolOutputDigest } from './digest';
+import { errorResult, type FinalToolOutput, finalizeToolOutput } from './output';
 
 export const INTERRUPTED_OUTPUT =
   'This tool call was interrupted by a crash of the worker running it; its effects may be partial. ' +
@@ -24,6 +27,8 @@ interface JournalEntry {
   startedAt: string;
   completedAt?: string;
   output?: string;
+  /** Absent from entries written by workers before digests were journaled (see legacyDigestOfOutputText). */
+  digest?: ToolOutputDigest;
 }
 
 export interface JournalOptions {
@@ -35,6 +40,7 @@ export interface JournalOptions {
 
 export interface JournalResult {
   output: string;
+  digest: ToolOutputDigest;
   /** The output was recorded by an earlier attempt; the tool did not run now. */
   replayed: boolean;
   /** An earlier attempt crashed mid-call; the output is INTERRUPTED_OUTPUT and the tool did not run now. */
@@ -68,7 +74,7 @@ type Decision = { run: false; result: JournalResult } | { run: true; startedAt: 
 export async function journaled(
   path: string,
   call: { name: string; arguments: string },
-  run: () => Promise<string>,
+  run: () => Promise<FinalToolOutput>,
   options: JournalOptions = {},
 ): Promise<JournalResult> {
   const token = attemptToken(options.token);
@@ -76,23 +82,27 @@ export async function journaled(
   // what the newest attempt sees.
   const decision = await withFence<Decision>(path, token, async () => {
     const prior = await read(path);
-    if (prior?.state === 'completed') return { run: false, result: { output: prior.output ?? '', replayed: true, interrupted: false } };
+    if (prior?.state === 'completed') {
+      const output = prior.output ?? '';
+      return { run: false, result: { output, digest: prior.digest ?? legacyDigestOfOutputText(output), replayed: true, interrupted: false } };
+    }
     const startedAt = new Date().toISOString();
     if (prior?.state === 'started' && !options.idempotent) {
-      await write(path, { ...prior, state: 'completed', completedAt: startedAt, output: INTERRUPTED_OUTPUT });
-      return { run: false, result: { output: INTERRUPTED_OUTPUT, replayed: false, interrupted: true } };
+      const { output, digest } = finalizeToolOutput(errorResult(INTERRUPTED_OUTPUT, 'interrupted'));
+      await write(path, { ...prior, state: 'completed', completedAt: startedAt, output, digest });
+      return { run: false, result: { output, digest, replayed: false, interrupted: true } };
     }
     await write(path, { state: 'started', name: call.name, arguments: call.arguments, startedAt });
     return { run: true, startedAt };
   });
   if (!decision.run) return decision.result;
 
-  let output: string;
+  let final: FinalToolOutput;
   try {
-    output = await run();
+    final = await run();
   } catch (err) {
     // An internal failure (not a crash): report it once rather than as "interrupted" on a retry.
-    output = `Error: the tool failed inside the worker: ${err instanceof Error ? err.message : String(err)}`;
+    final = finalizeToolOutput(errorResult(`the tool failed inside the worker: ${err instanceof Error ? err.message : String(err)}`, 'internal'));
   }
   failpoint('tool.afterSideEffect');
   const completed: JournalEntry = {
@@ -101,11 +111,48 @@ export async function journaled(
     arguments: call.arguments,
     startedAt: decision.startedAt,
     completedAt: new Date().toISOString(),
-    output,
+    output: final.output,
+    digest: final.digest,
   };
   await withFence(path, token, () => write(path, completed));
   failpoint('tool.afterJournal');
-  return { output, replayed: false, interrupted: false };
+  return { ...final, replayed: false, interrupted: false };
+}
+
+/**
+ * The digest of a `completed` entry that has none: one written by a worker from before digests
+ * were journaled (a worker upgraded mid-run finds its predecessor's entries). Only the text is
+ * left then, so this — and nothing else — reads the digest back from it: an `Error:` prefix,
+ * the interrupted text, a shell result's JSON — what that worker would have returned. (Its guess
+ * takes an MCP answer that starts with `Error:` for a failure; a new entry's digest, made from the
+ * tool's result, does not.)
+ */
+export function legacyDigestOfOutputText(output: string): ToolOutputDigest {
+  const shell = legacyShellResult(output);
+  const failed = shell ? shell.exitCode !== 0 : output.startsWith('Error:');
+  const toolError =
+    output === INTERRUPTED_OUTPUT
+      ? 'interrupted'
+      : output.startsWith('Error: the tool failed inside the worker')
+        ? 'internal'
+        : output.startsWith('Error:')
+          ? 'error_output'
+          : undefined;
+  const fingerprint = fingerprintOf(shell ? `${shell.exitCode}\n${shell.output}` : output);
+  return { failed, fingerprint, ...(toolError ? { toolError } : {}) };
+}
+
+/** A shell result's text `{"output": …, "metadata": {"exit_code": n, …}}`, else undefined. */
+function legacyShellResult(output: string): { exitCode: number; output: string } | undefined {
+  if (!output.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(output) as { output?: unknown; metadata?: { exit_code?: unknown } };
+    const exitCode = parsed.metadata?.exit_code;
+    if (typeof parsed.output !== 'string' || typeof exitCode !== 'number') return undefined;
+    return { exitCode, output: parsed.output };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The recorded output of a completed tool call; a missing or unfinished entry is a non-retryable `JournalMissing`. */

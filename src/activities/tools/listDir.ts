@@ -2,7 +2,8 @@
 import { type Dirent, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeFsError, formatArgsError, isErrnoException, type ToolContext } from './context';
+import { argsError, describeFsError, isErrnoException, type ToolContext } from './context';
+import { errorResult, type ToolResult, textResult } from './output';
 import { PathOutsideRunDirError, resolveInsideRunDir } from './paths';
 
 export const DEFAULT_LIST_DEPTH = 2;
@@ -44,9 +45,9 @@ async function firstEntries(dir: string, keep: number): Promise<{ entries: Diren
  * canonical absolute path, then entries sorted by name, indented two spaces per level,
  * directories with a trailing `/`, symlinks with `@` (not followed). At most 500 entries.
  */
-export async function listDir(args: unknown, ctx: ToolContext): Promise<string> {
+export async function listDir(args: unknown, ctx: ToolContext): Promise<ToolResult> {
   const parsed = ListDirArgs.safeParse(args);
-  if (!parsed.success) return formatArgsError('list_dir', parsed.error);
+  if (!parsed.success) return argsError('list_dir', parsed.error);
   const { path: p } = parsed.data;
   const depth = Math.min(parsed.data.depth ?? DEFAULT_LIST_DEPTH, MAX_LIST_DEPTH);
   try {
@@ -55,10 +56,10 @@ export async function listDir(args: unknown, ctx: ToolContext): Promise<string> 
     try {
       st = await fs.stat(root);
     } catch (e) {
-      if (isErrnoException(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return `Error: directory not found: ${p}`;
+      if (isErrnoException(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return errorResult(`directory not found: ${p}`);
       throw e;
     }
-    if (!st.isDirectory()) return `Error: ${p} is not a directory; use read_file to read a file`;
+    if (!st.isDirectory()) return errorResult(`${p} is not a directory; use read_file to read a file`);
 
     const out: string[] = [root];
     let entries = 0;
@@ -97,10 +98,10 @@ export async function listDir(args: unknown, ctx: ToolContext): Promise<string> 
     await walk(root, 1);
     if (entries === 0) out.push('  (empty directory)');
     if (truncated) out.push(`[listing truncated after ${MAX_LIST_ENTRIES} entries; list a subdirectory or use a smaller depth]`);
-    return out.join('\n');
+    return textResult(out.join('\n'));
   } catch (e) {
-    if (e instanceof PathOutsideRunDirError) return `Error: ${e.message}`;
-    if (isErrnoException(e)) return `Error: cannot list ${p}: ${describeFsError(e, p)}`;
+    if (e instanceof PathOutsideRunDirError) return errorResult(e.message);
+    if (isErrnoException(e)) return errorResult(`cannot list ${p}: ${describeFsError(e, p)}`);
     throw e;
   }
 }

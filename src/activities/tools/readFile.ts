@@ -2,7 +2,8 @@
 import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
-import { describeFsError, formatArgsError, isErrnoException, type ToolContext } from './context';
+import { argsError, describeFsError, isErrnoException, type ToolContext } from './context';
+import { errorResult, type ToolResult, textResult } from './output';
 import { PathOutsideRunDirError, resolveInsideRunDir } from './paths';
 
 export const DEFAULT_READ_LIMIT = 2000;
@@ -95,9 +96,9 @@ async function readLines(abs: string, offset: number, limit: number): Promise<Re
 }
 
 /** Reads `limit` lines (default 2000) from 1-based line `offset` (default 1) as `L<n>: <text>`. */
-export async function readFile(args: unknown, ctx: ToolContext): Promise<string> {
+export async function readFile(args: unknown, ctx: ToolContext): Promise<ToolResult> {
   const parsed = ReadFileArgs.safeParse(args);
-  if (!parsed.success) return formatArgsError('read_file', parsed.error);
+  if (!parsed.success) return argsError('read_file', parsed.error);
   const { path: p } = parsed.data;
   const offset = parsed.data.offset ?? 1;
   const limit = parsed.data.limit ?? DEFAULT_READ_LIMIT;
@@ -107,34 +108,34 @@ export async function readFile(args: unknown, ctx: ToolContext): Promise<string>
     try {
       st = await fs.stat(abs);
     } catch (e) {
-      if (isErrnoException(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return `Error: file not found: ${p}`;
+      if (isErrnoException(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return errorResult(`file not found: ${p}`);
       throw e;
     }
-    if (st.isDirectory()) return `Error: ${p} is a directory, not a file; use list_dir to see its contents`;
-    if (!st.isFile()) return `Error: ${p} is not a regular file`;
+    if (st.isDirectory()) return errorResult(`${p} is a directory, not a file; use list_dir to see its contents`);
+    if (!st.isFile()) return errorResult(`${p} is not a regular file`);
 
     const fh = await fs.open(abs, 'r');
     try {
       const sniff = Buffer.alloc(Math.min(BINARY_SNIFF_BYTES, st.size));
       const { bytesRead } = await fh.read(sniff, 0, sniff.length, 0);
       if (sniff.subarray(0, bytesRead).includes(0)) {
-        return `Error: ${p} appears to be a binary file (${st.size} bytes, it contains NUL bytes); read_file only reads text files`;
+        return errorResult(`${p} appears to be a binary file (${st.size} bytes, it contains NUL bytes); read_file only reads text files`);
       }
     } finally {
       await fh.close();
     }
-    if (st.size === 0) return offset === 1 ? '(empty file)' : `Error: offset ${offset} exceeds the file length (the file is empty)`;
+    if (st.size === 0) return offset === 1 ? textResult('(empty file)') : errorResult(`offset ${offset} exceeds the file length (the file is empty)`);
 
     const { lines, totalSeen, stoppedEarly, notText } = await readLines(abs, offset, limit);
-    if (lines.length === 0) return `Error: offset ${offset} exceeds the file length (${totalSeen} lines)`;
+    if (lines.length === 0) return errorResult(`offset ${offset} exceeds the file length (${totalSeen} lines)`);
     const out = lines.map((line, k) => `L${offset + k}: ${line}`);
     const last = offset + lines.length - 1;
     if (notText) out.push(`[note: ${p} is not valid UTF-8; invalid bytes are shown as \uFFFD]`);
     if (stoppedEarly) out.push(`[read_file stopped at line ${last} after ${MAX_READ_BYTES} bytes of output; continue with offset ${last + 1}]`);
-    return out.join('\n');
+    return textResult(out.join('\n'));
   } catch (e) {
-    if (e instanceof PathOutsideRunDirError) return `Error: ${e.message}`;
-    if (isErrnoException(e)) return `Error: cannot read ${p}: ${describeFsError(e, p)}`;
+    if (e instanceof PathOutsideRunDirError) return errorResult(e.message);
+    if (isErrnoException(e)) return errorResult(`cannot read ${p}: ${describeFsError(e, p)}`);
     throw e;
   }
 }

@@ -7,9 +7,9 @@ import { ESCALATION_REQUEST, requestsEscalation } from '../../protocol/approval'
 import { HEARTBEAT_EVERY_MS } from '../../protocol/heartbeat';
 import { OutputCapture } from './capture';
 import { limitCommand } from './commandLimits';
-import { formatArgsError, type ToolContext } from './context';
+import { argsError, type ToolContext } from './context';
 import { toolEnv } from './env';
-import { finalizeToolOutput, type ToolResult } from './output';
+import { errorResult, shellResult, type ToolResult } from './output';
 import { canonicalRunDir, PathOutsideRunDirError, resolveInsideRunDir } from './paths';
 import { guardCommand } from './processGuard';
 import { wrapCommand } from './sandbox';
@@ -31,13 +31,13 @@ export const ShellArgs = z.object({
 
 /** An escalation no person approved (the policy is `never`, or the request could not be shown): refused, not run. */
 export const ESCALATION_REFUSED =
-  'Error: this command asked to run outside the sandbox (sandbox_permissions "require_escalated"), and no person approved it: ' +
+  'this command asked to run outside the sandbox (sandbox_permissions "require_escalated"), and no person approved it: ' +
   "this run's approval policy refuses escalations (or the call was too large to show for approval). It was not run. " +
   'Run it without sandbox_permissions, or do the work without network access.';
 
 function result(output: ToolText, exitCode: number, startedAt: number): ToolResult {
   const durationSeconds = Math.round((Date.now() - startedAt) / 100) / 10;
-  return { output, metadata: { exit_code: exitCode, duration_seconds: durationSeconds } };
+  return shellResult(output, { exit_code: exitCode, duration_seconds: durationSeconds });
 }
 
 function killGroup(child: ChildProcess): void {
@@ -61,21 +61,17 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
 
 /**
  * Runs `args.command` (argv, no shell) in `args.workdir` (default: the run dir) under the
- * context's sandbox, with an allow-listed environment. Returns JSON
- * `{"output": ..., "metadata": {"exit_code": n, "duration_seconds": x}}` (output scrubbed and
- * truncated), or an error text for bad arguments.
+ * context's sandbox, with an allow-listed environment. Returns a shell result — its output (not
+ * yet scrubbed or truncated: finalizeToolOutput does both, and renders it as JSON
+ * `{"output": ..., "metadata": {"exit_code": n, "duration_seconds": x}}`) — or an error result
+ * for bad arguments and refusals.
  */
-export async function runShell(args: unknown, ctx: ToolContext): Promise<string> {
-  return finalizeToolOutput(await shellTool(args, ctx));
-}
-
-/** runShell before finalization: the captured output is neither scrubbed nor truncated yet. */
 export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolResult> {
   const parsed = ShellArgs.safeParse(args);
-  if (!parsed.success) return formatArgsError('shell', parsed.error);
+  if (!parsed.success) return argsError('shell', parsed.error);
   const { command, workdir } = parsed.data;
-  if (requestsEscalation(parsed.data) && !ctx.escalated) return ESCALATION_REFUSED;
-  if (!command[0]) return 'Error: invalid arguments for shell: command: the program (command[0]) must be a non-empty string';
+  if (requestsEscalation(parsed.data) && !ctx.escalated) return errorResult(ESCALATION_REFUSED);
+  if (!command[0]) return errorResult('invalid arguments for shell: command: the program (command[0]) must be a non-empty string');
   const timeoutMs = Math.min(parsed.data.timeout_ms ?? DEFAULT_SHELL_TIMEOUT_MS, MAX_SHELL_TIMEOUT_MS);
 
   const runDir = await canonicalRunDir(ctx.runDir);
@@ -83,14 +79,14 @@ export async function shellTool(args: unknown, ctx: ToolContext): Promise<ToolRe
   try {
     cwd = await resolveInsideRunDir(runDir, workdir ?? '.', ctx.workdir);
   } catch (e) {
-    if (e instanceof PathOutsideRunDirError) return `Error: workdir refused: ${e.message}`;
+    if (e instanceof PathOutsideRunDirError) return errorResult(`workdir refused: ${e.message}`);
     throw e;
   }
   try {
     const st = await fs.stat(cwd);
-    if (!st.isDirectory()) return `Error: workdir '${workdir}' is not a directory`;
+    if (!st.isDirectory()) return errorResult(`workdir '${workdir}' is not a directory`);
   } catch {
-    return `Error: workdir '${workdir}' does not exist`;
+    return errorResult(`workdir '${workdir}' does not exist`);
   }
 
   const startedAt = Date.now();

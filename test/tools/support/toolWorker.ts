@@ -25,7 +25,7 @@ const [calls, ctx] = JSON.parse(process.argv[1]);
 (async () => {
   for (const [name, args] of calls) {
     await executeTool(name, args, ctx).then(
-      (output) => process.stdout.write(JSON.stringify({ output }) + '\\n'),
+      (final) => process.stdout.write(JSON.stringify({ output: final.output }) + '\\n'),
       (error) => process.stdout.write(JSON.stringify({ error: String(error) }) + '\\n'),
     );
   }
@@ -34,7 +34,7 @@ const [calls, ctx] = JSON.parse(process.argv[1]);
 
 export interface ToolWorker {
   child: ChildProcess;
-  /** The executeTool result (rejects if the process ends without one). */
+  /** The text of the executeTool result (rejects if the process ends without one). */
   result: Promise<string>;
 }
 
