@@ -60,7 +60,9 @@ describe('runs on production Temporal', () => {
     await workers.start(env);
     const runId = uniqueId('cluster-run');
     const verifiers = CRASH_VERIFIERS.flatMap((v) => ['--verifier', v]);
+    const t0 = Date.now();
     const created = await runCli(['create', '--run-id', runId, '--objective', CRASH_OBJECTIVE, ...verifiers, '--sandbox', 'none', '--json'], env, 120_000);
+    console.log(`cluster: \`infty create\` of the scripted run (${CRASH_RUN_LABELS.length} model steps) took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(created.code, created.stderr).toBe(0);
     const outcome = JSON.parse(created.stdout) as { status: string; runId: string };
     expect(outcome).toMatchObject({ runId, status: 'delivered' });
