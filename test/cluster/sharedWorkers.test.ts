@@ -2,12 +2,14 @@
  * Three `infty worker` processes with shared storage (docs/architecture.md decision 12) on
  * production Temporal: the worker running a shell command is SIGKILLed mid-command, then the one
  * running the Director's model call; the last one finishes the run. No command ran twice (each
- * appends a line to artifacts/log.txt), no model step was paid twice, the deliverable is complete.
+ * appends a line to artifacts/log.txt; the killed one is reported interrupted, not re-run), no
+ * model step was paid twice, the deliverable is complete.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { INTERRUPTED_OUTPUT } from '../../src/activities/tools/journal';
 import { InftyClient } from '../../src/client';
 import { type FakeModelServer, type ScriptedReply, startFakeModelServer } from '../support/fakeModel';
 import { fileContentsUnder } from '../support/files';
@@ -95,6 +97,17 @@ describe('three workers on shared storage', () => {
       if (callId === 's2_0') expect(n, label).toBeLessThanOrEqual(1);
       else expect(n, label).toBe(1);
     }
+    // The retry of the killed command reported it interrupted instead of running it again.
+    const outputsOfKilled = readdirSync(join(home, 'transcripts', runId))
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) =>
+        readFileSync(join(home, 'transcripts', runId, f), 'utf8')
+          .split('\n')
+          .filter(Boolean),
+      )
+      .map((l) => JSON.parse(l) as { type?: string; callId?: string; output?: string })
+      .filter((i) => i.type === 'function_call_output' && i.callId === 's2_0');
+    expect(outputsOfKilled.map((i) => i.output)).toEqual([INTERRUPTED_OUTPUT]);
     expect(directorCalls).toBe(2);
     expect(completedTwice(model.requests, runId)).toEqual([]);
   }, 180_000);
