@@ -5,7 +5,6 @@
  *  - a Temporal dev server stopped and restarted (same port, same SQLite file) mid-run;
  *  - a run through a model endpoint injecting faults, and one whose endpoint answers 401.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { fileContentsUnder } from './support/files';
 import { uniqueId } from './support/harness';
 import { withFaults } from './support/modelScript';
 import { outcomeWithin } from './support/outcome';
+import { completedTwice, journalStates } from './support/runRecords';
 import { CRASH_OBJECTIVE, CRASH_RUN_LABELS, CRASH_VERIFIERS, crashRunStep, SHELL_STEP_LABELS } from './support/stepScript';
 import { sleep } from './support/wait';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, type WorkerEnv, WorkerGroup, type WorkerProcess, workerEnv } from './support/workerProcess';
@@ -108,23 +108,6 @@ function normalizeOutcome(o: RunOutcome, runsRoot: string, runId: string): unkno
   return JSON.parse(JSON.stringify(o).split(join(runsRoot, runId)).join('<RUN_DIR>').split(runId).join('<RUN_ID>'));
 }
 
-/** callId → journal state, for every journaled tool call of the run so far. */
-function journalStates(home: string, runId: string): Map<string, string> {
-  const dir = join(home, 'journal', runId);
-  const states = new Map<string, string>();
-  if (!existsSync(dir)) return states;
-  for (const name of readdirSync(dir)) {
-    if (!name.endsWith('.json')) continue;
-    const callId = name.slice(0, -'.json'.length).split('.').pop()!;
-    try {
-      states.set(callId, (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { state: string }).state);
-    } catch {
-      // being renamed into place: read it next time
-    }
-  }
-  return states;
-}
-
 /** Activities of a run whose last attempt was not the first (from the workflow history). */
 async function retriedActivities(infty: InftyClient, runId: string): Promise<{ what: string; attempt: number }[]> {
   const history = await infty.handle(runId).fetchHistory();
@@ -146,23 +129,6 @@ async function retriedActivities(infty: InftyClient, runId: string): Promise<{ w
     if (st && (st.attempt ?? 1) > 1) out.push({ what: scheduled.get(String(st.scheduledEventId)) ?? '?', attempt: st.attempt ?? 1 });
   }
   return out;
-}
-
-/** Model requests of a run that completed, grouped by (role, conversation, length): more than one is a step paid twice. */
-function completedTwice(requests: RecordedRequest[], runId: string): string[] {
-  const seen = new Map<string, number>();
-  for (const r of requests) {
-    if (r.runId !== runId || r.status !== 'completed') continue;
-    const input = (r.body.input ?? r.body.messages ?? []) as { role?: string; content?: unknown }[];
-    // The first user message tells a rotated verifier's fresh conversation from its earlier one.
-    const firstUser = createHash('sha256')
-      .update(JSON.stringify(input.find((i) => i.role === 'user')?.content ?? ''))
-      .digest('hex')
-      .slice(0, 12);
-    const key = `${r.role} | ${input.length} items | conversation ${firstUser}`;
-    seen.set(key, (seen.get(key) ?? 0) + 1);
-  }
-  return [...seen.entries()].filter(([, n]) => n > 1).map(([k, n]) => `${k} ×${n}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,12 +1,11 @@
 /** One real Temporal dev server for the whole suite, and one workflow bundle shared by every test worker. */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { freePort, startDevServer } from '../src/server';
-import { workflowInterceptorModules, workflowsPath } from '../src/workflowBundle';
+import { writeWorkflowBundle } from './support/workflowBundle';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,15 +19,8 @@ export default async function setup(project: TestProject) {
   const port = await freePort();
   // In-memory: the suite measures behaviour, not SQLite fsyncs (persistence has its own tests).
   const server = await startDevServer({ port, headless: true });
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: workflowsPath(),
-    workflowInterceptorModules: workflowInterceptorModules(),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
-  });
-  const bundlePath = join(dir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
   project.provide('temporalAddress', server.address);
-  project.provide('workflowBundlePath', bundlePath);
+  project.provide('workflowBundlePath', await writeWorkflowBundle(dir));
   return async () => {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -17,7 +17,8 @@ set -eu
 SQL_PASSWORD="${POSTGRES_PWD:?POSTGRES_PWD is not set}"
 export SQL_PASSWORD
 
-SCHEMA_DIR=/etc/temporal/schema/postgresql/v12
+# Where the admin-tools image keeps the schema files (the cluster test points it at the module's copy).
+: "${SCHEMA_DIR:=/etc/temporal/schema/postgresql/v12}"
 
 echo "Waiting for PostgreSQL at ${POSTGRES_SEEDS}:${DB_PORT}..."
 attempt=0
