@@ -5,7 +5,7 @@
  *  - a Temporal dev server stopped and restarted (same port, same SQLite file) mid-run;
  *  - a run through a model endpoint injecting faults, and one whose endpoint answers 401.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, inject, it } from 'vitest';
@@ -19,7 +19,7 @@ import { fileContentsUnder } from './support/files';
 import { uniqueId } from './support/harness';
 import { withFaults } from './support/modelScript';
 import { outcomeWithin } from './support/outcome';
-import { completedTwice, journalStates } from './support/runRecords';
+import { completedTwice, journalStates, readTranscripts, type TranscriptLine } from './support/runRecords';
 import { CRASH_OBJECTIVE, CRASH_RUN_LABELS, CRASH_VERIFIERS, crashRunStep, SHELL_STEP_LABELS } from './support/stepScript';
 import { sleep } from './support/wait';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, type WorkerEnv, WorkerGroup, type WorkerProcess, workerEnv } from './support/workerProcess';
@@ -67,21 +67,7 @@ function median(xs: number[]): number {
 // ---------------------------------------------------------------------------------------------
 // Comparing two runs of the same script
 
-type Item = { type: string; callId?: string; output?: string; [k: string]: unknown };
-
-function readTranscripts(home: string, runId: string): Record<string, Item[]> {
-  const dir = join(home, 'transcripts', runId);
-  const out: Record<string, Item[]> = {};
-  for (const name of readdirSync(dir)
-    .filter((n) => n.endsWith('.jsonl'))
-    .sort()) {
-    out[name] = readFileSync(join(dir, name), 'utf8')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Item);
-  }
-  return out;
-}
+type Item = TranscriptLine;
 
 /**
  * Shell outputs carry their wall-clock duration and list_dir its absolute run directory (each run

@@ -21,6 +21,7 @@ import { type FakeModelServer, type RecordedRequest, type ScriptedReply, startFa
 import { fileContentsUnder } from './support/files';
 import { uniqueId } from './support/harness';
 import { outcomeWithin as waitOutcome } from './support/outcome';
+import { readTranscripts, type TranscriptLine } from './support/runRecords';
 import { sleep } from './support/wait';
 import { killAllStartedWorkers, removePinnedWorkflowBundle, type WorkerEnv, WorkerGroup, type WorkerProcess, workerEnv } from './support/workerProcess';
 
@@ -95,22 +96,7 @@ function baseline(): Promise<FinishedRun> {
 // ---------------------------------------------------------------------------------------------
 // Reading and normalizing what a run left behind
 
-type Item = { type: string; callId?: string; output?: string; input_sha256?: string; [k: string]: unknown };
-
-/** Every `*.jsonl` transcript of the run (not `.fence` files, `.lock` directories or temp files). */
-function readTranscripts(home: string, runId: string): Record<string, Item[]> {
-  const dir = join(home, 'transcripts', runId);
-  const out: Record<string, Item[]> = {};
-  for (const name of readdirSync(dir)
-    .filter((n) => n.endsWith('.jsonl') && !n.startsWith('.'))
-    .sort()) {
-    out[name] = readFileSync(join(dir, name), 'utf8')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Item);
-  }
-  return out;
-}
+type Item = TranscriptLine;
 
 interface JournalEntry {
   state: string;

@@ -13,7 +13,7 @@
  * come about a second apart), so the six attempts of a model call run out in about 5 s instead of
  * the default 31 s (1 + 2 + 4 + 8 + 16 s of backoff).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -24,7 +24,7 @@ import { uniqueId } from './support/harness';
 import { type RoleScriptResponder, scriptByRole } from './support/modelScript';
 import { addFile, deliver, tools } from './support/replies';
 import { until } from './support/wait';
-import { killAllStartedWorkers, pinnedWorkflowBundle, removePinnedWorkflowBundle, WorkerGroup, workerEnv } from './support/workerProcess';
+import { endWorkerProcessTests, pinnedWorkflowBundle, WorkerGroup, workerEnv } from './support/workerProcess';
 
 /** The run input's default: attempts per model call before the run is held. */
 const MODEL_MAX_ATTEMPTS = 6;
@@ -54,13 +54,7 @@ describe('a held run says what to do', () => {
       },
     });
   });
-  afterAll(async () => {
-    await workers.killAll();
-    await killAllStartedWorkers();
-    await model?.close();
-    removePinnedWorkflowBundle();
-    rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => endWorkerProcessTests({ workers, model, home }));
 
   /** A run id whose endpoint fails until `broken` is cleared; a task queue no worker polls, so the CLI embeds one. */
   function setUp(prefix: string) {

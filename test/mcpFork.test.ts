@@ -66,7 +66,17 @@ describe('infty fork with MCP servers', () => {
       offered(first)
         .filter((t) => t.name.startsWith('mcp__'))
         .map((t) => t.name),
-    ).toEqual(['mcp__svc__peek', 'mcp__svc__bump', 'mcp__svc__count', 'mcp__svc__hang', 'mcp__svc__crash', 'mcp__svc__big', 'mcp__svc__fail', 'mcp__svc__env', 'mcp__svc__echo']);
+    ).toEqual([
+      'mcp__svc__peek',
+      'mcp__svc__bump',
+      'mcp__svc__count',
+      'mcp__svc__hang',
+      'mcp__svc__crash',
+      'mcp__svc__big',
+      'mcp__svc__fail',
+      'mcp__svc__env',
+      'mcp__svc__echo',
+    ]);
     const outputs = solverOutputs(h.model.requests, child);
     // The source's call is in the fork's inherited conversation; the fork's own call follows it.
     expect(outputs.map((o) => o.output.replace(/ \(server pid \d+\)$/, ''))).toEqual(expect.arrayContaining(['peeked in-source', 'peeked in-fork']));

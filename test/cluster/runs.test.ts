@@ -4,7 +4,7 @@
  * delivers through the `infty` CLI and an `infty worker`; `infty list --where` finds it by Infty's
  * search attributes and by Temporal's own, and leaves out what the query excludes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -16,7 +16,7 @@ import { uniqueId } from '../support/harness';
 import { completedTwice } from '../support/runRecords';
 import { CRASH_OBJECTIVE, CRASH_RUN_LABELS, CRASH_VERIFIERS, crashRunStep } from '../support/stepScript';
 import { until } from '../support/wait';
-import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv } from '../support/workerProcess';
+import { endWorkerProcessTests, WorkerGroup, workerEnv } from '../support/workerProcess';
 
 interface Listed {
   runId: string;
@@ -35,13 +35,7 @@ describe('runs on production Temporal', () => {
     model = await startFakeModelServer({ responder: (req) => crashRunStep(req).reply });
     home = mkdtempSync(join(tmpdir(), 'infty-cluster-runs-'));
   });
-  afterAll(async () => {
-    await workers.killAll();
-    await killAllStartedWorkers();
-    await model?.close();
-    removePinnedWorkflowBundle();
-    rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => endWorkerProcessTests({ workers, model, home }));
 
   it('is the server the compose file describes: PostgreSQL persistence and SQL visibility', async () => {
     const connection = await Connection.connect({ address });

@@ -3,7 +3,7 @@
  * with the same environment: the run delivers on the same worker, no command ran twice and no
  * model step was paid twice.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,7 +14,7 @@ import { outcomeWithin } from '../support/outcome';
 import { completedTwice } from '../support/runRecords';
 import { CRASH_OBJECTIVE, CRASH_RUN_LABELS, CRASH_VERIFIERS, crashRunStep, SHELL_STEP_LABELS } from '../support/stepScript';
 import { sleep } from '../support/wait';
-import { killAllStartedWorkers, removePinnedWorkflowBundle, WorkerGroup, workerEnv } from '../support/workerProcess';
+import { endWorkerProcessTests, WorkerGroup, workerEnv } from '../support/workerProcess';
 import { killServer, startServer } from './cluster';
 
 describe('a server kill -9 mid-run', () => {
@@ -41,13 +41,7 @@ describe('a server kill -9 mid-run', () => {
     });
     home = mkdtempSync(join(tmpdir(), 'infty-cluster-kill-'));
   });
-  afterAll(async () => {
-    await workers.killAll();
-    await killAllStartedWorkers();
-    await model?.close();
-    removePinnedWorkflowBundle();
-    rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => endWorkerProcessTests({ workers, model, home }));
 
   it('loses nothing: the run delivers once the server is back', async () => {
     const taskQueue = uniqueId('tq-kill');

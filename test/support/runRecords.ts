@@ -37,3 +37,21 @@ export function completedTwice(requests: RecordedRequest[], runId: string): stri
   }
   return [...seen.entries()].filter(([, n]) => n > 1).map(([k, n]) => `${k} ×${n}`);
 }
+
+/** One line of a transcript as the tests read it. */
+export type TranscriptLine = { type: string; callId?: string; output?: string; input_sha256?: string; [k: string]: unknown };
+
+/** Every `*.jsonl` transcript of the run by file name (not `.fence` files, `.lock` directories or temp files). */
+export function readTranscripts(home: string, runId: string): Record<string, TranscriptLine[]> {
+  const dir = join(home, 'transcripts', runId);
+  const out: Record<string, TranscriptLine[]> = {};
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.jsonl') && !n.startsWith('.'))
+    .sort()) {
+    out[name] = readFileSync(join(dir, name), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as TranscriptLine);
+  }
+  return out;
+}

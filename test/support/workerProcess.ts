@@ -189,3 +189,12 @@ export function workerEnv(o: { address: string; taskQueue: string; home: string;
     ...extra,
   };
 }
+
+/** The teardown of a file that ran worker processes against one scripted model in one home (afterAll). */
+export async function endWorkerProcessTests(opts: { workers: WorkerGroup; model: { close(): Promise<void> } | undefined; home: string }): Promise<void> {
+  await opts.workers.killAll();
+  await killAllStartedWorkers();
+  await opts.model?.close();
+  removePinnedWorkflowBundle();
+  rmSync(opts.home, { recursive: true, force: true });
+}
