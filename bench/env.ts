@@ -355,7 +355,8 @@ export { createActivities };
 
 type AnyEvent = Record<string, any>;
 
-function tsMs(t: any): number {
+/** A history event's timestamp in ms since the epoch. */
+export function tsMs(t: any): number {
   if (!t) return NaN;
   const s = typeof t.seconds === 'object' && t.seconds !== null ? Number(t.seconds.toString()) : Number(t.seconds ?? 0);
   return s * 1000 + (t.nanos ?? 0) / 1e6;

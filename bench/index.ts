@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --smoke] [-- --only=1,3] [-- --out=path] [-- --dynamic-config KEY=VALUE ...]
+ * npm run bench [-- --smoke] [-- --only=1,3] [-- --out=path] [-- --dynamic-config KEY=VALUE ...] [-- --capacity-tuning=JSON]
  *
  * Runs the benchmarks, each on its own Temporal dev server started here (headless, free port,
  * in-memory) with a zero-latency scripted model server and in-process workers (6, the project
@@ -7,12 +7,15 @@
  * and writes the figures as JSON (bench/results.json; bench/results.smoke.json with --smoke).
  * Every figure is a ratio against a baseline measured in the same run. The smoke size asserts
  * nothing about speed: it exits 1 only when a benchmark failed or did not produce its figures.
+ * With --only, the other benchmarks' figures already in the results file are kept (each benchmark
+ * carries its own measuredAt). --capacity-tuning passes worker options to benchmark 7 only.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { findTemporalCli } from '../src/temporalCli';
+import { capacityBench } from './capacity';
 import { concurrencyBench } from './concurrency';
 import { bundleTimes, globalDynamicConfig, ROOT, removeScratch } from './env';
 import { historyBench } from './history';
@@ -29,6 +32,7 @@ interface Sizes {
   recovery: Parameters<typeof recoveryBench>[0];
   prefix: Parameters<typeof prefixBench>[0];
   projectCopy: Parameters<typeof projectCopyBench>[0];
+  capacity: Parameters<typeof capacityBench>[0];
 }
 
 const FULL: Sizes = {
@@ -45,6 +49,7 @@ const FULL: Sizes = {
     ],
     dirs: 1_000,
   },
+  capacity: { runs: [100, 500, 1000], turnsPerRun: 3, latencyMs: 2000, jitter: 0.5, fixtureBytes: 256, coldStartRuns: 200, historySample: 100 },
 };
 
 const SMOKE: Sizes = {
@@ -54,6 +59,7 @@ const SMOKE: Sizes = {
   recovery: { kills: 1, fixtureBytes: 256 },
   prefix: { turns: 12, contextWindow: 6_000, fixtureBytes: 4096 },
   projectCopy: { trees: [{ files: 500, repeats: 1, storeImports: 10 }], dirs: 1_000 },
+  capacity: { runs: [5], turnsPerRun: 2, latencyMs: 200, jitter: 0.5, fixtureBytes: 256, coldStartRuns: 5, historySample: 5 },
 };
 
 function arg(name: string): string | undefined {
@@ -101,6 +107,17 @@ function dynamicConfigArgs(): Record<string, string | number | boolean> {
   return out;
 }
 
+/** The benchmarks of an earlier results file that this invocation does not run (with their own measuredAt, or the file's startedAt). */
+function keptBenchmarks(path: string, only: string[]): Record<string, unknown> {
+  if (!existsSync(path)) return {};
+  const earlier = JSON.parse(readFileSync(path, 'utf8')) as { startedAt?: string; benchmarks?: Record<string, Record<string, unknown>> };
+  return Object.fromEntries(
+    Object.entries(earlier.benchmarks ?? {})
+      .filter(([id]) => !only.includes(id))
+      .map(([id, b]) => [id, { measuredAt: earlier.startedAt, ...b }]),
+  );
+}
+
 async function main(): Promise<number> {
   const smoke = arg('smoke') !== undefined;
   Object.assign(globalDynamicConfig, dynamicConfigArgs());
@@ -110,6 +127,8 @@ async function main(): Promise<number> {
     .filter(Boolean);
   const out = arg('out') || join(ROOT, 'bench', smoke ? 'results.smoke.json' : 'results.json');
   const sizes = smoke ? SMOKE : FULL;
+  const capacityTuning = arg('capacity-tuning');
+  if (capacityTuning) sizes.capacity.tuning = JSON.parse(capacityTuning);
   const started = new Date();
   const machine = await machineInfo();
   process.stderr.write(
@@ -123,6 +142,7 @@ async function main(): Promise<number> {
     { id: '4', title: 'Recovery after SIGKILL of the worker during a model call', run: () => recoveryBench(sizes.recovery) },
     { id: '5', title: 'Prompt-cache prefix ratio over a long run with compactions', run: () => prefixBench(sizes.prefix) },
     { id: '6', title: 'Project copy: import through the content-addressed store vs cp -r', run: () => projectCopyBench(sizes.projectCopy) },
+    { id: '7', title: 'Capacity at model speed: many runs on one worker, model replies taking seconds', run: () => capacityBench(sizes.capacity) },
   ];
 
   const results: BenchResult[] = [];
@@ -160,11 +180,13 @@ async function main(): Promise<number> {
     serverDynamicConfig: globalDynamicConfig,
     bundleMs: await bundleTimes(),
     ok: results.every((r) => r.ok),
-    benchmarks: Object.fromEntries(
-      results.map((r) => [
+    benchmarks: Object.fromEntries([
+      ...Object.entries(only ? keptBenchmarks(out, only) : {}),
+      ...results.map((r) => [
         r.id,
         {
           title: r.title,
+          measuredAt: started.toISOString(),
           ok: r.ok,
           seconds: Math.round(r.seconds * 10) / 10,
           ...(r.error ? { error: r.error } : {}),
@@ -172,7 +194,7 @@ async function main(): Promise<number> {
           ...r.data,
         },
       ]),
-    ),
+    ]),
   };
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 

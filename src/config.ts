@@ -45,6 +45,10 @@ export interface InftyConfig {
   pricesFile: string | undefined;
   /** TEMPORAL_API_KEY, sent as `authorization: Bearer …`; never printed. */
   temporalApiKey: string | undefined;
+  /** INFTY_WORKER_ACTIVITY_SLOTS: activities one worker runs at once, per task queue (default in src/worker.ts). */
+  workerActivitySlots: number | undefined;
+  /** INFTY_WORKER_CACHED_RUNS: runs a worker keeps in its workflow cache (the SDK's default, from the heap size, when unset). */
+  workerCachedRuns: number | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
@@ -92,6 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): InftyConfig {
       "the collector's OTLP/HTTP base URL, e.g. http://collector:4318 (spans go to <endpoint>/v1/traces)",
       'unset it to turn traces off',
     ),
+    workerActivitySlots: positiveInt(env.INFTY_WORKER_ACTIVITY_SLOTS, 'INFTY_WORKER_ACTIVITY_SLOTS'),
+    workerCachedRuns: cachedRuns(env.INFTY_WORKER_CACHED_RUNS),
     ...temporalConnectionSettings(env),
   };
 }
@@ -100,6 +106,16 @@ function positiveInt(value: string | undefined, name: string): number | undefine
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
+/** The SDK takes 0 (no cache: every workflow task replays the run's whole history) or at least 2. */
+function cachedRuns(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n === 1) {
+    throw new UsageError(`INFTY_WORKER_CACHED_RUNS must be 0 (no workflow cache) or a whole number of at least 2, got "${value}"`);
+  }
   return n;
 }
 

@@ -56,6 +56,22 @@ export interface WorkerVersioning {
   behavior: 'PINNED' | 'AUTO_UPGRADE';
 }
 
+/**
+ * Activities one SDK worker runs at once (the SDK's default is 100). A model step holds its slot for
+ * the whole model call, so the slots cap the runs a worker can keep talking to the model: with 100,
+ * run 101 waited for a slot (bench 7, docs/architecture.md "Worker tuning"). Model calls and most
+ * tools wait on I/O; commands are bounded by the command limits, not by slots.
+ */
+export const DEFAULT_ACTIVITY_SLOTS = 1000;
+
+/** INFTY_WORKER_ACTIVITY_SLOTS and INFTY_WORKER_CACHED_RUNS as worker options (unset: the defaults). */
+export function tuningFromConfig(config: Pick<InftyConfig, 'workerActivitySlots' | 'workerCachedRuns'>): Tuning {
+  return {
+    ...(config.workerActivitySlots !== undefined && { maxConcurrentActivityTaskExecutions: config.workerActivitySlots }),
+    ...(config.workerCachedRuns !== undefined && { maxCachedWorkflows: config.workerCachedRuns }),
+  };
+}
+
 /** The task queue only the worker `workerId` polls (local storage). */
 export function ownerTaskQueue(taskQueue: string, workerId: string): string {
   return `${taskQueue}@${workerId}`;
@@ -157,6 +173,7 @@ export async function createInftyWorker(opts: InftyWorkerOptions): Promise<Infty
     defaultHeartbeatThrottleInterval: '1 second',
     // A workflow task sent to a dead worker's sticky queue goes to any worker after this long.
     stickyQueueScheduleToStartTimeout: '3 seconds',
+    maxConcurrentActivityTaskExecutions: DEFAULT_ACTIVITY_SLOTS,
     ...(opts.versioning && {
       workerDeploymentOptions: {
         useWorkerVersioning: true,

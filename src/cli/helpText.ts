@@ -31,6 +31,7 @@ const WORKER: Env = [
   ['INFTY_SANDBOX', 'auto (default: do not start without a working bubblewrap) or none (start anyway, unsandboxed)'],
   ['INFTY_COMMAND_MAX_PROCS, INFTY_COMMAND_MAX_MEMORY', "each shell command's process and memory limits (default 1024, 4g; 0: none)"],
   ['INFTY_CONTEXT_WINDOW, INFTY_AUTO_COMPACT_LIMIT', 'context window and compaction threshold in tokens'],
+  ['INFTY_WORKER_ACTIVITY_SLOTS, INFTY_WORKER_CACHED_RUNS', 'activities run at once per queue (default 1000); runs kept in the workflow cache'],
   ['INFTY_METRICS_PORT', 'Prometheus endpoint port'],
   ['INFTY_LOG_LEVEL', 'debug: Temporal SDK debug logs'],
 ];

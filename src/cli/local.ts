@@ -10,7 +10,7 @@ import type { InftyConfig } from '../config';
 import { UnreachableError } from '../errors';
 import { describeRollout, rolloutOnStart, setCurrentCommand } from '../host/deployment';
 import type { DevServerHandle } from '../server';
-import { activityDepsFromConfig, createInftyWorker, type InftyWorker, storageFromConfig, type Tuning, versioningFromConfig } from '../worker';
+import { activityDepsFromConfig, createInftyWorker, type InftyWorker, storageFromConfig, type Tuning, tuningFromConfig, versioningFromConfig } from '../worker';
 import { embeddedDatabase, startEmbeddedServer, usesEmbeddedDefault } from './embedded';
 import { clientOver, connectNative, registerSearchAttributes, shutdownOnSignals, workerLogToFile } from './native';
 import { note } from './session';
@@ -36,7 +36,7 @@ function createWorker(connection: NativeConnection, config: InftyConfig, tuning?
     deps: activityDepsFromConfig(config),
     storage: storageFromConfig(config),
     versioning: versioningFromConfig(config),
-    tuning,
+    tuning: { ...tuningFromConfig(config), ...tuning },
   });
 }
 
