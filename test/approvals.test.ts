@@ -324,6 +324,32 @@ describe('approvals', () => {
     expect(existsSync(join(t.home, 'runs', t.runId, 'w.txt'))).toBe(true);
   });
 
+  it('Ctrl+C at the terminal prompt stops following as anywhere else (exit 130); the call stays waiting and is approved later', {
+    timeout: 180_000,
+  }, async () => {
+    const t = await setUp('appr-ctrlc', [
+      tools(sh('call_c', 'echo c > c.txt', 'please')),
+      tools(addFile('deliverable/a.txt', ['a'])),
+      deliver('deliverable/a.txt'),
+    ]);
+    await t.workers.start(t.env);
+    const term = inTerminal(['run', '--run-id', t.runId, '--no-verifiers', '--approval', 'on-request', 'do it'], t.cliEnv);
+    await until('the prompt', () => (term.output().includes('approve call_c? [y]es / [n]o / Enter: decide later') ? true : undefined), 60_000);
+    const pressed = Date.now();
+    term.type('\x03');
+    const exit = await term.exited;
+    expect(exit.code, term.output()).toBe(130);
+    expect(exit.at - pressed).toBeLessThan(10_000);
+    expect(term.output()).toContain(`infty watch ${t.runId}`);
+    expect(term.output()).not.toContain('approved call_c');
+    expect(term.output()).not.toContain('denied call_c');
+    await t.waiting('call_c');
+    expect(existsSync(join(t.home, 'runs', t.runId, 'c.txt'))).toBe(false);
+    expect((await t.cli('approve', t.runId, 'call_c')).code).toBe(0);
+    expect((await t.infty.result(t.runId)).status).toBe('delivered');
+    expect(existsSync(join(t.home, 'runs', t.runId, 'c.txt'))).toBe(true);
+  });
+
   it('the wait survives a restart of the Temporal server', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'infty-appr-restart-'));
     homes.push(dir);
