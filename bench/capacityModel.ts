@@ -16,6 +16,7 @@
  * request: every run's model call is open at once, as with a slow model, and the report's
  * maxInFlight says how many the worker could keep open (each holds an activity slot).
  */
+import { seededRandom } from '../src/fakeModel/seededRandom';
 import { renderJson, renderStream, SSE_HEADERS, startFakeModelServer, toWireReply } from '../src/fakeModel/server';
 import type { RecordedRequest, ReplyExchange, ScriptedReply } from '../src/fakeModel/types';
 
@@ -42,23 +43,11 @@ export type ModelMessage =
 
 type Timed = { kind: 'timed'; latencyMs: number; streamMs: number; inner: Extract<ScriptedReply, { kind: 'message' | 'tool_calls' }> };
 
-/** mulberry32: a small seeded generator, so that every wave draws the same latencies. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const now = () => performance.timeOrigin + performance.now();
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as CapacityModelConfig;
-  const random = seeded(config.seed);
+  const random = seededRandom(config.seed);
   const calls = new Map<string, ModelCall[]>();
   const turnsSeen = new Map<string, number>();
   let reads = 0;

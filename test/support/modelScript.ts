@@ -2,6 +2,8 @@
  * Responders for the tests' fake model server (./fakeModel): per-role scripts and seeded fault injection.
  * Kept free of vitest imports, like ./fakeModel.
  */
+
+import { seededRandom } from '../../src/fakeModel/seededRandom';
 import type { Fault, RecordedRequest, Responder, ScriptedReply } from './fakeModel';
 
 export type ScriptEntry = ScriptedReply | ((req: RecordedRequest) => ScriptedReply | Promise<ScriptedReply>);
@@ -75,18 +77,6 @@ export function scriptByRole(script: Record<string, Array<ScriptEntry>>, opts?: 
     return candidateKeys(role).reduce((n, k) => n + queues.get(k)!.length, 0);
   };
   return responder;
-}
-
-/** mulberry32: small, fast, deterministic PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const DEFAULT_FAULT_KINDS: readonly Fault[] = Object.freeze([
