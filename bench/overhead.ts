@@ -81,10 +81,15 @@ async function inProcessRun(model: BenchModel, home: InftyHome, turns: number, f
   const runDir = prepareRunDir(home, runId, fixture);
   model.routes.set(runId, turnScript(turns));
   const acts = createActivities(inftyDeps(home, model.server));
-  // A fresh Context per call, as a worker gives each activity (its own cancellation signal).
+  // A fresh Context per call, as a worker gives each activity: its own cancellation signal and a
+  // later schedule time, so every call claims its resource's fence as a new attempt does.
+  let scheduled = Date.now();
   const exec = <A, R>(fn: (input: A) => Promise<R>, input: A): Promise<R> =>
-    new MockActivityEnvironment({ workflowExecution: { workflowId: runId, runId: `${runId}-exec` } }).run(fn as (input: unknown) => Promise<R>, input);
-  const times = { modelStep: 0, runTool: 0, modelSteps: 0, toolCalls: 0 };
+    new MockActivityEnvironment({
+      workflowExecution: { workflowId: runId, runId: `${runId}-exec` },
+      currentAttemptScheduledTimestampMs: ++scheduled,
+    }).run(fn as (input: unknown) => Promise<R>, input);
+  const times = { modelStep: 0, runToolCall: 0, modelSteps: 0, toolCalls: 0 };
   let activities = 0;
   const t0 = performance.now();
   const created = await exec(acts.createRun, {
@@ -122,19 +127,21 @@ async function inProcessRun(model: BenchModel, home: InftyHome, turns: number, f
     items = [];
     for (const call of step.toolCalls) {
       const r0 = performance.now();
-      const output = await exec(acts.runTool, {
+      const ref = await exec(acts.runToolCall, {
         runId,
         journalKey: `solver.g0.s${committed}.${call.callId}`,
         runDir: created.runDir || runDir,
         role: 'solver',
+        generation: 0,
         call,
         sandbox: 'none' as const,
         allowNetwork: false,
+        passEnv: [],
       });
-      times.runTool += performance.now() - r0;
+      times.runToolCall += performance.now() - r0;
       times.toolCalls++;
       activities++;
-      items.push({ type: 'function_call_output', callId: call.callId, output });
+      items.push({ type: 'tool_output_ref', callId: call.callId, journalKey: ref.journalKey });
     }
   }
   const check = await exec(acts.validateDeliverable, { runDir: created.runDir, path: 'deliverable' });
@@ -148,7 +155,7 @@ async function inProcessRun(model: BenchModel, home: InftyHome, turns: number, f
     wallMs,
     activities,
     modelStepMs: times.modelStep / times.modelSteps,
-    runToolMs: times.runTool / Math.max(1, times.toolCalls),
+    runToolCallMs: times.runToolCall / Math.max(1, times.toolCalls),
   };
 }
 
@@ -247,7 +254,7 @@ export async function overheadBench(size: OverheadSize): Promise<BenchOutput> {
       msPerTurn: round(inprocPerTurn, 2),
       activities: inproc.activities,
       modelStepMs: round(inproc.modelStepMs, 2),
-      runToolMs: round(inproc.runToolMs, 2),
+      runToolCallMs: round(inproc.runToolCallMs, 2),
     },
     ratios: { inftyOverFloor: round(d.infty.msPerTurn / d.floor.msPerTurn, 2), inftyOverInProcess: round(d.infty.msPerTurn / inprocPerTurn, 2) },
     ...(t
@@ -288,7 +295,7 @@ export async function overheadBench(size: OverheadSize): Promise<BenchOutput> {
       value: `${fmt(d.infty.msPerTurn)} ms/turn`,
       baseline: `${fmt(inprocPerTurn, 2)} ms/turn`,
       ratio: ratio(d.infty.msPerTurn, inprocPerTurn, 1),
-      note: `in-process modelStep ${fmt(inproc.modelStepMs, 2)} ms, runTool ${fmt(inproc.runToolMs, 2)} ms`,
+      note: `in-process modelStep ${fmt(inproc.modelStepMs, 2)} ms, runToolCall ${fmt(inproc.runToolCallMs, 2)} ms`,
     },
     {
       metric: '  per turn: workflow task sched→start',

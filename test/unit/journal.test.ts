@@ -91,6 +91,23 @@ describe('journaled', () => {
     expect(seen).toMatchObject({ state: 'started', name: 'shell' });
   });
 
+  it('an idempotent call writes nothing before it completes: no started entry, no fence claimed', async () => {
+    const path = fresh();
+    let seen: string[] | undefined;
+    await journaledText(
+      path,
+      call,
+      async () => {
+        seen = [existsSync(path) ? 'entry' : '', existsSync(`${path}.fence`) ? 'fence' : ''].filter(Boolean);
+        return 'read';
+      },
+      { token: 7, idempotent: true },
+    );
+    expect(seen).toEqual([]);
+    expect(entryOf(path)).toMatchObject({ state: 'completed', output: 'read' });
+    expect(readFileSync(`${path}.fence`, 'utf8')).toBe('7');
+  });
+
   it('a started-only entry (crash mid-call) yields the interrupted output without running, and is then stable', async () => {
     const path = fresh();
     writeStarted(path);

@@ -10,12 +10,13 @@
  * when its holder died).
  */
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { lock } from 'proper-lockfile';
 import { writeFileDurable } from './files';
+import { lockFs } from './lockFs';
 
 export const SUPERSEDED_ATTEMPT = 'SupersededAttempt';
 
@@ -60,7 +61,7 @@ export function isSupersededAttempt(err: unknown): boolean {
  */
 export async function withFence<T>(resourcePath: string, token: number, fn: () => Promise<T>): Promise<T> {
   return withLock(resourcePath, async () => {
-    const stored = await readFence(resourcePath);
+    const stored = readFence(resourcePath);
     if (stored !== undefined && token < stored) {
       throw ApplicationFailure.retryable(
         `a newer activity attempt owns ${resourcePath} (it wrote with token ${stored}; this attempt has ${token}); ` +
@@ -73,10 +74,10 @@ export async function withFence<T>(resourcePath: string, token: number, fn: () =
   });
 }
 
-async function readFence(resourcePath: string): Promise<number | undefined> {
+function readFence(resourcePath: string): number | undefined {
   let text: string;
   try {
-    text = await readFile(fencePath(resourcePath), 'utf8');
+    text = readFileSync(fencePath(resourcePath), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -89,10 +90,11 @@ async function readFence(resourcePath: string): Promise<number | undefined> {
 
 /** Runs `fn` holding the inter-process lock of `resourcePath`. */
 export async function withLock<T>(resourcePath: string, fn: () => Promise<T>): Promise<T> {
-  await mkdir(dirname(resourcePath), { recursive: true });
+  mkdirSync(dirname(resourcePath), { recursive: true });
   let compromised: Error | undefined;
   const release = await lock(resourcePath, {
     realpath: false,
+    fs: lockFs,
     stale: LOCK_STALE_MS,
     // Backs off from 10 ms to LOCK_MAX_RETRY_DELAY_MS, for at least LOCK_WAIT_MS in all.
     retries: { retries: Math.ceil(LOCK_WAIT_MS / LOCK_MAX_RETRY_DELAY_MS) + 8, factor: 1.5, minTimeout: 10, maxTimeout: LOCK_MAX_RETRY_DELAY_MS },

@@ -1,13 +1,13 @@
 /**
- * The tool journal (docs/architecture.md decisions 2 and 9): `started` before a call, `completed`
- * with its output and the watchdog's digest of it after. Every tool is journaled, since the next
+ * The tool journal (docs/architecture.md decisions 2 and 9): `started` before a call that must not
+ * run twice, `completed` with its output and the watchdog's digest of it after. Every tool is journaled, since the next
  * model step reads the output from here by reference. A retry finds `completed` and returns the
  * recorded output and digest, or finds only `started` and reports the call as interrupted
  * instead of running its side effects twice (an idempotent tool is simply run again). Each write
  * is fsynced and fenced to the activity attempt.
  */
 
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { failpoint } from '../durable/failpoints';
@@ -55,9 +55,10 @@ export function journalPath(home: string, runId: string, key: string): string {
   return join(home, 'journal', runId, `${safeName(key)}.json`);
 }
 
-async function read(path: string): Promise<JournalEntry | undefined> {
+/** Entries are small (outputs are capped), so they are read synchronously, as src/activities/durable/files.ts explains. */
+function read(path: string): JournalEntry | undefined {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as JournalEntry;
+    return JSON.parse(readFileSync(path, 'utf8')) as JournalEntry;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     if (err instanceof SyntaxError) return undefined; // written before writes were atomic: treat as never started
@@ -71,23 +72,22 @@ async function write(path: string, entry: JournalEntry): Promise<void> {
 
 type Decision = { run: false; result: JournalResult } | { run: true; startedAt: string };
 
-export async function journaled(
-  path: string,
-  call: { name: string; arguments: string },
-  run: () => Promise<FinalToolOutput>,
-  options: JournalOptions = {},
-): Promise<JournalResult> {
-  const token = attemptToken(options.token);
-  // Reading the entry and recording `started` happen under the fence, so the decision is made on
-  // what the newest attempt sees.
-  const decision = await withFence<Decision>(path, token, async () => {
-    const prior = await read(path);
-    if (prior?.state === 'completed') {
-      const output = prior.output ?? '';
-      return { run: false, result: { output, digest: prior.digest ?? legacyDigestOfOutputText(output), replayed: true, interrupted: false } };
-    }
+function replayedResult(prior: JournalEntry): Decision {
+  const output = prior.output ?? '';
+  return { run: false, result: { output, digest: prior.digest ?? legacyDigestOfOutputText(output), replayed: true, interrupted: false } };
+}
+
+/**
+ * A call that must not run twice: reading the entry and recording `started` happen under the
+ * fence, so the decision is made on what the newest attempt sees, and `started` is on disk before
+ * the side effects begin.
+ */
+function startOnce(path: string, call: { name: string; arguments: string }, token: number): Promise<Decision> {
+  return withFence<Decision>(path, token, async () => {
+    const prior = read(path);
+    if (prior?.state === 'completed') return replayedResult(prior);
     const startedAt = new Date().toISOString();
-    if (prior?.state === 'started' && !options.idempotent) {
+    if (prior?.state === 'started') {
       const { output, digest } = finalizeToolOutput(errorResult(INTERRUPTED_OUTPUT, 'interrupted'));
       await write(path, { ...prior, state: 'completed', completedAt: startedAt, output, digest });
       return { run: false, result: { output, digest, replayed: false, interrupted: true } };
@@ -95,6 +95,27 @@ export async function journaled(
     await write(path, { state: 'started', name: call.name, arguments: call.arguments, startedAt });
     return { run: true, startedAt };
   });
+}
+
+/**
+ * A call that is harmless to repeat needs no `started` record (a retry runs it again either way):
+ * a recorded output is reused, else it runs, and only its completion is fenced. An entry is
+ * replaced atomically, so reading it outside the lock sees a whole entry.
+ */
+function idempotentStart(path: string): Decision {
+  const prior = read(path);
+  if (prior?.state === 'completed') return replayedResult(prior);
+  return { run: true, startedAt: new Date().toISOString() };
+}
+
+export async function journaled(
+  path: string,
+  call: { name: string; arguments: string },
+  run: () => Promise<FinalToolOutput>,
+  options: JournalOptions = {},
+): Promise<JournalResult> {
+  const token = attemptToken(options.token);
+  const decision = options.idempotent ? idempotentStart(path) : await startOnce(path, call, token);
   if (!decision.run) return decision.result;
 
   let final: FinalToolOutput;
@@ -159,7 +180,7 @@ function legacyShellResult(output: string): { exitCode: number; output: string }
 export async function readJournalOutput(path: string): Promise<string> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     throw journalMissing(`no tool journal entry at ${path}: the tool call's output was never recorded, or the file was deleted outside Infty`);
