@@ -1,15 +1,14 @@
 /**
  * The order of system calls behind a durable write (docs/architecture.md decision 10), read from
  * strace: the data is fdatasynced before the rename that publishes it, the directory is fsynced
- * after the rename, and the write's promise resolves only after both. Checked for a small write
- * (made in the event loop) and a large one (handed to the thread pool).
+ * after the rename, and the write's promise resolves only after both (the calls run on a disk
+ * thread, src/activities/durable/diskThreads.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SYNC_WRITE_LIMIT } from '../../src/activities/durable/files';
 
 const ROOT = join(__dirname, '..', '..');
 const dirs: string[] = [];
@@ -114,8 +113,8 @@ function expectReplacedDurably(calls: Call[], dir: string, name: string, done: s
 
 describe('durable writes, as system calls', () => {
   it.each([
-    ['a small file (written in the event loop)', 100],
-    ['a large file (written in the thread pool)', SYNC_WRITE_LIMIT * 3],
+    ['a small file', 100],
+    ['a 1 MiB file', 1024 * 1024],
   ])('writeFileDurable of %s: fdatasync, then rename, then the directory fsync, then resolve', (_what, bytes) => {
     const { calls, dir } = traced(
       `const f = require('./src/activities/durable/files'); const d = process.argv[1];
@@ -126,7 +125,7 @@ describe('durable writes, as system calls', () => {
 
   it.each([
     ['a small append', 100],
-    ['a large append', SYNC_WRITE_LIMIT * 3],
+    ['a 1 MiB append', 1024 * 1024],
   ])('appendDurable, %s to a new file: the data and the new directory entry are synced before it resolves', (_what, bytes) => {
     const { calls, dir } = traced(
       `const f = require('./src/activities/durable/files'); const d = process.argv[1];

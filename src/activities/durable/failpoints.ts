@@ -36,9 +36,14 @@ function enabled(): Set<string> {
 
 const active = enabled();
 
+/** Whether `failpoint(name)` would crash this process. */
+export function failpointArmed(name: FailpointName): boolean {
+  return active.size > 0 && active.has(name);
+}
+
 /** Crashes this process (SIGKILL) when `name` is enabled by INFTY_FAILPOINTS; otherwise does nothing. */
 export function failpoint(name: FailpointName): void {
-  if (active.size === 0 || !active.has(name)) return;
+  if (!failpointArmed(name)) return;
   process.stderr.write(`failpoint ${name}: killing worker process ${process.pid}\n`);
   process.kill(process.pid, 'SIGKILL');
 }

@@ -10,8 +10,7 @@
  * when its holder died).
  */
 
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { lock } from 'proper-lockfile';
@@ -74,6 +73,7 @@ export async function withFence<T>(resourcePath: string, token: number, fn: () =
   });
 }
 
+/** A fence file holds a number: read synchronously (a page-cache read of a few bytes, no thread-pool round trip). */
 function readFence(resourcePath: string): number | undefined {
   let text: string;
   try {
@@ -90,7 +90,6 @@ function readFence(resourcePath: string): number | undefined {
 
 /** Runs `fn` holding the inter-process lock of `resourcePath`. */
 export async function withLock<T>(resourcePath: string, fn: () => Promise<T>): Promise<T> {
-  mkdirSync(dirname(resourcePath), { recursive: true });
   let compromised: Error | undefined;
   const release = await lock(resourcePath, {
     realpath: false,
