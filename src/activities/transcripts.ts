@@ -23,7 +23,7 @@ export function transcriptPath(home: string, runId: string, role: string, genera
   return join(transcriptsDir(home, runId), transcriptFileName(role, generation));
 }
 
-/** Parsed items are shared by every later step of a cached transcript, so nothing may change them. */
+/** Items a cache entry holds are shared by every later step of the transcript, so nothing may change them. */
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v);
@@ -34,7 +34,7 @@ function deepFreeze<T>(value: T): T {
 
 function parseLine(path: string, line: string, index: number): TranscriptItem {
   try {
-    return deepFreeze(JSON.parse(line) as TranscriptItem);
+    return JSON.parse(line) as TranscriptItem;
   } catch {
     throw ApplicationFailure.nonRetryable(`transcript ${path} line ${index + 1} is not valid JSON`, 'TranscriptCorrupt');
   }
@@ -49,7 +49,11 @@ function committedPrefix(path: string, entry: CachedTranscript, length: number):
       'TranscriptCorrupt',
     );
   }
-  for (let i = entry.items.length; i < length; i++) entry.items.push(parseLine(path, lines[i]!, i));
+  const cached = entry.files.length > 0;
+  for (let i = entry.items.length; i < length; i++) {
+    const item = parseLine(path, lines[i]!, i);
+    entry.items.push(cached ? deepFreeze(item) : item);
+  }
   return entry.items.slice(0, length);
 }
 
@@ -57,7 +61,7 @@ function committedPrefix(path: string, entry: CachedTranscript, length: number):
 async function readEntry(path: string, files?: ReadFile[]): Promise<CachedTranscript> {
   const t = await readTranscriptLines(path, files);
   const own = files?.[0]?.id;
-  return { files: files ?? [], t, items: [], size: own?.size ?? 0n, written: false, bytes: textBytes(t.lines) };
+  return { files: files ?? [], t, items: [], size: own?.size ?? 0n, written: false, bytes: files ? textBytes(t.lines) : 0 };
 }
 
 /**
