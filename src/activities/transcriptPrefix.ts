@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { transcriptFileName } from '../protocol/items';
+import { fileId, type ReadFile } from './transcriptCache';
 
 export interface PrefixLink {
   type: 'prefix';
@@ -29,16 +30,25 @@ export function prefixLine(link: Omit<PrefixLink, 'type'>): string {
   return JSON.stringify({ type: 'prefix', run: link.run, role: link.role, generation: link.generation, lines: link.lines });
 }
 
-async function rawLines(path: string): Promise<string[]> {
+/**
+ * The file's lines; with `files`, also records the file as stat'ed just before the read, unless what was
+ * read is not exactly that (another size, or a last line without its newline, which an append would join).
+ */
+async function rawLines(path: string, files?: ReadFile[]): Promise<string[]> {
+  const before = files ? await fileId(path) : undefined;
+  let data: Buffer;
   try {
-    const text = await readFile(path, 'utf8');
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    return lines;
+    data = await readFile(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    data = Buffer.alloc(0);
   }
+  const text = data.toString('utf8');
+  const whole = before?.size === BigInt(data.length) && (text === '' || text.endsWith('\n'));
+  files?.push({ path, id: whole ? before : undefined });
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 function linkOf(line: string | undefined): PrefixLink | undefined {
@@ -51,14 +61,17 @@ function linkedPath(path: string, link: PrefixLink): string {
   return join(dirname(dirname(path)), link.run, transcriptFileName(link.role, link.generation));
 }
 
-/** The lines of the transcript at `path`, a prefix line replaced by the lines it stands for (recursively). */
-export async function readTranscriptLines(path: string, depth = 0): Promise<TranscriptLines> {
-  const lines = await rawLines(path);
+/**
+ * The lines of the transcript at `path`, a prefix line replaced by the lines it stands for (recursively).
+ * `files` collects the files read, for the transcript cache.
+ */
+export async function readTranscriptLines(path: string, files?: ReadFile[], depth = 0): Promise<TranscriptLines> {
+  const lines = await rawLines(path, files);
   const link = linkOf(lines[0]);
   if (!link) return { lines };
   if (depth >= MAX_DEPTH) throw ApplicationFailure.nonRetryable(`transcript ${path}: prefix links nest deeper than ${MAX_DEPTH}`, 'TranscriptCorrupt');
   const source = linkedPath(path, link);
-  const shared = (await readTranscriptLines(source, depth + 1)).lines;
+  const shared = (await readTranscriptLines(source, files, depth + 1)).lines;
   if (shared.length < link.lines) {
     throw ApplicationFailure.nonRetryable(`transcript ${path} shares ${link.lines} lines of ${source}, which has ${shared.length}`, 'TranscriptCorrupt');
   }
