@@ -245,11 +245,12 @@ export async function startWatcher(home: string, runId: string, runDir: string, 
   const w = await RunWatcher.start(key, runDir, watches);
   if (!w) return undefined;
   watchers.set(key, w);
-  sweeper ??= setInterval(sweepIdle, Math.min(60_000, limits.idleMs)).unref();
+  sweeper ??= setInterval(stopIdleWatchers, 60_000).unref();
   return w;
 }
 
-function sweepIdle(): void {
+/** Stops the watchers not used for `idleMs` (every minute, and callable by tests). */
+export function stopIdleWatchers(): void {
   const now = Date.now();
   for (const w of [...watchers.values()]) if (now - w.lastUsed > limits.idleMs) w.stop();
 }

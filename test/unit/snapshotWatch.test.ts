@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotTurn } from '../../src/activities/snapshots';
-import { setWatchLimits, stopSnapshotWatchers, watcherOf, watchLimits } from '../../src/activities/snapshotWatch';
+import { setWatchLimits, stopIdleWatchers, stopSnapshotWatchers, watcherOf, watchLimits } from '../../src/activities/snapshotWatch';
 import type { ToolContext } from '../../src/activities/tools/context';
 import { shellTool } from '../../src/activities/tools/shell';
 import { clearSnapshotCache, manifestPath, readSnapshot, type SnapshotManifest } from '../../src/host/snapshotManifest';
@@ -210,6 +210,36 @@ describe('snapshots from a watcher', () => {
     expect(readFileSync(p('src', 'f1.ts'), 'utf8')).toBe('dropped\n');
     expect(content(await readSnapshot(home, 'o', 3))).toEqual(content(await fresh(runDir)));
   }, 60_000);
+
+  it('a watcher ends when idle, and every watcher when the worker stops: no inotifywait is left', async () => {
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+      return ok();
+    };
+    const a = await started('idle-a');
+    const b = await started('idle-b');
+    const pidA = watcherOf(a.home, 'idle-a', a.runDir)!.pid!;
+    const pidB = watcherOf(b.home, 'idle-b', b.runDir)!.pid!;
+    expect(alive(pidA) && alive(pidB)).toBe(true);
+    watcherOf(b.home, 'idle-b', b.runDir)!.lastUsed = Date.now() - defaults.idleMs - 1;
+    stopIdleWatchers();
+    expect(watcherOf(b.home, 'idle-b', b.runDir)).toBeUndefined();
+    expect(await until(() => !alive(pidB))).toBe(true);
+    expect(watcherOf(a.home, 'idle-a', a.runDir)).toBeDefined();
+    // the next snapshot of the idle run walks, and starts a watcher again
+    expect((await snapshotTurn({ runId: 'idle-b', runDir: b.runDir, turn: 3, roles }, b.home)).scan).toBe('tree');
+    const pidB2 = watcherOf(b.home, 'idle-b', b.runDir)!.pid!;
+    stopSnapshotWatchers();
+    expect(await until(() => !alive(pidA) && !alive(pidB2))).toBe(true);
+  });
 
   it('keeps small trees on the walk: no watcher below the file threshold', async () => {
     setWatchLimits({ minFiles: 1000 });
