@@ -24,14 +24,16 @@ LABEL org.opencontainers.image.title="infty-worker" \
 # bubblewrap sandboxes the Solver's shell commands (docs/behaviour.md §7.3); util-linux's prlimit
 # and setpriv limit them and tie them to the worker (already in the base image, named so that they
 # stay); git and python3 are there for those commands (the sandbox shows them this image's
-# filesystem, read-only). Change the list with --build-arg SOLVER_PACKAGES="...".
+# filesystem, read-only). Change the list with --build-arg SOLVER_PACKAGES="...". inotify-tools'
+# inotifywait tells turn snapshots of big run directories what changed (docs/architecture.md
+# decision 13); without it they walk the whole tree.
 # DL3008 (pin apt versions) is ignored on purpose: Debian replaces a package version in the archive
 # when it ships a security fix, so a pinned version stops installing; the base image tag pins the
 # release (bookworm) and each build gets its current security updates.
 ARG SOLVER_PACKAGES="git python3"
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bubblewrap ca-certificates util-linux ${SOLVER_PACKAGES} \
+ && apt-get install -y --no-install-recommends bubblewrap ca-certificates inotify-tools util-linux ${SOLVER_PACKAGES} \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data/home /data/runs \
  && chown node:node /data/home /data/runs

@@ -3,7 +3,7 @@
  *
  * Runs the benchmarks, each on its own Temporal dev server started here (headless, free port,
  * in-memory) with a zero-latency scripted model server and in-process workers (6, the project
- * copy, calls the worker's copy functions directly and needs neither), prints a table
+ * copy, and 8, turn snapshots, call the worker's functions directly and need neither), prints a table
  * and writes the figures as JSON (bench/results.json; bench/results.smoke.json with --smoke).
  * Every figure is a ratio against a baseline measured in the same run. The smoke size asserts
  * nothing about speed: it exits 1 only when a benchmark failed or did not produce its figures.
@@ -24,6 +24,7 @@ import { prefixBench } from './prefix';
 import { projectCopyBench } from './projectCopy';
 import { recoveryBench } from './recovery';
 import { type BenchOutput, type BenchResult, missingFigures, renderTable } from './report';
+import { snapshotScaleBench } from './snapshotScale';
 
 interface Sizes {
   overhead: Parameters<typeof overheadBench>[0];
@@ -33,6 +34,7 @@ interface Sizes {
   prefix: Parameters<typeof prefixBench>[0];
   projectCopy: Parameters<typeof projectCopyBench>[0];
   capacity: Parameters<typeof capacityBench>[0];
+  snapshotScale: Parameters<typeof snapshotScaleBench>[0];
 }
 
 const FULL: Sizes = {
@@ -50,6 +52,14 @@ const FULL: Sizes = {
     dirs: 1_000,
   },
   capacity: { runs: [100, 500, 1000], turnsPerRun: 3, latencyMs: 2000, jitter: 0.5, fixtureBytes: 256, coldStartRuns: 200, historySample: 100 },
+  snapshotScale: {
+    trees: [
+      { files: 10_000, repeats: 3 },
+      { files: 100_000, repeats: 3 },
+    ],
+    changes: [1, 10, 100, 1000],
+    dirs: 1_000,
+  },
 };
 
 const SMOKE: Sizes = {
@@ -60,6 +70,7 @@ const SMOKE: Sizes = {
   prefix: { turns: 12, contextWindow: 6_000, fixtureBytes: 4096 },
   projectCopy: { trees: [{ files: 500, repeats: 1, storeImports: 10 }], dirs: 1_000 },
   capacity: { runs: [5], turnsPerRun: 2, latencyMs: 200, jitter: 0.5, fixtureBytes: 256, coldStartRuns: 5, historySample: 5 },
+  snapshotScale: { trees: [{ files: 2_500, repeats: 1 }], changes: [1, 10, 100], dirs: 1_000 },
 };
 
 function arg(name: string): string | undefined {
@@ -143,6 +154,7 @@ async function main(): Promise<number> {
     { id: '5', title: 'Prompt-cache prefix ratio over a long run with compactions', run: () => prefixBench(sizes.prefix) },
     { id: '6', title: 'Project copy: import through the content-addressed store vs cp -r', run: () => projectCopyBench(sizes.projectCopy) },
     { id: '7', title: 'Capacity at model speed: many runs on one worker, model replies taking seconds', run: () => capacityBench(sizes.capacity) },
+    { id: '8', title: 'Turn snapshots of a big project run: cost per turn against the files changed', run: () => snapshotScaleBench(sizes.snapshotScale) },
   ];
 
   const results: BenchResult[] = [];

@@ -88,7 +88,7 @@ async function du(path: string): Promise<{ diskKiB: number; apparentBytes: numbe
  * `files` text files in `dirs` directories under `root` (d<k>/s<i>/f<j>.txt): sizes log-uniform
  * from 64 B to 8 KiB (mean ~1.7 KiB), every file's content distinct (its own header line).
  */
-function makeTree(root: string, files: number, dirs: number): { bytes: number; dirs: number } {
+export function makeTree(root: string, files: number, dirs: number): { bytes: number; dirs: number } {
   // Deterministic per tree size, so runs compare: a fraction in [0, 1) from a hash of (files, j).
   const fraction = (j: number) => createHash('sha256').update(`${files}:${j}`).digest().readUInt32BE(0) / 2 ** 32;
   const filler = Array.from({ length: 160 }, (_, i) => `${'abcdefghijklmnopqrstuvwxyz'.repeat(2).slice(i % 26, (i % 26) + 50)}\n`).join('');

@@ -10,6 +10,7 @@ import { type ActivityDeps, createActivities } from './activities';
 import { closeAllMcp } from './activities/mcp/pool';
 import type { ModelEndpoint } from './activities/model';
 import { PayloadGuard } from './activities/payloadGuard';
+import { stopSnapshotWatchers } from './activities/snapshotWatch';
 import type { InftyConfig } from './config';
 import { startDemoModel } from './demo/demoModel';
 import { loadPrices } from './host/prices';
@@ -138,6 +139,7 @@ export class InftyWorker {
     );
     const results = await Promise.allSettled(runs);
     await closeAllMcp(); // the MCP servers this process started (docs/architecture.md decision 17)
+    stopSnapshotWatchers(); // the change watchers of turn snapshots (decision 13)
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -57,6 +57,8 @@ describe('infty fork', () => {
     const src = await h.run({ runId: parent, objective: 'Write files', verifiers: ['verifier-a'] });
     expect(src.outcome.status).toBe('delivered');
     for (const k of [1, 2, 3]) expect(existsSync(join(h.home, 'snapshots', parent, `turn-${k}.json`))).toBe(true);
+    // Turn 2's manifest is a delta on turn 1's (decision 13): the fork below resolves it.
+    expect(JSON.parse(readFileSync(join(h.home, 'snapshots', parent, 'turn-2.json'), 'utf8'))).toMatchObject({ parent: 1, depth: 1 });
     const parentBefore = transcriptBytes(h.home, parent);
 
     // invalid turns: usage errors, nothing started

@@ -7,9 +7,10 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { BrokenSnapshotChain, readSnapshot, type SnapshotManifest } from '../host/snapshotManifest';
 import type { RolePositions } from '../protocol/activities';
 import { writeFileDurable } from './durable/files';
-import { readManifest, restoreSnapshot, type SnapshotManifest } from './snapshots';
+import { restoreSnapshot } from './snapshots';
 import { prefixLine } from './transcriptPrefix';
 import { transcriptPath } from './transcripts';
 
@@ -19,7 +20,10 @@ export interface ForkSource {
 }
 
 export async function forkManifest(home: string, source: ForkSource): Promise<SnapshotManifest> {
-  const manifest = await readManifest(home, source.runId, source.turn);
+  const manifest = await readSnapshot(home, source.runId, source.turn).catch((err: unknown) => {
+    if (err instanceof BrokenSnapshotChain) throw ApplicationFailure.nonRetryable(err.message, 'ForkSourceMissing');
+    throw err;
+  });
   if (!manifest) {
     throw ApplicationFailure.nonRetryable(
       `run "${source.runId}" has no snapshot of Solver turn ${source.turn} in ${home} (the run does not exist here, has not completed that turn, or ran before turn snapshots)`,

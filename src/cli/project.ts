@@ -14,6 +14,7 @@ import { baseTree, diffTrees, mergeIntoCheckout, workTree } from '../host/projec
 import { git, gitTopLevel } from '../host/project/git';
 import { readTurnManifest, writeTurnProject } from '../host/project/turnTree';
 import { readRunJson } from '../host/runJson';
+import { BrokenSnapshotChain } from '../host/snapshotManifest';
 import { runIdError } from '../protocol/runId';
 import { parsePositiveInt } from './flags';
 
@@ -48,7 +49,10 @@ export async function diff(config: InftyConfig, runId: string, flags: { stat?: b
   let to: string;
   if (flags.atTurn !== undefined) {
     const turn = parsePositiveInt(flags.atTurn, '--at-turn');
-    const manifest = await readTurnManifest(config.home, runId, turn);
+    const manifest = await readTurnManifest(config.home, runId, turn).catch((err: unknown) => {
+      if (err instanceof BrokenSnapshotChain) throw new UsageError(`run ${runId}'s snapshot of Solver turn ${turn} cannot be read: ${err.message}`);
+      throw err;
+    });
     if (!manifest) throw new UsageError(`run ${runId} has no snapshot of Solver turn ${turn} (it has not completed that turn yet, or ran elsewhere)`);
     const scratch = await mkdtemp(join(tmpdir(), 'infty-turn-'));
     try {

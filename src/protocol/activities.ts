@@ -106,6 +106,8 @@ export interface SnapshotTurnResult {
   bytes: number;
   /** Bytes stored as new objects (files unchanged since any snapshot cost nothing). */
   newBytes: number;
+  /** How the files were found: a walk of the whole tree, or only the paths a watcher saw change (docs/architecture.md decision 13). */
+  scan?: 'tree' | 'changes';
 }
 
 /** The worker whose disk holds a run's files (local storage) and the task queue only it polls. */

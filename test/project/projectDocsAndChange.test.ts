@@ -533,6 +533,9 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     expectDelivered(source);
     expect(runJsonOf(source.runId).project).toMatchObject({ commit: head, branch: null });
     for (const k of [1, 2, 3]) expect(existsSync(join(h.home, 'snapshots', source.runId, `turn-${k}.json`)), `turn ${k}`).toBe(true);
+    // Turns 2 and 3 are deltas (decision 13): `diff --at-turn 2` and `3` below resolve them.
+    for (const k of [2, 3])
+      expect(JSON.parse(readFileSync(join(h.home, 'snapshots', source.runId, `turn-${k}.json`), 'utf8')), `turn ${k}`).toMatchObject({ parent: k - 1 });
 
     const fork = uniqueId('pdc-fork');
     scripts.set(

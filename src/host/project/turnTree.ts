@@ -1,22 +1,14 @@
 /** A project run's files as of a Solver turn, written out of the turn's snapshot (for `infty diff --at-turn`). */
 import { constants } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, symlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BaseFile } from './base';
+import { readSnapshot, type SnapshotManifest } from '../snapshotManifest';
 import { objectPathIn } from './objects';
 
-interface TurnManifest {
-  files: BaseFile[];
-}
+type TurnManifest = Pick<SnapshotManifest, 'files'>;
 
-export async function readTurnManifest(home: string, runId: string, turn: number): Promise<TurnManifest | undefined> {
-  try {
-    return JSON.parse(await readFile(join(home, 'snapshots', runId, `turn-${turn}.json`), 'utf8')) as TurnManifest;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
+/** A turn's files, resolved through its chain of deltas (src/host/snapshotManifest.ts). */
+export const readTurnManifest = readSnapshot;
 
 /** Writes the project's files (not its .git) of `manifest` into `dest`. */
 export async function writeTurnProject(home: string, manifest: TurnManifest, projectDir: string, dest: string): Promise<void> {
