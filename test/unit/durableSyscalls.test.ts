@@ -29,7 +29,7 @@ function parse(text: string): Call[] {
   const calls: Call[] = [];
   const open = new Map<string, Call>();
   text.split('\n').forEach((line, i) => {
-    const m = /^(\d+) (.*)$/.exec(line);
+    const m = /^(\d+) +(.*)$/.exec(line); // strace pads short PIDs with spaces
     if (!m) return;
     const [, pid, rest] = m as unknown as [string, string, string];
     const resumed = /^<\.\.\. (\w+) resumed>(.*)\) += (.*)$/.exec(rest);
@@ -80,13 +80,17 @@ function traced(script: string): { calls: Call[]; dir: string } {
   );
   if (run.error) throw new Error(`this test needs strace on PATH (apt-get install strace): ${run.error.message}`);
   expect(run.status, run.stderr).toBe(0);
-  return { calls: parse(readFileSync(out, 'utf8')), dir };
+  const text = readFileSync(out, 'utf8');
+  traces.set(dir, `${run.stdout}${run.stderr}\n${text}`);
+  return { calls: parse(text), dir };
 }
 
+/** Each traced directory's child output and strace text, shown when an expected call is missing. */
+const traces = new Map<string, string>();
 const fdOf = (c: Call) => Number(c.result.split(' ')[0]);
 const find = (calls: Call[], after: number, pred: (c: Call) => boolean, what: string): Call => {
   const hit = calls.find((c) => c.start > after && pred(c));
-  if (!hit) throw new Error(`no ${what} after line ${after}`);
+  if (!hit) throw new Error(`no ${what} after line ${after} in:\n${[...traces.values()].at(-1)?.slice(0, 20_000)}`);
   return hit;
 };
 const marker = (calls: Call[], text: string) => find(calls, -1, (c) => c.name === 'write' && c.args.startsWith(`1, "${text}`), `marker ${text}`);
@@ -112,6 +116,22 @@ function expectReplacedDurably(calls: Call[], dir: string, name: string, done: s
 }
 
 describe('durable writes, as system calls', () => {
+  it('reads strace lines whatever the width of their PIDs, split calls included', () => {
+    const calls = parse(
+      [
+        '944   openat(AT_FDCWD, "/d/.f.tmp", O_WRONLY|O_CREAT, 0666) = 20',
+        '12345 fdatasync(20 <unfinished ...>',
+        '944   rename("/d/.f.tmp", "/d/f") = 0',
+        '12345 <... fdatasync resumed>) = 0',
+      ].join('\n'),
+    );
+    expect(calls.map((c) => [c.name, c.start, c.end, c.result])).toEqual([
+      ['openat', 0, 0, '20'],
+      ['fdatasync', 1, 3, '0'],
+      ['rename', 2, 2, '0'],
+    ]);
+  });
+
   it.each([
     ['a small file', 100],
     ['a 1 MiB file', 1024 * 1024],
@@ -134,7 +154,7 @@ describe('durable writes, as system calls', () => {
     );
     const path = join(dir, 't.jsonl');
     const opens = calls.filter((c) => c.name === 'openat' && c.args.includes(`"${path}"`));
-    expect(opens).toHaveLength(2);
+    expect(opens, traces.get(dir)).toHaveLength(2);
     for (const [opened, done] of [
       [opens[0]!, 'first'],
       [opens[1]!, 'second'],
