@@ -139,7 +139,7 @@ export class InftyWorker {
     );
     const results = await Promise.allSettled(runs);
     await closeAllMcp(); // the MCP servers this process started (docs/architecture.md decision 17)
-    stopSnapshotWatchers(); // the change watchers of turn snapshots (decision 13)
+    stopSnapshotWatchers(); // the change watchers of turn snapshots (docs/architecture.md decision 13)
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

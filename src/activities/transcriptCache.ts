@@ -44,7 +44,7 @@ export interface ReadFile {
 }
 
 export interface CachedTranscript {
-  /** The transcript's own file first, then the files its prefix line resolved through (a fork's, decision 13). */
+  /** The transcript's own file first, then the files its prefix line resolved through (a fork's, docs/architecture.md decision 13). */
   files: ReadFile[];
   t: TranscriptLines;
   /** The parsed items of the first `items.length` lines (parsed when first committed, never from what was written). */
