@@ -190,6 +190,8 @@ class KillController {
   kills: KillRecord[] = [];
   interrupted = new Set<string>();
   finished = false;
+  /** How the run ended (its outcome, or the error its result rejected with), for a kill point that never came. */
+  ending: unknown;
 
   constructor(
     readonly runId: string,
@@ -256,7 +258,12 @@ class KillController {
     this.armed = trigger;
     const deadline = Date.now() + 150_000;
     while (!this.fired(trigger)) {
-      if (this.finished) throw new Error(`kill point ${n} (${what}) never came: the run ended first`);
+      if (this.finished) {
+        const requests = this.arrivals.map((a) => `${a.label}:${a.rec.status ?? '-'}`).join(', ');
+        throw new Error(
+          `kill point ${n} (${what}) never came: the run ended first, with ${JSON.stringify(this.ending, null, 1)?.slice(0, 4000)}; requests so far: ${requests}\nworker output:\n${this.worker?.output()}`,
+        );
+      }
       if (Date.now() > deadline) {
         throw new Error(
           `kill point ${n} (${what}) did not come within 150 s; requests so far: ${this.arrivals.map((a) => `${a.label}:${a.rec.status ?? '-'}`).join(', ')}\nworker output:\n${this.worker?.output()}`,
@@ -371,7 +378,17 @@ describe.concurrent('crash-proof runs (real worker processes, real Temporal serv
     controllers.set(runId, c);
     await c.start();
     await crashClient.startRun({ runId, ...input });
-    const result = crashClient.result(runId).finally(() => (c.finished = true));
+    const result = crashClient.result(runId).then(
+      (outcome) => {
+        c.ending = outcome;
+        return outcome;
+      },
+      (err: unknown) => {
+        c.ending = err instanceof Error ? `${err.name}: ${err.message}` : err;
+        throw err;
+      },
+    );
+    void result.finally(() => (c.finished = true)).catch(() => undefined);
     result.catch(() => undefined);
     for (const [i, { trigger, what, thenIdle }] of KILL_POINTS.entries()) {
       await c.killAt(i + 1, trigger, what);
