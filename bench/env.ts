@@ -17,7 +17,7 @@ import type { RunInputRaw } from '../src/protocol/runInput';
 import { type DevServerHandle, freePort, startDevServer } from '../src/server';
 import { projectRoot } from '../src/temporalCli';
 import { createInftyWorker, type InftyWorker, type InftyWorkerOptions } from '../src/worker';
-import { workflowsPath as inftyWorkflowsPath, workflowInterceptorModules } from '../src/workflowBundle';
+import { bundleOptions } from '../src/workflowBundle';
 import type { NaiveActivities, NaiveItem } from './floorWorkflows';
 
 export const ROOT = projectRoot();
@@ -60,9 +60,9 @@ export function removeScratch(): void {
 let inftyBundle: Promise<{ path: string; ms: number }> | undefined;
 let baselineBundle: Promise<{ path: string; ms: number }> | undefined;
 
-async function bundleTo(workflowsPath: string, name: string, workflowInterceptorModules?: string[]): Promise<{ path: string; ms: number }> {
+async function bundleTo(name: string, options: Omit<Parameters<typeof bundleWorkflowCode>[0], 'logger'>): Promise<{ path: string; ms: number }> {
   const t0 = performance.now();
-  const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ ...options, logger: quietLogger });
   const path = join(scratch('bundle'), name);
   writeFileSync(path, code);
   return { path, ms: performance.now() - t0 };
@@ -70,7 +70,7 @@ async function bundleTo(workflowsPath: string, name: string, workflowInterceptor
 
 /** The inftyRun bundle (from the compiled workflows in dist/src), also handed to child workers. */
 export async function inftyBundlePath(): Promise<string> {
-  inftyBundle ??= bundleTo(inftyWorkflowsPath(), 'infty-workflow-bundle.js', workflowInterceptorModules());
+  inftyBundle ??= bundleTo('infty-workflow-bundle.js', bundleOptions());
   const { path } = await inftyBundle;
   // createInftyWorker takes its workflow code from here.
   process.env.INFTY_WORKFLOW_BUNDLE = path;
@@ -79,7 +79,7 @@ export async function inftyBundlePath(): Promise<string> {
 
 /** The floor and naive workflows (bench/floorWorkflows), bundled on their own. */
 export async function baselineBundlePath(): Promise<string> {
-  baselineBundle ??= bundleTo(join(__dirname, 'floorWorkflows.js'), 'baseline-workflow-bundle.js');
+  baselineBundle ??= bundleTo('baseline-workflow-bundle.js', { workflowsPath: join(__dirname, 'floorWorkflows.js') });
   return (await baselineBundle).path;
 }
 

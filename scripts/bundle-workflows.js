@@ -4,11 +4,11 @@
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { bundleWorkflowCode } = require('@temporalio/worker');
-const { workflowsPath, workflowInterceptorModules } = require('../dist/src/workflowBundle');
+const { bundleOptions } = require('../dist/src/workflowBundle');
 
 const root = join(__dirname, '..');
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
-bundleWorkflowCode({ workflowsPath: workflowsPath(), workflowInterceptorModules: workflowInterceptorModules(), logger: quiet }).then(
+bundleWorkflowCode({ ...bundleOptions(), logger: quiet }).then(
   ({ code }) => writeFileSync(join(root, 'dist', 'workflow-bundle.js'), code),
   (err) => {
     console.error(`infty: could not bundle the workflows: ${err.message}`);

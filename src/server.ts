@@ -55,6 +55,7 @@ export interface DevServerHandle {
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 const STDERR_TAIL_LINES = 20;
+const STDERR_DRAIN_MS = 1_000;
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
 export function freePort(): Promise<number> {
@@ -207,6 +208,13 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
     opts.log?.(line);
   });
+  // A process's exit can be seen before the last of its stderr is read: an early exit's message
+  // waits for the stream's end (briefly: a process it started may hold the pipe).
+  const stderrRead = new Promise<void>((resolve) => child.stderr!.once('close', resolve));
+  const fullStderr = async () => {
+    await Promise.race([stderrRead, sleep(STDERR_DRAIN_MS)]);
+    return stderrTail;
+  };
 
   // Don't leave an orphaned server behind if this process exits without calling stop().
   const killOnExit = () => child.kill('SIGKILL');
@@ -244,12 +252,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   };
 
   try {
-    await waitUntilReady(
-      address,
-      exited,
-      () => hasExited,
-      () => stderrTail,
-    );
+    await waitUntilReady(address, exited, () => hasExited, fullStderr);
     const connection = await Connection.connect({ address, connectTimeout: 5_000 });
     try {
       await ensureSearchAttributes(connection, namespace);
@@ -270,15 +273,15 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   };
 }
 
-async function waitUntilReady(address: string, exited: Promise<number | null>, hasExited: () => boolean, stderrTail: () => string[]): Promise<void> {
+async function waitUntilReady(address: string, exited: Promise<number | null>, hasExited: () => boolean, stderrTail: () => Promise<string[]>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  const earlyExit = (code: number | null) =>
-    new Error(`temporal server start-dev exited early (code ${code}) before ${address} answered:\n${stderrTail().join('\n') || '(no output)'}`);
+  const earlyExit = async (code: number | null) =>
+    new Error(`temporal server start-dev exited early (code ${code}) before ${address} answered:\n${(await stderrTail()).join('\n') || '(no output)'}`);
   while (Date.now() < deadline) {
     const outcome = await Promise.race([isTemporalReachable(address, 1_000).then((ok) => (ok ? 'ready' : 'not yet')), exited.then((code) => ({ code }))]);
     if (outcome === 'ready') return;
-    if (typeof outcome === 'object' || hasExited()) throw earlyExit(typeof outcome === 'object' ? outcome.code : await exited);
+    if (typeof outcome === 'object' || hasExited()) throw await earlyExit(typeof outcome === 'object' ? outcome.code : await exited);
     await sleep(250);
   }
-  throw new Error(`temporal server start-dev did not answer on ${address} within ${READY_TIMEOUT_MS / 1000}s:\n${stderrTail().join('\n')}`);
+  throw new Error(`temporal server start-dev did not answer on ${address} within ${READY_TIMEOUT_MS / 1000}s:\n${(await stderrTail()).join('\n')}`);
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -52,6 +52,20 @@ describe('embedded Temporal dev server', () => {
     expect(await isTemporalReachable(again.address)).toBe(true);
     await again.stop();
     expect(await isTemporalReachable(again.address, 500)).toBe(false);
+  });
+
+  it('a CLI that exits at once: the error carries what it wrote to stderr, even when that is read after the exit', async () => {
+    // The exit can be seen before the last of stderr is read; here the line comes 300 ms after the
+    // exit (a process it started still holds the pipe). The message must not say "(no output)".
+    const cli = path.join(tmp, 'failing-temporal');
+    writeFileSync(cli, '#!/bin/sh\n(sleep 0.3; echo "Error: can\'t set frontend port: bind: address already in use" >&2) &\nexit 1\n');
+    chmodSync(cli, 0o755);
+    const err = await startDevServer({ port: await freePort(), headless: true, temporalCli: cli }).then(
+      () => new Error('started'),
+      (e: Error) => e,
+    );
+    expect(err.message).toMatch(/exited early \(code 1\)/);
+    expect(err.message).toContain('bind: address already in use');
   });
 
   it('isTemporalReachable is false for a port nothing listens on', async () => {

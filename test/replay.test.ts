@@ -90,9 +90,22 @@ describe('determinism: recorded histories replay against the current workflow co
   it('the shipped bundle (dist/workflow-bundle.js, built from the compiled code) loads and replays too', async () => {
     // The suite's bundle is built from src; the one workers load by default is built from dist, where module
     // order can differ (an import that reads a global the sandbox does not have yet fails only there).
+    // A traced fixture loads OpenTelemetry's packages when the execution starts, in that bundle's order.
     const shipped = join(__dirname, '..', 'dist', 'workflow-bundle.js');
-    const history: unknown = JSON.parse(readFileSync(join(DIR, 'approvals-decided.json'), 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: { codePath: shipped }, sinks: workflowSpanSinks() }, history, 'approvals-decided.json');
+    for (const file of ['approvals-decided.json', 'delivered-workflow-tracing.json']) {
+      const history: unknown = JSON.parse(readFileSync(join(DIR, file), 'utf8'));
+      await Worker.runReplayHistory({ workflowBundle: { codePath: shipped }, sinks: workflowSpanSinks() }, history, file);
+    }
+  });
+
+  it('both bundles share zod between workflows: their preloadModules evaluates src/workflows/sharedModules', () => {
+    // zod declares itself free of side effects, so a bare require of it as a preload module is
+    // dropped by webpack and every workflow evaluates zod again (docs/architecture.md, "Worker tuning").
+    for (const bundle of [join(__dirname, '..', 'dist', 'workflow-bundle.js'), inject('workflowBundlePath')]) {
+      const code = readFileSync(bundle, 'utf8');
+      const preload = /exports\.preloadModules = function preloadModules\(\) \{([^}]*)\}/.exec(code)?.[1] ?? '';
+      expect(preload, bundle).toMatch(/__webpack_require__\([^)]*workflows\/sharedModules\.(js|ts)"\)/);
+    }
   });
 
   it.each(fixtures)('%s replays without nondeterminism', async (file) => {

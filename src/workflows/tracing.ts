@@ -11,20 +11,15 @@
  *
  * Not a workflow: listed in the bundle's workflow interceptor modules (src/workflowBundle.ts).
  */
-// First: loading it gives the sandbox the globals OpenTelemetry's packages read when they load (`performance`).
-// biome-ignore-all assist/source/organizeImports: @temporalio/workflow and Temporal's instrumentation load before @opentelemetry/core, which reads \`performance\` when it loads; sorted first, it fails the workflow bundle
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import type * as OtelApi from '@opentelemetry/api';
+import type * as OtelCore from '@opentelemetry/core';
 import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
-import { defaultTextMapGetter, isSpanContextValid, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type * as OtelWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import {
-  defaultPayloadConverter,
   type ActivityInput,
   type ContinueAsNewInput,
+  type DisposeInput,
+  defaultPayloadConverter,
   type Next,
   type Payload,
   type SignalInput,
@@ -33,13 +28,30 @@ import {
   type WorkflowExecuteInput,
   type WorkflowInboundCallsInterceptor,
   type WorkflowInterceptors,
+  type WorkflowInternalsInterceptor,
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import { isPatched, PATCHES } from './patches';
 
 export const WORKFLOW_TRACING_PATCH = PATCHES.workflowTracing.id;
 
-/** Whether the start request carried a sampled W3C trace context (a traced client started the run). */
+/**
+ * OpenTelemetry's packages, loaded by the first traced execution that needs them: evaluating them
+ * took about 4 ms of every workflow's start, traced or not (docs/architecture.md, "Worker tuning").
+ * Each execution has its own module instances, so this loads once per traced execution. Temporal's
+ * workflow module loads first: it gives the sandbox the globals (`performance`) that
+ * @opentelemetry/core reads when it loads.
+ */
+function otel(): { workflow: typeof OtelWorkflow; api: typeof OtelApi; core: typeof OtelCore } {
+  const workflow: typeof OtelWorkflow = require('@temporalio/interceptors-opentelemetry/lib/workflow');
+  return { workflow, api: require('@opentelemetry/api'), core: require('@opentelemetry/core') };
+}
+
+/**
+ * Whether the start request carried a sampled W3C trace context (a traced client started the run).
+ * Every start from Infty's client carries the header; without a tracer its carrier is empty, which
+ * holds no trace context whatever the propagator, and is answered without loading OpenTelemetry.
+ */
 export function startedTraced(headers: Record<string, Payload>): boolean {
   const header = headers[TRACE_HEADER];
   if (!header) return false;
@@ -49,15 +61,17 @@ export function startedTraced(headers: Record<string, Payload>): boolean {
   } catch {
     return false;
   }
-  if (typeof carrier !== 'object' || carrier === null) return false;
-  const span = trace.getSpanContext(new W3CTraceContextPropagator().extract(ROOT_CONTEXT, carrier, defaultTextMapGetter));
-  return span !== undefined && isSpanContextValid(span) && (span.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+  if (typeof carrier !== 'object' || carrier === null || Object.keys(carrier).length === 0) return false;
+  const { api, core } = otel();
+  const span = api.trace.getSpanContext(new core.W3CTraceContextPropagator().extract(api.ROOT_CONTEXT, carrier, api.defaultTextMapGetter));
+  return span !== undefined && api.isSpanContextValid(span) && (span.traceFlags & api.TraceFlags.SAMPLED) === api.TraceFlags.SAMPLED;
 }
 
 /** One execution's decision: the SDK's interceptors once it is yes, none otherwise. */
 class TracingSwitch {
-  inbound: OpenTelemetryInboundInterceptor | undefined;
-  outbound: OpenTelemetryOutboundInterceptor | undefined;
+  inbound: OtelWorkflow.OpenTelemetryInboundInterceptor | undefined;
+  outbound: OtelWorkflow.OpenTelemetryOutboundInterceptor | undefined;
+  internals: OtelWorkflow.OpenTelemetryInternalsInterceptor | undefined;
 
   /**
    * At the execution's start. An untraced start records no marker; a traced one records it, and
@@ -65,8 +79,10 @@ class TracingSwitch {
    */
   decide(input: WorkflowExecuteInput): void {
     if (startedTraced(input.headers) && isPatched('workflowTracing')) {
-      this.inbound = new OpenTelemetryInboundInterceptor();
-      this.outbound = new OpenTelemetryOutboundInterceptor();
+      const { workflow } = otel();
+      this.inbound = new workflow.OpenTelemetryInboundInterceptor();
+      this.outbound = new workflow.OpenTelemetryOutboundInterceptor();
+      this.internals = new workflow.OpenTelemetryInternalsInterceptor();
     }
   }
 }
@@ -121,11 +137,22 @@ class TracingOutbound implements WorkflowOutboundCallsInterceptor {
   }
 }
 
+/** Disables the execution's OpenTelemetry context manager when it is disposed, if it was traced. */
+class TracingInternals implements WorkflowInternalsInterceptor {
+  constructor(private readonly tracing: TracingSwitch) {}
+
+  dispose(input: DisposeInput, next: Next<WorkflowInternalsInterceptor, 'dispose'>): void {
+    const otel = this.tracing.internals;
+    if (otel) void otel.dispose(input, next);
+    else next(input);
+  }
+}
+
 export const interceptors = (): WorkflowInterceptors => {
   const tracing = new TracingSwitch();
   return {
     inbound: [new TracingInbound(tracing)],
     outbound: [new TracingOutbound(tracing)],
-    internals: [new OpenTelemetryInternalsInterceptor()],
+    internals: [new TracingInternals(tracing)],
   };
 };
