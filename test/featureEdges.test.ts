@@ -14,15 +14,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { objectPath, readManifest } from '../src/activities/snapshots';
 import { readRunJson } from '../src/host/runJson';
 import type { RunOutcome } from '../src/protocol/outcome';
 import { REPEATED_FAILURE_THRESHOLD } from '../src/workflows/watchdog';
 import { runCli } from './support/cli';
-import type { RecordedRequest, Responder } from './support/fakeModel';
+import type { RecordedRequest } from './support/fakeModel';
 import { startGrpcGate } from './support/grpcGate';
-import { cliEnv, type Harness, startHarness, uniqueId } from './support/harness';
+import { uniqueId, usePerRunHarness } from './support/harness';
 import { type ScriptEntry, scriptByRole } from './support/modelScript';
 import { addFile, askDirection, deliver, directive, shell, tools, verdict } from './support/replies';
 import { until } from './support/wait';
@@ -35,43 +35,30 @@ const texts = (req: RecordedRequest): string[] =>
 type Delivered = Extract<RunOutcome, { status: 'delivered' }>;
 
 describe('where two features meet', () => {
-  let h: Harness;
-  let env: Record<string, string>;
-  const scripts = new Map<string, Responder>();
-  /** Runs left running by a test, terminated at the end. */
+  const t = usePerRunHarness();
+  /** Runs left running by a test, terminated at the end (before the harness closes). */
   const leftRunning: string[] = [];
 
-  beforeAll(async () => {
-    h = await startHarness({
-      responder: (req) => {
-        const script = scripts.get(req.runId ?? '');
-        if (!script) throw new Error(`no script for run ${req.runId}`);
-        return script(req);
-      },
-    });
-    env = cliEnv(h);
-  });
   afterAll(async () => {
     await Promise.all(
       leftRunning.map((id) =>
-        h?.client.workflow
+        t.h.client.workflow
           .getHandle(id)
           .terminate('featureEdges done')
           .catch(() => undefined),
       ),
     );
-    await h?.close();
   });
 
-  const turnRequests = (runId: string, role: string) => h.model.requests.filter((r) => r.runId === runId && r.role === role && r.purpose === 'turn');
+  const turnRequests = (runId: string, role: string) => t.h.model.requests.filter((r) => r.runId === runId && r.role === role && r.purpose === 'turn');
 
   /** The run's outcome, or `held` with the goal's reason as soon as it is paused (a test must not hang on a held run). */
   const endOrHold = (runId: string) =>
     until(
       `${runId} to end or be held`,
       async () => {
-        if ((await h.infty.describe(runId)).status.name !== 'RUNNING') return h.infty.result(runId);
-        const g = await h.infty.goal(runId);
+        if ((await t.h.infty.describe(runId)).status.name !== 'RUNNING') return t.h.infty.result(runId);
+        const g = await t.h.infty.goal(runId);
         return g.status === 'paused' ? { runId, status: 'held' as const, reason: g.statusReason } : undefined;
       },
       120_000,
@@ -81,7 +68,7 @@ describe('where two features meet', () => {
     it('a fork taken after its source was escalated, while the source is paused not_converging, has a full window and escalation count of its own', async () => {
       const failing = () => tools(shell('exit 3'));
       const src = uniqueId('edge-wd-src');
-      scripts.set(
+      t.scripts.set(
         src,
         scriptByRole({
           solver: [
@@ -96,11 +83,11 @@ describe('where two features meet', () => {
           director: [directive('src-directive-of-the-watchdog'), directive('src-directive-of-turn-1')],
         }),
       );
-      await h.infty.startRun({ runId: src, objective: 'Make `exit 3` pass', verifiers: [], sandbox: 'none' });
+      await t.h.infty.startRun({ runId: src, objective: 'Make `exit 3` pass', verifiers: [], sandbox: 'none' });
       leftRunning.push(src);
       const srcHeld = await endOrHold(src);
       expect(srcHeld).toMatchObject({ status: 'held', reason: expect.stringMatching(/^not_converging: the same call failed the same way 3 times/) });
-      const srcBefore = await h.infty.progress(src);
+      const srcBefore = await t.h.infty.progress(src);
       expect(srcBefore.roles.solver!.turns).toBe(1);
       expect(srcBefore.events.filter((e) => e.kind === 'not_converging').map((e) => e.message)).toEqual([
         expect.stringMatching(/asking the Director/),
@@ -111,7 +98,7 @@ describe('where two features meet', () => {
       const child = uniqueId('edge-wd-fork');
       let startFork = () => {};
       const forkMayStart = new Promise<void>((resolve) => (startFork = resolve));
-      scripts.set(
+      t.scripts.set(
         child,
         scriptByRole({
           solver: [
@@ -128,13 +115,13 @@ describe('where two features meet', () => {
           director: [directive('fork-directive-of-the-watchdog')],
         }),
       );
-      const r = await runCli(['fork', src, '--at-turn', '1', '--run-id', child, '--detach'], env);
+      const r = await runCli(['fork', src, '--at-turn', '1', '--run-id', child, '--detach'], t.env);
       expect(r.code, r.stderr).toBe(0);
       leftRunning.push(child);
 
       // The fork's progress at its start: nothing of the source's not_converging state.
       await until('the fork to ask its Solver', () => (turnRequests(child, 'solver').length > 0 ? true : undefined), 60_000);
-      const atStart = await h.infty.progress(child);
+      const atStart = await t.h.infty.progress(child);
       expect(atStart.forkOf).toEqual({ runId: src, turn: 1 });
       expect(atStart.goal).toMatchObject({ status: 'active', statusReason: null });
       expect(atStart.phase).toBe('solving');
@@ -146,7 +133,7 @@ describe('where two features meet', () => {
       expect(outcome.status, JSON.stringify(outcome)).toBe('delivered');
 
       // Escalated once, after its own third failure — not paused, not escalated earlier.
-      const progress = await h.infty.progress(child);
+      const progress = await t.h.infty.progress(child);
       const flagged = progress.events.filter((e) => e.kind === 'not_converging');
       expect(flagged.map((e) => e.message)).toEqual([
         expect.stringMatching(/the same call failed the same way 3 times in the Solver's last 3 tool calls: .*asking the Director/),
@@ -166,21 +153,21 @@ describe('where two features meet', () => {
       expect(texts(solver[REPEATED_FAILURE_THRESHOLD]!).some((t) => t.includes('fork-directive-of-the-watchdog'))).toBe(true);
 
       // The source is untouched by its fork: still held with its own reason, its events unchanged.
-      expect(await h.infty.goal(src)).toMatchObject({ status: 'paused', statusReason: srcBefore.goal.statusReason });
-      expect((await h.infty.progress(src)).events).toEqual(srcBefore.events);
+      expect(await t.h.infty.goal(src)).toMatchObject({ status: 'paused', statusReason: srcBefore.goal.statusReason });
+      expect((await t.h.infty.progress(src)).events).toEqual(srcBefore.events);
     }, 240_000);
   });
 
   describe('verified hash × fork', () => {
     const src = uniqueId('edge-vh-src');
     const child = uniqueId('edge-vh-fork');
-    const srcFile = () => join(h.runsRoot, src, 'deliverable', 'out.txt');
-    const forkFile = () => join(h.runsRoot, child, 'deliverable', 'out.txt');
+    const srcFile = () => join(t.h.runsRoot, src, 'deliverable', 'out.txt');
+    const forkFile = () => join(t.h.runsRoot, child, 'deliverable', 'out.txt');
     const srcContent = 'source final\n';
     const forkContent = 'draft\nfork final\n';
 
     it('a fork at an earlier turn that delivers other content carries its own verifiedHash; verify FORK and verify SRC both exit 0', async () => {
-      scripts.set(
+      t.scripts.set(
         src,
         scriptByRole({
           solver: [
@@ -193,19 +180,19 @@ describe('where two features meet', () => {
           'verifier*': [verdict('pass')],
         }),
       );
-      const s = (await h.run({ runId: src, objective: 'Write out.txt', verifiers: ['verifier-a'] })).outcome as Delivered;
+      const s = (await t.h.run({ runId: src, objective: 'Write out.txt', verifiers: ['verifier-a'] })).outcome as Delivered;
       expect(s.status).toBe('delivered');
       expect(s.verifiedHash).toBe(sha(srcContent));
 
       // The fork starts from turn 1's draft and appends to that file in place: its copy, not the source's file or the store's object.
-      scripts.set(
+      t.scripts.set(
         child,
         scriptByRole({
           solver: [tools(shell(`printf 'fork final\\n' >> deliverable/out.txt`)), deliver('deliverable/out.txt', 'the fork')],
           'verifier*': [verdict('pass')],
         }),
       );
-      const r = await runCli(['fork', src, '--at-turn', '1', '--run-id', child, '--json'], env, 120_000);
+      const r = await runCli(['fork', src, '--at-turn', '1', '--run-id', child, '--json'], t.env, 120_000);
       expect(r.code, r.stderr).toBe(0);
       const f = JSON.parse(r.stdout.trim().split('\n').pop()!) as Delivered;
       expect(f.status).toBe('delivered');
@@ -215,11 +202,11 @@ describe('where two features meet', () => {
       expect(readFileSync(forkFile(), 'utf8')).toBe(forkContent);
       expect(readFileSync(srcFile(), 'utf8')).toBe(srcContent);
 
-      const vf = await runCli(['verify', child], env);
+      const vf = await runCli(['verify', child], t.env);
       expect(vf.code, vf.stderr).toBe(0);
       expect(vf.stdout).toContain(`unchanged: ${forkFile()}`);
       expect(vf.stdout).toContain(sha(forkContent));
-      const vs = await runCli(['verify', src], env);
+      const vs = await runCli(['verify', src], t.env);
       expect(vs.code, vs.stderr).toBe(0);
       expect(vs.stdout).toContain(`unchanged: ${srcFile()}`);
       expect(vs.stdout).toContain(sha(srcContent));
@@ -227,7 +214,7 @@ describe('where two features meet', () => {
 
     it("changing the fork's deliverable after delivery: verify FORK exits 1, verify SRC still 0, the snapshot store untouched", async () => {
       writeFileSync(forkFile(), 'tampered\n'); // in place: the same inode
-      const vf = await runCli(['verify', child, '--json'], env);
+      const vf = await runCli(['verify', child, '--json'], t.env);
       expect(vf.code, vf.stderr).toBe(1);
       expect(JSON.parse(vf.stdout)).toMatchObject({
         runId: child,
@@ -236,16 +223,16 @@ describe('where two features meet', () => {
         currentHash: sha('tampered\n'),
         unchanged: false,
       });
-      const vs = await runCli(['verify', src, '--json'], env);
+      const vs = await runCli(['verify', src, '--json'], t.env);
       expect(vs.code, vs.stderr).toBe(0);
       expect(JSON.parse(vs.stdout)).toMatchObject({ runId: src, verifiedHash: sha(srcContent), currentHash: sha(srcContent), unchanged: true });
       expect(readFileSync(srcFile(), 'utf8')).toBe(srcContent);
 
       // Every object of the turn the fork was taken from still holds the content its name says, so a later fork gets turn 1's draft.
-      const manifest = (await readManifest(h.home, src, 1))!;
+      const manifest = (await readManifest(t.h.home, src, 1))!;
       expect(manifest.files.find((x) => x.path === join('deliverable', 'out.txt'))?.sha256).toBe(sha('draft\n'));
       for (const file of manifest.files.filter((x) => x.link === undefined)) {
-        expect(sha(readFileSync(objectPath(h.home, file.sha256))), file.path).toBe(file.sha256);
+        expect(sha(readFileSync(objectPath(t.h.home, file.sha256))), file.path).toBe(file.sha256);
       }
     }, 120_000);
   });
@@ -261,7 +248,7 @@ describe('where two features meet', () => {
       const ending = `${id}-ending`;
       let deliverNow = () => {};
       const mayDeliver = new Promise<void>((resolve) => (deliverNow = resolve));
-      for (const runId of held) scripts.set(runId, () => ({ kind: 'fault', fault: { kind: 'hang' } }));
+      for (const runId of held) t.scripts.set(runId, () => ({ kind: 'fault', fault: { kind: 'hang' } }));
       const endingScript: ScriptEntry[] = [
         tools(addFile('deliverable/e.txt', ['e'])),
         async () => {
@@ -269,11 +256,11 @@ describe('where two features meet', () => {
           return deliver('deliverable/e.txt', 'ended between the listing and the batch');
         },
       ];
-      scripts.set(ending, scriptByRole({ solver: endingScript }));
+      t.scripts.set(ending, scriptByRole({ solver: endingScript }));
       const all = [...held, ending];
-      await Promise.all(all.map((runId) => h.infty.startRun({ runId, objective: 'Hold on', verifiers: [], sandbox: 'none' })));
+      await Promise.all(all.map((runId) => t.h.infty.startRun({ runId, objective: 'Hold on', verifiers: [], sandbox: 'none' })));
       leftRunning.push(...held);
-      const query = `TaskQueue = '${h.taskQueue}' AND WorkflowId IN (${all.map((x) => `'${x}'`).join(', ')})`;
+      const query = `TaskQueue = '${t.h.taskQueue}' AND WorkflowId IN (${all.map((x) => `'${x}'`).join(', ')})`;
       await listed(`${query} AND ExecutionStatus = 'Running' AND InftyGoalStatus = 'active'`, all);
       await until('the ending run to wait for its delivery', () => (turnRequests(ending, 'solver').length === 2 ? true : undefined), 30_000);
       return { held, ending, all, query, deliverNow };
@@ -283,7 +270,7 @@ describe('where two features meet', () => {
       until(
         `visibility to list ${where}`,
         async () => {
-          const r = await runCli(['list', '--where', where, '--json'], env);
+          const r = await runCli(['list', '--where', where, '--json'], t.env);
           expect(r.code, r.stderr).toBe(0);
           const ids = (JSON.parse(r.stdout) as { runId: string }[]).map((x) => x.runId).sort();
           return JSON.stringify(ids) === JSON.stringify([...expected].sort()) ? ids : undefined;
@@ -293,26 +280,26 @@ describe('where two features meet', () => {
 
     /** The ending run delivered, its goal complete, nothing of a pause in it. */
     async function expectStillDelivered(runId: string) {
-      expect((await h.infty.describe(runId)).status.name).toBe('COMPLETED');
-      expect((await h.infty.result(runId)).status).toBe('delivered');
-      const p = await h.infty.progress(runId);
+      expect((await t.h.infty.describe(runId)).status.name).toBe('COMPLETED');
+      expect((await t.h.infty.result(runId)).status).toBe('delivered');
+      const p = await t.h.infty.progress(runId);
       expect(p.goal).toMatchObject({ status: 'complete', statusReason: null });
       expect(p.events.some((e) => e.kind === 'paused')).toBe(false);
-      expect((await readRunJson(join(h.runsRoot, runId)))?.status).toBe('delivered');
+      expect((await readRunJson(join(t.h.runsRoot, runId)))?.status).toBe('delivered');
     }
 
     it('a run that delivers between the listing and the batch operation is counted as done and stays delivered; the others are paused, and resume --where resumes them', async () => {
       const { held, ending, all, query, deliverNow } = await fleetWithOneEnding('edge-fleet');
-      const gate = await startGrpcGate(h.address);
+      const gate = await startGrpcGate(t.h.address);
       try {
         const batchCall = gate.hold('StartBatchOperation');
         // The ending run delivers once the command has printed its list; the batch reaches the server only after it has ended.
-        const command = runCli(['pause', '--where', query], { ...env, TEMPORAL_ADDRESS: gate.address }, 120_000, {
+        const command = runCli(['pause', '--where', query], { ...t.env, TEMPORAL_ADDRESS: gate.address }, 120_000, {
           onStdout: (soFar) => {
             if (all.every((x) => soFar.includes(x))) deliverNow();
           },
         });
-        expect((await h.infty.result(ending)).status).toBe('delivered');
+        expect((await t.h.infty.result(ending)).status).toBe('delivered');
         await batchCall.arrived;
         batchCall.release();
         const r = await command;
@@ -324,28 +311,28 @@ describe('where two features meet', () => {
         await gate.close();
       }
       await expectStillDelivered(ending);
-      for (const id of held) expect(await h.infty.goal(id), id).toMatchObject({ status: 'paused', statusReason: 'paused by the user' });
+      for (const id of held) expect(await t.h.infty.goal(id), id).toMatchObject({ status: 'paused', statusReason: 'paused by the user' });
 
       // resume --where with the same query: the ended run no longer matches; the others are resumed.
       await listed(`${query} AND InftyGoalStatus = 'paused'`, held);
-      const resumed = await runCli(['resume', '--where', query, '--json'], env);
+      const resumed = await runCli(['resume', '--where', query, '--json'], t.env);
       expect(resumed.code, resumed.stderr).toBe(0);
       const doc = JSON.parse(resumed.stdout);
       expect(doc.matched.map((m: { runId: string }) => m.runId).sort()).toEqual([...held].sort());
       expect(doc.results).toMatchObject({ method: 'batch', state: 'completed', total: 2, succeeded: 2, failed: 0 });
-      for (const id of held) expect((await h.infty.goal(id)).status, id).toBe('active');
+      for (const id of held) expect((await t.h.infty.goal(id)).status, id).toBe('active');
       await expectStillDelivered(ending);
     }, 240_000);
 
     it('the same when the server will not run a batch operation: run by run, the run that ended is counted as done, exit 0', async () => {
       const { held, ending, all, query, deliverNow } = await fleetWithOneEnding('edge-fleet-each');
-      const gate = await startGrpcGate(h.address);
+      const gate = await startGrpcGate(t.h.address);
       try {
         const batchCall = gate.hold('StartBatchOperation');
-        const command = runCli(['pause', '--where', query, '--json'], { ...env, TEMPORAL_ADDRESS: gate.address }, 120_000);
+        const command = runCli(['pause', '--where', query, '--json'], { ...t.env, TEMPORAL_ADDRESS: gate.address }, 120_000);
         await batchCall.arrived; // the listing is done: the command is at its action; the ending run delivers now
         deliverNow();
-        expect((await h.infty.result(ending)).status).toBe('delivered');
+        expect((await t.h.infty.result(ending)).status).toBe('delivered');
         gate.refuse('StartBatchOperation', 12, 'batch operations are not available here'); // UNIMPLEMENTED: the command goes run by run
         batchCall.release();
         const r = await command;
@@ -369,7 +356,7 @@ describe('where two features meet', () => {
         await gate.close();
       }
       await expectStillDelivered(ending);
-      for (const id of held) expect(await h.infty.goal(id), id).toMatchObject({ status: 'paused', statusReason: 'paused by the user' });
+      for (const id of held) expect(await t.h.infty.goal(id), id).toMatchObject({ status: 'paused', statusReason: 'paused by the user' });
     }, 240_000);
   });
 });

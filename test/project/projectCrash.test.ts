@@ -25,7 +25,7 @@ import { InftyClient } from '../../src/client';
 import type { RunOutcome } from '../../src/protocol/outcome';
 import { type FakeModelServer, type Responder, startFakeModelServer } from '../support/fakeModel';
 import { gitIn, makeRepo, treeFingerprint, writeTree } from '../support/gitRepo';
-import { uniqueId } from '../support/harness';
+import { perRunResponder, uniqueId } from '../support/harness';
 import { scriptByRole } from '../support/modelScript';
 import { outcomeWithin } from '../support/outcome';
 import { deliver, verdict } from '../support/replies';
@@ -87,7 +87,7 @@ describe('a worker killed while a project copy is being made', () => {
   let model: FakeModelServer;
 
   beforeAll(async () => {
-    model = await startFakeModelServer({ responder: (req) => scripts.get(req.runId ?? '')!(req) });
+    model = await startFakeModelServer({ responder: perRunResponder(scripts) });
   });
   afterAll(async () => {
     await killAllStartedWorkers();

@@ -16,7 +16,7 @@ import { PROJECT_DOCS_MAX_BYTES } from '../../src/protocol/project';
 import { type CliResult, runCli } from '../support/cli';
 import type { RecordedRequest, Responder } from '../support/fakeModel';
 import { gitIn, makeRepo, treeFingerprint, writeTree } from '../support/gitRepo';
-import { cliEnv, type Harness, startHarness, uniqueId } from '../support/harness';
+import { uniqueId, usePerRunHarness } from '../support/harness';
 import { scriptByRole } from '../support/modelScript';
 import { askDirection, deliver, directive, say, shell, tools, verdict, withUsage } from '../support/replies';
 
@@ -61,39 +61,34 @@ const AGENTS_HEADER = /# AGENTS\.md instructions for /g;
 const CUT_MARKER = /\n\[… AGENTS\.md text cut here: \d+ more bytes over the 32 KiB limit were left out …\]$/;
 
 describe('project runs: AGENTS.md, and the change handed back', () => {
-  let h: Harness;
-  const scripts = new Map<string, Responder>();
-  let env: Record<string, string>;
+  const t = usePerRunHarness();
   let work: string;
-  const homeAgents = () => join(h.home, 'AGENTS.md');
+  const homeAgents = () => join(t.h.home, 'AGENTS.md');
 
-  beforeAll(async () => {
-    h = await startHarness({ responder: (req) => scripts.get(req.runId ?? '')!(req) });
-    env = cliEnv(h);
+  beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'infty-pdc-'));
   });
-  afterAll(async () => {
-    await h?.close();
+  afterAll(() => {
     rmSync(work, { recursive: true, force: true });
   });
 
   const requestsOf = (runId: string, role?: string) =>
-    h.model.requests.filter((q) => q.runId === runId && (role === undefined || q.role === role || (role === 'verifier*' && q.role?.startsWith('verifier'))));
-  const runJsonOf = (runId: string) => JSON.parse(readFileSync(join(h.runsRoot, runId, 'run.json'), 'utf8'));
-  const agentsText = (runId: string) => readFileSync(join(h.home, 'projects', runId, 'agents.md'), 'utf8');
+    t.h.model.requests.filter((q) => q.runId === runId && (role === undefined || q.role === role || (role === 'verifier*' && q.role?.startsWith('verifier'))));
+  const runJsonOf = (runId: string) => JSON.parse(readFileSync(join(t.h.runsRoot, runId, 'run.json'), 'utf8'));
+  const agentsText = (runId: string) => readFileSync(join(t.h.home, 'projects', runId, 'agents.md'), 'utf8');
 
   /** `infty run ARGS --run-id ID --verifier a --json OBJECTIVE` with `script` as the model; the outcome parsed. */
   async function cliRun(args: string[], script: Responder, opts: { runId?: string; objective?: string } = {}) {
     const runId = opts.runId ?? uniqueId('pdc');
-    scripts.set(runId, script);
-    const r = await runCli(['run', ...args, '--run-id', runId, '--verifier', 'a', '--json', opts.objective ?? 'Make the change'], env, 180_000);
+    t.scripts.set(runId, script);
+    const r = await runCli(['run', ...args, '--run-id', runId, '--verifier', 'a', '--json', opts.objective ?? 'Make the change'], t.env, 180_000);
     let outcome: Record<string, any> | undefined;
     try {
       outcome = JSON.parse(r.stdout.trim().split('\n').pop()!);
     } catch {
       outcome = undefined;
     }
-    return { runId, runDir: join(h.runsRoot, runId), r, outcome: outcome as Record<string, any> };
+    return { runId, runDir: join(t.h.runsRoot, runId), r, outcome: outcome as Record<string, any> };
   }
 
   /** Runs `fn` with $INFTY_HOME/AGENTS.md holding `text`, removing it afterwards (every run of the harness reads it). */
@@ -174,11 +169,11 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     expect(docs).toEqual({
       files: ['$INFTY_HOME', '(project root)', 'sub'],
       bytes: Buffer.byteLength(text),
-      sha256: sha256(readFileSync(join(h.home, 'projects', runId, 'agents.md'))),
+      sha256: sha256(readFileSync(join(t.h.home, 'projects', runId, 'agents.md'))),
       truncated: false,
     });
-    expect(JSON.parse(readFileSync(join(h.home, 'projects', runId, 'agents.json'), 'utf8'))).toEqual(docs);
-    const show = await runCli(['show', runId, '--json'], env);
+    expect(JSON.parse(readFileSync(join(t.h.home, 'projects', runId, 'agents.json'), 'utf8'))).toEqual(docs);
+    const show = await runCli(['show', runId, '--json'], t.env);
     expect(show.code, show.stderr).toBe(0);
     expect(JSON.parse(show.stdout).runJson.project_docs).toEqual(docs);
     expect(runJsonOf(runId).project.workdir).toBe(join(run.runDir, 'project', 'sub'));
@@ -193,7 +188,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     expect(Buffer.byteLength(readFileSync(join(repo, 'AGENTS.md')))).toBeGreaterThan(100 * 1024);
     const run = await cliRun(['--from', repo, '--sandbox', 'none'], scriptByRole({ solver: [deliver('.')], 'verifier*': [verdict('pass')] }));
     expectDelivered(run);
-    const raw = readFileSync(join(h.home, 'projects', run.runId, 'agents.md'));
+    const raw = readFileSync(join(t.h.home, 'projects', run.runId, 'agents.md'));
     const text = raw.toString('utf8');
     expect(raw.length).toBeLessThanOrEqual(PROJECT_DOCS_MAX_BYTES);
     expect(raw.length).toBeGreaterThan(PROJECT_DOCS_MAX_BYTES - 200);
@@ -254,8 +249,8 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     const runJson = runJsonOf(run.runId);
     expect(runJson).not.toHaveProperty('project_docs');
     expect(runJson.project).toBeDefined();
-    expect(existsSync(join(h.home, 'projects', run.runId, 'agents.md'))).toBe(false);
-    expect(existsSync(join(h.home, 'projects', run.runId, 'agents.json'))).toBe(false);
+    expect(existsSync(join(t.h.home, 'projects', run.runId, 'agents.md'))).toBe(false);
+    expect(existsSync(join(t.h.home, 'projects', run.runId, 'agents.json'))).toBe(false);
   }, 240_000);
 
   // ── 4 ────────────────────────────────────────────────────────────────────────────────────────────
@@ -307,12 +302,12 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
         ],
         'verifier*': [verdict('pass')],
       });
-      scripts.set(runId, (req) => {
+      t.scripts.set(runId, (req) => {
         if (mode === 'local' && req.path === COMPACT) return { kind: 'error', status: 404, message: 'Not Found' };
         if (req.purpose === 'compaction') return say(`Summary ${req.seq}: appended lines to f.txt.`);
         return script(req);
       });
-      const { outcome } = await h.run({ runId, objective: 'Append lines', verifiers: ['verifier-a'], project: { path: repo }, autoCompactLimit: 5_000 });
+      const { outcome } = await t.h.run({ runId, objective: 'Append lines', verifiers: ['verifier-a'], project: { path: repo }, autoCompactLimit: 5_000 });
       expect(outcome.status, JSON.stringify(outcome)).toBe('delivered');
       const text = agentsText(runId);
       expect(text).toContain('COMPACT-DOC-k2');
@@ -329,10 +324,10 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
       expect(JSON.stringify(after[0]!.body.input)).toMatch(mode === 'remote' ? /"type":"compaction"/ : /Summary \d+: appended lines/);
       for (const q of after) expect((q.body.instructions as string).endsWith(text), `${mode}: solver request ${q.seq}`).toBe(true);
       expect(after[0]!.body.instructions).toBe(turns[0]!.body.instructions);
-      const progress = await h.infty.progress(runId);
+      const progress = await t.h.infty.progress(runId);
       expect(progress.roles.solver!.compactions, mode).toBeGreaterThanOrEqual(1);
       // The new generation's transcript starts with both instruction items.
-      const gen = readFileSync(join(h.home, 'transcripts', runId, `solver.${progress.roles.solver!.generation}.jsonl`), 'utf8')
+      const gen = readFileSync(join(t.h.home, 'transcripts', runId, `solver.${progress.roles.solver!.generation}.jsonl`), 'utf8')
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l));
@@ -405,11 +400,11 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     expect(readFileSync(join(clean, 'img.bin')).equals(readFileSync(join(runDir, 'project', 'img.bin')))).toBe(true);
 
     // infty verify: the verified patch is what is on disk.
-    const v = await runCli(['verify', runId, '--json'], env);
+    const v = await runCli(['verify', runId, '--json'], t.env);
     expect(v.code, v.stderr + v.stdout).toBe(0);
     expect(JSON.parse(v.stdout)).toMatchObject({ unchanged: true, kind: 'file', verifiedHash: sha256(patch), path: patchPath });
     // infty diff shows the same change (binary named, not encoded).
-    const d = await runCli(['diff', runId], env);
+    const d = await runCli(['diff', runId], t.env);
     expect(d.code, d.stderr).toBe(0);
     expect(diffHeaders(d.stdout).sort()).toEqual(diffHeaders(patch.toString('utf8')).sort());
     expect(d.stdout).toContain('Binary files a/img.bin and b/img.bin differ');
@@ -448,7 +443,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     const { runId, runDir } = run;
     const project = join(runDir, 'project');
 
-    const d = await runCli(['diff', runId], env);
+    const d = await runCli(['diff', runId], t.env);
     expect(d.code, d.stderr).toBe(0);
     expect(d.stdout).toMatch(/^rename from docs\/old_name\.txt\nrename to docs\/new_name\.txt$/m);
     expect(d.stdout).toMatch(/^rename from src\/moved\.txt\nrename to lib\/moved\.txt$/m);
@@ -461,7 +456,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
       'src/moved.txt → lib/moved.txt',
     ]);
     expect(d.stdout).toContain('diff --git a/naïve notes/résumé 1.txt b/naïve notes/résumé 1.txt\n');
-    const stat = await runCli(['diff', runId, '--stat'], env);
+    const stat = await runCli(['diff', runId, '--stat'], t.env);
     expect(stat.code).toBe(0);
     expect(stat.stdout).toContain('4 files changed');
     expect(stat.stdout).toMatch(/logo\.bin\s+\|\s+Bin 600 -> 604 bytes/);
@@ -480,7 +475,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     // apply to a clean clone: the same files, the binary byte-identical, the old names gone.
     const clean = join(work, 'rename-binary-clean');
     gitIn(work, 'clone', '-q', repo, clean);
-    const applied = await runCli(['apply', runId, '--to', clean], env);
+    const applied = await runCli(['apply', runId, '--to', clean], t.env);
     expect(applied.code, applied.stderr + applied.stdout).toBe(0);
     expect(workFiles(clean)).toEqual(workFiles(project));
     expect(existsSync(join(clean, 'docs', 'old_name.txt'))).toBe(false);
@@ -496,7 +491,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     gitIn(work, 'clone', '-q', repo, diverged);
     writeFileSync(join(diverged, 'docs', 'old_name.txt'), long.replace('line 0 of the old file', 'line 0 EDITED BY THE USER'));
     writeFileSync(join(diverged, 'src', 'moved.txt'), long.replace(/old/g, 'other').replace('line 5 of', 'line 5 (user) of'));
-    const merged = await runCli(['apply', runId, '--to', diverged], env);
+    const merged = await runCli(['apply', runId, '--to', diverged], t.env);
     expect(merged.code, merged.stderr + merged.stdout).toBe(0);
     expect(existsSync(join(diverged, 'docs', 'old_name.txt'))).toBe(false);
     expect(readFileSync(join(diverged, 'docs', 'new_name.txt'), 'utf8')).toBe(long.replace('line 0 of the old file', 'line 0 EDITED BY THE USER'));
@@ -532,13 +527,13 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     );
     expectDelivered(source);
     expect(runJsonOf(source.runId).project).toMatchObject({ commit: head, branch: null });
-    for (const k of [1, 2, 3]) expect(existsSync(join(h.home, 'snapshots', source.runId, `turn-${k}.json`)), `turn ${k}`).toBe(true);
+    for (const k of [1, 2, 3]) expect(existsSync(join(t.h.home, 'snapshots', source.runId, `turn-${k}.json`)), `turn ${k}`).toBe(true);
     // Turns 2 and 3 are deltas (decision 13): `diff --at-turn 2` and `3` below resolve them.
     for (const k of [2, 3])
-      expect(JSON.parse(readFileSync(join(h.home, 'snapshots', source.runId, `turn-${k}.json`), 'utf8')), `turn ${k}`).toMatchObject({ parent: k - 1 });
+      expect(JSON.parse(readFileSync(join(t.h.home, 'snapshots', source.runId, `turn-${k}.json`), 'utf8')), `turn ${k}`).toMatchObject({ parent: k - 1 });
 
     const fork = uniqueId('pdc-fork');
-    scripts.set(
+    t.scripts.set(
       fork,
       scriptByRole({
         solver: [
@@ -549,10 +544,10 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
         'verifier*': [verdict('pass')],
       }),
     );
-    const f = await runCli(['fork', source.runId, '--at-turn', '1', '--run-id', fork, '--json'], env, 180_000);
+    const f = await runCli(['fork', source.runId, '--at-turn', '1', '--run-id', fork, '--json'], t.env, 180_000);
     expect(f.code, f.stderr).toBe(0);
     expect(JSON.parse(f.stdout.trim().split('\n').pop()!).status).toBe('delivered');
-    const forkDir = join(h.runsRoot, fork);
+    const forkDir = join(t.h.runsRoot, fork);
     const forkProject = join(forkDir, 'project');
 
     // The fork's record names its own directory; the source's base and AGENTS.md came along.
@@ -560,7 +555,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     const sourceJson = runJsonOf(source.runId);
     expect(forkJson.project).toEqual({ ...sourceJson.project, root: forkProject, workdir: forkProject });
     expect(forkJson.project_docs).toEqual(sourceJson.project_docs);
-    const base = (id: string) => JSON.parse(readFileSync(join(h.home, 'projects', id, 'base.json'), 'utf8'));
+    const base = (id: string) => JSON.parse(readFileSync(join(t.h.home, 'projects', id, 'base.json'), 'utf8'));
     expect(base(fork).files).toEqual(base(source.runId).files);
     expect((requestsOf(fork, 'verifier*')[0]!.body.instructions as string).endsWith(agentsText(source.runId))).toBe(true);
 
@@ -578,12 +573,12 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
 
     // Every diff at once (they share the runs' caches): the fork's, the fork's as of its own turn 1, the source's as of each turn and now.
     const [fd, forkAt1, at1, at2, at3, final] = await Promise.all([
-      runCli(['diff', fork], env),
-      runCli(['diff', fork, '--at-turn', '1'], env),
-      runCli(['diff', source.runId, '--at-turn', '1'], env),
-      runCli(['diff', source.runId, '--at-turn', '2'], env),
-      runCli(['diff', source.runId, '--at-turn', '3'], env),
-      runCli(['diff', source.runId], env),
+      runCli(['diff', fork], t.env),
+      runCli(['diff', fork, '--at-turn', '1'], t.env),
+      runCli(['diff', source.runId, '--at-turn', '1'], t.env),
+      runCli(['diff', source.runId, '--at-turn', '2'], t.env),
+      runCli(['diff', source.runId, '--at-turn', '3'], t.env),
+      runCli(['diff', source.runId], t.env),
     ]);
     for (const r of [fd, forkAt1, at1, at2, at3, final]) expect(r.code, r.stderr).toBe(0);
     // infty diff FORK: turn 1's change and the fork's own, against the same base; not the source's later change.
@@ -607,7 +602,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     // The fork's change applies to a clean clone of the user's repository.
     const clean = join(work, 'fork-clean');
     gitIn(work, 'clone', '-q', repo, clean);
-    const applied = await runCli(['apply', fork, '--to', clean], env);
+    const applied = await runCli(['apply', fork, '--to', clean], t.env);
     expect(applied.code, applied.stderr + applied.stdout).toBe(0);
     expect(workFiles(clean)).toEqual(workFiles(forkProject));
   }, 300_000);
@@ -661,7 +656,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
         turn === '99' ? /no snapshot of Solver turn 99/ : undefined,
       ]),
     ];
-    const results = await Promise.all(cases.map(([, args]) => runCli(args, env)));
+    const results = await Promise.all(cases.map(([, args]) => runCli(args, t.env)));
     results.forEach((r, i) => {
       const [what, , message] = cases[i]!;
       expect(r.code, `${what}: ${r.stderr}`).toBe(2);
@@ -678,7 +673,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     // The URL run's change does apply where --to names a checkout.
     const clone = join(work, 'bad-input-clone');
     gitIn(work, 'clone', '-q', repo, clone);
-    const ok = await runCli(['apply', fromGit.runId, '--to', clone], env);
+    const ok = await runCli(['apply', fromGit.runId, '--to', clone], t.env);
     expect(ok.code, ok.stderr + ok.stdout).toBe(0);
     expect(readFileSync(join(clone, 'f.txt'), 'utf8')).toBe('three\n');
   }, 300_000);
@@ -738,7 +733,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
       expect(existsSync(join(project, '.git', 'objects', 'info', 'alternates'))).toBe(false);
       expect(gitIn(project, 'remote')).toBe('');
       // The change against the base counts the committed work.
-      const d = await runCli(['diff', run.runId], env);
+      const d = await runCli(['diff', run.runId], t.env);
       expect(d.code, d.stderr).toBe(0);
       expect(diffHeaders(d.stdout)).toEqual(['app.txt']);
       expect(d.stdout).toContain('-uncommitted');
@@ -777,19 +772,19 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     const verification = JSON.parse(lastUserText(requestsOf(run.runId, 'verifier-a')[0]!));
     expect(verification.change.files).toEqual(expected.map((path) => ({ path, status: 'added', added: 1, removed: 0 })));
 
-    const d = await runCli(['diff', run.runId], env);
+    const d = await runCli(['diff', run.runId], t.env);
     expect(d.code, d.stderr).toBe(0);
     expect(diffHeaders(d.stdout).sort()).toEqual(expected);
     expect(d.stdout).not.toContain('Subproject commit');
     expect(d.stdout).not.toContain('debug.log');
     // The turn's snapshot (nested .git directories and all) gives the same change.
-    const at1 = await runCli(['diff', run.runId, '--at-turn', '1'], env);
+    const at1 = await runCli(['diff', run.runId, '--at-turn', '1'], t.env);
     expect(at1.code, at1.stderr).toBe(0);
     expect(at1.stdout).toBe(d.stdout);
 
     const clean = join(work, 'nested-repos-clean');
     gitIn(work, 'clone', '-q', repo, clean);
-    const applied = await runCli(['apply', run.runId, '--to', clean], env);
+    const applied = await runCli(['apply', run.runId, '--to', clean], t.env);
     expect(applied.code, applied.stderr + applied.stdout).toBe(0);
     expect(readFileSync(join(clean, 'pkg', 'x.txt'), 'utf8')).toBe('x\n');
     expect(readFileSync(join(clean, 'vendor', 'dep', 'dep.txt'), 'utf8')).toBe('dep\n');
@@ -814,7 +809,7 @@ describe('project runs: AGENTS.md, and the change handed back', () => {
     expect(change).toMatchObject({ files_changed: 230, lines_added: 230, lines_removed: 0, more_files: 30 });
     expect(change.files).toHaveLength(200);
     expect(change.files[0]).toEqual({ path: 'gen/f001.txt', status: 'added', added: 1, removed: 0 });
-    const stat = await runCli(['diff', run.runId, '--stat'], env);
+    const stat = await runCli(['diff', run.runId, '--stat'], t.env);
     expect(stat.stdout).toContain('230 files changed, 230 insertions(+)');
   }, 240_000);
 });

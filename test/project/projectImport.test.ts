@@ -29,9 +29,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BaseManifest } from '../../src/host/project/base';
 import type { ProjectRecord } from '../../src/protocol/project';
 import { type CliResult, runCli } from '../support/cli';
-import type { RecordedRequest, Responder } from '../support/fakeModel';
+import type { RecordedRequest } from '../support/fakeModel';
 import { gitIn, makeRepo, treeFingerprint, writeTree } from '../support/gitRepo';
-import { cliEnv, type Harness, startHarness, uniqueId } from '../support/harness';
+import { uniqueId, usePerRunHarness } from '../support/harness';
 import { type ScriptEntry, scriptByRole } from '../support/modelScript';
 import { deliver, shell, tools, verdict } from '../support/replies';
 
@@ -116,15 +116,11 @@ interface StartedRun {
 // ---------------------------------------------------------------------------------------------
 
 describe('project import', () => {
-  let h: Harness;
-  let env: Record<string, string>;
+  const t = usePerRunHarness();
   let work: string;
-  const scripts = new Map<string, Responder>();
   const savedEnv = { files: process.env.INFTY_PROJECT_MAX_FILES, bytes: process.env.INFTY_PROJECT_MAX_BYTES };
 
-  beforeAll(async () => {
-    h = await startHarness({ responder: (req) => scripts.get(req.runId ?? '')!(req) });
-    env = cliEnv(h);
+  beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'infty-import-'));
     writeFileSync(join(work, 'secret.txt'), `${SECRET}\n`);
   });
@@ -137,8 +133,7 @@ describe('project import', () => {
       else process.env[name] = value;
     }
   });
-  afterAll(async () => {
-    await h?.close();
+  afterAll(() => {
     if (work) {
       execFileSync('chmod', ['-R', 'u+rwX', work]);
       rmSync(work, { recursive: true, force: true });
@@ -152,19 +147,19 @@ describe('project import', () => {
   async function deliveredRun(source: string[], solver: ScriptEntry[] = [], opts: { deliverPath?: string; timeoutMs?: number } = {}): Promise<StartedRun> {
     const runId = uniqueId('imp');
     const timeoutMs = opts.timeoutMs ?? 180_000;
-    scripts.set(runId, scriptByRole({ solver: [...solver, deliver(opts.deliverPath ?? '.', 'done')], 'verifier*': [verdict('pass')] }));
-    const r = await runCli(['run', ...source, '--run-id', runId, '--verifier', 'a', '--sandbox', 'none', '--json', 'Look at the project'], env, timeoutMs);
+    t.scripts.set(runId, scriptByRole({ solver: [...solver, deliver(opts.deliverPath ?? '.', 'done')], 'verifier*': [verdict('pass')] }));
+    const r = await runCli(['run', ...source, '--run-id', runId, '--verifier', 'a', '--sandbox', 'none', '--json', 'Look at the project'], t.env, timeoutMs);
     expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
     const outcome = lastJsonLine<StartedRun['outcome']>(r.stdout);
     expect(outcome.status).toBe('delivered');
-    const runDir = join(h.runsRoot, runId);
+    const runDir = join(t.h.runsRoot, runId);
     return {
       runId,
       runDir,
       project: join(runDir, 'project'),
       record: readJson<{ project: ProjectRecord }>(join(runDir, 'run.json')).project,
-      base: readJson<BaseManifest>(join(h.home, 'projects', runId, 'base.json')),
-      solverRequests: h.model.requests.filter((q) => q.runId === runId && q.role === 'solver'),
+      base: readJson<BaseManifest>(join(t.h.home, 'projects', runId, 'base.json')),
+      solverRequests: t.h.model.requests.filter((q) => q.runId === runId && q.role === 'solver'),
       outcome,
     };
   }
@@ -172,11 +167,11 @@ describe('project import', () => {
   /** `infty run ARGS` that must be refused with exit 2 (the run id is returned for the nothing-left checks). */
   async function refusedRun(args: string[]): Promise<{ runId: string; r: CliResult }> {
     const runId = uniqueId('ref');
-    scripts.set(runId, scriptByRole({}));
-    const r = await runCli(['run', ...args, '--run-id', runId, '--verifier', 'a', '--sandbox', 'none', 'Look at the project'], env, 120_000);
+    t.scripts.set(runId, scriptByRole({}));
+    const r = await runCli(['run', ...args, '--run-id', runId, '--verifier', 'a', '--sandbox', 'none', 'Look at the project'], t.env, 120_000);
     expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(2);
     // The Solver was never asked anything: the refusal came before the run started working.
-    expect(h.model.requests.filter((q) => q.runId === runId)).toEqual([]);
+    expect(t.h.model.requests.filter((q) => q.runId === runId)).toEqual([]);
     return { runId, r };
   }
 
@@ -263,7 +258,7 @@ describe('project import', () => {
       expect(existsSync(join(run.project, '.git')), 'a plain directory gets no repository').toBe(false);
 
       // infty diff: the Solver's edit and new file; what it wrote where the ignore list applies is not part of the change.
-      const d = await runCli(['diff', run.runId], env);
+      const d = await runCli(['diff', run.runId], t.env);
       expect(d.code, d.stderr).toBe(0);
       expect(d.stdout.match(/^diff --git .*$/gm)).toEqual(['diff --git a/src/main.js b/src/main.js', 'diff --git a/src/new.js b/src/new.js']);
       expect(d.stdout).toContain('-console.log("one");\n+console.log("two");');
@@ -279,7 +274,7 @@ describe('project import', () => {
       const run = await deliveredRun(['--from', src], [tools(shell('echo v2 > plain.txt'))]);
       expect(run.base.files.map((f) => f.path).sort()).toEqual([...odd, 'plain.txt'].sort());
       for (const n of odd) expect(readFileSync(join(run.project, n), 'utf8'), JSON.stringify(n)).toBe(`${n.length}\n`);
-      const d = await runCli(['diff', run.runId], env);
+      const d = await runCli(['diff', run.runId], t.env);
       expect(d.code, d.stderr).toBe(0);
       expect(d.stdout.match(/^diff --git .*$/gm)).toEqual(['diff --git a/plain.txt b/plain.txt']);
     }, 120_000);
@@ -372,7 +367,7 @@ describe('project import', () => {
       expect(shellOut).toContain('the guide\n# links\n');
 
       // The Solver changed nothing, so the diff is empty: the links left out are no change.
-      const d = await runCli(['diff', run.runId], env);
+      const d = await runCli(['diff', run.runId], t.env);
       expect(d.code, d.stderr).toBe(0);
       expect(d.stdout).toBe('');
       expect(treeFingerprint(src)).toEqual(userBefore);
@@ -408,7 +403,7 @@ describe('project import', () => {
       expect(readlinkSync(join(run.project, 'inside'))).toBe('README.md');
       for (const path of ['escape-abs', 'escape-rel']) expect(isLink(join(run.project, path)), path).toBe(false);
       expect(run.record.skippedLinks).toEqual(['escape-abs', 'escape-rel']);
-      const d = await runCli(['diff', run.runId], env);
+      const d = await runCli(['diff', run.runId], t.env);
       expect(d.code, d.stderr).toBe(0);
       expect(d.stdout).toBe('');
     }, 120_000);
@@ -477,7 +472,7 @@ describe('project import', () => {
       expect(toolOutputs(run.solverRequests[1]!)[0]!.split('\n').filter(Boolean).sort()).toEqual(status.sort());
 
       // The Solver changed nothing: the user's uncommitted state is the base, not a change.
-      const d = await runCli(['diff', run.runId], env);
+      const d = await runCli(['diff', run.runId], t.env);
       expect(d.code, d.stderr).toBe(0);
       expect(d.stdout).toBe('');
       expect(treeFingerprint(repo)).toEqual(userBefore);
@@ -494,7 +489,7 @@ describe('project import', () => {
       const run = await deliveredRun(['--from', repo], [tools(shell('git status --porcelain 2>&1; echo "exit $?"'))]);
       expect(Object.keys(filesOf(run.project)).sort()).toEqual(['.gitmodules', 'app.txt', 'vendor/lib/lib.txt']);
       expect(toolOutputs(run.solverRequests[1]!)[0]).toBe('exit 0\n');
-      const d = await runCli(['diff', run.runId], env);
+      const d = await runCli(['diff', run.runId], t.env);
       expect(d.code, d.stderr).toBe(0);
       expect(d.stdout).toBe('');
     }, 120_000);
@@ -573,7 +568,7 @@ describe('project import', () => {
       expect(r.stderr).toContain('"no-such-ref" is not a branch, tag or commit of the repository');
       expect(r.stderr).toContain('name an existing branch, tag or commit');
       expect(r.stderr).toContain('nothing was created');
-      expectNothingLeft(h.runsRoot, h.home, runId);
+      expectNothingLeft(t.h.runsRoot, t.h.home, runId);
     }, 120_000);
 
     it('a repository that does not exist: exit 2 with what git said, nothing left', async () => {
@@ -585,7 +580,7 @@ describe('project import', () => {
       expect(url.r.stderr).toContain("--from-git file:///nope: the repository could not be cloned (fatal: '/nope' does not appear to be a git repository");
       for (const { r, runId } of [path, url]) {
         expect(r.stderr).toContain('check the URL and that the worker can reach it');
-        expectNothingLeft(h.runsRoot, h.home, runId);
+        expectNothingLeft(t.h.runsRoot, t.h.home, runId);
       }
     }, 120_000);
 
@@ -593,7 +588,7 @@ describe('project import', () => {
       process.env.INFTY_PROJECT_MAX_FILES = '2';
       const { runId, r } = await refusedRun(['--from-git', `${bare}#feature`]);
       expect(r.stderr).toContain(`the repository ${bare} has 3 files, over the limit of 2 (INFTY_PROJECT_MAX_FILES on the worker)`);
-      expectNothingLeft(h.runsRoot, h.home, runId);
+      expectNothingLeft(t.h.runsRoot, t.h.home, runId);
     }, 120_000);
   });
 
@@ -614,8 +609,8 @@ describe('project import', () => {
       for (const [i, { runId, r }] of results.entries()) {
         expect(r.stderr, cases[i]!.args.join(' ')).toContain(cases[i]!.says);
         expect(r.stderr).toContain('nothing was started');
-        expect(await h.infty.exists(runId), `a workflow for ${cases[i]!.args.join(' ')}`).toBe(false);
-        expectNothingLeft(h.runsRoot, h.home, runId);
+        expect(await t.h.infty.exists(runId), `a workflow for ${cases[i]!.args.join(' ')}`).toBe(false);
+        expectNothingLeft(t.h.runsRoot, t.h.home, runId);
       }
     }, 120_000);
 
@@ -628,8 +623,8 @@ describe('project import', () => {
         `the project at ${many} has 60 files, over the limit of 50 (INFTY_PROJECT_MAX_FILES on the worker); start from a smaller directory or raise the limit`,
       );
       expect(files.r.stderr).toContain('nothing was created');
-      expect(await h.infty.exists(files.runId)).toBe(true); // the worker refused it: the workflow ended failed
-      expectNothingLeft(h.runsRoot, h.home, files.runId);
+      expect(await t.h.infty.exists(files.runId)).toBe(true); // the worker refused it: the workflow ended failed
+      expectNothingLeft(t.h.runsRoot, t.h.home, files.runId);
 
       delete process.env.INFTY_PROJECT_MAX_FILES;
       process.env.INFTY_PROJECT_MAX_BYTES = '100';
@@ -639,7 +634,7 @@ describe('project import', () => {
       expect(bytes.r.stderr).toContain(
         `the project at ${heavy} holds 101 bytes, over the limit of 100 bytes (INFTY_PROJECT_MAX_BYTES on the worker); start from a smaller directory or raise the limit`,
       );
-      expectNothingLeft(h.runsRoot, h.home, bytes.runId);
+      expectNothingLeft(t.h.runsRoot, t.h.home, bytes.runId);
     }, 120_000);
 
     describe('permissions (an unprivileged worker: the CLI’s own, as uid nobody when the tests run as root)', () => {
@@ -656,18 +651,18 @@ describe('project import', () => {
           if (IS_ROOT) chownSync(d, NOBODY, NOBODY);
         }
         own.env = {
-          TEMPORAL_ADDRESS: h.address,
+          TEMPORAL_ADDRESS: t.h.address,
           INFTY_HOME: own.home,
           INFTY_RUNS_ROOT: own.runsRoot,
           HOME: base,
-          OPENAI_BASE_URL: h.model.baseUrl,
+          OPENAI_BASE_URL: t.h.model.baseUrl,
           OPENAI_API_KEY: 'test-key',
         };
       });
 
       async function refusedUnprivileged(from: string, extraEnv: Record<string, string> = {}): Promise<{ runId: string; r: CliResult }> {
         const runId = uniqueId('perm');
-        scripts.set(runId, scriptByRole({}));
+        t.scripts.set(runId, scriptByRole({}));
         // A task queue of its own each time: the server remembers a queue's pollers for a while, and a
         // CLI that believes a worker polls starts none of its own.
         const queue = { INFTY_TASK_QUEUE: uniqueId('tq-unpriv') };
@@ -677,7 +672,7 @@ describe('project import', () => {
           ...extraEnv,
         });
         expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(2);
-        expect(h.model.requests.filter((q) => q.runId === runId)).toEqual([]);
+        expect(t.h.model.requests.filter((q) => q.runId === runId)).toEqual([]);
         return { runId, r };
       }
 
@@ -733,7 +728,7 @@ describe('project import', () => {
         chmodSync(src, 0o000);
         const { runId, r } = await refusedUnprivileged(src);
         expect(r.stderr).toContain(`--from ${src}: the directory cannot be read (permission denied) (nothing was started)`);
-        expect(await h.infty.exists(runId)).toBe(false);
+        expect(await t.h.infty.exists(runId)).toBe(false);
         expectNothingLeft(own.runsRoot, own.home, runId);
       }, 60_000);
     });
@@ -745,8 +740,8 @@ describe('project import', () => {
       const src = join(work, 'elsewhere');
       writeTree(src, { 'a.txt': 'a\n' });
       const runId = uniqueId('host');
-      scripts.set(runId, scriptByRole({}));
-      const { outcome } = await h.run({
+      t.scripts.set(runId, scriptByRole({}));
+      const { outcome } = await t.h.run({
         runId,
         objective: 'Look at the project',
         verifiers: ['verifier-a'],
@@ -757,16 +752,16 @@ describe('project import', () => {
       expect(reason).toContain(`--from ${src} names a directory on some-other-machine, but this worker runs on ${hostname()}`);
       expect(reason).toContain('INFTY_STORAGE=shared');
       expect(reason).toContain('--from-git URL');
-      expect(h.model.requests.filter((q) => q.runId === runId)).toEqual([]);
-      expectNothingLeft(h.runsRoot, h.home, runId);
+      expect(t.h.model.requests.filter((q) => q.runId === runId)).toEqual([]);
+      expectNothingLeft(t.h.runsRoot, t.h.home, runId);
     }, 60_000);
 
     it('refuses a relative path in the run input before any workflow starts', async () => {
       const runId = uniqueId('rel');
-      await expect(h.infty.startRun({ runId, objective: 'x', sandbox: 'none', project: { path: 'relative/dir', deliver: 'path' } })).rejects.toThrow(
+      await expect(t.h.infty.startRun({ runId, objective: 'x', sandbox: 'none', project: { path: 'relative/dir', deliver: 'path' } })).rejects.toThrow(
         /project path must be absolute/,
       );
-      expect(await h.infty.exists(runId)).toBe(false);
+      expect(await t.h.infty.exists(runId)).toBe(false);
     });
   });
 
@@ -786,7 +781,7 @@ describe('project import', () => {
       // Counted when the Solver is first asked, i.e. after the import and before any turn snapshot.
       const counts: number[] = [];
       const countObjectsFirst: ScriptEntry = () => {
-        counts.push(countObjects(h.home));
+        counts.push(countObjects(t.h.home));
         return tools(shell('true'));
       };
       const timed = async () => {
@@ -796,9 +791,9 @@ describe('project import', () => {
         console.log(`[large tree] run ${run.runId}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return run;
       };
-      const before = countObjects(h.home);
+      const before = countObjects(t.h.home);
       const first = await timed();
-      const afterFirst = countObjects(h.home);
+      const afterFirst = countObjects(t.h.home);
       const second = await timed();
 
       for (const run of [first, second]) {

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli';
-import type { RecordedRequest, Responder } from '../support/fakeModel';
+import type { RecordedRequest } from '../support/fakeModel';
 import { gitIn, makeRepo, treeFingerprint, writeTree } from '../support/gitRepo';
-import { cliEnv, type Harness, startHarness, uniqueId } from '../support/harness';
+import { uniqueId, usePerRunHarness } from '../support/harness';
 import { scriptByRole } from '../support/modelScript';
 import { deliver, shell, tools, verdict } from '../support/replies';
 
@@ -37,18 +37,13 @@ const outputsOf = (req: RecordedRequest): string =>
   JSON.stringify((req.body.input as { type: string; output?: string }[]).filter((i) => i.type === 'function_call_output'));
 
 describe('a run started from a git repository', () => {
-  let h: Harness;
-  const scripts = new Map<string, Responder>();
-  let env: Record<string, string>;
+  const t = usePerRunHarness();
   let work: string;
 
-  beforeAll(async () => {
-    h = await startHarness({ responder: (req) => scripts.get(req.runId ?? '')!(req) });
-    env = cliEnv(h);
+  beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'infty-proj-'));
   });
-  afterAll(async () => {
-    await h?.close();
+  afterAll(() => {
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -80,7 +75,7 @@ describe('a run started from a git repository', () => {
     const head = gitIn(repo, 'rev-parse', 'HEAD');
 
     const runId = uniqueId('proj');
-    scripts.set(
+    t.scripts.set(
       runId,
       scriptByRole({
         solver: [
@@ -94,7 +89,7 @@ describe('a run started from a git repository', () => {
     );
     const r = await runCli(
       ['run', '--from', repo, '--run-id', runId, '--verifier', 'a', '--sandbox', 'none', '--json', 'Fix the failing test (node test.js)'],
-      env,
+      t.env,
       180_000,
     );
     expect(r.code, r.stderr).toBe(0);
@@ -102,7 +97,7 @@ describe('a run started from a git repository', () => {
     expect(outcome.status).toBe('delivered');
 
     // The copy: what git lists, as it is on disk; Infty's files beside it, not in it.
-    const runDir = join(h.runsRoot, runId);
+    const runDir = join(t.h.runsRoot, runId);
     const project = join(runDir, 'project');
     expect(outcome.deliverablePath).toBe(project);
     expect(readFileSync(join(project, 'calc.js'), 'utf8')).toBe(FIXED);
@@ -125,7 +120,7 @@ describe('a run started from a git repository', () => {
     expect(runJson.project_docs).toMatchObject({ files: ['(project root)'], truncated: false });
 
     // git in the copy: the user's history, the user's uncommitted state, and the Solver's own commit.
-    const solverReqs = h.model.requests.filter((q) => q.runId === runId && q.role === 'solver');
+    const solverReqs = t.h.model.requests.filter((q) => q.runId === runId && q.role === 'solver');
     const afterStatus = outputsOf(solverReqs[1]!);
     expect(afterStatus).toContain(' M README.md');
     expect(afterStatus).toContain('?? notes.txt');
@@ -139,7 +134,7 @@ describe('a run started from a git repository', () => {
     expect(solverReqs[0]!.body.instructions).toContain('ROOT-AGENTS');
     expect(solverReqs[0]!.body.instructions).not.toContain('SUB-AGENTS');
     expect(JSON.stringify(solverReqs[0]!.body.input)).toContain('copy of the user');
-    const verifierReq = h.model.requests.find((q) => q.runId === runId && q.role === 'verifier-a')!;
+    const verifierReq = t.h.model.requests.find((q) => q.runId === runId && q.role === 'verifier-a')!;
     expect(verifierReq.body.instructions).toContain('ROOT-AGENTS');
     const request = JSON.parse(lastUserText(verifierReq));
     expect(request.change).toMatchObject({
@@ -151,18 +146,18 @@ describe('a run started from a git repository', () => {
     });
 
     // infty diff: exactly the fix.
-    const d = await runCli(['diff', runId], env);
+    const d = await runCli(['diff', runId], t.env);
     expect(d.code, d.stderr).toBe(0);
     expect(d.stdout.match(/^diff --git/gm)).toHaveLength(1);
     expect(d.stdout).toContain('diff --git a/calc.js b/calc.js');
     expect(d.stdout).toContain('-exports.add = (a, b) => a - b;');
     expect(d.stdout).toContain('+exports.add = (a, b) => a + b;');
-    const stat = await runCli(['diff', runId, '--stat'], env);
+    const stat = await runCli(['diff', runId, '--stat'], t.env);
     expect(stat.stdout).toMatch(/calc\.js \| 2 \+-/);
     expect(stat.stdout).toContain('1 file changed');
 
     // infty show names the project, its commit and the AGENTS.md it read.
-    const shown = await runCli(['show', runId], env);
+    const shown = await runCli(['show', runId], t.env);
     expect(shown.stdout).toContain(`project:   ${repo} at ${head.slice(0, 12)} (main)`);
     expect(shown.stdout).toContain(`workdir:   ${project}`);
     expect(shown.stdout).toMatch(/AGENTS\.md: \(project root\); \d+ bytes, sha256 [0-9a-f]{16}/);
@@ -173,9 +168,9 @@ describe('a run started from a git repository', () => {
     // infty apply: a clean clone now passes its test.
     const clean = join(work, 'clean');
     gitIn(work, 'clone', '-q', repo, clean);
-    expect((await runCli(['apply', runId, '--to', clean, '--check'], env)).code).toBe(0);
+    expect((await runCli(['apply', runId, '--to', clean, '--check'], t.env)).code).toBe(0);
     expect(readFileSync(join(clean, 'calc.js'), 'utf8')).toBe(BUGGY);
-    const applied = await runCli(['apply', runId, '--to', clean], env);
+    const applied = await runCli(['apply', runId, '--to', clean], t.env);
     expect(applied.code, applied.stderr + applied.stdout).toBe(0);
     expect(execFileSync('node', ['test.js'], { cwd: clean }).toString()).toBe('ok\n');
 
@@ -184,13 +179,13 @@ describe('a run started from a git repository', () => {
     gitIn(work, 'clone', '-q', repo, conflicting);
     writeFileSync(join(conflicting, 'calc.js'), 'exports.add = (a, b) => b - a;\n');
     const before = treeFingerprint(conflicting);
-    const refused = await runCli(['apply', runId, '--to', conflicting], env);
+    const refused = await runCli(['apply', runId, '--to', conflicting], t.env);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('calc.js');
     expect(treeFingerprint(conflicting)).toEqual(before);
 
     // Default target: the --from directory (checked only, so the user's files stay as they are).
-    const check = await runCli(['apply', runId, '--check'], env);
+    const check = await runCli(['apply', runId, '--check'], t.env);
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout).toContain(repo);
     expect(treeFingerprint(repo)).toEqual(userBefore);

@@ -144,3 +144,40 @@ export function useHarness<R extends Responder = Responder>(opts: Omit<Parameter
   afterAll(async () => harness?.close());
   return inUse;
 }
+
+/**
+ * Answers each model request with the script of the request's run (its x-infty-run-id). A request
+ * of a run without a script fails, naming the run: the fake model answers 500 with this message.
+ */
+export function perRunResponder(scripts: ReadonlyMap<string, Responder>): Responder {
+  return (req) => {
+    const script = scripts.get(req.runId ?? '');
+    if (!script)
+      throw new Error(`no model script for run ${req.runId ?? '(none: the request has no x-infty-run-id)'}; set scripts.set(runId, …) before the run starts`);
+    return script(req);
+  };
+}
+
+export interface PerRunHarnessInUse {
+  readonly h: Harness;
+  /** `cliEnv(h)`: the environment of an `infty` CLI child using this harness. */
+  readonly env: Record<string, string>;
+  /** Each run's model script, by run id. */
+  readonly scripts: Map<string, Responder>;
+}
+
+/** Call inside a `describe`: `useHarness` whose scripted model answers each run with its own script (see `perRunResponder`). */
+export function usePerRunHarness(opts: Omit<Parameters<typeof startHarness>[0], 'responder'> = {}): PerRunHarnessInUse {
+  const scripts = new Map<string, Responder>();
+  const inUse = useHarness(opts);
+  inUse.responder = perRunResponder(scripts);
+  return {
+    get h() {
+      return inUse.h;
+    },
+    get env() {
+      return cliEnv(inUse.h);
+    },
+    scripts,
+  };
+}
