@@ -12,6 +12,7 @@ import { UnreachableError } from '../errors';
 import { ignoreIpServerNameWarning } from '../host/ipServerNameWarning';
 import { temporalConnectFailure } from '../host/temporalConnectFailure';
 import { type DevServerHandle, startDevServer } from '../server';
+import { INTERRUPTED_SHUTDOWN_MS, serverStopGraceUntil } from './interrupt';
 import { connectOptions, note } from './session';
 
 export async function startEmbeddedServer(config: InftyConfig, opts: { headless?: boolean } = {}): Promise<DevServerHandle> {
@@ -38,7 +39,7 @@ export function usesEmbeddedDefault(config: InftyConfig): boolean {
 }
 
 /** Runs `fn` with a client connection to Temporal, closed afterwards (and the embedded server it needed stopped). */
-export async function withClient<T>(config: InftyConfig, fn: (infty: InftyClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(config: InftyConfig, fn: (infty: InftyClient) => Promise<T>, opts: { interrupted?: () => boolean } = {}): Promise<T> {
   if (config.temporalTls) ignoreIpServerNameWarning();
   let server: DevServerHandle | undefined;
   let infty: InftyClient;
@@ -56,7 +57,8 @@ export async function withClient<T>(config: InftyConfig, fn: (infty: InftyClient
   try {
     return await fn(infty);
   } finally {
+    const deadline = Date.now() + INTERRUPTED_SHUTDOWN_MS;
     await infty.close();
-    await server?.stop();
+    await server?.stop(opts.interrupted?.() ? serverStopGraceUntil(deadline) : undefined);
   }
 }

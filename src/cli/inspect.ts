@@ -229,7 +229,7 @@ interface WatchFlags {
 export async function watch(config: InftyConfig, runId: string, flags: WatchFlags = {}): Promise<number> {
   const interrupt = catchInterrupts();
   try {
-    return await withClient(config, (infty) => watchWith(infty, runId, flags, interrupt));
+    return await withClient(config, (infty) => watchWith(infty, runId, flags, interrupt), { interrupted: () => interrupt.received !== undefined });
   } finally {
     interrupt.dispose();
   }

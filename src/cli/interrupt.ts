@@ -8,6 +8,20 @@ import { constants } from 'node:os';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
+/**
+ * How long an interrupted command's shutdown may take before the embedded server it started is
+ * killed (it needs about 1.2 s to stop on SIGTERM): one deadline for the whole shutdown, so a step
+ * slowed by a loaded machine leaves the later ones less time instead of adding to the 2 s promised.
+ */
+export const INTERRUPTED_SHUTDOWN_MS = 1_600;
+/** The least an embedded server gets to stop on SIGTERM, even past that deadline. */
+const SERVER_MIN_STOP_MS = 100;
+
+/** The SIGTERM grace an embedded server gets, for a shutdown that must end by `deadline` (ms since the epoch). */
+export function serverStopGraceUntil(deadline: number): number {
+  return Math.max(SERVER_MIN_STOP_MS, deadline - Date.now());
+}
+
 export function exitCodeOf(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 0);
 }

@@ -12,6 +12,7 @@ import { describeRollout, rolloutOnStart, setCurrentCommand } from '../host/depl
 import type { DevServerHandle } from '../server';
 import { activityDepsFromConfig, createInftyWorker, type InftyWorker, storageFromConfig, type Tuning, tuningFromConfig, versioningFromConfig } from '../worker';
 import { embeddedDatabase, startEmbeddedServer, usesEmbeddedDefault } from './embedded';
+import { INTERRUPTED_SHUTDOWN_MS, serverStopGraceUntil } from './interrupt';
 import { clientOver, connectNative, registerSearchAttributes, shutdownOnSignals, workerLogToFile } from './native';
 import { note } from './session';
 import { checkWorkerSandbox } from './workerSandbox';
@@ -100,12 +101,11 @@ export async function connectOrEmbed(config: InftyConfig, embed: 'always' | 'ifD
 
 /**
  * After Ctrl+C: an orderly shutdown within 2 s. In-flight activities get a moment to finish, then
- * are cancelled and reported failed (the next worker retries them); the dev server then needs
- * about 1.2 s to stop on SIGTERM.
+ * are cancelled and reported failed (the next worker retries them); the dev server gets what is
+ * left of the shutdown's deadline (interrupt.ts).
  */
 const EMBEDDED_WORKER_GRACE_MS = 100;
 const INTERRUPTED_WORKER_DRAIN_MS = 500;
-const INTERRUPTED_SERVER_STOP_MS = 1_200;
 
 /** For run/create/demo: the embedded server if needed, and a worker in this process if none polls. */
 export async function connectWithEmbedding(config: InftyConfig, opts: { needWorker: boolean }): Promise<Session> {
@@ -115,13 +115,14 @@ export async function connectWithEmbedding(config: InftyConfig, opts: { needWork
   let workerDone: Promise<void> | undefined;
   let stopRollout: (() => Promise<void>) | undefined;
   const close = async (how: { interrupted?: boolean } = {}) => {
+    const deadline = Date.now() + INTERRUPTED_SHUTDOWN_MS;
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     const drained = workerDone?.catch(() => undefined);
     // Interrupted: in-flight work that does not finish at once is retried by the next worker.
     await (how.interrupted ? Promise.race([drained, sleep(INTERRUPTED_WORKER_DRAIN_MS)]) : drained);
     await stopRollout?.();
     await infty.close().catch(() => undefined);
-    await server?.stop(how.interrupted ? INTERRUPTED_SERVER_STOP_MS : undefined);
+    await server?.stop(how.interrupted ? serverStopGraceUntil(deadline) : undefined);
   };
   try {
     if (!server) await registerSearchAttributes(connection, config);
