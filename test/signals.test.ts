@@ -5,12 +5,13 @@
  * and the run stays in Temporal, inspectable with the server stopped and resumable by a worker.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { freePort } from '../src/server';
+import { freePort, isTemporalReachable } from '../src/server';
+import { requireTemporalCli } from '../src/temporalCli';
 import { runCli } from './support/cli';
 import { type FakeModelServer, startFakeModelServer } from './support/fakeModel';
 import { uniqueId } from './support/harness';
@@ -201,6 +202,52 @@ describe.sequential('signals on a followed run (real pseudo-terminal, embedded s
       () => processesMentioning(s.home).join('\n'),
     );
   }, 120_000);
+
+  it('a server slow to stop on SIGTERM: Ctrl+C on run and on watch still exit 130 within 2 s, the server killed at the deadline', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const s = await setup();
+    onTestFinished(() => s.close());
+    // The Temporal CLI behind a script that holds SIGTERM off for 10 s; killing the script kills the server with it.
+    const slowCli = join(s.home, 'slow-to-stop-temporal');
+    writeFileSync(
+      slowCli,
+      ['#!/bin/sh', "trap 'sleep 10' TERM", 'setpriv --pdeathsig KILL -- "$REAL_TEMPORAL" "$@" &', 'server=$!', 'wait $server', 'wait $server', ''].join('\n'),
+    );
+    chmodSync(slowCli, 0o755);
+    const env = { ...s.env, TEMPORAL_CLI: slowCli, REAL_TEMPORAL: await requireTemporalCli() };
+    const runId = uniqueId('slowstop');
+    const t = inTerminal(['run', '--sandbox', 'none', '--no-verifiers', '--run-id', runId, 'write out.txt'], env);
+    await until('the first model call', () => s.model.requests.some((r) => r.runId === runId), 90_000, t.output);
+    // Each started only after the one before exited: watch must start (and stop) a server of its own.
+    for (const [what, start] of [
+      ['run', () => t],
+      ['watch', () => inTerminal(['watch', runId], env)],
+    ] as const) {
+      const term = start();
+      await until(`${what} to follow`, () => /following its progress|waiting for a worker/.test(term.output()), 60_000, term.output);
+      expect(term.output(), what).toContain('started the embedded dev server'); // each command has a server of its own to stop
+      const sentAt = Date.now();
+      term.type(CTRL_C);
+      const { code, at } = await term.exited;
+      console.log(`signals: Ctrl+C on ${what}, server slow to stop → exit ${code} after ${at - sentAt} ms`);
+      expect(code, term.output()).toBe(130);
+      expect(at - sentAt, what).toBeLessThan(2_000);
+      expect(term.output()).toContain(`stopped following run ${runId}`);
+      await until(
+        'no process left',
+        () => processesMentioning(s.home).length === 0,
+        2_000,
+        () => processesMentioning(s.home).join('\n'),
+      );
+      // A killed server's socket can outlive its command line for a moment: the next command must find no server.
+      for (const deadline = Date.now() + 5_000; await isTemporalReachable(`127.0.0.1:${s.env.INFTY_EMBEDDED_PORT}`, 500); ) {
+        if (Date.now() > deadline) throw new Error(`the server ${what} started still answers`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }, 240_000);
 
   for (const [signal, expected] of [
     ['SIGTERM', 143],
