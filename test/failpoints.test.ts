@@ -221,7 +221,12 @@ interface Case {
   duplicateRequest?: boolean;
   /** Calls reported to the model as interrupted (their output is INTERRUPTED_OUTPUT). */
   interrupted?: string[];
+  /** Checks what the finished run left, beyond the comparison with the uninterrupted run. */
+  afterRun?: (s: { expect: ExpectStatic; runDir: string }) => void;
 }
+
+/** run.json's created_at when a worker died at createRun.afterCreate, by run directory. */
+const createdAtKill = new Map<string, string>();
 
 const solverLines = (s: KillState, generation = 0) => readTranscripts(s.home, s.runId)[generation === 0 ? 'solver.jsonl' : `solver.${generation}.jsonl`] ?? [];
 
@@ -272,6 +277,22 @@ const CASES: Case[] = [
       const temps = tempFilesOf(runDir);
       expect(temps).toHaveLength(1);
       expect(JSON.parse(readFileSync(join(runDir, temps[0]!), 'utf8'))).toMatchObject({ status: 'running', objective: FP_OBJECTIVE });
+    },
+  },
+  {
+    name: 'createRun.afterCreate',
+    atKill: ({ expect, runDir, requests }) => {
+      // The run exists on disk, complete; no model step has started. Its creation is not in history.
+      expect(requests).toEqual([]);
+      const doc = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { status: string; objective: string; created_at: string };
+      expect(doc).toMatchObject({ status: 'running', objective: FP_OBJECTIVE });
+      expect(tempFilesOf(runDir)).toEqual([]);
+      createdAtKill.set(runDir, doc.created_at);
+    },
+    afterRun: ({ expect, runDir }) => {
+      // The fresh worker ran the creation again and found the run it had made: not made twice.
+      const doc = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { created_at: string };
+      expect(doc.created_at).toBe(createdAtKill.get(runDir));
     },
   },
   {
@@ -498,6 +519,7 @@ describe.concurrent('failpoints: a worker SIGKILLed at each named crash point; a
     const base = await basePromise;
     console.log(`failpoint ${c.name}: ${crash.timings}`);
     compareWithBaseline(expect, c, crash, base);
+    c.afterRun?.({ expect, runDir: crash.runDir });
   });
 
   it('runStore.beforeRename over an existing run.json (the failpoint worker takes over mid-run): run.json stays the old content, then the new', async ({

@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { workflowSpanSinks } from '../src/telemetry';
 import { PATCHES } from '../src/workflows/patches';
 import { WORKFLOW_TRACING_PATCH } from '../src/workflows/tracing';
-import { patchIds } from './support/history';
+import { localActivityTypes, patchIds } from './support/history';
 
 const DIR = join(__dirname, 'fixtures', 'histories');
 const fixtures = readdirSync(DIR)
@@ -64,6 +64,30 @@ describe('determinism: recorded histories replay against the current workflow co
   it('the approvals fixture records the patch a gated call takes; runs where nothing waited never do', () => {
     expect(fixturePatchIds('approvals-decided.json')).toContain('approvals');
     for (const file of fixtures.filter((f) => f !== 'approvals-decided.json')) expect(fixturePatchIds(file), file).not.toContain('approvals');
+  });
+
+  it('the local-run-creation fixtures create the run in a local activity, within the first workflow task; older ones in an activity', () => {
+    type Event = Parameters<typeof localActivityTypes>[0][number] & {
+      eventType: string;
+      activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+    };
+    const creation = (file: string) => {
+      const events = (JSON.parse(readFileSync(join(DIR, file), 'utf8')) as { events: Event[] }).events;
+      const scheduled = (e: Event) => e.activityTaskScheduledEventAttributes?.activityType.name;
+      const local = localActivityTypes(events);
+      const firstModelStep = events.findIndex((e) => scheduled(e) === 'modelStep');
+      const workflowTasksBefore = events.slice(0, firstModelStep).filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED').length;
+      return { activity: events.filter((e) => scheduled(e) === 'createRun').length, local, workflowTasksBefore };
+    };
+    for (const file of ['delivered-local-run-creation.json', 'delivered-local-run-creation-workflow-tracing.json']) {
+      expect(fixturePatchIds(file), file).toContain('local-run-creation');
+      expect(creation(file), file).toEqual({ activity: 0, local: ['createRun'], workflowTasksBefore: 1 });
+    }
+    expect(fixturePatchIds('delivered-local-run-creation-workflow-tracing.json')).toContain(WORKFLOW_TRACING_PATCH);
+    for (const file of ['delivered.json', 'delivered-workflow-tracing.json']) {
+      expect(fixturePatchIds(file), file).not.toContain('local-run-creation');
+      expect(creation(file), file).toEqual({ activity: 1, local: [], workflowTasksBefore: 2 });
+    }
   });
 
   it('the goal-edge fixtures record the patches they take; older runs never do', () => {

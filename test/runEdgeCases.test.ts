@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors';
@@ -24,6 +24,23 @@ function userCount(req: RecordedRequest): number {
 
 describe('inftyRun orchestration rules', () => {
   const t = useHarness<RoleScriptResponder>();
+
+  it('a run id whose directory another execution made: the new run fails at once, saying so, and leaves that directory alone', async () => {
+    t.responder = scriptByRole({ solver: [deliver('deliverable')] });
+    const runId = uniqueId('taken');
+    const runDir = join(t.h.runsRoot, runId);
+    const foreign = JSON.stringify({ run_id: runId, status: 'delivered', workflow_run_id: 'another-execution' });
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, 'run.json'), foreign);
+    const started = Date.now();
+    const { outcome } = await t.h.run({ runId, objective: 'x', verifiers: [] });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.status === 'failed' && outcome.reason).toMatch(/already exists at .*; choose another run id/);
+    // Not retried (RunAlreadyExists is final: five attempts would take 15 s), no model call made.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(t.h.model.requests.filter((r) => r.runId === runId)).toEqual([]);
+    expect(readFileSync(join(runDir, 'run.json'), 'utf8')).toBe(foreign);
+  });
 
   it('fails the run with a director timeout when the Director is silent', async () => {
     t.responder = scriptByRole({

@@ -58,8 +58,11 @@ describe('Web UI metadata', () => {
     expect(details).toContain('**Verifiers:** verifier-alpha');
     expect(details).toContain('**Token budget:** 1,000,000 tokens');
 
-    // Every scheduled activity says who does what (the activity proxies in src/workflows/activities.ts).
-    const summaries = all.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => decode(e.userMetadata?.summary));
+    // Every scheduled activity says who does what (the activity proxies in src/workflows/activities.ts),
+    // and so does the local activity that created the run (on its marker, where the Web UI reads it).
+    const isLocalActivity = (e: HistoryEvent) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity';
+    expect(all.filter(isLocalActivity).map((e) => decode(e.userMetadata?.summary))).toEqual(['run store · create run']);
+    const summaries = all.filter((e) => e.activityTaskScheduledEventAttributes || isLocalActivity(e)).map((e) => decode(e.userMetadata?.summary));
     expect(summaries).toEqual(
       expect.arrayContaining([
         'run store · create run',

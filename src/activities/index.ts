@@ -135,6 +135,7 @@ export function createActivities(deps: ActivityDeps): InftyActivities {
       const timer = input.project ? setInterval(() => ctx.heartbeat(), 1000) : undefined;
       try {
         const created = await createRun(input, { ...store, heartbeat: () => ctx.heartbeat() }, ctx.info.workflowExecution?.runId ?? '');
+        failpoint('createRun.afterCreate');
         return deps.owner ? { ...created, owner: deps.owner } : created;
       } finally {
         if (timer) clearInterval(timer);

@@ -93,6 +93,12 @@ export const PATCHES = {
     fixture: 'objective-restarts-watchdog.json',
     guards: 'a new objective starts the watchdog afresh (docs/behaviour.md §3.8)',
   },
+  localRunCreation: {
+    id: 'local-run-creation',
+    since: '2026-12-06',
+    fixture: 'delivered-local-run-creation.json',
+    guards: 'a new run without a project or a fork source is created in a local activity (docs/architecture.md decision 12)',
+  },
 } as const;
 
 export type PatchName = keyof typeof PATCHES;

@@ -10,6 +10,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { CreateRunInput, CreateRunResult } from '../protocol/activities';
 import { formatUsd } from '../protocol/goal';
 import { userMessage } from '../protocol/items';
 import { formatZodError } from '../protocol/json';
@@ -198,8 +199,7 @@ async function start(ctx: RunContext): Promise<void> {
     ...(input.project ? { project: input.project } : {}),
     ...(input.projectDocs ? {} : { projectDocs: false }),
   };
-  // A project's copy takes as long as the tree needs (docs/behaviour.md §4.4): the long, heartbeating proxy.
-  const created = input.project ? await ctx.activities.project.createRun(createInput) : await ctx.activities.store.createRun(createInput);
+  const created = await createRunDirectory(ctx, createInput);
   state.runDir = created.runDir;
   if (created.project) state.project = created.project;
   // Versioned: histories from before runs followed their worker's disk replay unchanged.
@@ -221,6 +221,18 @@ async function start(ctx: RunContext): Promise<void> {
     : [...(state.project ? [projectOpening(state.runDir, state.project)] : []), ...mcpNotice, userMessage(input.objective)];
   ctx.setPhase('solving', 'solver');
   ctx.event('objective_posted', abbreviate(input.objective, 300), 'solver');
+}
+
+/**
+ * A project's copy takes as long as the tree needs (docs/behaviour.md §4.4): the long, heartbeating
+ * proxy. A fork is made on its source's owner. Any other run is created by the worker running this
+ * task, in a local activity (versioned: older histories replay their activity).
+ */
+function createRunDirectory(ctx: RunContext, createInput: CreateRunInput): Promise<CreateRunResult> {
+  const { input } = ctx;
+  if (input.project) return ctx.activities.project.createRun(createInput);
+  if (input.forkOf || !isPatched('localRunCreation')) return ctx.activities.store.createRun(createInput);
+  return ctx.activities.localStore.createRun(createInput);
 }
 
 /** Continue-as-new at a Solver step boundary, carrying only the small state (docs/architecture.md decision 5). */

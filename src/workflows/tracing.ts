@@ -20,6 +20,7 @@ import {
   type ContinueAsNewInput,
   type DisposeInput,
   defaultPayloadConverter,
+  type LocalActivityInput,
   type Next,
   type Payload,
   type SignalInput,
@@ -119,6 +120,11 @@ class TracingOutbound implements WorkflowOutboundCallsInterceptor {
   scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
     const otel = this.tracing.outbound;
     return otel ? otel.scheduleActivity(input, next) : next(input);
+  }
+
+  scheduleLocalActivity(input: LocalActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>): Promise<unknown> {
+    const otel = this.tracing.outbound;
+    return otel ? otel.scheduleLocalActivity(input, next) : next(input);
   }
 
   continueAsNew(input: ContinueAsNewInput, next: Next<WorkflowOutboundCallsInterceptor, 'continueAsNew'>): Promise<never> {

@@ -47,13 +47,23 @@ interface PatchMarkerEvent {
   } | null;
 }
 
-/** The patch ids of a history's `core_patch` markers: from the client (bytes) or a fixture's proto JSON (base64). */
-export function patchIds(events: PatchMarkerEvent[]): string[] {
+/** The JSON in a history's `markerName` markers' `detail` payload: from the client (bytes) or a fixture's proto JSON (base64). */
+function markerJson<T>(events: PatchMarkerEvent[], markerName: string, detail: string): T[] {
   return events.flatMap((e) => {
     const marker = e.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    const data = marker?.markerName === markerName ? marker.details?.[detail]?.payloads?.[0]?.data : undefined;
     if (!data) return [];
     const text = typeof data === 'string' ? Buffer.from(data, 'base64').toString('utf8') : Buffer.from(data).toString('utf8');
-    return [(JSON.parse(text) as { id: string }).id];
+    return [JSON.parse(text) as T];
   });
+}
+
+/** The patch ids of a history's `core_patch` markers. */
+export function patchIds(events: PatchMarkerEvent[]): string[] {
+  return markerJson<{ id: string }>(events, 'core_patch', 'patch-data').map((p) => p.id);
+}
+
+/** The activity types of a history's local activities (`core_local_activity` markers), in order. */
+export function localActivityTypes(events: PatchMarkerEvent[]): string[] {
+  return markerJson<{ activity_type: string }>(events, 'core_local_activity', 'data').map((a) => a.activity_type);
 }

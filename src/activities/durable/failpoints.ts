@@ -15,6 +15,11 @@ export const FAILPOINTS = [
   'tool.afterJournal',
   /** run.json's temporary file is written, not yet renamed over run.json. */
   'runStore.beforeRename',
+  /**
+   * createRun made the run directory and run.json; the creation is not in history yet (a new run's
+   * local activity is recorded only when its first workflow task completes).
+   */
+  'createRun.afterCreate',
   /** Compaction wrote the new generation; the activity has not completed. */
   'compaction.afterWrite',
   /** recordItems appended its items; the activity has not completed. */
