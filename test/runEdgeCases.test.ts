@@ -42,6 +42,31 @@ describe('inftyRun orchestration rules', () => {
     expect(readFileSync(join(runDir, 'run.json'), 'utf8')).toBe(foreign);
   });
 
+  it('an objective change and a pause sent as the run starts (racing its creation): both take effect; no model call starts while paused', async () => {
+    t.responder = scriptByRole({ solver: [tools(addFile('deliverable/x.txt', ['x'])), deliver('deliverable/x.txt')] });
+    const runId = uniqueId('race');
+    const requests = () => t.h.model.requests.filter((r) => r.runId === runId);
+    await t.h.infty.startRun({ runId, objective: 'First objective', verifiers: [], sandbox: 'none' });
+    // Neither waits for the run to exist: they reach the workflow while its first task creates it, or just after.
+    const [changed, paused] = await Promise.all([t.h.infty.setGoal(runId, { objective: 'Second objective' }), t.h.infty.setGoal(runId, { status: 'paused' })]);
+    expect(changed.objective).toBe('Second objective');
+    expect(paused.status).toBe('paused');
+    // The first model step is scheduled by the task that creates the run, before any update can be
+    // seen (docs/behaviour.md §5.4): at most that one call is made; the next (the delivery) is not.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(requests().length).toBeLessThanOrEqual(1);
+    expect((await t.h.infty.goal(runId)).status).toBe('paused');
+    const runJson = () => JSON.parse(readFileSync(join(t.h.runsRoot, runId, 'run.json'), 'utf8')) as { objective: string; status: string };
+    expect(runJson()).toMatchObject({ objective: 'Second objective', status: 'running' });
+
+    await t.h.infty.setGoal(runId, { status: 'active' });
+    const outcome = await t.h.infty.result(runId);
+    expect(outcome.status).toBe('delivered');
+    // The Solver heard the new objective, and run.json kept it.
+    expect(requests().some((r) => JSON.stringify(r.body.input).includes('Second objective'))).toBe(true);
+    expect(runJson().objective).toBe('Second objective');
+  });
+
   it('fails the run with a director timeout when the Director is silent', async () => {
     t.responder = scriptByRole({
       solver: [askDirection('help?')],
