@@ -3,7 +3,15 @@
  * and the one place every activity call of a run passes through: the payload cap, the summary the
  * Web UI shows, and the task queue of the worker whose disk holds the run (docs/architecture.md decision 12).
  */
-import { ActivityFailure, type ActivityInterfaceFor, ApplicationFailure, proxyActivities, proxyLocalActivities, TimeoutFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  type ActivityInterfaceFor,
+  ApplicationFailure,
+  type LocalActivityOptions,
+  proxyActivities,
+  proxyLocalActivities,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import type { InftyActivities, RunOwner } from '../protocol/activities';
 import { HEARTBEAT_TIMEOUT_MS } from '../protocol/heartbeat';
 import { PAYLOAD_TOO_LARGE, payloadTooLarge } from '../protocol/payloadLimits';
@@ -69,29 +77,24 @@ const snapshotProxies = proxyActivities<Pick<InftyActivities, 'snapshotTurn'>>({
   retry: { initialInterval: '1 second', maximumAttempts: 3 },
 });
 
-const storeProxies = proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'recordItems'>>({
-  // Short file operations: a worker that dies during one is noticed quickly.
+/** Short file operations: a worker that dies during one is noticed quickly. */
+const STORE_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '20 seconds',
   retry: {
     initialInterval: '1 second',
     maximumAttempts: 5,
     nonRetryableErrorTypes: ['RunAlreadyExists', 'SandboxUnavailable', 'InvalidRunInput', PAYLOAD_TOO_LARGE],
   },
-});
+};
+
+const storeProxies = proxyActivities<Pick<InftyActivities, 'createRun' | 'updateRunRecord' | 'recordItems'>>(STORE_OPTIONS);
 
 /**
  * A new run without a project or a fork source creates its directory on the worker that runs its
  * first workflow task: no activity task, no second workflow task before the first model step
  * (docs/architecture.md decisions 4 and 12). The result is recorded with that task.
  */
-const localStoreProxies = proxyLocalActivities<Pick<InftyActivities, 'createRun'>>({
-  startToCloseTimeout: '20 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: ['RunAlreadyExists', 'SandboxUnavailable', 'InvalidRunInput', PAYLOAD_TOO_LARGE],
-  },
-});
+const localStoreProxies = proxyLocalActivities<Pick<InftyActivities, 'createRun'>>(STORE_OPTIONS);
 
 /**
  * Creating a project run copies the project (docs/behaviour.md §4.4): as long as the tree needs, so
